@@ -1,0 +1,132 @@
+/* envelope: see envelope.h. */
+#include "envelope.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+void reject_set(reject_t *self, Arrears__Reject__Class klass, Arrears__Reject__Code code,
+                const char *field, const char *reason_fmt, ...)
+{
+    assert(self && reason_fmt);
+    self->klass = klass;
+    self->code = code;
+    snprintf(self->field, sizeof self->field, "%s", field ? field : "");
+    va_list args;
+    va_start(args, reason_fmt);
+    vsnprintf(self->reason, sizeof self->reason, reason_fmt, args);
+    va_end(args);
+}
+
+const char *reject_code_name(Arrears__Reject__Code code)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&arrears__reject__code__descriptor, (int)code);
+    return v ? v->name : "unknown";
+}
+
+const char *reject_class_name(Arrears__Reject__Class klass)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&arrears__reject__class__descriptor, (int)klass);
+    return v ? v->name : "unknown";
+}
+
+static int framing_check(const Arrears__Envelope *env, envelope_kind_t *kind, reject_t *reject)
+{
+    if (env->seq >= 1 && env->request_id == 0) {
+        if (env->stream_id == 0) {
+            reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__MALFORMED,
+                       "stream_id", "a stream message needs a stream_id of 1 or more");
+            return -1;
+        }
+        *kind = ENVELOPE_STREAM;
+        return 0;
+    }
+    if (env->seq == 0 && env->request_id >= 1) {
+        *kind = ENVELOPE_QUERY;
+        return 0;
+    }
+    reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__MALFORMED,
+               env->seq ? "request_id" : "seq",
+               "an envelope is either a stream message (seq >= 1, no request_id) or a query "
+               "(seq 0, request_id >= 1)");
+    return -1;
+}
+
+int envelope_decode(const uint8_t *data, size_t len, Arrears__Envelope **out,
+                    envelope_kind_t *kind, reject_t *reject)
+{
+    assert(out && kind && reject);
+    memset(reject, 0, sizeof *reject);
+    *out = arrears__envelope__unpack(NULL, len, data);
+    if (!*out) {
+        reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__MALFORMED,
+                   NULL, "the %zu bytes received do not decode as an Envelope", len);
+        return -1;
+    }
+    if (framing_check(*out, kind, reject) != 0) {
+        envelope_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void envelope_free(Arrears__Envelope **env_p)
+{
+    assert(env_p);
+    if (*env_p)
+        arrears__envelope__free_unpacked(*env_p, NULL);
+    *env_p = NULL;
+}
+
+size_t envelope_pack(const Arrears__Envelope *env, uint8_t *buf, size_t cap)
+{
+    size_t need = arrears__envelope__get_packed_size(env);
+    if (need > cap)
+        return 0;
+    return arrears__envelope__pack(env, buf);
+}
+
+size_t envelope_pack_ack(uint64_t stream_id, uint64_t through_seq, int duplicate,
+                         uint8_t *buf, size_t cap)
+{
+    Arrears__Ack ack = ARREARS__ACK__INIT;
+    ack.has_through_seq = 1;
+    ack.through_seq = through_seq;
+    ack.has_duplicate = duplicate != 0;
+    ack.duplicate = duplicate != 0;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.has_stream_id = 1;
+    env.stream_id = stream_id;
+    env.body_case = ARREARS__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    return envelope_pack(&env, buf, cap);
+}
+
+size_t envelope_pack_reject(uint64_t stream_id, uint64_t request_id, const reject_t *reject,
+                            uint8_t *buf, size_t cap)
+{
+    Arrears__Reject r = ARREARS__REJECT__INIT;
+    r.has_seq = 1;
+    r.seq = reject->seq;
+    r.has_reject_class = 1;
+    r.reject_class = reject->klass;
+    r.has_code = 1;
+    r.code = reject->code;
+    r.reason = (char *)reject->reason;
+    if (reject->field[0])
+        r.field = (char *)reject->field;
+    if (reject->expected_seq) {
+        r.has_expected_seq = 1;
+        r.expected_seq = reject->expected_seq;
+    }
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.has_stream_id = stream_id != 0;
+    env.stream_id = stream_id;
+    env.has_request_id = request_id != 0;
+    env.request_id = request_id;
+    env.body_case = ARREARS__ENVELOPE__BODY_REJECT;
+    env.reject = &r;
+    return envelope_pack(&env, buf, cap);
+}

@@ -1,0 +1,334 @@
+/* outbox: see outbox.h. */
+#include "outbox.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "log.h"
+
+#define HEADER_BYTES 8   /* append_ms before the packed envelope */
+
+struct outbox {
+    char name[OUTBOX_NAME_MAX + 1];
+    outbox_limits_t limits;
+    MDB_dbi log;
+    MDB_dbi dead;
+    MDB_dbi meta;
+    uint64_t stream_id;
+    uint64_t acked_seen;   /* the highest ack known in memory, for the bound */
+    uint8_t *pack_buf;
+};
+
+static const char KEY_STREAM[] = "stream_id", KEY_LAST[] = "last_seq", KEY_ACKED[] = "acked";
+
+outbox_limits_t outbox_default_limits(void)
+{
+    return (outbox_limits_t){
+        .max_message_bytes = 1 << 20,
+        .max_unacked = 100000,
+        .retain_ms = 7LL * 24 * 3600 * 1000,
+        .retain_max = 1000000,
+    };
+}
+
+static int meta_get(outbox_t *self, MDB_txn *txn, const char *key, uint64_t *value)
+{
+    MDB_val k = { strlen(key), (void *)key }, v;
+    int rc = mdb_get(txn, self->meta, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        *value = 0;
+        return 0;
+    }
+    if (rc == 0 && v.mv_size != 8)
+        return MDB_CORRUPTED;
+    if (rc == 0)
+        *value = store_get_u64(v.mv_data);
+    return rc;
+}
+
+static int meta_put(outbox_t *self, MDB_txn *txn, const char *key, uint64_t value)
+{
+    uint8_t buf[8];
+    store_put_u64(buf, value);
+    MDB_val k = { strlen(key), (void *)key }, v = { 8, buf };
+    return mdb_put(txn, self->meta, &k, &v, 0);
+}
+
+static uint64_t new_stream_id(void)
+{
+    uint64_t id = 0;
+    while (id == 0) {
+        if (getrandom(&id, sizeof id, 0) != sizeof id)
+            id = 0;
+        id &= INT64_MAX;   /* stays positive in every language's integer type */
+    }
+    return id;
+}
+
+/* The stream id is made once and kept: a restarted instance resumes its own stream. */
+static int load_stream(MDB_txn *txn, void *arg)
+{
+    outbox_t *self = arg;
+    int rc = meta_get(self, txn, KEY_STREAM, &self->stream_id);
+    if (rc == 0 && self->stream_id == 0) {
+        self->stream_id = new_stream_id();
+        rc = meta_put(self, txn, KEY_STREAM, self->stream_id);
+    }
+    if (rc == 0)
+        rc = meta_get(self, txn, KEY_ACKED, &self->acked_seen);
+    return rc;
+}
+
+static int open_tables(store_t *store, outbox_t *self)
+{
+    char table[OUTBOX_NAME_MAX + 8];
+    snprintf(table, sizeof table, "%s.log", self->name);
+    int rc = store_table(store, table, 0, &self->log);
+    snprintf(table, sizeof table, "%s.dead", self->name);
+    if (rc == 0)
+        rc = store_table(store, table, 0, &self->dead);
+    snprintf(table, sizeof table, "%s.meta", self->name);
+    if (rc == 0)
+        rc = store_table(store, table, 0, &self->meta);
+    return rc;
+}
+
+int outbox_open(store_t *store, const char *name, const outbox_limits_t *limits,
+                outbox_t **self_p)
+{
+    assert(store && name && limits && self_p);
+    assert(limits->max_message_bytes >= ENVELOPE_REPLY_MAX_BYTES && limits->max_unacked >= 1);
+    *self_p = NULL;
+    size_t len = strlen(name);
+    if (len == 0 || len > OUTBOX_NAME_MAX)
+        return OUTBOX_ENAME;
+    outbox_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return ENOMEM;
+    memcpy(self->name, name, len + 1);
+    self->limits = *limits;
+    self->pack_buf = malloc(HEADER_BYTES + limits->max_message_bytes);
+    int rc = self->pack_buf ? open_tables(store, self) : ENOMEM;
+    if (rc == 0)
+        rc = store_write(store, load_stream, self);
+    if (rc != 0) {
+        outbox_destroy(&self);
+        return rc;
+    }
+    log_event(LOG_INFO, "outbox_open", "outbox=%s stream_id=%llu acked=%llu", self->name,
+              (unsigned long long)self->stream_id, (unsigned long long)self->acked_seen);
+    *self_p = self;
+    return OUTBOX_OK;
+}
+
+void outbox_destroy(outbox_t **self_p)
+{
+    assert(self_p);
+    outbox_t *self = *self_p;
+    if (!self)
+        return;
+    free(self->pack_buf);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *outbox_name(const outbox_t *self) { return self->name; }
+
+int outbox_append(outbox_t *self, MDB_txn *txn, Arrears__Envelope *env, int64_t now_ms,
+                  uint64_t *seq)
+{
+    assert(self && txn && env);
+    if (env->body_case == ARREARS__ENVELOPE__BODY__NOT_SET)
+        return OUTBOX_ENOBODY;
+    uint64_t last, acked;
+    int rc = meta_get(self, txn, KEY_LAST, &last);
+    if (rc == 0)
+        rc = meta_get(self, txn, KEY_ACKED, &acked);
+    if (rc != 0)
+        return rc;
+    if (self->acked_seen > acked)
+        acked = self->acked_seen;
+    if (last - acked >= self->limits.max_unacked)
+        return OUTBOX_EFULL;
+    env->has_stream_id = 1;
+    env->stream_id = self->stream_id;
+    env->has_seq = 1;
+    env->seq = last + 1;
+    env->has_sent_at_ms = 1;
+    env->sent_at_ms = now_ms;
+    size_t len = envelope_pack(env, self->pack_buf + HEADER_BYTES, self->limits.max_message_bytes);
+    if (len == 0)
+        return OUTBOX_ETOO_LARGE;
+    store_put_u64(self->pack_buf, (uint64_t)now_ms);
+    uint8_t key[8];
+    store_put_u64(key, env->seq);
+    MDB_val k = { 8, key }, v = { HEADER_BYTES + len, self->pack_buf };
+    rc = mdb_put(txn, self->log, &k, &v, MDB_APPEND);
+    if (rc == 0)
+        rc = meta_put(self, txn, KEY_LAST, env->seq);
+    if (rc == 0 && seq)
+        *seq = env->seq;
+    return rc;
+}
+
+static int first_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *seq, MDB_val *value)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0)
+        return rc;
+    MDB_val k;
+    rc = mdb_cursor_get(cur, &k, value, MDB_FIRST);
+    mdb_cursor_close(cur);
+    if (rc == 0 && k.mv_size != 8)
+        return MDB_CORRUPTED;
+    *seq = rc == 0 ? store_get_u64(k.mv_data) : 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int outbox_state(outbox_t *self, MDB_txn *txn, outbox_state_t *state)
+{
+    memset(state, 0, sizeof *state);
+    state->stream_id = self->stream_id;
+    int rc = meta_get(self, txn, KEY_LAST, &state->last_seq);
+    if (rc == 0)
+        rc = meta_get(self, txn, KEY_ACKED, &state->acked_through);
+    MDB_val v;
+    if (rc == 0)
+        rc = first_key(txn, self->log, &state->first_retained, &v);
+    MDB_stat st;
+    if (rc == 0)
+        rc = mdb_stat(txn, self->dead, &st);
+    if (rc == 0)
+        state->dead_letters = st.ms_entries;
+    return rc;
+}
+
+int outbox_each(outbox_t *self, MDB_txn *txn, uint64_t from_seq, uint64_t max_count,
+                outbox_visit_fn *visit, void *arg)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->log, &cur);
+    if (rc != 0)
+        return rc;
+    uint8_t key[8];
+    store_put_u64(key, from_seq);
+    MDB_val k = { 8, key }, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    for (uint64_t n = 0; rc == 0 && n < max_count; n++) {
+        if (k.mv_size != 8 || v.mv_size < HEADER_BYTES) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        uint64_t seq = store_get_u64(k.mv_data);
+        if (n == 0 && seq != from_seq) {
+            rc = OUTBOX_EPRUNED;   /* the first one asked for is gone */
+            break;
+        }
+        rc = visit(seq, (const uint8_t *)v.mv_data + HEADER_BYTES, v.mv_size - HEADER_BYTES, arg);
+        if (rc == 0)
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int outbox_store_acked(outbox_t *self, MDB_txn *txn, uint64_t acked_through)
+{
+    return meta_put(self, txn, KEY_ACKED, acked_through);
+}
+
+void outbox_note_acked(outbox_t *self, uint64_t acked_through)
+{
+    self->acked_seen = acked_through;
+}
+
+int outbox_dead_letter(outbox_t *self, MDB_txn *txn, const reject_t *reject)
+{
+    uint8_t key[8];
+    store_put_u64(key, reject->seq);
+    MDB_val k = { 8, key }, msg;
+    int rc = mdb_get(txn, self->log, &k, &msg);
+    if (rc == MDB_NOTFOUND)
+        return OUTBOX_EPRUNED;
+    if (rc != 0)
+        return rc;
+    size_t rlen = strnlen(reject->reason, REJECT_REASON_MAX - 1);
+    size_t body = msg.mv_size - HEADER_BYTES;
+    MDB_val v = { 3 + rlen + body, NULL };
+    rc = mdb_put(txn, self->dead, &k, &v, MDB_RESERVE);
+    if (rc != 0)
+        return rc;
+    uint8_t *p = v.mv_data;
+    p[0] = (uint8_t)reject->klass;
+    p[1] = (uint8_t)reject->code;
+    memcpy(p + 2, reject->reason, rlen);
+    p[2 + rlen] = 0;
+    memcpy(p + 3 + rlen, (const uint8_t *)msg.mv_data + HEADER_BYTES, body);
+    return 0;
+}
+
+static int prune_step(outbox_t *self, MDB_cursor *cur, uint64_t acked, uint64_t held,
+                      int64_t now_ms, int *removed)
+{
+    MDB_val k, v;
+    *removed = 0;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    if (rc != 0)
+        return rc;
+    if (k.mv_size != 8 || v.mv_size < HEADER_BYTES)
+        return MDB_CORRUPTED;
+    uint64_t seq = store_get_u64(k.mv_data);
+    int64_t append_ms = (int64_t)store_get_u64(v.mv_data);
+    int expired = now_ms - append_ms > self->limits.retain_ms;
+    int over = held > self->limits.retain_max;
+    if (seq > acked || (!expired && !over))
+        return MDB_NOTFOUND;
+    *removed = 1;
+    return mdb_cursor_del(cur, 0);
+}
+
+int outbox_prune(outbox_t *self, MDB_txn *txn, int64_t now_ms, size_t max_deletes,
+                 size_t *deleted)
+{
+    uint64_t acked;
+    int rc = meta_get(self, txn, KEY_ACKED, &acked);
+    MDB_stat st;
+    if (rc == 0)
+        rc = mdb_stat(txn, self->log, &st);
+    MDB_cursor *cur;
+    if (rc == 0)
+        rc = mdb_cursor_open(txn, self->log, &cur);
+    if (rc != 0)
+        return rc;
+    size_t n = 0;
+    uint64_t held = st.ms_entries;
+    while (n < max_deletes) {
+        int removed;
+        rc = prune_step(self, cur, acked, held, now_ms, &removed);
+        if (rc != 0 || !removed)
+            break;
+        n++;
+        held--;
+    }
+    mdb_cursor_close(cur);
+    if (deleted)
+        *deleted = n;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+const char *outbox_strerror(int code)
+{
+    switch (code) {
+    case OUTBOX_ETOO_LARGE: return "message larger than the receiver's size limit";
+    case OUTBOX_EFULL: return "outbox full: too many messages not yet acknowledged";
+    case OUTBOX_ENOBODY: return "envelope has no body";
+    case OUTBOX_ENAME: return "outbox name empty or too long";
+    case OUTBOX_EPRUNED: return "message no longer retained";
+    default: return store_strerror(code);
+    }
+}

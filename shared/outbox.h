@@ -1,0 +1,80 @@
+/* outbox: the sender's half of effectively-once delivery, as stored state.
+ *
+ * A service appends the messages a state change causes inside the SAME write
+ * transaction as the change (transactional outbox), so either both are durable or
+ * neither. Each outbox is one stream with its own stream id, kept in the store across
+ * restarts; seqs start at 1. Acked messages are retained for a while (retain_ms, at
+ * most retain_max) so a receiver restored from a backup can ask for them again.
+ * Permanently rejected messages move to the dead-letter table for an operator.
+ *
+ * Limits are enforced at append, where the caller can still refuse its own inbound
+ * traffic: a message over max_message_bytes (the receiver's ZMQ_MAXMSGSIZE, which
+ * would drop the connection) is refused with a reason, and at max_unacked the outbox
+ * answers OUTBOX_EFULL so the service says `busy` instead of growing without end.
+ *
+ * Tables, for outbox NAME: NAME.log (seq -> append_ms(be64) + packed Envelope),
+ * NAME.dead (seq -> class, code, reason, packed Envelope), NAME.meta. */
+#ifndef ARREARS_OUTBOX_H
+#define ARREARS_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "envelope.h"
+#include "store.h"
+
+#define OUTBOX_NAME_MAX 32
+
+enum {
+    OUTBOX_OK = 0,
+    OUTBOX_ETOO_LARGE = -30401,  /* packed message over max_message_bytes */
+    OUTBOX_EFULL = -30402,       /* max_unacked messages already waiting */
+    OUTBOX_ENOBODY = -30403,     /* an envelope without a body */
+    OUTBOX_ENAME = -30404,       /* name empty or over OUTBOX_NAME_MAX */
+    OUTBOX_EPRUNED = -30405,     /* the seq asked for is no longer retained */
+};
+
+typedef struct {
+    size_t max_message_bytes;
+    uint64_t max_unacked;
+    int64_t retain_ms;
+    uint64_t retain_max;
+} outbox_limits_t;
+
+typedef struct {
+    uint64_t stream_id;
+    uint64_t last_seq;        /* highest seq appended (0: none yet) */
+    uint64_t acked_through;   /* as stored; the sender may know of later acks */
+    uint64_t first_retained;  /* lowest seq still held (0: none) */
+    uint64_t dead_letters;
+} outbox_state_t;
+
+typedef struct outbox outbox_t;
+
+/* Called for each message by outbox_each; a non-zero return stops the walk. */
+typedef int (outbox_visit_fn)(uint64_t seq, const uint8_t *envelope, size_t len, void *arg);
+
+outbox_limits_t outbox_default_limits(void);
+int outbox_open(store_t *store, const char *name, const outbox_limits_t *limits,
+                outbox_t **self_p);
+void outbox_destroy(outbox_t **self_p);
+const char *outbox_name(const outbox_t *self);
+
+/* Fills env's stream_id, seq and sent_at_ms, packs it and appends it in txn. */
+int outbox_append(outbox_t *self, MDB_txn *txn, Arrears__Envelope *env, int64_t now_ms,
+                  uint64_t *seq);
+int outbox_state(outbox_t *self, MDB_txn *txn, outbox_state_t *state);
+int outbox_each(outbox_t *self, MDB_txn *txn, uint64_t from_seq, uint64_t max_count,
+                outbox_visit_fn *visit, void *arg);
+
+/* Acks move the stored mark forward; a restored receiver may move it back (rewind). */
+int outbox_store_acked(outbox_t *self, MDB_txn *txn, uint64_t acked_through);
+/* The sender's in-memory view of acks, so the bound holds between stored marks. */
+void outbox_note_acked(outbox_t *self, uint64_t acked_through);
+int outbox_dead_letter(outbox_t *self, MDB_txn *txn, const reject_t *reject);
+int outbox_prune(outbox_t *self, MDB_txn *txn, int64_t now_ms, size_t max_deletes,
+                 size_t *deleted);
+
+const char *outbox_strerror(int code);
+
+#endif

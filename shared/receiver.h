@@ -1,0 +1,69 @@
+/* receiver: the loop step of every service that takes messages on a ROUTER socket.
+ *
+ * receiver_drain() takes every message waiting (up to batch_max), checks each stream
+ * message against the inbox (next seq: apply; old: duplicate; ahead: gap), lets the
+ * service apply the next ones inside ONE write transaction (group commit), commits, and
+ * only then replies: one cumulative Ack per stream, a Reject for each refused message,
+ * one Reject(GAP) per stream that jumped ahead. Queries are answered from a read
+ * transaction after the commit. The principal is the connection's ZAP User-Id.
+ *
+ * Contract for the service's apply function: decide first, write second. It must
+ * return APPLY_REJECTED (with *reject filled) before writing anything, because the
+ * writes of the messages before it in the batch share the transaction. It must keep
+ * every effect inside the transaction: on MDB_MAP_FULL the whole batch is replayed. */
+#ifndef ARREARS_RECEIVER_H
+#define ARREARS_RECEIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "envelope.h"
+#include "inbox.h"
+#include "store.h"
+
+enum {
+    APPLY_OK = 0,
+    APPLY_REJECTED = -30601,   /* *reject says why; its class says what happens */
+};
+
+typedef struct {
+    /* Applies one next-in-order stream message inside txn. */
+    int (*apply)(void *app, MDB_txn *txn, const char *principal,
+                 const Arrears__Envelope *env, reject_t *reject);
+    /* Answers a query: packs the reply (with env->request_id echoed) into buf and
+     * returns its length, or returns 0 with *reject filled. May be NULL. */
+    size_t (*query)(void *app, MDB_txn *txn, const char *principal,
+                    const Arrears__Envelope *env, uint8_t *buf, size_t cap, reject_t *reject);
+    /* Called after each committed batch that applied something (e.g. to pump outboxes). */
+    void (*committed)(void *app);
+} receiver_handler_t;
+
+typedef struct {
+    size_t batch_max;          /* messages per write transaction */
+    size_t query_reply_max_bytes;
+} receiver_limits_t;
+
+typedef struct {
+    uint64_t applied;
+    uint64_t duplicates;
+    uint64_t gaps;
+    uint64_t rejected;
+    uint64_t malformed;
+    uint64_t batches;
+    uint64_t store_full;
+} receiver_stats_t;
+
+typedef struct receiver receiver_t;
+
+receiver_limits_t receiver_default_limits(void);
+receiver_t *receiver_new(store_t *store, inbox_t *inbox, void *router,
+                         const receiver_limits_t *limits, const receiver_handler_t *handler,
+                         void *app);
+void receiver_destroy(receiver_t **self_p);
+
+/* Processes what is waiting on the socket now (never blocks). Returns the number of
+ * messages taken, or a negative store/LMDB error that stopped the batch. */
+int receiver_drain(receiver_t *self, int64_t now_ms);
+const receiver_stats_t *receiver_stats(const receiver_t *self);
+
+#endif
