@@ -151,6 +151,8 @@ def run(rig, ctx, rng):
         c.send_raw(c.envelope(seq, number=seq).SerializeToString())
     expect_ack_eventually(c, 3)
     d0 = dump(rig)
+    if len(d0.get("chain.links", [])) != 2 * 3 or len(d0.get("inbox.streams", [])) != 2:
+        fail("the dump does not show the 3 applied items: %s" % sorted(d0))
 
     print("random bytes and a truncated envelope: Reject seq 0, nothing consumed")
     for _ in range(5):
