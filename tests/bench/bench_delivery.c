@@ -137,7 +137,7 @@ static void run_sender(const rig_t *rig, uint64_t count, uint64_t window)
     int rc = 0;
     void *dealer = link_client_new(ctx, ENDPOINT, rig->server.public_z85, &rig->client, &lo, &rc);
     store_t *store = open_store(data);
-    outbox_t *outbox;
+    outbox_t *outbox = NULL;
     outbox_limits_t ol = outbox_default_limits();
     ol.max_unacked = window;
     if (!dealer || outbox_open(store, "bench", &ol, &outbox))
