@@ -177,9 +177,10 @@ static int receive_one(receiver_t *self, item_t *item)
         self->stats.malformed++;
         reject.seq = 0;
         reply_reject(self, item, 0, 0, &reject);
-        log_event(LOG_WARN, "reject", "principal=%s seq=0 code=%s reason=\"%s\"",
+        char quoted[2 * REJECT_REASON_MAX];
+        log_event(LOG_WARN, "reject", "principal=%s seq=0 code=%s reason=%s",
                   item->principal[0] ? item->principal : "-", reject_code_name(reject.code),
-                  reject.reason);
+                  log_quote(reject.reason, quoted, sizeof quoted));
     }
     return rc == 0 ? 1 : -1;
 }
@@ -309,11 +310,13 @@ static int apply_batch(MDB_txn *txn, void *arg)
 
 static void log_reject(const item_t *item, const reject_t *r)
 {
+    char field[2 * REJECT_FIELD_MAX], reason[2 * REJECT_REASON_MAX];
     log_event(r->klass == ARREARS__REJECT__CLASS__PERMANENT ? LOG_WARN : LOG_INFO, "reject",
-              "principal=%s stream_id=%llu seq=%llu class=%s code=%s field=%s reason=\"%s\"",
+              "principal=%s stream_id=%llu seq=%llu class=%s code=%s field=%s reason=%s",
               item->principal, (unsigned long long)item->env->stream_id,
-              (unsigned long long)r->seq, reject_class_name(r->klass),
-              reject_code_name(r->code), r->field[0] ? r->field : "-", r->reason);
+              (unsigned long long)r->seq, reject_class_name(r->klass), reject_code_name(r->code),
+              log_quote(r->field[0] ? r->field : "-", field, sizeof field),
+              log_quote(r->reason, reason, sizeof reason));
 }
 
 static void send_stream_replies(receiver_t *self)

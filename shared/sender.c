@@ -233,9 +233,10 @@ static int on_permanent(sender_t *self, const reject_t *r, int64_t now_ms)
         return rc;
     if (r->seq > self->acked)
         self->stats.dead_lettered++;
-    log_event(LOG_WARN, "dead_letter", "outbox=%s seq=%llu code=%s reason=\"%s\"",
+    char reason[2 * REJECT_REASON_MAX];
+    log_event(LOG_WARN, "dead_letter", "outbox=%s seq=%llu code=%s reason=%s",
               outbox_name(self->outbox), (unsigned long long)r->seq, reject_code_name(r->code),
-              r->reason);
+              log_quote(r->reason, reason, sizeof reason));
     advance_acked(self, r->seq, now_ms);
     return 0;
 }
@@ -299,8 +300,10 @@ static int on_reject(sender_t *self, const Arrears__Reject *body, int64_t now_ms
                body->reason ? body->reason : "");
     r.seq = body->seq;
     if (r.seq == 0) {
-        log_event(LOG_ERROR, "reject_undecodable", "outbox=%s code=%s reason=\"%s\"",
-                  outbox_name(self->outbox), reject_code_name(r.code), r.reason);
+        char reason[2 * REJECT_REASON_MAX];
+        log_event(LOG_ERROR, "reject_undecodable", "outbox=%s code=%s reason=%s",
+                  outbox_name(self->outbox), reject_code_name(r.code),
+                  log_quote(r.reason, reason, sizeof reason));
         return 0;
     }
     switch (body->reject_class) {

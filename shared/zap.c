@@ -317,7 +317,9 @@ int zap_reload(zap_t *self, char *err, size_t err_len)
     zap_table_t fresh;
     int rc = load_table(self->keys_path, &fresh, err, err_len);
     if (rc != ZAP_OK) {
-        log_event(LOG_ERROR, "zap_reload_failed", "keys_file=%s error=\"%s\"", self->keys_path, err);
+        char quoted[1024];
+        log_event(LOG_ERROR, "zap_reload_failed", "keys_file=%s error=%s", self->keys_path,
+                  log_quote(err, quoted, sizeof quoted));
         return rc;
     }
     pthread_mutex_lock(&self->lock);
