@@ -54,6 +54,40 @@ static int framing_check(const Arrears__Envelope *env, envelope_kind_t *kind, re
     return -1;
 }
 
+/* Field number 0 is illegal in protobuf, yet protobuf-c keeps it as an unknown field
+ * when its tag is written in a non-minimal varint, and then cannot read back what it
+ * packs. Refusing it keeps decode -> encode -> decode exact (found by fuzz_envelope). */
+static int has_field_zero(const ProtobufCMessage *m, int depth)
+{
+    if (depth > ENVELOPE_NESTING_MAX)
+        return 1;
+    for (unsigned i = 0; i < m->n_unknown_fields; i++)
+        if (m->unknown_fields[i].tag == 0)
+            return 1;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        const char *base = (const char *)m;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(base + f->quantifier_offset);
+            ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)(base + f->offset);
+            for (size_t j = 0; j < n; j++)
+                if (has_field_zero(items[j], depth + 1))
+                    return 1;
+            continue;
+        }
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+            continue;
+        const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
+        if (sub && has_field_zero(sub, depth + 1))
+            return 1;
+    }
+    return 0;
+}
+
 int envelope_decode(const uint8_t *data, size_t len, Arrears__Envelope **out,
                     envelope_kind_t *kind, reject_t *reject)
 {
@@ -63,6 +97,12 @@ int envelope_decode(const uint8_t *data, size_t len, Arrears__Envelope **out,
     if (!*out) {
         reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__MALFORMED,
                    NULL, "the %zu bytes received do not decode as an Envelope", len);
+        return -1;
+    }
+    if (has_field_zero(&(*out)->base, 0)) {
+        reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__MALFORMED,
+                   NULL, "the envelope holds a field numbered 0, which protobuf forbids");
+        envelope_free(out);
         return -1;
     }
     if (framing_check(*out, kind, reject) != 0) {

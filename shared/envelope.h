@@ -17,6 +17,7 @@
 
 #define ENVELOPE_TRACE_MAX_BYTES 32
 #define ENVELOPE_REPLY_MAX_BYTES 1024
+#define ENVELOPE_NESTING_MAX 32   /* message-in-message depth a decoder accepts */
 #define REJECT_FIELD_MAX 64
 #define REJECT_REASON_MAX 256
 
