@@ -122,10 +122,12 @@ int inbox_find_reject(inbox_t *self, MDB_txn *txn, const char *principal, uint64
     rc = mdb_get(txn, self->rejects, &k, &v);
     if (rc != 0)
         return rc;
+    if (v.mv_size < 4)
+        return MDB_CORRUPTED;
     const uint8_t *p = v.mv_data;
     const char *field = (const char *)p + 2;
     size_t flen = strnlen(field, v.mv_size - 2);
-    if (v.mv_size < 4 || 3 + flen >= v.mv_size)
+    if (3 + flen >= v.mv_size)
         return MDB_CORRUPTED;
     memset(reject, 0, sizeof *reject);
     reject->klass = p[0];

@@ -152,7 +152,7 @@ int outbox_append(outbox_t *self, MDB_txn *txn, Arrears__Envelope *env, int64_t 
         return rc;
     if (self->acked_seen > acked)
         acked = self->acked_seen;
-    if (last - acked >= self->limits.max_unacked)
+    if (last > acked && last - acked >= self->limits.max_unacked)
         return OUTBOX_EFULL;
     env->has_stream_id = 1;
     env->stream_id = self->stream_id;
@@ -219,6 +219,12 @@ int outbox_each(outbox_t *self, MDB_txn *txn, uint64_t from_seq, uint64_t max_co
     store_put_u64(key, from_seq);
     MDB_val k = { 8, key }, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND && max_count > 0) {
+        /* Nothing at or after from_seq: the end of the log, or everything was pruned. */
+        uint64_t last;
+        int meta_rc = meta_get(self, txn, KEY_LAST, &last);
+        rc = meta_rc != 0 ? meta_rc : from_seq <= last ? OUTBOX_EPRUNED : MDB_NOTFOUND;
+    }
     for (uint64_t n = 0; rc == 0 && n < max_count; n++) {
         if (k.mv_size != 8 || v.mv_size < HEADER_BYTES) {
             rc = MDB_CORRUPTED;
@@ -261,6 +267,8 @@ int outbox_dead_letter(outbox_t *self, MDB_txn *txn, const reject_t *reject)
     size_t body = msg.mv_size - HEADER_BYTES;
     MDB_val v = { 3 + rlen + body, NULL };
     rc = mdb_put(txn, self->dead, &k, &v, MDB_RESERVE);
+    if (rc == 0)   /* data from mdb_get is only valid until the next write */
+        rc = mdb_get(txn, self->log, &k, &msg);
     if (rc != 0)
         return rc;
     uint8_t *p = v.mv_data;

@@ -81,7 +81,7 @@ int store_open(store_t **self_p, const char *dir, const store_options_t *options
     mdb_reader_check(self->env, &stale);   /* slots left by crashed processes */
     MDB_envinfo info;
     mdb_env_info(self->env, &info);
-    /* A map that grew in an earlier run is bigger than the configured start. */
+    /* LMDB maps at least the pages in use, which may differ from the configured start. */
     self->map_size_bytes = info.me_mapsize;
     self->map_max_bytes = options->map_max_bytes;
     self->max_tables = options->max_tables;
@@ -106,21 +106,27 @@ void store_destroy(store_t **self_p)
     *self_p = NULL;
 }
 
+typedef struct {
+    const char *name;
+    unsigned flags;
+    MDB_dbi *dbi;
+} table_call_t;
+
+static int open_table(MDB_txn *txn, void *arg)
+{
+    table_call_t *c = arg;
+    return mdb_dbi_open(txn, c->name, c->flags | MDB_CREATE, c->dbi);
+}
+
 int store_table(store_t *self, const char *name, unsigned flags, MDB_dbi *dbi)
 {
     assert(self && name && dbi);
     if (self->tables_open >= self->max_tables)
         return STORE_ETABLES;
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
-    if (rc != 0)
-        return rc;
-    rc = mdb_dbi_open(txn, name, flags | MDB_CREATE, dbi);
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return rc;
-    }
-    rc = mdb_txn_commit(txn);
+    /* Through store_write: on reopen LMDB maps only the pages in use, so creating a
+     * table a new release adds may need the map to grow. */
+    table_call_t c = { name, flags, dbi };
+    int rc = store_write(self, open_table, &c);
     if (rc == 0)
         self->tables_open++;
     return rc;
