@@ -8,6 +8,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "link.h"
 #include "log.h"
 
 #define ROUTING_ID_MAX 256
@@ -15,19 +16,20 @@
 typedef struct {
     uint8_t routing_id[ROUTING_ID_MAX];
     size_t routing_id_len;
-    char principal[INBOX_PRINCIPAL_MAX + 1];
+    receiver_peer_t from;
     Arrears__Envelope *env;
     envelope_kind_t kind;
 } item_t;
 
 /* One stream's progress within the batch being applied. */
 typedef struct {
-    const char *principal;
+    const char *principal;   /* points into its item */
     uint64_t stream_id;
     uint64_t position;       /* applied through, as the transaction now stands */
     uint64_t gap_expected;   /* non-zero: a message jumped ahead of position + 1 */
     size_t last_item;        /* where to send the stream's replies */
-    int applied_any;
+    int advanced;            /* position moved: the inbox mark must be written */
+    int fresh_any;           /* something not seen before was applied */
     int duplicate_any;
     int stalled;             /* answered retry-later: skip the rest of the batch */
 } stream_t;
@@ -138,14 +140,16 @@ static int drop_extra_frames(void *socket)
 
 static int frame_principal(zmq_msg_t *payload, item_t *item, reject_t *reject)
 {
-    const char *user = zmq_msg_gets(payload, "User-Id");
+    const char *user = link_principal(payload);
     size_t len = user ? strlen(user) : 0;
     if (len == 0 || len > INBOX_PRINCIPAL_MAX) {
         reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__UNAUTHORIZED,
                    NULL, "the connection has no authenticated principal");
         return -1;
     }
-    memcpy(item->principal, user, len + 1);
+    memcpy(item->from.principal, user, len + 1);
+    const char *role = link_role(payload);
+    snprintf(item->from.role, sizeof item->from.role, "%s", role ? role : "");
     return 0;
 }
 
@@ -179,7 +183,7 @@ static int receive_one(receiver_t *self, item_t *item)
         reply_reject(self, item, 0, 0, &reject);
         char quoted[2 * REJECT_REASON_MAX];
         log_event(LOG_WARN, "reject", "principal=%s seq=0 code=%s reason=%s",
-                  item->principal[0] ? item->principal : "-", reject_code_name(reject.code),
+                  item->from.principal[0] ? item->from.principal : "-", reject_code_name(reject.code),
                   log_quote(reject.reason, quoted, sizeof quoted));
     }
     return rc == 0 ? 1 : -1;
@@ -190,14 +194,14 @@ static stream_t *stream_for(receiver_t *self, MDB_txn *txn, size_t item_index, i
     const item_t *item = &self->items[item_index];
     for (size_t i = 0; i < self->stream_count; i++) {
         stream_t *s = &self->streams[i];
-        if (s->stream_id == item->env->stream_id && strcmp(s->principal, item->principal) == 0) {
+        if (s->stream_id == item->env->stream_id && strcmp(s->principal, item->from.principal) == 0) {
             s->last_item = item_index;
             return s;
         }
     }
     stream_t *s = &self->streams[self->stream_count];
     memset(s, 0, sizeof *s);
-    s->principal = item->principal;
+    s->principal = item->from.principal;
     s->stream_id = item->env->stream_id;
     s->last_item = item_index;
     *rc = inbox_position(self->inbox, txn, s->principal, s->stream_id, &s->position);
@@ -240,9 +244,9 @@ static int apply_next(receiver_t *self, MDB_txn *txn, stream_t *s, size_t item_i
                    "body", "the envelope carries no body this receiver knows");
         rc = APPLY_REJECTED;
     } else {
-        rc = self->handler.apply(self->app, txn, item->principal, item->env, &reject);
+        rc = self->handler.apply(self->app, txn, &item->from, item->env, &reject);
     }
-    if (rc != APPLY_OK && rc != APPLY_REJECTED)
+    if (rc != APPLY_OK && rc != APPLY_REJECTED && rc != APPLY_DUPLICATE)
         return rc;
     reject.seq = item->env->seq;
     if (rc == APPLY_REJECTED && reject.klass != ARREARS__REJECT__CLASS__PERMANENT) {
@@ -255,11 +259,15 @@ static int apply_next(receiver_t *self, MDB_txn *txn, stream_t *s, size_t item_i
         if (rc != 0)
             return rc;
         push_reject(self, item_index, &reject);
+        s->fresh_any = 1;   /* newly consumed, if without effect: not a duplicate */
+    } else if (rc == APPLY_DUPLICATE) {
+        s->duplicate_any = 1;
     } else {
         self->batch_applied++;
+        s->fresh_any = 1;
     }
     s->position = item->env->seq;
-    s->applied_any = 1;
+    s->advanced = 1;
     return 0;
 }
 
@@ -298,7 +306,7 @@ static int apply_batch(MDB_txn *txn, void *arg)
     }
     for (size_t i = 0; i < self->stream_count; i++) {
         stream_t *s = &self->streams[i];
-        if (!s->applied_any)
+        if (!s->advanced)
             continue;
         int rc = inbox_advance(self->inbox, txn, s->principal, s->stream_id, s->position,
                                self->now_ms);
@@ -313,7 +321,7 @@ static void log_reject(const item_t *item, const reject_t *r)
     char field[2 * REJECT_FIELD_MAX], reason[2 * REJECT_REASON_MAX];
     log_event(r->klass == ARREARS__REJECT__CLASS__PERMANENT ? LOG_WARN : LOG_INFO, "reject",
               "principal=%s stream_id=%llu seq=%llu class=%s code=%s field=%s reason=%s",
-              item->principal, (unsigned long long)item->env->stream_id,
+              item->from.principal, (unsigned long long)item->env->stream_id,
               (unsigned long long)r->seq, reject_class_name(r->klass), reject_code_name(r->code),
               log_quote(r->field[0] ? r->field : "-", field, sizeof field),
               log_quote(r->reason, reason, sizeof reason));
@@ -332,11 +340,11 @@ static void send_stream_replies(receiver_t *self)
     for (size_t i = 0; i < self->stream_count; i++) {
         const stream_t *s = &self->streams[i];
         const item_t *to = &self->items[s->last_item];
-        if (s->applied_any || s->duplicate_any) {
+        if (s->advanced || s->duplicate_any) {
             size_t len = envelope_pack_ack(s->stream_id, s->position,
-                                           !s->applied_any, buf, sizeof buf);
+                                           !s->fresh_any, buf, sizeof buf);
             send_reply(self, to, buf, len);
-            self->stats.duplicates += !s->applied_any;
+            self->stats.duplicates += !s->fresh_any;
         }
         if (s->gap_expected && !s->stalled) {
             reject_t gap;
@@ -380,7 +388,7 @@ static int answer_query(MDB_txn *txn, void *arg)
 {
     query_call_t *q = arg;
     receiver_t *self = q->self;
-    q->len = self->handler.query(self->app, txn, q->item->principal, q->item->env,
+    q->len = self->handler.query(self->app, txn, &q->item->from, q->item->env,
                                  self->reply_buf, self->limits.query_reply_max_bytes, &q->reject);
     return 0;
 }

@@ -24,15 +24,26 @@
 enum {
     APPLY_OK = 0,
     APPLY_REJECTED = -30601,   /* *reject says why; its class says what happens */
+    /* Consumed, but it repeats something already applied under a natural key (a
+     * payment ref seen before with the same content): the Ack says `duplicate`. */
+    APPLY_DUPLICATE = -30602,
 };
+
+#define RECEIVER_ROLE_MAX 16
+
+/* Who sent a message: what the ZAP handler said about its connection's key. */
+typedef struct {
+    char principal[INBOX_PRINCIPAL_MAX + 1];
+    char role[RECEIVER_ROLE_MAX];
+} receiver_peer_t;
 
 typedef struct {
     /* Applies one next-in-order stream message inside txn. */
-    int (*apply)(void *app, MDB_txn *txn, const char *principal,
+    int (*apply)(void *app, MDB_txn *txn, const receiver_peer_t *from,
                  const Arrears__Envelope *env, reject_t *reject);
     /* Answers a query: packs the reply (with env->request_id echoed) into buf and
      * returns its length, or returns 0 with *reject filled. May be NULL. */
-    size_t (*query)(void *app, MDB_txn *txn, const char *principal,
+    size_t (*query)(void *app, MDB_txn *txn, const receiver_peer_t *from,
                     const Arrears__Envelope *env, uint8_t *buf, size_t cap, reject_t *reject);
     /* Called after each committed batch that applied something (e.g. to pump outboxes). */
     void (*committed)(void *app);

@@ -89,10 +89,10 @@ static int item_valid(const Arrears__Envelope *env, reject_t *reject)
     return 1;
 }
 
-int chain_apply(void *app, MDB_txn *txn, const char *principal, const Arrears__Envelope *env,
+int chain_apply(void *app, MDB_txn *txn, const receiver_peer_t *from, const Arrears__Envelope *env,
                 reject_t *reject)
 {
-    (void)principal;
+    (void)from;
     chain_t *self = app;
     if (!item_valid(env, reject))
         return APPLY_REJECTED;

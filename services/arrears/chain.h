@@ -27,7 +27,7 @@ int chain_open(store_t *store, chain_t **self_p);
 void chain_destroy(chain_t **self_p);
 
 /* The receiver's apply function (receiver.h), with a chain_t as app. */
-int chain_apply(void *app, MDB_txn *txn, const char *principal, const Arrears__Envelope *env,
+int chain_apply(void *app, MDB_txn *txn, const receiver_peer_t *from, const Arrears__Envelope *env,
                 reject_t *reject);
 int chain_read_head(chain_t *self, MDB_txn *txn, chain_head_t *head);
 

@@ -38,10 +38,10 @@ static int open_store(const demo_options_t *o, store_t **store)
     return rc;
 }
 
-static size_t answer_health(void *app, MDB_txn *txn, const char *principal,
+static size_t answer_health(void *app, MDB_txn *txn, const receiver_peer_t *from,
                             const Arrears__Envelope *env, uint8_t *buf, size_t cap, reject_t *reject)
 {
-    (void)app, (void)txn, (void)principal;
+    (void)app, (void)txn, (void)from;
     if (env->body_case != ARREARS__ENVELOPE__BODY_HEALTH_QUERY) {
         reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__UNKNOWN_TYPE,
                    "body", "the demo receiver answers only health queries");

@@ -42,10 +42,10 @@ typedef struct {
     MDB_dbi items;
 } effect_t;
 
-static int store_item(void *app, MDB_txn *txn, const char *principal, const Arrears__Envelope *env,
-                      reject_t *reject)
+static int store_item(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                      const Arrears__Envelope *env, reject_t *reject)
 {
-    (void)principal, (void)reject;
+    (void)from, (void)reject;
     effect_t *e = app;
     uint8_t key[8];
     store_put_u64(key, env->seq);
