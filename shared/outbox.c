@@ -138,21 +138,37 @@ void outbox_destroy(outbox_t **self_p)
 
 const char *outbox_name(const outbox_t *self) { return self->name; }
 
+static int unacked_now(outbox_t *self, MDB_txn *txn, uint64_t *last, uint64_t *unacked)
+{
+    uint64_t acked = 0;
+    int rc = meta_get(self, txn, KEY_LAST, last);
+    if (rc == 0)
+        rc = meta_get(self, txn, KEY_ACKED, &acked);
+    if (self->acked_seen > acked)
+        acked = self->acked_seen;
+    *unacked = *last > acked ? *last - acked : 0;
+    return rc;
+}
+
+int outbox_room(outbox_t *self, MDB_txn *txn, uint64_t *room)
+{
+    uint64_t last, unacked;
+    int rc = unacked_now(self, txn, &last, &unacked);
+    *room = unacked < self->limits.max_unacked ? self->limits.max_unacked - unacked : 0;
+    return rc;
+}
+
 int outbox_append(outbox_t *self, MDB_txn *txn, Arrears__Envelope *env, int64_t now_ms,
                   uint64_t *seq)
 {
     assert(self && txn && env);
     if (env->body_case == ARREARS__ENVELOPE__BODY__NOT_SET)
         return OUTBOX_ENOBODY;
-    uint64_t last, acked;
-    int rc = meta_get(self, txn, KEY_LAST, &last);
-    if (rc == 0)
-        rc = meta_get(self, txn, KEY_ACKED, &acked);
+    uint64_t last, unacked;
+    int rc = unacked_now(self, txn, &last, &unacked);
     if (rc != 0)
         return rc;
-    if (self->acked_seen > acked)
-        acked = self->acked_seen;
-    if (last > acked && last - acked >= self->limits.max_unacked)
+    if (unacked >= self->limits.max_unacked)
         return OUTBOX_EFULL;
     env->has_stream_id = 1;
     env->stream_id = self->stream_id;

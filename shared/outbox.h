@@ -64,6 +64,9 @@ const char *outbox_name(const outbox_t *self);
 int outbox_append(outbox_t *self, MDB_txn *txn, Arrears__Envelope *env, int64_t now_ms,
                   uint64_t *seq);
 int outbox_state(outbox_t *self, MDB_txn *txn, outbox_state_t *state);
+/* How many more messages fit under max_unacked now. A service checks this before it
+ * changes anything, so a full outbox refuses inbound work (`busy`) cleanly. */
+int outbox_room(outbox_t *self, MDB_txn *txn, uint64_t *room);
 int outbox_each(outbox_t *self, MDB_txn *txn, uint64_t from_seq, uint64_t max_count,
                 outbox_visit_fn *visit, void *arg);
 

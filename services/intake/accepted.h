@@ -1,0 +1,71 @@
+/* accepted: what intake has accepted from each platform, keyed by (platform, natural
+ * key) — accounts with their versions, payments and complaints by their refs, recalls —
+ * and the account status staging last reported. It answers the natural-key questions
+ * idempotence needs: is this upsert a new version or the same one again; was this
+ * payment ref seen, with the same content or a conflicting one.
+ *
+ * Records that hold personal data (the account with its borrower, complaint texts) are
+ * sealed with crypt before they touch the store. Every function works inside the
+ * caller's write transaction and decides before it writes: an outcome other than
+ * ACCEPTED_NEW leaves the store untouched.
+ *
+ * Tables: "accounts" (platform NUL ref -> version be64, currency[3], recalled(1),
+ * content hash[32], sealed AccountUpsert), "payments" and "complaints" (platform NUL
+ * ref -> content hash[32], account ref NUL), "status" (platform NUL ref -> packed
+ * AccountStatus). */
+#ifndef ARREARS_ACCEPTED_H
+#define ARREARS_ACCEPTED_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "crypt.h"
+#include "envelope.h"
+#include "store.h"
+
+typedef enum {
+    ACCEPTED_NEW = 0,          /* stored: forward it */
+    ACCEPTED_SAME = 1,         /* already held with the same content: a duplicate */
+    ACCEPTED_REFUSED = 2,      /* *reject says why (unknown account, conflict, currency) */
+} accepted_outcome_t;
+
+typedef struct accepted accepted_t;
+
+int accepted_open(store_t *store, const crypt_t *crypt, accepted_t **self_p);
+void accepted_destroy(accepted_t **self_p);
+
+int accepted_upsert(accepted_t *self, MDB_txn *txn, const char *platform,
+                    const Arrears__AccountUpsert *m, uint64_t *version,
+                    accepted_outcome_t *outcome, reject_t *reject);
+int accepted_payment(accepted_t *self, MDB_txn *txn, const char *platform,
+                     const Arrears__PaymentPosted *m, accepted_outcome_t *outcome,
+                     reject_t *reject);
+/* Applies the new contact details to the stored account (a new version). */
+int accepted_contact(accepted_t *self, MDB_txn *txn, const char *platform,
+                     const Arrears__ContactUpdate *m, uint64_t *version,
+                     accepted_outcome_t *outcome, reject_t *reject);
+int accepted_complaint(accepted_t *self, MDB_txn *txn, const char *platform,
+                       const Arrears__Complaint *m, accepted_outcome_t *outcome,
+                       reject_t *reject);
+int accepted_recall(accepted_t *self, MDB_txn *txn, const char *platform,
+                    const Arrears__Recall *m, accepted_outcome_t *outcome, reject_t *reject);
+
+/* Folds a status event from staging into the account's status. */
+int accepted_note_status(accepted_t *self, MDB_txn *txn, const Arrears__StatusEvent *m);
+/* Packs an AccountStatus reply (request_id echoed); 0 with *error set on failure. */
+size_t accepted_status_reply(accepted_t *self, MDB_txn *txn, const char *platform,
+                             const char *account_ref, uint64_t request_id, uint8_t *buf,
+                             size_t cap, int *error);
+
+/* The tables, for accepted_dump.c (the layout is documented above). */
+typedef struct {
+    const crypt_t *crypt;
+    MDB_dbi accounts, payments, complaints, status;
+} accepted_tables_t;
+accepted_tables_t accepted_tables(const accepted_t *self);
+
+/* The decrypted logical content, one JSON line per record, sorted by key: for dumps
+ * that compare two runs (times that differ between runs are left out). */
+int accepted_dump(accepted_t *self, MDB_txn *txn, FILE *out);
+
+#endif

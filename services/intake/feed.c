@@ -1,0 +1,288 @@
+/* feed: see feed.h. */
+#include "feed.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inbox.h"
+#include "pbjson.h"
+
+#define KEY_MAX (INBOX_PRINCIPAL_MAX + 1 + 8)
+#define EVENT_MAX_BYTES 2048
+
+struct feed {
+    feed_limits_t limits;
+    MDB_dbi events;
+    MDB_dbi meta;
+};
+
+typedef struct {
+    uint64_t last;
+    uint64_t earliest;   /* 0: nothing held yet */
+} marks_t;
+
+feed_limits_t feed_default_limits(void)
+{
+    return (feed_limits_t){ .retain_events = 1000000, .retain_ms = 90LL * 24 * 3600 * 1000 };
+}
+
+int feed_open(store_t *store, const feed_limits_t *limits, feed_t **self_p)
+{
+    feed_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return ENOMEM;
+    self->limits = *limits;
+    int rc = store_table(store, "feed.events", 0, &self->events);
+    if (rc == 0)
+        rc = store_table(store, "feed.meta", 0, &self->meta);
+    if (rc != 0) {
+        free(self);
+        return rc;
+    }
+    *self_p = self;
+    return 0;
+}
+
+void feed_destroy(feed_t **self_p)
+{
+    free(*self_p);
+    *self_p = NULL;
+}
+
+static size_t event_key(uint8_t key[KEY_MAX], const char *platform, uint64_t cursor)
+{
+    size_t len = strnlen(platform, INBOX_PRINCIPAL_MAX);
+    memcpy(key, platform, len);
+    key[len] = 0;
+    store_put_u64(key + len + 1, cursor);
+    return len + 1 + 8;
+}
+
+static int marks_get(feed_t *self, MDB_txn *txn, const char *platform, marks_t *m)
+{
+    MDB_val k = { strnlen(platform, INBOX_PRINCIPAL_MAX), (void *)platform }, v;
+    memset(m, 0, sizeof *m);
+    int rc = mdb_get(txn, self->meta, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc == 0 && v.mv_size != 16)
+        return MDB_CORRUPTED;
+    if (rc == 0) {
+        m->last = store_get_u64(v.mv_data);
+        m->earliest = store_get_u64((uint8_t *)v.mv_data + 8);
+    }
+    return rc;
+}
+
+static int marks_put(feed_t *self, MDB_txn *txn, const char *platform, const marks_t *m)
+{
+    uint8_t value[16];
+    store_put_u64(value, m->last);
+    store_put_u64(value + 8, m->earliest);
+    MDB_val k = { strnlen(platform, INBOX_PRINCIPAL_MAX), (void *)platform }, v = { 16, value };
+    return mdb_put(txn, self->meta, &k, &v, 0);
+}
+
+int feed_append(feed_t *self, MDB_txn *txn, const char *platform, Arrears__FeedEvent *event,
+                uint64_t *cursor)
+{
+    marks_t m;
+    int rc = marks_get(self, txn, platform, &m);
+    if (rc != 0)
+        return rc;
+    event->has_cursor = 1;
+    event->cursor = ++m.last;
+    if (m.earliest == 0)
+        m.earliest = m.last;
+    size_t len = arrears__feed_event__get_packed_size(event);
+    if (len > EVENT_MAX_BYTES)
+        return EMSGSIZE;   /* validated fields keep events far below this */
+    uint8_t key[KEY_MAX], value[EVENT_MAX_BYTES];
+    arrears__feed_event__pack(event, value);
+    MDB_val k = { event_key(key, platform, m.last), key }, v = { len, value };
+    rc = mdb_put(txn, self->events, &k, &v, MDB_APPEND);
+    if (rc == MDB_KEYEXIST)   /* MDB_APPEND needs global order; platforms interleave */
+        rc = mdb_put(txn, self->events, &k, &v, 0);
+    if (rc == 0)
+        rc = marks_put(self, txn, platform, &m);
+    if (rc == 0 && cursor)
+        *cursor = m.last;
+    return rc;
+}
+
+typedef struct {
+    Arrears__FeedEvent **events;
+    size_t count;
+} page_events_t;
+
+static void page_free(page_events_t *p)
+{
+    for (size_t i = 0; i < p->count; i++)
+        arrears__feed_event__free_unpacked(p->events[i], NULL);
+    free(p->events);
+}
+
+static int page_read(feed_t *self, MDB_txn *txn, const char *platform, uint64_t from,
+                     uint32_t max, page_events_t *p)
+{
+    p->events = calloc(max, sizeof *p->events);
+    if (!p->events)
+        return ENOMEM;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->events, &cur);
+    if (rc != 0)
+        return rc;
+    uint8_t key[KEY_MAX];
+    size_t prefix = event_key(key, platform, from) - 8;
+    MDB_val k = { prefix + 8, key }, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && p->count < max && k.mv_size == prefix + 8 && memcmp(k.mv_data, key, prefix) == 0) {
+        p->events[p->count] = arrears__feed_event__unpack(NULL, v.mv_size, v.mv_data);
+        if (!p->events[p->count]) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        p->count++;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+static size_t page_pack(const page_events_t *p, const marks_t *m, uint64_t request_id,
+                        uint8_t *buf, size_t cap)
+{
+    Arrears__FeedPage page = ARREARS__FEED_PAGE__INIT;
+    page.n_events = p->count;
+    page.events = p->events;
+    page.has_last_cursor = page.has_earliest_cursor = 1;
+    page.last_cursor = m->last;
+    page.earliest_cursor = m->earliest;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.has_request_id = 1;
+    env.request_id = request_id;
+    env.body_case = ARREARS__ENVELOPE__BODY_FEED_PAGE;
+    env.feed_page = &page;
+    return envelope_pack(&env, buf, cap);
+}
+
+size_t feed_page(feed_t *self, MDB_txn *txn, const char *platform, uint64_t after_cursor,
+                 uint32_t max_events, uint64_t request_id, uint8_t *buf, size_t cap,
+                 reject_t *reject, int *error)
+{
+    marks_t m;
+    *error = marks_get(self, txn, platform, &m);
+    if (*error != 0)
+        return 0;
+    if (m.earliest > 0 && after_cursor + 1 < m.earliest) {
+        reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__CURSOR_EXPIRED,
+                   "after_cursor", "events after cursor %llu are past retention; the earliest "
+                   "held is %llu", (unsigned long long)after_cursor, (unsigned long long)m.earliest);
+        reject->expected_seq = m.earliest;
+        return 0;
+    }
+    uint32_t max = max_events == 0 ? FEED_PAGE_DEFAULT : max_events;
+    max = max > FEED_PAGE_MAX ? FEED_PAGE_MAX : max;
+    page_events_t p = { 0 };
+    *error = page_read(self, txn, platform, after_cursor + 1, max, &p);
+    size_t len = *error == 0 ? page_pack(&p, &m, request_id, buf, cap) : 0;
+    page_free(&p);
+    if (len == 0 && *error == 0)
+        *error = EMSGSIZE;
+    return len;
+}
+
+/* Deletes the oldest event of one platform if it is past retention. */
+static int prune_platform(feed_t *self, MDB_txn *txn, const char *platform, marks_t *m,
+                          int64_t now_ms, int *removed)
+{
+    *removed = 0;
+    if (m->earliest == 0 || m->earliest > m->last)
+        return 0;
+    uint8_t key[KEY_MAX];
+    MDB_val k = { event_key(key, platform, m->earliest), key }, v;
+    int rc = mdb_get(txn, self->events, &k, &v);
+    if (rc != 0)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    Arrears__FeedEvent *e = arrears__feed_event__unpack(NULL, v.mv_size, v.mv_data);
+    int64_t at_ms = e ? e->at_ms : 0;
+    if (e)
+        arrears__feed_event__free_unpacked(e, NULL);
+    uint64_t held = m->last - m->earliest + 1;
+    if (held <= self->limits.retain_events && now_ms - at_ms <= self->limits.retain_ms)
+        return 0;
+    rc = mdb_del(txn, self->events, &k, NULL);
+    if (rc == 0) {
+        m->earliest++;
+        *removed = 1;
+    }
+    return rc;
+}
+
+int feed_prune(feed_t *self, MDB_txn *txn, int64_t now_ms, size_t max_deletes, size_t *deleted)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->meta, &cur);
+    if (rc != 0)
+        return rc;
+    size_t n = 0;
+    MDB_val k, v;
+    char platform[INBOX_PRINCIPAL_MAX + 1];
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == 0 && n < max_deletes) {
+        if (k.mv_size > INBOX_PRINCIPAL_MAX || v.mv_size != 16) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        memcpy(platform, k.mv_data, k.mv_size);
+        platform[k.mv_size] = 0;
+        marks_t m = { store_get_u64(v.mv_data), store_get_u64((uint8_t *)v.mv_data + 8) };
+        int removed = 1;
+        uint64_t before = m.earliest;
+        while (rc == 0 && removed && n < max_deletes) {
+            rc = prune_platform(self, txn, platform, &m, now_ms, &removed);
+            n += (size_t)removed;
+        }
+        if (rc == 0 && m.earliest != before) {
+            uint8_t value[16];
+            store_put_u64(value, m.last);
+            store_put_u64(value + 8, m.earliest);
+            MDB_val nv = { 16, value };
+            rc = mdb_cursor_put(cur, &k, &nv, MDB_CURRENT);
+        }
+        if (rc == 0)
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (deleted)
+        *deleted = n;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int feed_dump(feed_t *self, MDB_txn *txn, FILE *out)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->events, &cur);
+    if (rc != 0)
+        return rc;
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == 0) {
+        Arrears__FeedEvent *e = arrears__feed_event__unpack(NULL, v.mv_size, v.mv_data);
+        if (!e) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        e->has_at_ms = 0;   /* differs between runs */
+        fprintf(out, "{\"feed\":{\"platform\":\"%.*s\",\"event\":",
+                (int)strnlen(k.mv_data, k.mv_size), (const char *)k.mv_data);
+        pbjson_print(out, &e->base);
+        fputs("}}\n", out);
+        arrears__feed_event__free_unpacked(e, NULL);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}

@@ -1,0 +1,225 @@
+/* intake: see intake.h. */
+#include "intake.h"
+
+#include <string.h>
+
+#include "log.h"
+
+static int refused(reject_t *reject, Arrears__Reject__Code code, const char *why)
+{
+    reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, code, "body", "%s", why);
+    return APPLY_REJECTED;
+}
+
+/* Checked before anything changes: a full outbox must refuse, not half-apply. */
+static int need_room(intake_t *self, MDB_txn *txn, reject_t *reject)
+{
+    uint64_t room = 0;
+    int rc = outbox_room(self->to_staging, txn, &room);
+    if (rc != 0)
+        return rc;
+    if (room > 0)
+        return APPLY_OK;
+    reject_set(reject, ARREARS__REJECT__CLASS__RETRY_LATER, ARREARS__REJECT__CODE__BUSY, NULL,
+               "staging is behind and intake's outbox is full; nothing was taken, resend later");
+    return APPLY_REJECTED;
+}
+
+static int forward(intake_t *self, MDB_txn *txn, Arrears__AccountEvent *event)
+{
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    event->has_received_at_ms = 1;
+    event->received_at_ms = aclock_now_ms(self->clock);
+    env.body_case = ARREARS__ENVELOPE__BODY_ACCOUNT_EVENT;
+    env.account_event = event;
+    return outbox_append(self->to_staging, txn, &env, event->received_at_ms, NULL);
+}
+
+static int settle(intake_t *self, MDB_txn *txn, int rc, accepted_outcome_t outcome,
+                  Arrears__AccountEvent *event)
+{
+    if (rc != 0)
+        return rc;
+    if (outcome == ACCEPTED_REFUSED)
+        return APPLY_REJECTED;
+    if (outcome == ACCEPTED_SAME)
+        return APPLY_DUPLICATE;
+    return forward(self, txn, event);
+}
+
+/* Each platform message: validate, make room, settle, forward. */
+typedef struct {
+    intake_t *self;
+    MDB_txn *txn;
+    const char *platform;
+    reject_t *reject;
+    Arrears__AccountEvent ev;
+    accepted_outcome_t outcome;
+} call_t;
+
+static int prepare(call_t *c, int validated, const char *account_ref)
+{
+    if (validated != 0)
+        return validated;
+    c->ev.platform = (char *)c->platform;
+    c->ev.account_ref = (char *)account_ref;
+    c->outcome = ACCEPTED_REFUSED;
+    return need_room(c->self, c->txn, c->reject);
+}
+
+static int on_upsert(call_t *c, Arrears__AccountUpsert *m)
+{
+    int rc = prepare(c, validate_account_upsert(m, &c->self->limits, c->self->zones, c->reject),
+                     m->account_ref);
+    if (rc != 0)
+        return rc;
+    c->ev.has_version = 1;
+    c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_UPSERT;
+    c->ev.upsert = m;
+    rc = accepted_upsert(c->self->accepted, c->txn, c->platform, m, &c->ev.version, &c->outcome,
+                         c->reject);
+    return settle(c->self, c->txn, rc, c->outcome, &c->ev);
+}
+
+static int on_payment(call_t *c, Arrears__PaymentPosted *m)
+{
+    int64_t now = aclock_now_ms(c->self->clock);
+    int rc = prepare(c, validate_payment(m, now, &c->self->limits, c->reject), m->account_ref);
+    if (rc != 0)
+        return rc;
+    c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_PAYMENT;
+    c->ev.payment = m;
+    rc = accepted_payment(c->self->accepted, c->txn, c->platform, m, &c->outcome, c->reject);
+    return settle(c->self, c->txn, rc, c->outcome, &c->ev);
+}
+
+static int on_contact(call_t *c, Arrears__ContactUpdate *m)
+{
+    int rc = prepare(c, validate_contact_update(m, &c->self->limits, c->reject), m->account_ref);
+    if (rc != 0)
+        return rc;
+    c->ev.has_version = 1;
+    c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_CONTACT;
+    c->ev.contact = m;
+    rc = accepted_contact(c->self->accepted, c->txn, c->platform, m, &c->ev.version, &c->outcome,
+                          c->reject);
+    return settle(c->self, c->txn, rc, c->outcome, &c->ev);
+}
+
+static int on_complaint(call_t *c, Arrears__Complaint *m)
+{
+    int64_t now = aclock_now_ms(c->self->clock);
+    int rc = prepare(c, validate_complaint(m, now, &c->self->limits, c->reject), m->account_ref);
+    if (rc != 0)
+        return rc;
+    c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_COMPLAINT;
+    c->ev.complaint = m;
+    rc = accepted_complaint(c->self->accepted, c->txn, c->platform, m, &c->outcome, c->reject);
+    return settle(c->self, c->txn, rc, c->outcome, &c->ev);
+}
+
+static int on_recall(call_t *c, Arrears__Recall *m)
+{
+    int rc = prepare(c, validate_recall(m, c->reject), m->account_ref);
+    if (rc != 0)
+        return rc;
+    c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_RECALL;
+    c->ev.recall = m;
+    rc = accepted_recall(c->self->accepted, c->txn, c->platform, m, &c->outcome, c->reject);
+    return settle(c->self, c->txn, rc, c->outcome, &c->ev);
+}
+
+static int on_platform(call_t *c, const Arrears__Envelope *env)
+{
+    switch (env->body_case) {
+    case ARREARS__ENVELOPE__BODY_ACCOUNT_UPSERT: return on_upsert(c, env->account_upsert);
+    case ARREARS__ENVELOPE__BODY_PAYMENT_POSTED: return on_payment(c, env->payment_posted);
+    case ARREARS__ENVELOPE__BODY_CONTACT_UPDATE: return on_contact(c, env->contact_update);
+    case ARREARS__ENVELOPE__BODY_COMPLAINT: return on_complaint(c, env->complaint);
+    case ARREARS__ENVELOPE__BODY_RECALL: return on_recall(c, env->recall);
+    case ARREARS__ENVELOPE__BODY_STATUS_EVENT:
+        return refused(c->reject, ARREARS__REJECT__CODE__UNAUTHORIZED,
+                       "status events come from arrears' own services, not from platforms");
+    default:
+        return refused(c->reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE,
+                       "intake takes account_upsert, payment_posted, contact_update, complaint "
+                       "and recall from a platform");
+    }
+}
+
+static int on_status(call_t *c, const Arrears__StatusEvent *m)
+{
+    int rc = validate_status_event(m, c->reject);
+    if (rc != 0)
+        return rc;
+    Arrears__FeedEvent event = *m->event;   /* the cursor is intake's to give */
+    rc = feed_append(c->self->feed, c->txn, m->platform, &event, NULL);
+    return rc ? rc : accepted_note_status(c->self->accepted, c->txn, m);
+}
+
+int intake_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                 const Arrears__Envelope *env, reject_t *reject)
+{
+    call_t c = { .self = app, .txn = txn, .platform = from->principal, .reject = reject,
+                 .ev = ARREARS__ACCOUNT_EVENT__INIT };
+    if (strcmp(from->role, "platform") == 0)
+        return on_platform(&c, env);
+    if (strcmp(from->role, "service") == 0 && env->body_case == ARREARS__ENVELOPE__BODY_STATUS_EVENT)
+        return on_status(&c, env->status_event);
+    return refused(reject, ARREARS__REJECT__CODE__UNAUTHORIZED,
+                   "this principal's role may not send this to intake");
+}
+
+static size_t health_reply(intake_t *self, MDB_txn *txn, uint64_t request_id, uint8_t *buf,
+                           size_t cap)
+{
+    outbox_state_t st;
+    Arrears__Health h = ARREARS__HEALTH__INIT;
+    h.service = "intake";
+    h.has_uptime_ms = h.has_outbox_unacked = h.has_dead_letters = 1;
+    h.uptime_ms = (uint64_t)(aclock_monotonic_ms() - self->started_ms);
+    if (outbox_state(self->to_staging, txn, &st) == 0) {
+        h.outbox_unacked = st.last_seq - st.acked_through;
+        h.dead_letters = st.dead_letters;
+    }
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.has_request_id = 1;
+    env.request_id = request_id;
+    env.body_case = ARREARS__ENVELOPE__BODY_HEALTH;
+    env.health = &h;
+    return envelope_pack(&env, buf, cap);
+}
+
+size_t intake_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                    const Arrears__Envelope *env, uint8_t *buf, size_t cap, reject_t *reject)
+{
+    intake_t *self = app;
+    int error = 0;
+    size_t len = 0;
+    int platform = strcmp(from->role, "platform") == 0;
+    if (env->body_case == ARREARS__ENVELOPE__BODY_HEALTH_QUERY)
+        return health_reply(self, txn, env->request_id, buf, cap);
+    if (platform && env->body_case == ARREARS__ENVELOPE__BODY_ACCOUNT_STATUS_QUERY) {
+        const char *ref = env->account_status_query->account_ref;
+        if (!ref || !validate_ref(ref)) {
+            reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__INVALID_FIELD,
+                       "account_ref", "1 to 64 bytes of [A-Za-z0-9._:-]");
+            return 0;
+        }
+        len = accepted_status_reply(self->accepted, txn, from->principal, ref, env->request_id, buf,
+                                    cap, &error);
+    } else if (platform && env->body_case == ARREARS__ENVELOPE__BODY_FEED_QUERY) {
+        const Arrears__FeedQuery *q = env->feed_query;
+        if (validate_feed_query(q, reject) != 0)
+            return 0;
+        len = feed_page(self->feed, txn, from->principal, q->after_cursor, q->max_events,
+                        env->request_id, buf, cap, reject, &error);
+    } else {
+        refused(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE,
+                "intake answers health, account_status and feed queries (the last two from platforms)");
+    }
+    if (error != 0)
+        reject_set(reject, ARREARS__REJECT__CLASS__RETRY_LATER, ARREARS__REJECT__CODE__BUSY, NULL,
+                   "the query failed in the store: %s", store_strerror(error));
+    return len;
+}

@@ -1,0 +1,35 @@
+/* intake: the service's decisions, between the receiver (which deduplicates streams and
+ * commits batches) and its modules. For each platform message: validate every field,
+ * make sure the outbox to staging has room (else `busy`, before anything changes),
+ * settle it against what was accepted before (new, same again, or refused), and
+ * forward what is new to staging as an AccountEvent in the same transaction. Status
+ * events from staging go to the platform's feed and account status. Queries answer a
+ * platform about its own accounts and feed only: the platform is always the
+ * connection's principal, never a field. */
+#ifndef ARREARS_INTAKE_H
+#define ARREARS_INTAKE_H
+
+#include "accepted.h"
+#include "aclock.h"
+#include "feed.h"
+#include "outbox.h"
+#include "receiver.h"
+#include "tz.h"
+#include "validate.h"
+
+typedef struct {
+    outbox_t *to_staging;
+    accepted_t *accepted;
+    feed_t *feed;
+    tz_cache_t *zones;
+    aclock_t *clock;
+    validate_limits_t limits;
+    int64_t started_ms;
+} intake_t;
+
+int intake_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                 const Arrears__Envelope *env, reject_t *reject);
+size_t intake_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                    const Arrears__Envelope *env, uint8_t *buf, size_t cap, reject_t *reject);
+
+#endif

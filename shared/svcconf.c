@@ -1,0 +1,94 @@
+/* svcconf: see svcconf.h. */
+#include "svcconf.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *const svcconf_keys[] = { "data_dir", "durability", "log_level", "keys", "limits", NULL };
+
+static const char *const limit_keys[] = {
+    "max_message_bytes", "batch_max", "outbox_max_unacked", "window", "resend_timeout_ms",
+    "retain_days", "map_size_mb", "map_max_mb", "queue_max_messages", NULL,
+};
+
+int svcconf_path(const conf_t *conf, const char *setting, const char *dflt,
+                 char out[SVCCONF_PATH_MAX], char *err, size_t err_len)
+{
+    const char *value = NULL;
+    int rc = conf_string(conf, setting, dflt, SVCCONF_PATH_MAX - 64, &value, err, err_len);
+    if (rc != 0)
+        return rc;
+    if (!value) {
+        snprintf(err, err_len, "%s: `%s` is required", conf_name(conf), setting);
+        return CONF_ETYPE;
+    }
+    if (value[0] == '/') {
+        snprintf(out, SVCCONF_PATH_MAX, "%s", value);
+        return 0;
+    }
+    char name[SVCCONF_PATH_MAX];
+    snprintf(name, sizeof name, "%s", conf_name(conf));
+    snprintf(out, SVCCONF_PATH_MAX, "%s/%s", dirname(name), value);
+    return 0;
+}
+
+static int load_limit(const conf_t *c, const char *name, int64_t dflt, int64_t min, int64_t max,
+                      int64_t *out, char *err, size_t err_len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "limits.%s", name);
+    return conf_int64(c, path, dflt, min, max, out, err, err_len);
+}
+
+static int load_limits(const conf_t *c, svcconf_t *o, char *err, size_t len)
+{
+    int64_t msg = 0, batch = 0, unacked = 0, window = 0, resend = 0, retain = 0, map = 0,
+            map_max = 0, queue = 0;
+    int rc = conf_check_keys(c, "limits", limit_keys, err, len);
+    rc = rc ? rc : load_limit(c, "max_message_bytes", 1 << 20, 4096, 64 << 20, &msg, err, len);
+    rc = rc ? rc : load_limit(c, "batch_max", 1000, 1, 100000, &batch, err, len);
+    rc = rc ? rc : load_limit(c, "outbox_max_unacked", 100000, 1, 100000000, &unacked, err, len);
+    rc = rc ? rc : load_limit(c, "window", 1000, 1, 1000000, &window, err, len);
+    rc = rc ? rc : load_limit(c, "resend_timeout_ms", 2000, 10, 600000, &resend, err, len);
+    rc = rc ? rc : load_limit(c, "retain_days", 7, 0, 3650, &retain, err, len);
+    rc = rc ? rc : load_limit(c, "map_size_mb", 64, 1, 1 << 20, &map, err, len);
+    rc = rc ? rc : load_limit(c, "map_max_mb", 16384, 1, 1 << 24, &map_max, err, len);
+    rc = rc ? rc : load_limit(c, "queue_max_messages", 100000, 100, 10000000, &queue, err, len);
+    if (rc != 0)
+        return rc;
+    o->link.max_message_bytes = (int)msg;
+    o->link.queue_max_messages = (int)queue;
+    o->receiver.batch_max = (size_t)batch;
+    o->outbox.max_message_bytes = (size_t)msg;
+    o->outbox.max_unacked = (uint64_t)unacked;
+    o->outbox.retain_ms = retain * 24 * 3600 * 1000;
+    o->sender.window = (uint64_t)window;
+    o->sender.resend_timeout_ms = resend;
+    o->store.map_size_bytes = (size_t)map << 20;
+    o->store.map_max_bytes = (size_t)(map_max > map ? map_max : map) << 20;
+    return 0;
+}
+
+int svcconf_load(const conf_t *c, svcconf_t *o, char *err, size_t len)
+{
+    static const char *const durability[] = { "durable", "relaxed", NULL };
+    static const char *const levels[] = { "debug", "info", "warn", "error", NULL };
+    static const char *const key_keys[] = { "own", "allowed", "secret", NULL };
+    o->store = store_default_options();
+    o->link = link_default_options();
+    o->receiver = receiver_default_limits();
+    o->sender = sender_default_limits();
+    o->outbox = outbox_default_limits();
+    int relaxed = 0, level = 1;
+    int rc = conf_enum(c, "durability", durability, 0, &relaxed, err, len);
+    rc = rc ? rc : conf_enum(c, "log_level", levels, 1, &level, err, len);
+    rc = rc ? rc : conf_check_keys(c, "keys", key_keys, err, len);
+    rc = rc ? rc : svcconf_path(c, "data_dir", NULL, o->data_dir, err, len);
+    rc = rc ? rc : svcconf_path(c, "keys.own", NULL, o->key_path, err, len);
+    rc = rc ? rc : svcconf_path(c, "keys.allowed", NULL, o->allowed_path, err, len);
+    rc = rc ? rc : load_limits(c, o, err, len);
+    o->store.relaxed = relaxed == 1;
+    o->log_level = (log_level_t)level;
+    return rc;
+}

@@ -1,0 +1,49 @@
+/* svcconf: the part of every service's configuration file that is the same for all of
+ * them — where its store lives and how durable it is, its keys, its log level, and the
+ * limits of its delivery machinery — read once, range-checked, errors as file:line.
+ *
+ *   data_dir = "var/intake";              # relative paths: from the config file's folder
+ *   durability = "durable";               # or "relaxed" (MDB_NOSYNC: a crash may lose
+ *                                         #  the last commits; for tests and demos only)
+ *   log_level = "info";                   # debug, info, warn, error
+ *   keys = { own = "keys/intake.key"; allowed = "keys/allowed.conf"; };
+ *   limits = {
+ *     max_message_bytes = 1048576;  batch_max = 1000;  outbox_max_unacked = 100000;
+ *     window = 1000;  resend_timeout_ms = 2000;  retain_days = 7;
+ *     map_size_mb = 64;  map_max_mb = 16384;  queue_max_messages = 100000;
+ *   };
+ */
+#ifndef ARREARS_SVCCONF_H
+#define ARREARS_SVCCONF_H
+
+#include "conf.h"
+#include "link.h"
+#include "log.h"
+#include "outbox.h"
+#include "receiver.h"
+#include "sender.h"
+#include "store.h"
+
+#define SVCCONF_PATH_MAX 512
+
+typedef struct {
+    char data_dir[SVCCONF_PATH_MAX];
+    char key_path[SVCCONF_PATH_MAX];
+    char allowed_path[SVCCONF_PATH_MAX];
+    log_level_t log_level;
+    store_options_t store;
+    link_options_t link;
+    receiver_limits_t receiver;
+    sender_limits_t sender;
+    outbox_limits_t outbox;
+} svcconf_t;
+
+/* Names of the top-level settings svcconf reads, for a service's own unknown-key check. */
+extern const char *const svcconf_keys[];
+
+int svcconf_load(const conf_t *conf, svcconf_t *out, char *err, size_t err_len);
+/* A path setting, resolved against the config file's folder when relative. */
+int svcconf_path(const conf_t *conf, const char *setting, const char *dflt,
+                 char out[SVCCONF_PATH_MAX], char *err, size_t err_len);
+
+#endif
