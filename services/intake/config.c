@@ -20,7 +20,7 @@ static int load_endpoint(const conf_t *c, const char *setting, char out[LINK_END
 static int load_own(const conf_t *c, intake_config_t *o, char *err, size_t len)
 {
     static const char *const staging_keys[] = { "endpoint", "public_key", NULL };
-    static const char *const feed_keys[] = { "retain_events", "retain_days", NULL };
+    static const char *const feed_keys[] = { "retain_events", "retain_days", "prune_every_ms", NULL };
     static const char *const validation_keys[] = { "max_instalments", "max_contact_points",
                                                    "future_slack_ms", NULL };
     int64_t events = 0, days = 0, instalments = 0, points = 0, slack = 0;
@@ -36,6 +36,8 @@ static int load_own(const conf_t *c, intake_config_t *o, char *err, size_t len)
     rc = rc ? rc : conf_bool(c, "create_secret", false, &o->create_secret, err, len);
     rc = rc ? rc : conf_int64(c, "feed.retain_events", 1000000, 1, 1LL << 40, &events, err, len);
     rc = rc ? rc : conf_int64(c, "feed.retain_days", 90, 1, 3650, &days, err, len);
+    rc = rc ? rc : conf_int64(c, "feed.prune_every_ms", 10000, 10, 86400000, &o->feed_prune_every_ms,
+                              err, len);
     rc = rc ? rc : conf_int64(c, "validation.max_instalments", 600, 1, 600, &instalments, err, len);
     rc = rc ? rc : conf_int64(c, "validation.max_contact_points", 8, 1, 8, &points, err, len);
     rc = rc ? rc : conf_int64(c, "validation.future_slack_ms", 300000, 0, 86400000, &slack, err, len);

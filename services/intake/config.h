@@ -4,7 +4,7 @@
  *   staging = { endpoint = "tcp://127.0.0.1:7402"; public_key = "keys/staging.pub"; };
  *   keys = { ...; secret = "keys/intake.secret"; };   # at-rest key for personal data
  *   create_secret = false;                # true: make the at-rest key at first start
- *   feed = { retain_events = 1000000; retain_days = 90; };
+ *   feed = { retain_events = 1000000; retain_days = 90; prune_every_ms = 10000; };
  *   validation = { max_instalments = 600; max_contact_points = 8; future_slack_ms = 300000; };
  */
 #ifndef ARREARS_INTAKE_CONFIG_H
@@ -24,6 +24,7 @@ typedef struct {
     char secret_path[SVCCONF_PATH_MAX];
     bool create_secret;
     feed_limits_t feed;
+    int64_t feed_prune_every_ms;
     validate_limits_t validate;
 } intake_config_t;
 

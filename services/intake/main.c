@@ -16,7 +16,6 @@
 #include "signals.h"
 #include "zap.h"
 
-#define PRUNE_EVERY_MS 10000
 #define PRUNE_MAX 10000
 
 typedef struct {
@@ -138,7 +137,7 @@ static int service_step(service_t *s, int64_t *next_prune_ms)
     if (rc == 0 && now >= *next_prune_ms) {
         prune_call_t p = { s->app.feed, aclock_now_ms(s->app.clock) };
         rc = store_write(s->store, prune_feed, &p);
-        *next_prune_ms = now + PRUNE_EVERY_MS;
+        *next_prune_ms = now + s->cfg.feed_prune_every_ms;
     }
     return rc;
 }
