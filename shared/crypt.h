@@ -27,7 +27,7 @@ int crypt_key_create(const char *path);
 int crypt_load(const char *path, crypt_t **self_p);
 void crypt_destroy(crypt_t **self_p);
 
-int crypt_seal(const crypt_t *self, const uint8_t *plain, size_t len, uint8_t *out,
+int crypt_seal(crypt_t *self, const uint8_t *plain, size_t len, uint8_t *out,
                size_t cap, size_t *out_len);
 int crypt_open(const crypt_t *self, const uint8_t *sealed, size_t len, uint8_t *out,
                size_t cap, size_t *out_len);

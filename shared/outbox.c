@@ -141,6 +141,7 @@ const char *outbox_name(const outbox_t *self) { return self->name; }
 static int unacked_now(outbox_t *self, MDB_txn *txn, uint64_t *last, uint64_t *unacked)
 {
     uint64_t acked = 0;
+    *last = 0;
     int rc = meta_get(self, txn, KEY_LAST, last);
     if (rc == 0)
         rc = meta_get(self, txn, KEY_ACKED, &acked);
@@ -152,7 +153,7 @@ static int unacked_now(outbox_t *self, MDB_txn *txn, uint64_t *last, uint64_t *u
 
 int outbox_room(outbox_t *self, MDB_txn *txn, uint64_t *room)
 {
-    uint64_t last, unacked;
+    uint64_t last = 0, unacked = 0;
     int rc = unacked_now(self, txn, &last, &unacked);
     *room = unacked < self->limits.max_unacked ? self->limits.max_unacked - unacked : 0;
     return rc;

@@ -17,7 +17,7 @@
 #define ACCOUNT_HEAD_BYTES (8 + 3 + 1 + HASH_BYTES)
 
 struct accepted {
-    const crypt_t *crypt;
+    crypt_t *crypt;
     MDB_dbi accounts;
     MDB_dbi payments;
     MDB_dbi complaints;
@@ -33,7 +33,7 @@ typedef struct {
     size_t sealed_len;
 } account_rec_t;
 
-int accepted_open(store_t *store, const crypt_t *crypt, accepted_t **self_p)
+int accepted_open(store_t *store, crypt_t *crypt, accepted_t **self_p)
 {
     accepted_t *self = calloc(1, sizeof *self);
     if (!self)

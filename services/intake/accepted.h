@@ -31,7 +31,7 @@ typedef enum {
 
 typedef struct accepted accepted_t;
 
-int accepted_open(store_t *store, const crypt_t *crypt, accepted_t **self_p);
+int accepted_open(store_t *store, crypt_t *crypt, accepted_t **self_p);
 void accepted_destroy(accepted_t **self_p);
 
 int accepted_upsert(accepted_t *self, MDB_txn *txn, const char *platform,
@@ -59,7 +59,7 @@ size_t accepted_status_reply(accepted_t *self, MDB_txn *txn, const char *platfor
 
 /* The tables, for accepted_dump.c (the layout is documented above). */
 typedef struct {
-    const crypt_t *crypt;
+    crypt_t *crypt;
     MDB_dbi accounts, payments, complaints, status;
 } accepted_tables_t;
 accepted_tables_t accepted_tables(const accepted_t *self);

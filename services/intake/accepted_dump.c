@@ -30,7 +30,7 @@ static void print_head(FILE *out, const char *kind, const char *platform, const 
     fprintf(out, "{\"%s\":{\"platform\":\"%s\",\"ref\":\"%s\"", kind, platform, ref);
 }
 
-static int open_sealed(const crypt_t *crypt, const uint8_t *sealed, size_t len, uint8_t **plain,
+static int open_sealed(crypt_t *crypt, const uint8_t *sealed, size_t len, uint8_t **plain,
                        size_t *plain_len)
 {
     *plain = malloc(len);
@@ -39,10 +39,10 @@ static int open_sealed(const crypt_t *crypt, const uint8_t *sealed, size_t len, 
     return crypt_open(crypt, sealed, len, *plain, len, plain_len);
 }
 
-typedef int (row_fn)(FILE *out, const crypt_t *crypt, const char *platform, const char *ref,
+typedef int (row_fn)(FILE *out, crypt_t *crypt, const char *platform, const char *ref,
                      const MDB_val *v);
 
-static int dump_account(FILE *out, const crypt_t *crypt, const char *platform, const char *ref,
+static int dump_account(FILE *out, crypt_t *crypt, const char *platform, const char *ref,
                         const MDB_val *v)
 {
     const uint8_t *p = v->mv_data;
@@ -64,7 +64,7 @@ static int dump_account(FILE *out, const crypt_t *crypt, const char *platform, c
     return 0;
 }
 
-static int dump_payment(FILE *out, const crypt_t *crypt, const char *platform, const char *ref,
+static int dump_payment(FILE *out, crypt_t *crypt, const char *platform, const char *ref,
                         const MDB_val *v)
 {
     (void)crypt;
@@ -82,7 +82,7 @@ static int dump_payment(FILE *out, const crypt_t *crypt, const char *platform, c
     return 0;
 }
 
-static int dump_complaint(FILE *out, const crypt_t *crypt, const char *platform, const char *ref,
+static int dump_complaint(FILE *out, crypt_t *crypt, const char *platform, const char *ref,
                           const MDB_val *v)
 {
     uint8_t *plain;
@@ -103,7 +103,7 @@ static int dump_complaint(FILE *out, const crypt_t *crypt, const char *platform,
     return 0;
 }
 
-static int dump_status(FILE *out, const crypt_t *crypt, const char *platform, const char *ref,
+static int dump_status(FILE *out, crypt_t *crypt, const char *platform, const char *ref,
                        const MDB_val *v)
 {
     (void)crypt;
@@ -119,7 +119,7 @@ static int dump_status(FILE *out, const crypt_t *crypt, const char *platform, co
     return 0;
 }
 
-static int dump_table(MDB_txn *txn, MDB_dbi dbi, FILE *out, const crypt_t *crypt, row_fn *row)
+static int dump_table(MDB_txn *txn, MDB_dbi dbi, FILE *out, crypt_t *crypt, row_fn *row)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);

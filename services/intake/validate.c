@@ -67,8 +67,8 @@ static int refuse(reject_t *reject, const char *field, const char *reason_fmt, .
     va_start(args, reason_fmt);
     vsnprintf(reason, sizeof reason, reason_fmt, args);
     va_end(args);
-    reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__INVALID_FIELD,
-               field, "%s", reason);
+    reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT,
+               ARREARS__REJECT__CODE__INVALID_FIELD, field, "%s", reason);
     return APPLY_REJECTED;
 }
 
@@ -93,6 +93,11 @@ static const char *path_of(field_path_t *path, const char *fmt, ...)
 static bool is_given(const char *text)
 {
     return text && text[0] != '\0';
+}
+
+static const char *plural(size_t n)
+{
+    return n == 1 ? "" : "s";
 }
 
 static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
@@ -168,24 +173,27 @@ static int check_characters(const char *text, size_t len, text_form_t form,
         if (!utf8_next(s, len, &pos, &cp, &why))
             return refuse(reject, field, "not valid UTF-8: %s at byte %zu", why, start);
         if (is_control_character(cp, form))
-            return refuse(reject, field, "control character U+%04X at byte %zu is not allowed",
+            return refuse(reject, field,
+                          "control character U+%04X at byte %zu is not allowed",
                           (unsigned)cp, start);
     }
     return 0;
 }
 
 /* A text field of min_bytes..max_bytes; min_bytes 0 makes it optional. */
-static int check_text(const char *text, size_t min_bytes, size_t max_bytes, text_form_t form,
-                      const char *field, reject_t *reject)
+static int check_text(const char *text, size_t min_bytes, size_t max_bytes,
+                      text_form_t form, const char *field, reject_t *reject)
 {
     size_t len = text ? strlen(text) : 0;
     if (len == 0 && min_bytes > 0)
         return refuse(reject, field, "missing (required: %zu to %zu bytes of UTF-8 text)",
                       min_bytes, max_bytes);
     if (len > max_bytes)
-        return refuse(reject, field, "too long: %zu bytes, at most %zu", len, max_bytes);
+        return refuse(reject, field, "too long: %zu byte%s, at most %zu", len, plural(len),
+                      max_bytes);
     if (len < min_bytes)
-        return refuse(reject, field, "too short: %zu bytes, at least %zu", len, min_bytes);
+        return refuse(reject, field, "too short: %zu byte%s, at least %zu", len,
+                      plural(len), min_bytes);
     return check_characters(text, len, form, field, reject);
 }
 
@@ -229,19 +237,20 @@ static int check_token(const char *text, size_t min_bytes, size_t max_bytes,
     size_t len = text ? strlen(text) : 0;
     if (len == 0) return refuse(reject, field, "missing (required: %s)", rule);
     if (len < min_bytes || len > max_bytes)
-        return refuse(reject, field, "%zu bytes; must be %s", len, rule);
+        return refuse(reject, field, "%zu byte%s; must be %s", len, plural(len), rule);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
         if (!allowed(c))
-            return refuse(reject, field, "byte %zu (0x%02X) is not allowed; must be %s", i, c,
-                          rule);
+            return refuse(reject, field, "byte %zu (0x%02X) is not allowed; must be %s", i,
+                          c, rule);
     }
     return 0;
 }
 
 static int check_ref(const char *ref, const char *field, reject_t *reject)
 {
-    return check_token(ref, 1, VALIDATE_REF_MAX_BYTES, is_ref_byte, REF_RULE, field, reject);
+    return check_token(ref, 1, VALIDATE_REF_MAX_BYTES, is_ref_byte, REF_RULE, field,
+                       reject);
 }
 
 bool validate_ref(const char *ref)
@@ -295,7 +304,8 @@ int validate_date(const char *text, int64_t *days)
 static int check_date(const char *text, const char *field, int64_t *days, reject_t *reject)
 {
     char why[96];
-    if (!is_given(text)) return refuse(reject, field, "missing (required: a date YYYY-MM-DD)");
+    if (!is_given(text))
+        return refuse(reject, field, "missing (required: a date YYYY-MM-DD)");
     if (!parse_date(text, days, why, sizeof why)) return refuse(reject, field, "%s", why);
     return 0;
 }
@@ -305,16 +315,19 @@ static int check_date(const char *text, const char *field, int64_t *days, reject
 static int check_instant(bool has, int64_t at_ms, int64_t now_ms, int64_t slack_ms,
                          const char *field, reject_t *reject)
 {
+    assert(slack_ms >= 0);
     if (!has) return refuse(reject, field, "missing (required: Unix milliseconds, UTC)");
     if (at_ms < EARLIEST_INSTANT_MS)
         return refuse(reject, field,
                       "%lld is before 2000-01-01T00:00:00Z (%lld): milliseconds expected",
                       (long long)at_ms, (long long)EARLIEST_INSTANT_MS);
+    if (at_ms <= now_ms) return 0;
     /* at_ms > now_ms, so the unsigned difference is exact even near INT64_MAX. */
-    if (at_ms > now_ms && (uint64_t)at_ms - (uint64_t)now_ms > (uint64_t)slack_ms)
-        return refuse(reject, field, "%lld is in the future: %llu ms after now, at most %lld",
-                      (long long)at_ms, (unsigned long long)((uint64_t)at_ms - (uint64_t)now_ms),
-                      (long long)slack_ms);
+    uint64_t ahead_ms = (uint64_t)at_ms - (uint64_t)now_ms;
+    if (ahead_ms > (uint64_t)slack_ms)
+        return refuse(reject, field,
+                      "%lld is in the future: %llu ms after now, at most %lld",
+                      (long long)at_ms, (unsigned long long)ahead_ms, (long long)slack_ms);
     return 0;
 }
 
@@ -334,11 +347,13 @@ static int check_currency(const char *code, bool required, const char *field,
 {
     if (!is_given(code)) {
         if (!required) return 0;
-        return refuse(reject, field, "missing (required: an ISO 4217 code such as CNY, GBP)");
+        return refuse(reject, field,
+                      "missing (required: an ISO 4217 code such as CNY, GBP)");
     }
     if (money_currency_known(code)) return 0;
     if (token_fits(code, 3, 3, is_upper))
-        return refuse(reject, field, "%s is not an ISO 4217 currency with a minor unit", code);
+        return refuse(reject, field, "%s is not an ISO 4217 currency with a minor unit",
+                      code);
     return refuse(reject, field, "not an ISO 4217 code (three uppercase letters)");
 }
 
@@ -349,7 +364,8 @@ static void list_enum_choices(const ProtobufCEnumDescriptor *d, char *buf, size_
     buf[0] = '\0';
     for (unsigned i = 0; i < d->n_values; i++) {
         if (d->values[i].value == 0) continue;   /* *_UNSPECIFIED is never a choice */
-        int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", d->values[i].name);
+        const char *name = d->values[i].name;
+        int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
         if (n < 0 || (size_t)n >= len - used) return;
         used += (size_t)n;
     }
@@ -391,7 +407,8 @@ static int check_phone(const char *value, const char *field, reject_t *reject)
     if (digits < PHONE_MIN_DIGITS || digits > PHONE_MAX_DIGITS)
         return refuse(reject, field, "not E.164: %zu digits after '+', must be %d to %d",
                       digits, PHONE_MIN_DIGITS, PHONE_MAX_DIGITS);
-    if (value[1] == '0') return refuse(reject, field, "not E.164: a country code never starts with 0");
+    if (value[1] == '0')
+        return refuse(reject, field, "not E.164: a country code never starts with 0");
     return 0;
 }
 
@@ -400,7 +417,8 @@ static int check_email_domain(const char *domain, const char *field, reject_t *r
 {
     size_t len = strlen(domain);
     if (len == 0) return refuse(reject, field, "not an e-mail address: nothing after '@'");
-    if (!strchr(domain, '.')) return refuse(reject, field, "not an e-mail address: no dot in the domain");
+    if (!strchr(domain, '.'))
+        return refuse(reject, field, "not an e-mail address: no dot in the domain");
     if (domain[0] == '.' || domain[len - 1] == '.' || strstr(domain, ".."))
         return refuse(reject, field, "not an e-mail address: an empty label in the domain");
     return 0;
@@ -408,17 +426,22 @@ static int check_email_domain(const char *domain, const char *field, reject_t *r
 
 static int check_email(const char *value, const char *field, reject_t *reject)
 {
-    if (!is_given(value)) return refuse(reject, field, "missing (required: an e-mail address)");
-    if (check_text(value, 1, EMAIL_MAX_BYTES, ONE_LINE, field, reject)) return APPLY_REJECTED;
-    if (strchr(value, ' ')) return refuse(reject, field, "not an e-mail address: it holds a space");
+    if (!is_given(value))
+        return refuse(reject, field, "missing (required: an e-mail address)");
+    if (check_text(value, 1, EMAIL_MAX_BYTES, ONE_LINE, field, reject))
+        return APPLY_REJECTED;
+    if (strchr(value, ' '))
+        return refuse(reject, field, "not an e-mail address: it holds a space");
     const char *at = strchr(value, '@');
     if (!at) return refuse(reject, field, "not an e-mail address: no '@'");
-    if (strchr(at + 1, '@')) return refuse(reject, field, "not an e-mail address: more than one '@'");
+    if (strchr(at + 1, '@'))
+        return refuse(reject, field, "not an e-mail address: more than one '@'");
     size_t local_len = (size_t)(at - value);
-    if (local_len == 0) return refuse(reject, field, "not an e-mail address: nothing before '@'");
+    if (local_len == 0)
+        return refuse(reject, field, "not an e-mail address: nothing before '@'");
     if (local_len > EMAIL_LOCAL_MAX_BYTES)
-        return refuse(reject, field, "the part before '@' is %zu bytes, at most %d", local_len,
-                      EMAIL_LOCAL_MAX_BYTES);
+        return refuse(reject, field, "the part before '@' is %zu bytes, at most %d",
+                      local_len, EMAIL_LOCAL_MAX_BYTES);
     return check_email_domain(at + 1, field, reject);
 }
 
@@ -446,14 +469,24 @@ static int check_contact_points(Arrears__ContactPoint *const *points, size_t cou
 static int check_address(const Arrears__Address *a, const char *prefix, reject_t *reject)
 {
     if (!a) return 0;   /* optional */
+    const struct {
+        const char *name, *value;
+        size_t max_bytes;
+    } lines[] = {
+        {"line1", a->line1, ADDRESS_LINE_MAX_BYTES},
+        {"line2", a->line2, ADDRESS_LINE_MAX_BYTES},
+        {"city", a->city, ADDRESS_CITY_MAX_BYTES},
+        {"region", a->region, ADDRESS_REGION_MAX_BYTES},
+        {"postal_code", a->postal_code, ADDRESS_POSTAL_CODE_MAX_BYTES},
+    };
     field_path_t p;
-    if (check_text(a->line1, 0, ADDRESS_LINE_MAX_BYTES, ONE_LINE, path_of(&p, "%s.line1", prefix), reject) ||
-        check_text(a->line2, 0, ADDRESS_LINE_MAX_BYTES, ONE_LINE, path_of(&p, "%s.line2", prefix), reject) ||
-        check_text(a->city, 0, ADDRESS_CITY_MAX_BYTES, ONE_LINE, path_of(&p, "%s.city", prefix), reject) ||
-        check_text(a->region, 0, ADDRESS_REGION_MAX_BYTES, ONE_LINE, path_of(&p, "%s.region", prefix), reject) ||
-        check_text(a->postal_code, 0, ADDRESS_POSTAL_CODE_MAX_BYTES, ONE_LINE,
-                   path_of(&p, "%s.postal_code", prefix), reject))
-        return APPLY_REJECTED;
+    bool any_line = false;
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        const char *field = path_of(&p, "%s.%s", prefix, lines[i].name);
+        if (check_text(lines[i].value, 0, lines[i].max_bytes, ONE_LINE, field, reject))
+            return APPLY_REJECTED;
+        any_line = any_line || is_given(lines[i].value);
+    }
     const char *country_field = path_of(&p, "%s.country", prefix);
     if (is_given(a->country)) {
         if (!token_fits(a->country, 2, 2, is_upper))
@@ -462,8 +495,6 @@ static int check_address(const Arrears__Address *a, const char *prefix, reject_t
         return 0;
     }
     /* A letter cannot be sent to lines without a country. */
-    bool any_line = is_given(a->line1) || is_given(a->line2) || is_given(a->city) ||
-                    is_given(a->region) || is_given(a->postal_code);
     if (any_line)
         return refuse(reject, country_field,
                       "missing: required when any other address field is set");
@@ -478,7 +509,8 @@ static int check_time_zone(const char *name, tz_cache_t *zones, reject_t *reject
 {
     const char *field = "borrower.time_zone";
     if (!is_given(name))
-        return refuse(reject, field, "missing (required: an IANA zone such as Asia/Shanghai)");
+        return refuse(reject, field,
+                      "missing (required: an IANA zone such as Asia/Shanghai)");
     if (!tz_name_valid(name))
         return refuse(reject, field,
                       "not an IANA zone name: 1 to 64 bytes of A-Z a-z 0-9 / _ + -");
@@ -509,10 +541,13 @@ static int check_borrower(const Arrears__Borrower *b, const validate_limits_t *l
         return refuse(reject, "borrower.id_number_hash",
                       "missing (required: SHA-256 of the national id number, 32 bytes)");
     if (b->id_number_hash.len != ID_NUMBER_HASH_BYTES)
-        return refuse(reject, "borrower.id_number_hash", "%zu bytes; a SHA-256 is %d bytes",
-                      b->id_number_hash.len, ID_NUMBER_HASH_BYTES);
-    if (check_contact_points(b->phones, b->n_phones, PHONE_LIST, "borrower.phones", lim, reject) ||
-        check_contact_points(b->emails, b->n_emails, EMAIL_LIST, "borrower.emails", lim, reject) ||
+        return refuse(reject, "borrower.id_number_hash",
+                      "%zu byte%s; a SHA-256 is %d bytes", b->id_number_hash.len,
+                      plural(b->id_number_hash.len), ID_NUMBER_HASH_BYTES);
+    if (check_contact_points(b->phones, b->n_phones, PHONE_LIST, "borrower.phones", lim,
+                             reject) ||
+        check_contact_points(b->emails, b->n_emails, EMAIL_LIST, "borrower.emails", lim,
+                             reject) ||
         check_address(b->address, "borrower.address", reject) ||
         check_time_zone(b->time_zone, zones, reject))
         return APPLY_REJECTED;
@@ -530,13 +565,17 @@ static int check_instalment(const Arrears__Instalment *it, size_t index, int64_t
                             int64_t *owed, reject_t *reject)
 {
     field_path_t p;
-    if (!it) return refuse(reject, path_of(&p, "schedule[%zu]", index), "missing instalment");
+    if (!it)
+        return refuse(reject, path_of(&p, "schedule[%zu]", index), "missing instalment");
     int64_t principal, interest, fees, paid;
-    if (check_date(it->due_date, path_of(&p, "schedule[%zu].due_date", index), due_day, reject) ||
+    if (check_date(it->due_date, path_of(&p, "schedule[%zu].due_date", index), due_day,
+                   reject) ||
         check_amount(it->has_principal_minor, it->principal_minor,
-                     path_of(&p, "schedule[%zu].principal_minor", index), &principal, reject) ||
+                     path_of(&p, "schedule[%zu].principal_minor", index), &principal,
+                     reject) ||
         check_amount(it->has_interest_minor, it->interest_minor,
-                     path_of(&p, "schedule[%zu].interest_minor", index), &interest, reject) ||
+                     path_of(&p, "schedule[%zu].interest_minor", index), &interest,
+                     reject) ||
         check_amount(it->has_fees_minor, it->fees_minor,
                      path_of(&p, "schedule[%zu].fees_minor", index), &fees, reject) ||
         check_amount(it->has_paid_minor, it->paid_minor,
@@ -553,7 +592,8 @@ static int check_instalment(const Arrears__Instalment *it, size_t index, int64_t
                       "owes nothing: principal + interest + fees must be above 0");
     if (paid > *owed)
         return refuse(reject, path_of(&p, "schedule[%zu].paid_minor", index),
-                      "%lld is more than the instalment's %lld (principal + interest + fees)",
+                      "%lld is more than the instalment's %lld "
+                      "(principal + interest + fees)",
                       (long long)paid, (long long)*owed);
     return 0;
 }
@@ -564,7 +604,8 @@ static int check_schedule(Arrears__Instalment *const *items, size_t count,
                           const validate_limits_t *lim, int64_t *first_due_day,
                           reject_t *reject)
 {
-    if (count == 0) return refuse(reject, "schedule", "empty: at least 1 instalment required");
+    if (count == 0)
+        return refuse(reject, "schedule", "empty: at least 1 instalment required");
     if (count > lim->max_instalments)
         return refuse(reject, "schedule", "%zu instalments, at most %zu", count,
                       lim->max_instalments);
@@ -663,9 +704,10 @@ int validate_payment(const Arrears__PaymentPosted *m, int64_t now_ms,
         check_ref(m->payment_ref, "payment_ref", reject))
         return APPLY_REJECTED;
     if (!m->has_amount_minor)
-        return refuse(reject, "amount_minor", "missing (required: above 0, in minor units)");
+        return refuse(reject, "amount_minor",
+                      "missing (required: above 0, in minor units)");
     if (m->amount_minor <= 0)
-        return refuse(reject, "amount_minor", "%lld; a payment must be above 0",
+        return refuse(reject, "amount_minor", "must be above 0, got %lld",
                       (long long)m->amount_minor);
     if (check_currency(m->currency, true, "currency", reject) ||
         check_instant(m->has_paid_at_ms, m->paid_at_ms, now_ms, lim->future_slack_ms,
@@ -682,8 +724,9 @@ static int check_clear_flag(bool clear, size_t given, const char *flag, const ch
                             reject_t *reject)
 {
     if (clear && given > 0)
-        return refuse(reject, flag, "%s is set and %zu %s are given: send one or the other",
-                      flag, given, list);
+        return refuse(reject, flag,
+                      "%s is set, yet %s are given too (%zu): send one or the other", flag,
+                      list, given);
     return 0;
 }
 
@@ -695,10 +738,10 @@ int validate_contact_update(const Arrears__ContactUpdate *m, const validate_limi
         check_contact_points(m->phones, m->n_phones, PHONE_LIST, "phones", lim, reject) ||
         check_contact_points(m->emails, m->n_emails, EMAIL_LIST, "emails", lim, reject) ||
         check_address(m->address, "address", reject) ||
-        check_clear_flag(m->has_clear_phones && m->clear_phones, m->n_phones, "clear_phones",
-                         "phones", reject) ||
-        check_clear_flag(m->has_clear_emails && m->clear_emails, m->n_emails, "clear_emails",
-                         "emails", reject))
+        check_clear_flag(m->has_clear_phones && m->clear_phones, m->n_phones,
+                         "clear_phones", "phones", reject) ||
+        check_clear_flag(m->has_clear_emails && m->clear_emails, m->n_emails,
+                         "clear_emails", "emails", reject))
         return APPLY_REJECTED;
     return 0;
 }
@@ -713,8 +756,8 @@ int validate_complaint(const Arrears__Complaint *m, int64_t now_ms,
                             "kind", reject) ||
         check_text(m->category, 1, CATEGORY_MAX_BYTES, ONE_LINE, "category", reject) ||
         check_text(m->text, 0, COMPLAINT_TEXT_MAX_BYTES, FREE_TEXT, "text", reject) ||
-        check_instant(m->has_received_at_ms, m->received_at_ms, now_ms, lim->future_slack_ms,
-                      "received_at_ms", reject))
+        check_instant(m->has_received_at_ms, m->received_at_ms, now_ms,
+                      lim->future_slack_ms, "received_at_ms", reject))
         return APPLY_REJECTED;
     return 0;
 }
@@ -737,8 +780,8 @@ int validate_status_event(const Arrears__StatusEvent *m, reject_t *reject)
     const Arrears__FeedEvent *e = m->event;
     if (!e) return refuse(reject, "event", "missing (required: the feed event)");
     if (check_ref(e->account_ref, "event.account_ref", reject) ||
-        check_required_enum(e->has_kind, (int)e->kind, &arrears__feed_event_kind__descriptor,
-                            "event.kind", reject) ||
+        check_required_enum(e->has_kind, (int)e->kind,
+                            &arrears__feed_event_kind__descriptor, "event.kind", reject) ||
         check_text(e->stage, 0, STAGE_MAX_BYTES, ONE_LINE, "event.stage", reject) ||
         check_currency(e->currency, false, "event.currency", reject) ||
         check_text(e->reference, 0, FEED_REFERENCE_MAX_BYTES, ONE_LINE, "event.reference",
@@ -752,7 +795,8 @@ int validate_feed_query(const Arrears__FeedQuery *m, reject_t *reject)
 {
     assert(m && reject);
     if (m->has_max_events && m->max_events > FEED_MAX_EVENTS)
-        return refuse(reject, "max_events", "%u is above %d (0 or absent: the default page)",
+        return refuse(reject, "max_events",
+                      "%u is above %d (0 or absent: the default page)",
                       (unsigned)m->max_events, FEED_MAX_EVENTS);
     return 0;
 }

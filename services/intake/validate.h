@@ -41,7 +41,7 @@ typedef struct {
     size_t max_instalments;     /* 600 */
     size_t max_contact_points;  /* 8 per list (phones, e-mails) */
     int64_t max_rate_bps;       /* 1,000,000 (10,000%) */
-    int64_t future_slack_ms;    /* instants may be at most this far past now (clock skew): 300000 */
+    int64_t future_slack_ms;    /* instants may be this far past now (clock skew): 300000 */
 } validate_limits_t;
 
 validate_limits_t validate_default_limits(void);
