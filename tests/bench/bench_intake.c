@@ -200,6 +200,25 @@ static pid_t start_intake(const char *binary, const rig_t *r)
     return pid;
 }
 
+/* CPU seconds (user + system) the intake process has used, from /proc. */
+static double cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(buf, sizeof buf, f)) {
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    const char *p = strrchr(buf, ')');
+    unsigned long long utime = 0, stime = 0;
+    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void run_window(const char *binary, const rig_t *r, uint64_t total, uint64_t window, int run)
 {
     write_config(r, run);
@@ -224,8 +243,9 @@ static void run_window(const char *binary, const rig_t *r, uint64_t total, uint6
     uint64_t n = per * CONNECTIONS;
     qsort(all, n, sizeof *all, compare);
     printf("RESULT intake accounts_per_s=%.0f p50_ms=%.2f p99_ms=%.2f window=%llu connections=%d "
-           "accounts=%llu\n", (double)n / seconds, all[n / 2] / 1000.0, all[n * 99 / 100] / 1000.0,
-           (unsigned long long)window, CONNECTIONS, (unsigned long long)n);
+           "accounts=%llu intake_cpu_s=%.2f wall_s=%.2f\n", (double)n / seconds, all[n / 2] / 1000.0,
+           all[n * 99 / 100] / 1000.0, (unsigned long long)window, CONNECTIONS,
+           (unsigned long long)n, cpu_seconds(intake), seconds);
     fflush(stdout);
     free(all);
     kill(intake, SIGTERM);
