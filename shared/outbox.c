@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "crypt.h"
 #include "log.h"
 
 #define HEADER_BYTES 8   /* append_ms before the packed envelope */
@@ -21,6 +22,8 @@ struct outbox {
     uint64_t stream_id;
     uint64_t acked_seen;   /* the highest ack known in memory, for the bound */
     uint8_t *pack_buf;
+    crypt_t *crypt;        /* non-NULL: messages are sealed at rest */
+    uint8_t *open_buf;     /* a sealed message opened for sending */
 };
 
 static const char KEY_STREAM[] = "stream_id", KEY_LAST[] = "last_seq", KEY_ACKED[] = "acked";
@@ -132,11 +135,42 @@ void outbox_destroy(outbox_t **self_p)
     if (!self)
         return;
     free(self->pack_buf);
+    free(self->open_buf);
     free(self);
     *self_p = NULL;
 }
 
 const char *outbox_name(const outbox_t *self) { return self->name; }
+
+int outbox_seal_with(outbox_t *self, crypt_t *crypt)
+{
+    assert(self && crypt);
+    self->open_buf = malloc(self->limits.max_message_bytes);
+    if (!self->open_buf)
+        return ENOMEM;
+    self->crypt = crypt;
+    return OUTBOX_OK;
+}
+
+/* Stores the packed message at pack_buf + HEADER_BYTES, sealed when the outbox seals. */
+static int put_message(outbox_t *self, MDB_txn *txn, uint64_t seq, size_t len)
+{
+    uint8_t key[8];
+    store_put_u64(key, seq);
+    size_t stored = self->crypt ? len + CRYPT_OVERHEAD_BYTES : len;
+    MDB_val k = { 8, key }, v = { HEADER_BYTES + stored, NULL };
+    int rc = mdb_put(txn, self->log, &k, &v, MDB_APPEND | MDB_RESERVE);
+    if (rc != 0)
+        return rc;
+    uint8_t *p = v.mv_data;
+    memcpy(p, self->pack_buf, HEADER_BYTES);
+    if (!self->crypt) {
+        memcpy(p + HEADER_BYTES, self->pack_buf + HEADER_BYTES, len);
+        return 0;
+    }
+    return crypt_seal(self->crypt, self->pack_buf + HEADER_BYTES, len, p + HEADER_BYTES, stored,
+                      &stored);
+}
 
 static int unacked_now(outbox_t *self, MDB_txn *txn, uint64_t *last, uint64_t *unacked)
 {
@@ -181,10 +215,7 @@ int outbox_append(outbox_t *self, MDB_txn *txn, Arrears__Envelope *env, int64_t 
     if (len == 0)
         return OUTBOX_ETOO_LARGE;
     store_put_u64(self->pack_buf, (uint64_t)now_ms);
-    uint8_t key[8];
-    store_put_u64(key, env->seq);
-    MDB_val k = { 8, key }, v = { HEADER_BYTES + len, self->pack_buf };
-    rc = mdb_put(txn, self->log, &k, &v, MDB_APPEND);
+    rc = put_message(self, txn, env->seq, len);
     if (rc == 0)
         rc = meta_put(self, txn, KEY_LAST, env->seq);
     if (rc == 0 && seq)
@@ -252,7 +283,14 @@ int outbox_each(outbox_t *self, MDB_txn *txn, uint64_t from_seq, uint64_t max_co
             rc = OUTBOX_EPRUNED;   /* the first one asked for is gone */
             break;
         }
-        rc = visit(seq, (const uint8_t *)v.mv_data + HEADER_BYTES, v.mv_size - HEADER_BYTES, arg);
+        const uint8_t *msg = (const uint8_t *)v.mv_data + HEADER_BYTES;
+        size_t len = v.mv_size - HEADER_BYTES;
+        if (self->crypt && crypt_open(self->crypt, msg, len, self->open_buf,
+                                      self->limits.max_message_bytes, &len) != CRYPT_OK) {
+            rc = MDB_CORRUPTED;   /* a sealed message that does not open: never send it */
+            break;
+        }
+        rc = visit(seq, self->crypt ? self->open_buf : msg, len, arg);
         if (rc == 0)
             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypt.h"
 #include "envelope.h"
 #include "store.h"
 
@@ -59,6 +60,9 @@ int outbox_open(store_t *store, const char *name, const outbox_limits_t *limits,
                 outbox_t **self_p);
 void outbox_destroy(outbox_t **self_p);
 const char *outbox_name(const outbox_t *self);
+/* From now on messages are stored sealed with crypt (personal data at rest) and opened
+ * for sending; dead letters keep the sealed bytes. Call right after outbox_open. */
+int outbox_seal_with(outbox_t *self, crypt_t *crypt);
 
 /* Fills env's stream_id, seq and sent_at_ms, packs it and appends it in txn. */
 int outbox_append(outbox_t *self, MDB_txn *txn, Arrears__Envelope *env, int64_t now_ms,

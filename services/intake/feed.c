@@ -176,7 +176,9 @@ size_t feed_page(feed_t *self, MDB_txn *txn, const char *platform, uint64_t afte
     *error = marks_get(self, txn, platform, &m);
     if (*error != 0)
         return 0;
-    if (m.earliest > 0 && after_cursor + 1 < m.earliest) {
+    if (after_cursor >= m.last)
+        after_cursor = m.last;   /* nothing follows the newest; never wrap past it */
+    else if (after_cursor > 0 && after_cursor + 1 < m.earliest) {
         reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__CURSOR_EXPIRED,
                    "after_cursor", "events after cursor %llu are past retention; the earliest "
                    "held is %llu", (unsigned long long)after_cursor, (unsigned long long)m.earliest);
@@ -186,7 +188,8 @@ size_t feed_page(feed_t *self, MDB_txn *txn, const char *platform, uint64_t afte
     uint32_t max = max_events == 0 ? FEED_PAGE_DEFAULT : max_events;
     max = max > FEED_PAGE_MAX ? FEED_PAGE_MAX : max;
     page_events_t p = { 0 };
-    *error = page_read(self, txn, platform, after_cursor + 1, max, &p);
+    uint64_t from = after_cursor + 1 > m.earliest ? after_cursor + 1 : m.earliest;
+    *error = from > m.last ? 0 : page_read(self, txn, platform, from, max, &p);
     size_t len = *error == 0 ? page_pack(&p, &m, request_id, buf, cap) : 0;
     page_free(&p);
     if (len == 0 && *error == 0)

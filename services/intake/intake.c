@@ -162,6 +162,9 @@ int intake_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
 {
     call_t c = { .self = app, .txn = txn, .platform = from->principal, .reject = reject,
                  .ev = ARREARS__ACCOUNT_EVENT__INIT };
+    if (env->body_case == ARREARS__ENVELOPE__BODY_CLOCK_ADVANCE)
+        return refused(reject, ARREARS__REJECT__CODE__UNAUTHORIZED,
+                       "intake runs on the wall clock: it takes no clock advances");
     if (strcmp(from->role, "platform") == 0)
         return on_platform(&c, env);
     if (strcmp(from->role, "service") == 0 && env->body_case == ARREARS__ENVELOPE__BODY_STATUS_EVENT)

@@ -64,6 +64,8 @@ static int open_store(service_t *s)
     rc = store_open(&s->store, c->svc.data_dir, &c->svc.store);
     rc = rc ? rc : inbox_open(s->store, &s->inbox);
     rc = rc ? rc : outbox_open(s->store, "to_staging", &c->svc.outbox, &s->app.to_staging);
+    /* Forwarded accounts carry the borrower: sealed at rest like the book. */
+    rc = rc ? rc : outbox_seal_with(s->app.to_staging, s->crypt);
     rc = rc ? rc : accepted_open(s->store, s->crypt, &s->app.accepted);
     rc = rc ? rc : feed_open(s->store, &c->feed, &s->app.feed);
     if (rc != 0)

@@ -799,6 +799,8 @@ int validate_status_event(const Arrears__StatusEvent *m, reject_t *reject)
     if (check_ref(e->account_ref, "event.account_ref", reject) ||
         check_required_enum(e->has_kind, (int)e->kind,
                             &arrears__feed_event_kind__descriptor, "event.kind", reject) ||
+        /* Required: retention is by age. No upper bound: a simulated clock runs ahead. */
+        check_instant(e->has_at_ms, e->at_ms, INT64_MAX, 0, "event.at_ms", reject) ||
         check_text(e->stage, 0, STAGE_MAX_BYTES, ONE_LINE, "event.stage", reject) ||
         check_currency(e->currency, false, "event.currency", reject) ||
         check_text(e->reference, 0, FEED_REFERENCE_MAX_BYTES, ONE_LINE, "event.reference",

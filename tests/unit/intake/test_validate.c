@@ -193,6 +193,8 @@ static void build_other_messages(fixture_t *f)
     f->feed_event.kind = ARREARS__FEED_EVENT_KIND__STAGE_CHANGED;
     f->feed_event.stage = "early";
     f->feed_event.currency = "CNY";
+    f->feed_event.has_at_ms = 1;
+    f->feed_event.at_ms = NOW_MS;
     f->status = (Arrears__StatusEvent)ARREARS__STATUS_EVENT__INIT;
     f->status.platform = "lender-a.prod_1";
     f->status.event = &f->feed_event;
@@ -1063,6 +1065,9 @@ static void se_reference_65(fixture_t *f)
 }
 static void se_detail_200(fixture_t *f) { f->feed_event.detail = repeated(f, 0, 'd', 200); }
 static void se_detail_201(fixture_t *f) { f->feed_event.detail = repeated(f, 0, 'd', 201); }
+static void se_at_missing(fixture_t *f) { f->feed_event.has_at_ms = 0; }
+static void se_at_in_seconds(fixture_t *f) { f->feed_event.at_ms = NOW_MS / 1000; }
+static void se_at_far_ahead(fixture_t *f) { f->feed_event.at_ms = NOW_MS + 365LL * 86400000; }
 static void se_detail_bad_utf8(fixture_t *f)
 {
     f->feed_event.detail = "\xF8\x88\x80\x80\x80";
@@ -1078,7 +1083,8 @@ static const row_t status_event_rows[] = {
     ROW(se_currency_absent, OK),               ROW(se_currency_unknown, "event.currency"),
     ROW(se_reference_64, OK),                  ROW(se_reference_65, "event.reference"),
     ROW(se_detail_200, OK),                    ROW(se_detail_201, "event.detail"),
-    ROW(se_detail_bad_utf8, "event.detail"),
+    ROW(se_detail_bad_utf8, "event.detail"),   ROW(se_at_missing, "event.at_ms"),
+    ROW(se_at_in_seconds, "event.at_ms"),      ROW(se_at_far_ahead, OK),   /* simulated clocks */
 };
 
 static void test_status_event(void **state)
