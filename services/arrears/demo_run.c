@@ -1,4 +1,4 @@
-/* demo_run: `arrears demo` (both sides started as processes on an ipc:// endpoint,
+/* demo_run: `arrears demo-delivery` (both sides started as processes on an ipc:// endpoint,
  * the chain verified at the end) and `arrears demo-verify`. */
 #include "demo.h"
 
@@ -15,6 +15,7 @@
 #include "chain.h"
 #include "link.h"
 #include "outbox.h"
+#include "rig.h"
 #include "store.h"
 
 typedef struct {
@@ -89,69 +90,27 @@ int demo_verify_main(const char *receiver_dir, const char *sender_dir, uint64_t 
     return rc == 0 ? 0 : 1;
 }
 
-static int make_keys(const char *dir, const char *name)
-{
-    char path[512], err[512];
-    snprintf(path, sizeof path, "%s/%s.key", dir, name);
-    if (access(path, R_OK) == 0)
-        return 0;
-    link_keypair_t keys;
-    int rc = link_keypair_generate(&keys);
-    rc = rc ? rc : link_keypair_save(dir, name, &keys, err, sizeof err);
-    if (rc != 0)
-        fprintf(stderr, "arrears demo: %s\n", err);
-    return rc;
-}
-
-static int write_keys_file(const char *dir)
-{
-    char path[512], err[512], pub[LINK_KEY_Z85_LEN + 1];
-    snprintf(path, sizeof path, "%s/keys/sender.pub", dir);
-    if (link_public_load(path, pub, err, sizeof err) != 0) {
-        fprintf(stderr, "arrears demo: %s\n", err);
-        return -1;
-    }
-    snprintf(path, sizeof path, "%s/keys/allowed.conf", dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "# Who may connect to the demo receiver.\nkeys = (\n"
-            "  { principal = \"demo-sender\"; role = \"service\"; public = \"%s\"; }\n);\n", pub);
-    return fclose(f) == 0 ? 0 : -1;
-}
-
-static pid_t spawn(const char *self_path, char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        execv(self_path, argv);
-        _exit(127);
-    }
-    return pid;
-}
-
 static int prepare(const char *dir)
 {
-    char path[512];
-    const char *subs[] = { "", "/keys", "/run", NULL };
-    for (int i = 0; subs[i]; i++) {
-        snprintf(path, sizeof path, "%s%s", dir, subs[i]);
-        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-            fprintf(stderr, "arrears demo: cannot create %s: %s\n", path, strerror(errno));
-            return -1;
-        }
+    char path[RIG_PATH_MAX + 32], keys[RIG_PATH_MAX];
+    snprintf(keys, sizeof keys, "%s/keys", dir);
+    snprintf(path, sizeof path, "%s/run", dir);
+    int rc = rig_make_dir(keys);
+    rc = rc ? rc : rig_make_dir(path);
+    if (rc != 0) {
+        fprintf(stderr, "arrears demo-delivery: cannot create %s: %s\n", dir, strerror(rc));
+        return -1;
     }
     /* Each run starts from empty stores; the keys are kept. */
-    const char *stores[] = { "receiver/data.mdb", "receiver/lock.mdb", "sender/data.mdb",
-                             "sender/lock.mdb", NULL };
-    for (int i = 0; stores[i]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, stores[i]);
-        unlink(path);
-    }
-    snprintf(path, sizeof path, "%s/keys", dir);
-    if (make_keys(path, "receiver") || make_keys(path, "sender"))
+    snprintf(path, sizeof path, "%s/receiver", dir);
+    rig_clear_store(path);
+    snprintf(path, sizeof path, "%s/sender", dir);
+    rig_clear_store(path);
+    if (rig_ensure_keypair(keys, "receiver") || rig_ensure_keypair(keys, "sender"))
         return -1;
-    return write_keys_file(dir);
+    const char *principal[] = { "demo-sender" }, *role[] = { "service" }, *key[] = { "sender" };
+    snprintf(path, sizeof path, "%s/allowed.conf", keys);
+    return rig_write_allowed(path, keys, principal, role, key, 1);
 }
 
 int demo_run_main(const char *self_path, const char *dir, uint64_t count)
@@ -161,7 +120,7 @@ int demo_run_main(const char *self_path, const char *dir, uint64_t count)
     snprintf(cmd, sizeof cmd, "%llu", (unsigned long long)count);
     snprintf(endpoint, sizeof endpoint, "ipc://%s/run/r.sock", dir);
     if (strlen(endpoint) - 6 >= LINK_IPC_PATH_MAX) {
-        fprintf(stderr, "arrears demo: %s is too deep for a unix socket path; pass --dir with a "
+        fprintf(stderr, "arrears demo-delivery: %s is too deep for a unix socket path; pass --dir with a "
                 "shorter path\n", dir);
         return 2;
     }
@@ -178,19 +137,18 @@ int demo_run_main(const char *self_path, const char *dir, uint64_t count)
     char *sargv[] = { "arrears", "demo-sender", "--data", sdata, "--endpoint", endpoint,
                       "--server-key", rpub, "--key", skey, "--count", cmd,
                       "--progress", "20000", NULL };
-    printf("arrears demo: delivering %s items from a sender process to a receiver process over "
+    printf("arrears demo-delivery: delivering %s items from a sender process to a receiver process over "
            "%s (CURVE), each applied exactly once to a hash chain\n", cmd, endpoint);
     fflush(stdout);
     int64_t t0 = aclock_monotonic_ms();
-    pid_t receiver = spawn(self_path, rargv), sender = spawn(self_path, sargv);
-    int status = 0;
-    waitpid(sender, &status, 0);
-    kill(receiver, SIGTERM);
-    waitpid(receiver, NULL, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "arrears demo: the sender failed (status %d); see its log above\n", status);
+    pid_t receiver = rig_spawn(self_path, rargv), sender = rig_spawn(self_path, sargv);
+    int status = rig_wait(sender);
+    rig_stop(receiver);
+    if (status != 0) {
+        fprintf(stderr, "arrears demo-delivery: the sender failed (exit %d); see its log above\n",
+                status);
         return 1;
     }
-    printf("arrears demo: delivered in %.1f s\n", (double)(aclock_monotonic_ms() - t0) / 1000.0);
+    printf("arrears demo-delivery: delivered in %.1f s\n", (double)(aclock_monotonic_ms() - t0) / 1000.0);
     return demo_verify_main(rdata, sdata, count, 240);
 }

@@ -1,7 +1,9 @@
-/* arrears: the one command-line tool of the system. This session's commands:
+/* arrears: the one command-line tool of the system. Its commands so far:
  *   arrears keygen NAME [DIR]      write a CURVE key pair (NAME.key, NAME.pub)
- *   arrears demo [--count N] [--dir DIR]
- *                                  the delivery demonstration, end to end
+ *   arrears demo [--accounts N] [--seed S] [--dir DIR]
+ *                                  the main job: the pipeline on the embedded default
+ *   arrears demo-delivery [--count N] [--dir DIR]
+ *                                  effectively-once delivery, end to end
  *   arrears demo-receiver | demo-sender | demo-verify OPTIONS
  *                                  one side of it, for tests that kill and restart
  * Later issues add up, down, status, account, report, simulate. */
@@ -13,13 +15,17 @@
 
 #include "demo.h"
 #include "link.h"
+#include "pipeline.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: arrears COMMAND [OPTIONS]\n"
             "  keygen NAME [DIR]         write DIR/NAME.key (secret, 0600) and DIR/NAME.pub\n"
-            "  demo [--count N] [--dir DIR]\n"
+            "  demo [--accounts N] [--seed S] [--dir DIR]\n"
+            "                            the main job: intake (+ a staging stand-in) on this machine,\n"
+            "                            a synthetic platform uploads a portfolio and reads its feed\n"
+            "  demo-delivery [--count N] [--dir DIR]\n"
             "                            deliver N items sender -> receiver exactly once and verify\n"
             "  demo-receiver --data DIR --endpoint EP --keys ALLOWED --key KEYPAIR\n"
             "                [--map-mb N] [--map-max-mb N] [--batch N]\n"
@@ -55,6 +61,8 @@ typedef struct {
     const char *receiver_data;
     const char *sender_data;
     const char *dir;
+    uint64_t accounts;
+    uint64_t seed;
 } cli_options_t;
 
 static int parse_number(const char *text, uint64_t *out)
@@ -75,6 +83,7 @@ static int parse_options(int argc, char **argv, cli_options_t *o)
         { "window", 1, 0, 'w' }, { "payload-bytes", 1, 0, 'p' }, { "map-mb", 1, 0, 'm' },
         { "map-max-mb", 1, 0, 'M' }, { "batch", 1, 0, 'b' }, { "progress", 1, 0, 'P' },
         { "receiver-data", 1, 0, 'R' }, { "sender-data", 1, 0, 'S' }, { "dir", 1, 0, 'D' },
+        { "accounts", 1, 0, 'a' }, { "seed", 1, 0, 'x' },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -91,6 +100,8 @@ static int parse_options(int argc, char **argv, cli_options_t *o)
         case 'S': o->sender_data = optarg; break;
         case 'D': o->dir = optarg; break;
         case 'n': bad = parse_number(optarg, &o->demo.count); break;
+        case 'a': bad = parse_number(optarg, &o->accounts) || o->accounts == 0 || o->accounts > 10000000; break;
+        case 'x': bad = parse_number(optarg, &o->seed); break;
         case 'w': bad = parse_number(optarg, &o->demo.window) || o->demo.window == 0; break;
         case 'p': bad = parse_number(optarg, &n) || n > 65536; o->demo.payload_bytes = n; break;
         case 'm': bad = parse_number(optarg, &n) || n == 0; o->demo.map_mb = n; break;
@@ -132,8 +143,12 @@ static int run_command(const char *cmd, const cli_options_t *o)
     }
     if (strcmp(cmd, "demo-verify") == 0)
         return demo_verify_main(o->receiver_data, o->sender_data, d->count, d->payload_bytes);
-    if (strcmp(cmd, "demo") == 0)
-        return demo_run_main("/proc/self/exe", o->dir ? o->dir : "var/demo", d->count);
+    if (strcmp(cmd, "demo-delivery") == 0)
+        return demo_run_main("/proc/self/exe", o->dir ? o->dir : "var/demo-delivery", d->count);
+    if (strcmp(cmd, "demo") == 0) {
+        pipeline_options_t p = { o->dir ? o->dir : "var/demo", o->accounts, o->seed };
+        return pipeline_demo_main(&p);
+    }
     usage(stderr);
     return 2;
 }
@@ -146,7 +161,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "keygen") == 0)
         return keygen_main(argc, argv);
-    cli_options_t o = { .demo = demo_default_options() };
+    cli_options_t o = { .demo = demo_default_options(), .accounts = 10000, .seed = 1 };
     if (parse_options(argc - 1, argv + 1, &o) != 0)
         return 2;
     return run_command(argv[1], &o);
