@@ -405,7 +405,11 @@ static int check_int_literal(const conf_t *self, const config_setting_t *s,
     long long written = strtoll(literal, &end, base);
     if (end == literal)
         return CONF_OK;
-    if (errno == ERANGE || written != stored) {
+    /* Only a literal outside 32 bits can have wrapped. A small literal that differs from
+     * the value belongs to a like-named setting earlier on the same line ("{ from = 0; },
+     * { from = 1; }"): not an error. */
+    int outside_32 = errno == ERANGE || written < INT32_MIN || written > INT32_MAX;
+    if (outside_32 && written != stored) {
         int n = (int)strspn(literal, "+-0123456789abcdefxABCDEFX");
         return setting_error(self, s, CONF_ERANGE, err, err_len,
                              "= %.*s does not fit a 32-bit integer and was read as "
