@@ -9,13 +9,14 @@ CURVE key is refused at the handshake.
 
 usage: badinput_delivery.py ARREARS_BINARY PROTO_PYTHON_DIR SEED"""
 import random
+import signal
 import subprocess
 import sys
 import time
 
 import zmq
 
-from harness import Rig, fail
+from harness import Rig, fail, wait_for
 
 sys.path.insert(0, sys.argv[2])
 import envelope_pb2  # noqa: E402
@@ -193,6 +194,7 @@ def run(rig, ctx, rng):
     print("  " + out.strip())
 
     oversize_and_unknown_key(rig, ctx, c)
+    removed_key_after_sighup(rig, ctx, c)
     print("PASS")
 
 
@@ -233,6 +235,26 @@ def oversize_and_unknown_key(rig, ctx, c):
     c.send_raw(c.envelope(10, number=8).SerializeToString())
     expect_ack_eventually(c, 10)
     stranger.close()
+
+
+def removed_key_after_sighup(rig, ctx, c):
+    print("a key removed from the keys file loses access at its next connection after SIGHUP")
+    rig.write_allowed(["sender"])
+    receiver = rig.procs[0]
+    receiver.send_signal(signal.SIGHUP)
+    wait_for(lambda: "event=zap_reload " in rig.log_text("receiver.log"), 10, "the keys reload")
+    gone = ctx.socket(zmq.DEALER)
+    gone.setsockopt(zmq.LINGER, 0)
+    gone.curve_serverkey = rig.public_key("receiver").encode()
+    gone.curve_publickey = rig.public_key("other").encode()
+    gone.curve_secretkey = rig.secret_key("other").encode()
+    mon = gone.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+    gone.connect(rig.endpoint)
+    if not mon.poll(10000):
+        fail("the removed key still got through after SIGHUP")
+    c.send_raw(c.envelope(11, number=9).SerializeToString())
+    expect_ack_eventually(c, 11)
+    gone.close()
 
 
 if __name__ == "__main__":
