@@ -273,6 +273,23 @@ static int setting_error(const conf_t *self, const config_setting_t *s, int code
     return code;
 }
 
+int conf_error_at(const conf_t *self, const config_setting_t *s, int code, char *err,
+                  size_t err_len, const char *fmt, ...)
+{
+    if (!err || err_len == 0)
+        return code;
+    int line = conf_line_of(s);
+    int n = line > 0 ? snprintf(err, err_len, "%s:%d: ", conf_file_of(self, s), line)
+                     : snprintf(err, err_len, "%s: ", conf_file_of(self, s));
+    if (n > 0 && (size_t)n < err_len) {
+        va_list args;
+        va_start(args, fmt);
+        vsnprintf(err + n, err_len - (size_t)n, fmt, args);
+        va_end(args);
+    }
+    return code;
+}
+
 static const char *type_name(const config_setting_t *s)
 {
     switch (config_setting_type(s)) {

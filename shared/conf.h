@@ -101,6 +101,11 @@ int conf_enum_at(const conf_t *self, const config_setting_t *base, const char *p
 int conf_check_keys_at(const conf_t *self, const config_setting_t *group,
                        const char *const *allowed, char *err, size_t err_len);
 
+/* Writes "file:line: why" about setting s ("file: why" for the top level, which has no
+ * line) for checks a caller makes beyond the getters, and returns code. */
+int conf_error_at(const conf_t *self, const config_setting_t *s, int code, char *err,
+                  size_t err_len, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 const char *conf_strerror(int code);
 
 #endif

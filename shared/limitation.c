@@ -26,23 +26,7 @@ const char *limitation_strerror(int code)
 }
 
 /* "file:line: " and the message, for the checks conf.h cannot make for us. */
-static int fail_at(const conf_t *conf, const config_setting_t *s, int code, char *err,
-                   size_t err_len, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static int fail_at(const conf_t *conf, const config_setting_t *s, int code, char *err,
-                   size_t err_len, const char *fmt, ...)
-{
-    if (!err || err_len == 0)
-        return code;
-    int n = snprintf(err, err_len, "%s:%d: ", conf_file_of(conf, s), conf_line_of(s));
-    if (n >= 0 && (size_t)n < err_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err + n, err_len - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
+#define fail_at conf_error_at
 
 static bool name_valid(const char *name)
 {

@@ -64,25 +64,9 @@ void arrangement_policy_default(arrangement_policy_t *policy)
     policy->settlement_default_max_discount_bps = 0;
 }
 
-static int config_error(const conf_t *conf, const config_setting_t *s, char *err,
-                        size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
 /* "file:line: why" about setting s; returns ARRANGEMENT_ECONFIG. */
-static int config_error(const conf_t *conf, const config_setting_t *s, char *err,
-                        size_t err_len, const char *fmt, ...)
-{
-    if (!err || err_len == 0)
-        return ARRANGEMENT_ECONFIG;
-    int n = snprintf(err, err_len, "%s:%d: ", conf_file_of(conf, s), conf_line_of(s));
-    if (n > 0 && (size_t)n < err_len) {
-        va_list args;
-        va_start(args, fmt);
-        vsnprintf(err + n, err_len - (size_t)n, fmt, args);
-        va_end(args);
-    }
-    return ARRANGEMENT_ECONFIG;
-}
+#define config_error(conf, s, err, err_len, ...) \
+    conf_error_at(conf, s, ARRANGEMENT_ECONFIG, err, err_len, __VA_ARGS__)
 
 /* An int32 number of days under group (absent: keeps *days). */
 static int days_at(const conf_t *conf, const config_setting_t *group, const char *name,

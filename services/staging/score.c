@@ -29,25 +29,9 @@ static const struct {
 };
 #define PRODUCT_COUNT (sizeof products / sizeof products[0])
 
-static int config_error(const conf_t *conf, const config_setting_t *s, char *err,
-                        size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
 /* "file:line: why" about setting s; returns SCORE_ECONFIG. */
-static int config_error(const conf_t *conf, const config_setting_t *s, char *err,
-                        size_t err_len, const char *fmt, ...)
-{
-    if (!err || err_len == 0)
-        return SCORE_ECONFIG;
-    int n = snprintf(err, err_len, "%s:%d: ", conf_file_of(conf, s), conf_line_of(s));
-    if (n > 0 && (size_t)n < err_len) {
-        va_list args;
-        va_start(args, fmt);
-        vsnprintf(err + n, err_len - (size_t)n, fmt, args);
-        va_end(args);
-    }
-    return SCORE_ECONFIG;
-}
+#define config_error(conf, s, err, err_len, ...) \
+    conf_error_at(conf, s, SCORE_ECONFIG, err, err_len, __VA_ARGS__)
 
 const char *score_factor_name(score_factor_t factor)
 {

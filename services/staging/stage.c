@@ -111,24 +111,9 @@ stage_t stage_for_dpd(const stage_ranges_t *ranges, int32_t dpd, int32_t days_to
     return STAGE_CHARGED_OFF;
 }
 
-static int range_error(const conf_t *conf, const config_setting_t *s, char *err,
-                       size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static int range_error(const conf_t *conf, const config_setting_t *s, char *err,
-                       size_t err_len, const char *fmt, ...)
-{
-    if (!err || err_len == 0)
-        return STAGE_ECONFIG;
-    int n = snprintf(err, err_len, "%s:%d: ", conf_file_of(conf, s), conf_line_of(s));
-    if (n > 0 && (size_t)n < err_len) {
-        va_list args;
-        va_start(args, fmt);
-        vsnprintf(err + n, err_len - (size_t)n, fmt, args);
-        va_end(args);
-    }
-    return STAGE_ECONFIG;
-}
+/* "file:line: why" about setting s; returns STAGE_ECONFIG. */
+#define range_error(conf, s, err, err_len, ...) \
+    conf_error_at(conf, s, STAGE_ECONFIG, err, err_len, __VA_ARGS__)
 
 /* The setting name under group, NULL when absent. */
 static const config_setting_t *member(const config_setting_t *group, const char *name)

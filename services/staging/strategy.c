@@ -64,28 +64,9 @@ const char *escalation_name(escalation_t escalation)
 
 /* ---------------------------------------------------------------- load helpers */
 
-static int config_error(const conf_t *conf, const config_setting_t *s, char *err,
-                        size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-/* "file:line: why" about setting s ("file: why" for the top level, which has no line);
- * returns STRATEGY_EINVALID. */
-static int config_error(const conf_t *conf, const config_setting_t *s, char *err,
-                        size_t err_len, const char *fmt, ...)
-{
-    if (!err || err_len == 0)
-        return STRATEGY_EINVALID;
-    int line = conf_line_of(s);
-    int n = line > 0 ? snprintf(err, err_len, "%s:%d: ", conf_file_of(conf, s), line)
-                     : snprintf(err, err_len, "%s: ", conf_file_of(conf, s));
-    if (n > 0 && (size_t)n < err_len) {
-        va_list args;
-        va_start(args, fmt);
-        vsnprintf(err + n, err_len - (size_t)n, fmt, args);
-        va_end(args);
-    }
-    return STRATEGY_EINVALID;
-}
+/* "file:line: why" about setting s; returns STRATEGY_EINVALID. */
+#define config_error(conf, s, err, err_len, ...) \
+    conf_error_at(conf, s, STRATEGY_EINVALID, err, err_len, __VA_ARGS__)
 
 /* Settings that must be present, checked before their values so a missing one is
  * named rather than defaulted. names is NULL-terminated. */
