@@ -185,6 +185,15 @@ static int unacked_now(outbox_t *self, MDB_txn *txn, uint64_t *last, uint64_t *u
     return rc;
 }
 
+/* stream_id, seq, sent_at_ms: a tag byte and at most a 10-byte varint each. */
+#define FRAME_FIELDS_MAX_BYTES 33
+
+bool outbox_fits(const outbox_t *self, const Arrears__Envelope *env)
+{
+    return arrears__envelope__get_packed_size(env) + FRAME_FIELDS_MAX_BYTES <=
+           self->limits.max_message_bytes;
+}
+
 int outbox_room(outbox_t *self, MDB_txn *txn, uint64_t *room)
 {
     uint64_t last = 0, unacked = 0;

@@ -17,6 +17,7 @@
 #ifndef ARREARS_OUTBOX_H
 #define ARREARS_OUTBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,9 @@ int outbox_state(outbox_t *self, MDB_txn *txn, outbox_state_t *state);
 /* How many more messages fit under max_unacked now. A service checks this before it
  * changes anything, so a full outbox refuses inbound work (`busy`) cleanly. */
 int outbox_room(outbox_t *self, MDB_txn *txn, uint64_t *room);
+/* Whether env, once given its stream id, seq and time, stays within max_message_bytes:
+ * for callers that must refuse an oversize message before they change anything. */
+bool outbox_fits(const outbox_t *self, const Arrears__Envelope *env);
 int outbox_each(outbox_t *self, MDB_txn *txn, uint64_t from_seq, uint64_t max_count,
                 outbox_visit_fn *visit, void *arg);
 

@@ -164,7 +164,7 @@ static int receive_one(receiver_t *self, item_t *item)
     zmq_msg_t payload;
     zmq_msg_init(&payload);
     int got = zmq_msg_recv(&payload, self->router, 0);
-    reject_t reject;
+    reject_t reject = { 0 };
     int rc = got < 0 ? -1 : 0;
     if (rc == 0 && drop_extra_frames(self->router)) {
         reject_set(&reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__MALFORMED,
@@ -223,7 +223,7 @@ static void push_reject(receiver_t *self, size_t item_index, const reject_t *rej
 static int take_duplicate(receiver_t *self, MDB_txn *txn, stream_t *s, size_t item_index)
 {
     const Arrears__Envelope *env = self->items[item_index].env;
-    reject_t reject;
+    reject_t reject = { 0 };
     int rc = inbox_find_reject(self->inbox, txn, s->principal, s->stream_id, env->seq, &reject);
     if (rc == 0) {
         push_reject(self, item_index, &reject);
@@ -236,7 +236,7 @@ static int take_duplicate(receiver_t *self, MDB_txn *txn, stream_t *s, size_t it
 static int apply_next(receiver_t *self, MDB_txn *txn, stream_t *s, size_t item_index)
 {
     const item_t *item = &self->items[item_index];
-    reject_t reject;
+    reject_t reject = { 0 };
     memset(&reject, 0, sizeof reject);
     int rc;
     if (item->env->body_case == ARREARS__ENVELOPE__BODY__NOT_SET) {
@@ -361,7 +361,7 @@ static void send_stream_replies(receiver_t *self)
 /* The store refused the batch (hard cap): nothing consumed, every stream told to wait. */
 static void refuse_batch(receiver_t *self, int code)
 {
-    reject_t r;
+    reject_t r = { 0 };
     reject_set(&r, ARREARS__REJECT__CLASS__RETRY_LATER,
                code == STORE_EFULL ? ARREARS__REJECT__CODE__STORE_FULL : ARREARS__REJECT__CODE__BUSY,
                NULL, "%s; nothing was consumed, resend later", store_strerror(code));

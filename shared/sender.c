@@ -316,6 +316,10 @@ static int on_reject(sender_t *self, const Arrears__Reject *body, int64_t now_ms
 
 int sender_handle(sender_t *self, const Arrears__Envelope *reply, int64_t now_ms)
 {
+    /* Undecodable bytes are answered on stream 0: the receiver could not read ours. */
+    if (reply->body_case == ARREARS__ENVELOPE__BODY_REJECT && reply->reject->seq == 0 &&
+        reply->request_id == 0)
+        return on_reject(self, reply->reject, now_ms);
     if (reply->stream_id != self->stream_id)
         return 0;   /* not about this stream: a stale reply after a stream change */
     if (reply->body_case == ARREARS__ENVELOPE__BODY_ACK) {
@@ -359,6 +363,8 @@ int sender_read_replies(sender_t *self, int64_t now_ms)
 int64_t sender_wait_ms(const sender_t *self, int64_t now_ms)
 {
     int64_t wait = 1000;   /* re-check at least once a second */
+    if (self->stuck)
+        return wait;   /* nothing moves until an operator acts: do not spin */
     if (self->backoff_until_ms > now_ms)
         return self->backoff_until_ms - now_ms;
     if (self->next > self->acked + 1) {

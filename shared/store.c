@@ -233,6 +233,12 @@ bool store_is_durable(const store_t *self)
     return (flags & (MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_MAPASYNC)) == 0;
 }
 
+bool store_is_fatal(int code)
+{
+    return code == MDB_PANIC || code == MDB_CORRUPTED || code == MDB_INVALID ||
+           code == MDB_VERSION_MISMATCH || code == EIO;
+}
+
 const char *store_strerror(int code)
 {
     switch (code) {

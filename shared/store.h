@@ -62,6 +62,10 @@ uint64_t store_grow_count(const store_t *self);
 store_stats_t store_stats(const store_t *self);
 MDB_env *store_env(store_t *self);
 
+/* Whether an error means the store itself is broken (stop the process) rather than
+ * something a later attempt may get past (full map, an oversize record, memory). */
+bool store_is_fatal(int code);
+
 const char *store_strerror(int code);
 
 /* Keys in big-endian so LMDB's byte order is numeric order. */

@@ -262,7 +262,8 @@ int accepted_payment(accepted_t *self, MDB_txn *txn, const char *platform,
     if (strcmp(acc.currency, m->currency) != 0)
         return refuse(outcome, reject, ARREARS__REJECT__CODE__INVALID_FIELD, "currency",
                       "the payment's currency differs from the account's", acc.currency);
-    rc = by_ref(self, txn, self->payments, platform, m->payment_ref, &m->base, 0, outcome, reject);
+    /* Sealed too: a newer platform's fields we do not know may be personal. */
+    rc = by_ref(self, txn, self->payments, platform, m->payment_ref, &m->base, 1, outcome, reject);
     if (rc == 0 && *outcome == ACCEPTED_NEW)
         rc = count_payment(self, txn, platform, m->account_ref);
     return rc;

@@ -4,14 +4,15 @@
  * idempotence needs: is this upsert a new version or the same one again; was this
  * payment ref seen, with the same content or a conflicting one.
  *
- * Records that hold personal data (the account with its borrower, complaint texts) are
- * sealed with crypt before they touch the store. Every function works inside the
+ * Records that hold personal data (the account with its borrower, complaint texts, and
+ * payments, whose fields unknown to this version may be personal) are sealed with crypt
+ * before they touch the store. Every function works inside the
  * caller's write transaction and decides before it writes: an outcome other than
  * ACCEPTED_NEW leaves the store untouched.
  *
  * Tables: "accounts" (platform NUL ref -> version be64, currency[3], recalled(1),
  * content hash[32], sealed AccountUpsert), "payments" and "complaints" (platform NUL
- * ref -> content hash[32], account ref NUL), "status" (platform NUL ref -> packed
+ * ref -> content hash[32], sealed message), "status" (platform NUL ref -> packed
  * AccountStatus). */
 #ifndef ARREARS_ACCEPTED_H
 #define ARREARS_ACCEPTED_H

@@ -67,13 +67,16 @@ static int dump_account(FILE *out, crypt_t *crypt, const char *platform, const c
 static int dump_payment(FILE *out, crypt_t *crypt, const char *platform, const char *ref,
                         const MDB_val *v)
 {
-    (void)crypt;
+    uint8_t *plain;
+    size_t len;
     if (v->mv_size < HASH_BYTES)
         return MDB_CORRUPTED;
-    Arrears__PaymentPosted *m = arrears__payment_posted__unpack(
-        NULL, v->mv_size - HASH_BYTES, (const uint8_t *)v->mv_data + HASH_BYTES);
+    int rc = open_sealed(crypt, (const uint8_t *)v->mv_data + HASH_BYTES, v->mv_size - HASH_BYTES,
+                         &plain, &len);
+    Arrears__PaymentPosted *m = rc == 0 ? arrears__payment_posted__unpack(NULL, len, plain) : NULL;
+    free(plain);
     if (!m)
-        return MDB_CORRUPTED;
+        return rc ? rc : MDB_CORRUPTED;
     print_head(out, "payment", platform, ref);
     fputs(",\"posted\":", out);
     pbjson_print(out, &m->base);

@@ -10,7 +10,6 @@
 #include "pbjson.h"
 
 #define KEY_MAX (INBOX_PRINCIPAL_MAX + 1 + 8)
-#define EVENT_MAX_BYTES 2048
 
 struct feed {
     feed_limits_t limits;
@@ -97,9 +96,9 @@ int feed_append(feed_t *self, MDB_txn *txn, const char *platform, Arrears__FeedE
     if (m.earliest == 0)
         m.earliest = m.last;
     size_t len = arrears__feed_event__get_packed_size(event);
-    if (len > EVENT_MAX_BYTES)
+    if (len > FEED_EVENT_MAX_BYTES)
         return EMSGSIZE;   /* validated fields keep events far below this */
-    uint8_t key[KEY_MAX], value[EVENT_MAX_BYTES];
+    uint8_t key[KEY_MAX], value[FEED_EVENT_MAX_BYTES];
     arrears__feed_event__pack(event, value);
     MDB_val k = { event_key(key, platform, m.last), key }, v = { len, value };
     rc = mdb_put(txn, self->events, &k, &v, MDB_APPEND);

@@ -18,6 +18,7 @@
 
 #define FEED_PAGE_MAX 1000
 #define FEED_PAGE_DEFAULT 100
+#define FEED_EVENT_MAX_BYTES 2048   /* a stored event, packed */
 
 typedef struct {
     uint64_t retain_events;   /* per platform */

@@ -67,6 +67,25 @@ static int prepare(call_t *c, int validated, const char *account_ref)
     return need_room(c->self, c->txn, c->reject);
 }
 
+/* Refuses, before anything is written, an event that would not fit the outbox: a
+ * platform message near the size limit grows when intake wraps it for staging. */
+static int fits_forward(call_t *c)
+{
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    c->ev.has_received_at_ms = 1;
+    c->ev.received_at_ms = INT64_MAX;   /* the widest encodings the real values can take */
+    if (c->ev.has_version)
+        c->ev.version = UINT64_MAX;
+    env.body_case = ARREARS__ENVELOPE__BODY_ACCOUNT_EVENT;
+    env.account_event = &c->ev;
+    if (outbox_fits(c->self->to_staging, &env))
+        return APPLY_OK;
+    reject_set(c->reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__TOO_LARGE,
+               "body", "the message is too large to forward to staging; send it without the "
+               "fields this version of arrears does not know, or smaller");
+    return APPLY_REJECTED;
+}
+
 static int on_upsert(call_t *c, Arrears__AccountUpsert *m)
 {
     int rc = prepare(c, validate_account_upsert(m, &c->self->limits, c->self->zones, c->reject),
@@ -76,6 +95,8 @@ static int on_upsert(call_t *c, Arrears__AccountUpsert *m)
     c->ev.has_version = 1;
     c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_UPSERT;
     c->ev.upsert = m;
+    if ((rc = fits_forward(c)) != 0)
+        return rc;
     rc = accepted_upsert(c->self->accepted, c->txn, c->platform, m, &c->ev.version, &c->outcome,
                          c->reject);
     return settle(c->self, c->txn, rc, c->outcome, &c->ev);
@@ -89,6 +110,8 @@ static int on_payment(call_t *c, Arrears__PaymentPosted *m)
         return rc;
     c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_PAYMENT;
     c->ev.payment = m;
+    if ((rc = fits_forward(c)) != 0)
+        return rc;
     rc = accepted_payment(c->self->accepted, c->txn, c->platform, m, &c->outcome, c->reject);
     return settle(c->self, c->txn, rc, c->outcome, &c->ev);
 }
@@ -101,6 +124,8 @@ static int on_contact(call_t *c, Arrears__ContactUpdate *m)
     c->ev.has_version = 1;
     c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_CONTACT;
     c->ev.contact = m;
+    if ((rc = fits_forward(c)) != 0)
+        return rc;
     rc = accepted_contact(c->self->accepted, c->txn, c->platform, m, &c->ev.version, &c->outcome,
                           c->reject);
     return settle(c->self, c->txn, rc, c->outcome, &c->ev);
@@ -114,6 +139,8 @@ static int on_complaint(call_t *c, Arrears__Complaint *m)
         return rc;
     c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_COMPLAINT;
     c->ev.complaint = m;
+    if ((rc = fits_forward(c)) != 0)
+        return rc;
     rc = accepted_complaint(c->self->accepted, c->txn, c->platform, m, &c->outcome, c->reject);
     return settle(c->self, c->txn, rc, c->outcome, &c->ev);
 }
@@ -125,6 +152,8 @@ static int on_recall(call_t *c, Arrears__Recall *m)
         return rc;
     c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_RECALL;
     c->ev.recall = m;
+    if ((rc = fits_forward(c)) != 0)
+        return rc;
     rc = accepted_recall(c->self->accepted, c->txn, c->platform, m, &c->outcome, c->reject);
     return settle(c->self, c->txn, rc, c->outcome, &c->ev);
 }
@@ -153,6 +182,13 @@ static int on_status(call_t *c, const Arrears__StatusEvent *m)
     if (rc != 0)
         return rc;
     Arrears__FeedEvent event = *m->event;   /* the cursor is intake's to give */
+    event.has_cursor = 1;
+    event.cursor = UINT64_MAX;   /* sized at its widest */
+    if (arrears__feed_event__get_packed_size(&event) > FEED_EVENT_MAX_BYTES) {
+        reject_set(c->reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__TOO_LARGE,
+                   "event", "a feed event is at most %d bytes packed", FEED_EVENT_MAX_BYTES);
+        return APPLY_REJECTED;
+    }
     rc = feed_append(c->self->feed, c->txn, m->platform, &event, NULL);
     return rc ? rc : accepted_note_status(c->self->accepted, c->txn, m);
 }

@@ -141,6 +141,11 @@ static int service_step(service_t *s, int64_t *next_prune_ms)
         rc = store_write(s->store, prune_feed, &p);
         *next_prune_ms = now + s->cfg.feed_prune_every_ms;
     }
+    if (rc != 0 && !store_is_fatal(rc)) {
+        /* A full store or one bad batch: senders were told to retry; the next tick tries again. */
+        log_event(LOG_ERROR, "step_failed", "error=%d what=%s", rc, outbox_strerror(rc));
+        rc = 0;
+    }
     return rc;
 }
 

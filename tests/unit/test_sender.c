@@ -275,6 +275,7 @@ static void test_receiver_ahead_is_stuck(void **state)
     append(r, 1);
     sender_pump(r->sender, 5000);
     assert_string_equal(received(r), "");
+    assert_int_equal(sender_wait_ms(r->sender, 9000), 1000);   /* stuck: no busy loop */
 }
 
 static void test_retry_later_backs_off_doubling(void **state)

@@ -521,6 +521,31 @@ static void test_upsert_duplicate_and_new_version(void **state)
     outbox_free(&c);
 }
 
+/* A message just under the inbound limit (here padded by a field this version does not
+ * know) grows when wrapped for staging: refused as TOO_LARGE before anything is written,
+ * never a batch-killing store error. */
+static void test_oversize_forward_refused_first(void **state)
+{
+    fixture_t *f = *state;
+    account_msg_t a;
+    account_build(&a, "ACC-1");
+    size_t pad_bytes = (1 << 20) - 200;
+    uint8_t *pad = calloc(1, pad_bytes);
+    ProtobufCMessageUnknownField unknown = { .tag = 999, .wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+                                             .len = pad_bytes, .data = pad };
+    a.upsert.base.n_unknown_fields = 1;
+    a.upsert.base.unknown_fields = &unknown;
+    expect_rejected(f, &LENDER_A, UPSERT, &a.upsert, PERMANENT, ARREARS__REJECT__CODE__TOO_LARGE,
+                    "body");
+    a.upsert.base.n_unknown_fields = 0;
+    a.upsert.base.unknown_fields = NULL;
+    free(pad);
+    char *text = dump(f);
+    assert_string_equal(text, "");
+    free(text);
+    assert_int_equal(outbox_last(f), 0);
+}
+
 static void test_invalid_upsert_rejected(void **state)
 {
     fixture_t *f = *state;
@@ -938,6 +963,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upsert_forwarded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upsert_duplicate_and_new_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_upsert_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oversize_forward_refused_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simulated_clock_judges_instants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contact_complaint_recall, setup, teardown),
