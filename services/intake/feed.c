@@ -123,8 +123,10 @@ static void page_free(page_events_t *p)
     free(p->events);
 }
 
+/* Reads at most max events and at most budget_bytes of them, so the reply always fits:
+ * the platform pages on from the last cursor it got. */
 static int page_read(feed_t *self, MDB_txn *txn, const char *platform, uint64_t from,
-                     uint32_t max, page_events_t *p)
+                     uint32_t max, size_t budget_bytes, page_events_t *p)
 {
     p->events = calloc(max, sizeof *p->events);
     if (!p->events)
@@ -137,7 +139,11 @@ static int page_read(feed_t *self, MDB_txn *txn, const char *platform, uint64_t 
     size_t prefix = event_key(key, platform, from) - 8;
     MDB_val k = { prefix + 8, key }, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    size_t used = 0;
     while (rc == 0 && p->count < max && k.mv_size == prefix + 8 && memcmp(k.mv_data, key, prefix) == 0) {
+        used += v.mv_size + 8;   /* the event and its tag and length in the page */
+        if (used > budget_bytes)
+            break;
         p->events[p->count] = arrears__feed_event__unpack(NULL, v.mv_size, v.mv_data);
         if (!p->events[p->count]) {
             rc = MDB_CORRUPTED;
@@ -188,7 +194,8 @@ size_t feed_page(feed_t *self, MDB_txn *txn, const char *platform, uint64_t afte
     max = max > FEED_PAGE_MAX ? FEED_PAGE_MAX : max;
     page_events_t p = { 0 };
     uint64_t from = after_cursor + 1 > m.earliest ? after_cursor + 1 : m.earliest;
-    *error = from > m.last ? 0 : page_read(self, txn, platform, from, max, &p);
+    size_t budget = cap > 64 ? cap - 64 : 0;   /* room for the page's other fields */
+    *error = from > m.last ? 0 : page_read(self, txn, platform, from, max, budget, &p);
     size_t len = *error == 0 ? page_pack(&p, &m, request_id, buf, cap) : 0;
     page_free(&p);
     if (len == 0 && *error == 0)
