@@ -64,8 +64,10 @@ static int dump_account(FILE *out, crypt_t *crypt, const char *platform, const c
     return 0;
 }
 
-static int dump_payment(FILE *out, crypt_t *crypt, const char *platform, const char *ref,
-                        const MDB_val *v)
+/* A record of hash + sealed message, printed as {"kind":{platform, ref, "field":{...}}}. */
+static int dump_sealed(FILE *out, crypt_t *crypt, const char *platform, const char *ref,
+                       const MDB_val *v, const ProtobufCMessageDescriptor *d, const char *kind,
+                       const char *field)
 {
     uint8_t *plain;
     size_t len;
@@ -73,37 +75,30 @@ static int dump_payment(FILE *out, crypt_t *crypt, const char *platform, const c
         return MDB_CORRUPTED;
     int rc = open_sealed(crypt, (const uint8_t *)v->mv_data + HASH_BYTES, v->mv_size - HASH_BYTES,
                          &plain, &len);
-    Arrears__PaymentPosted *m = rc == 0 ? arrears__payment_posted__unpack(NULL, len, plain) : NULL;
+    ProtobufCMessage *m = rc == 0 ? protobuf_c_message_unpack(d, NULL, len, plain) : NULL;
     free(plain);
     if (!m)
         return rc ? rc : MDB_CORRUPTED;
-    print_head(out, "payment", platform, ref);
-    fputs(",\"posted\":", out);
-    pbjson_print(out, &m->base);
+    print_head(out, kind, platform, ref);
+    fprintf(out, ",\"%s\":", field);
+    pbjson_print(out, m);
     fputs("}}\n", out);
-    arrears__payment_posted__free_unpacked(m, NULL);
+    protobuf_c_message_free_unpacked(m, NULL);
     return 0;
+}
+
+static int dump_payment(FILE *out, crypt_t *crypt, const char *platform, const char *ref,
+                        const MDB_val *v)
+{
+    return dump_sealed(out, crypt, platform, ref, v, &arrears__payment_posted__descriptor,
+                       "payment", "posted");
 }
 
 static int dump_complaint(FILE *out, crypt_t *crypt, const char *platform, const char *ref,
                           const MDB_val *v)
 {
-    uint8_t *plain;
-    size_t len;
-    if (v->mv_size < HASH_BYTES)
-        return MDB_CORRUPTED;
-    int rc = open_sealed(crypt, (const uint8_t *)v->mv_data + HASH_BYTES, v->mv_size - HASH_BYTES,
-                         &plain, &len);
-    Arrears__Complaint *m = rc == 0 ? arrears__complaint__unpack(NULL, len, plain) : NULL;
-    free(plain);
-    if (!m)
-        return rc ? rc : MDB_CORRUPTED;
-    print_head(out, "complaint", platform, ref);
-    fputs(",\"complaint\":", out);
-    pbjson_print(out, &m->base);
-    fputs("}}\n", out);
-    arrears__complaint__free_unpacked(m, NULL);
-    return 0;
+    return dump_sealed(out, crypt, platform, ref, v, &arrears__complaint__descriptor,
+                       "complaint", "complaint");
 }
 
 static int dump_status(FILE *out, crypt_t *crypt, const char *platform, const char *ref,
