@@ -26,7 +26,7 @@ typedef struct {
     const char *principal;   /* points into its item */
     uint64_t stream_id;
     uint64_t position;       /* applied through, as the transaction now stands */
-    uint64_t gap_expected;   /* non-zero: a message jumped ahead of position + 1 */
+    uint64_t ahead_max;      /* the highest seq dropped for jumping ahead of position + 1 */
     size_t last_item;        /* where to send the stream's replies */
     int advanced;            /* position moved: the inbox mark must be written */
     int fresh_any;           /* something not seen before was applied */
@@ -283,10 +283,9 @@ static int take_stream_message(receiver_t *self, MDB_txn *txn, size_t item_index
     if (seq <= s->position)
         return take_duplicate(self, txn, s, item_index);
     if (seq > s->position + 1) {
-        s->gap_expected = s->position + 1;
+        s->ahead_max = seq > s->ahead_max ? seq : s->ahead_max;
         return 0;
     }
-    s->gap_expected = 0;   /* a resend filled the hole within this very batch */
     return apply_next(self, txn, s, item_index);
 }
 
@@ -346,12 +345,15 @@ static void send_stream_replies(receiver_t *self)
             send_reply(self, to, buf, len);
             self->stats.duplicates += !s->fresh_any;
         }
-        if (s->gap_expected && !s->stalled) {
-            reject_t gap;
+        /* A dropped message not applied later in the batch ([7, 5, 6] after a reconnect):
+         * tell the sender now rather than let it wait for its resend timeout. */
+        if (s->ahead_max > s->position && !s->stalled) {
+            uint64_t expected = s->position + 1;
+            reject_t gap = { 0 };
             reject_set(&gap, ARREARS__REJECT__CLASS__REWIND, ARREARS__REJECT__CODE__GAP, NULL,
-                       "seq jumped ahead: resend from %llu", (unsigned long long)s->gap_expected);
-            gap.seq = to->env->seq;
-            gap.expected_seq = s->gap_expected;
+                       "seq jumped ahead: resend from %llu", (unsigned long long)expected);
+            gap.seq = s->ahead_max;
+            gap.expected_seq = expected;
             reply_reject(self, to, s->stream_id, 0, &gap);
             self->stats.gaps++;
         }

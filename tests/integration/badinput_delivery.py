@@ -195,6 +195,7 @@ def run(rig, ctx, rng):
 
     oversize_and_unknown_key(rig, ctx, c)
     removed_key_after_sighup(rig, ctx, c)
+    hole_refilled_in_one_batch(c)
     print("PASS")
 
 
@@ -255,6 +256,24 @@ def removed_key_after_sighup(rig, ctx, c):
     c.send_raw(c.envelope(11, number=9).SerializeToString())
     expect_ack_eventually(c, 11)
     gone.close()
+
+
+def hole_refilled_in_one_batch(c):
+    print("a message ahead of a hole the same burst refills still gets a gap, not a timeout")
+    item = {12: 10, 13: 11, 14: 12}
+    for seq in (14, 12, 13):   # the order a reconnect can produce
+        c.send_raw(c.envelope(seq, number=item[seq]).SerializeToString())
+    deadline = time.monotonic() + 1.0   # well under the 2 s a sender waits before resending
+    gap = None
+    while time.monotonic() < deadline and gap is None:
+        env = c.reply(200)
+        if env is not None and env.WhichOneof("body") == "reject" and env.reject.code == Reject.GAP:
+            gap = env.reject.expected_seq
+    if gap is None:
+        fail("no Reject(GAP) for the message that jumped ahead")
+    for seq in range(gap, 15):
+        c.send_raw(c.envelope(seq, number=item[seq]).SerializeToString())
+    expect_ack_eventually(c, 14)
 
 
 if __name__ == "__main__":
