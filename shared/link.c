@@ -177,6 +177,35 @@ void *link_client_new(void *ctx, const char *endpoint, const char *server_public
     return rc ? fail(s, error, LINK_EZMQ) : s;
 }
 
+void *link_server_open(void *ctx, const char *endpoint, const char *key_path,
+                       const link_options_t *options, char *err, size_t err_len)
+{
+    link_keypair_t keys;
+    int rc = link_keypair_load(key_path, &keys, err, err_len);
+    void *s = rc == 0 ? link_server_new(ctx, endpoint, &keys, options, &rc) : NULL;
+    if (rc == 0 && !s)
+        rc = LINK_EZMQ;
+    if (!s && rc != LINK_EKEYFILE && rc != LINK_EKEY)
+        snprintf(err, err_len, "cannot bind %s: %s", endpoint, link_strerror(rc));
+    return s;
+}
+
+void *link_client_open(void *ctx, const char *endpoint, const char *server_public_path,
+                       const char *key_path, const link_options_t *options, char *err,
+                       size_t err_len)
+{
+    link_keypair_t keys;
+    char server[LINK_KEY_Z85_LEN + 1];
+    int rc = link_keypair_load(key_path, &keys, err, err_len);
+    rc = rc ? rc : link_public_load(server_public_path, server, err, err_len);
+    void *s = rc == 0 ? link_client_new(ctx, endpoint, server, &keys, options, &rc) : NULL;
+    if (rc == 0 && !s)
+        rc = LINK_EZMQ;
+    if (!s && rc != LINK_EKEYFILE && rc != LINK_EKEY)
+        snprintf(err, err_len, "cannot connect %s: %s", endpoint, link_strerror(rc));
+    return s;
+}
+
 void link_close(void **socket_p)
 {
     assert(socket_p);

@@ -59,6 +59,14 @@ void *link_client_new(void *ctx, const char *endpoint, const char *server_public
                       const link_keypair_t *client, const link_options_t *options, int *error);
 void link_close(void **socket_p);
 
+/* The same from key files, as every service opens its sockets: NULL with err saying
+ * what failed ("file: why", "cannot bind EP: why"). */
+void *link_server_open(void *ctx, const char *endpoint, const char *key_path,
+                       const link_options_t *options, char *err, size_t err_len);
+void *link_client_open(void *ctx, const char *endpoint, const char *server_public_path,
+                       const char *key_path, const link_options_t *options, char *err,
+                       size_t err_len);
+
 /* What the ZAP handler said about the connection a message came on. */
 const char *link_principal(zmq_msg_t *msg);
 const char *link_role(zmq_msg_t *msg);

@@ -82,18 +82,13 @@ static void receiver_side_close(receiver_side_t *r)
 static int receiver_side_open(const demo_options_t *o, receiver_side_t *r)
 {
     char err[512] = "";
-    link_keypair_t keys;
-    int rc = link_keypair_load(o->key_file, &keys, err, sizeof err);
+    int rc = 0;
+    link_options_t lo = link_default_options();
     r->ctx = zmq_ctx_new();
-    if (rc == 0)
-        r->zap = zap_new(r->ctx, o->keys_file, &rc, err, sizeof err);
-    if (rc == 0 && r->zap) {
-        link_options_t lo = link_default_options();
-        r->router = link_server_new(r->ctx, o->endpoint, &keys, &lo, &rc);
-        if (!r->router)
-            snprintf(err, sizeof err, "cannot bind %s: %s", o->endpoint, link_strerror(rc));
-    }
-    if (rc != 0 || !r->router) {
+    r->zap = zap_new(r->ctx, o->keys_file, &rc, err, sizeof err);
+    if (r->zap)
+        r->router = link_server_open(r->ctx, o->endpoint, o->key_file, &lo, err, sizeof err);
+    if (!r->router) {
         fprintf(stderr, "arrears demo-receiver: %s\n", err);
         return -1;
     }
@@ -213,22 +208,17 @@ static void sender_side_close(sender_side_t *s)
 
 static int sender_side_open(const demo_options_t *o, sender_side_t *s)
 {
-    char err[512] = "", server_pub[LINK_KEY_Z85_LEN + 1];
-    link_keypair_t keys;
-    int rc = link_keypair_load(o->key_file, &keys, err, sizeof err);
-    rc = rc ? rc : link_public_load(o->server_pub, server_pub, err, sizeof err);
+    char err[512] = "";
+    link_options_t lo = link_default_options();
+    lo.queue_max_messages = (int)(o->window * 2 + 1000);
     s->ctx = zmq_ctx_new();
-    if (rc == 0) {
-        link_options_t lo = link_default_options();
-        lo.queue_max_messages = (int)(o->window * 2 + 1000);
-        s->dealer = link_client_new(s->ctx, o->endpoint, server_pub, &keys, &lo, &rc);
-        if (!s->dealer)
-            snprintf(err, sizeof err, "cannot connect %s: %s", o->endpoint, link_strerror(rc));
-    }
-    if (rc != 0 || !s->dealer) {
+    s->dealer = link_client_open(s->ctx, o->endpoint, o->server_pub, o->key_file, &lo, err,
+                                 sizeof err);
+    if (!s->dealer) {
         fprintf(stderr, "arrears demo-sender: %s\n", err);
         return -1;
     }
+    int rc;
     outbox_limits_t ol = outbox_default_limits();
     ol.max_unacked = o->window * 2;
     rc = open_store(o, &s->store);

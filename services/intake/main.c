@@ -76,21 +76,21 @@ static int open_store(service_t *s)
 static int open_links(service_t *s)
 {
     const intake_config_t *c = &s->cfg;
-    char err[512] = "", staging_pub[LINK_KEY_Z85_LEN + 1];
-    link_keypair_t keys;
-    int rc = link_keypair_load(c->svc.key_path, &keys, err, sizeof err);
-    rc = rc ? rc : link_public_load(c->staging_public_path, staging_pub, err, sizeof err);
+    char err[512] = "";
+    int rc = 0;
     s->ctx = zmq_ctx_new();
-    if (rc == 0 && !(s->zap = zap_new(s->ctx, c->svc.allowed_path, &rc, err, sizeof err)))
-        rc = rc ? rc : -1;
-    if (rc == 0 && !(s->router = link_server_new(s->ctx, c->listen, &keys, &c->svc.link, &rc)))
-        snprintf(err, sizeof err, "cannot bind %s: %s", c->listen, link_strerror(rc));
-    if (rc == 0 && !(s->dealer = link_client_new(s->ctx, c->staging_endpoint, staging_pub, &keys,
-                                                 &c->svc.link, &rc)))
-        snprintf(err, sizeof err, "cannot connect %s: %s", c->staging_endpoint, link_strerror(rc));
-    if (rc != 0)
+    s->zap = zap_new(s->ctx, c->svc.allowed_path, &rc, err, sizeof err);
+    if (s->zap)   /* the handler first: a CURVE socket bound without it admits every key */
+        s->router = link_server_open(s->ctx, c->listen, c->svc.key_path, &c->svc.link, err,
+                                     sizeof err);
+    if (s->router)
+        s->dealer = link_client_open(s->ctx, c->staging_endpoint, c->staging_public_path,
+                                     c->svc.key_path, &c->svc.link, err, sizeof err);
+    if (!s->dealer) {
         fprintf(stderr, "intake: %s\n", err);
-    return rc;
+        return -1;
+    }
+    return 0;
 }
 
 static int service_open(service_t *s)
