@@ -868,3 +868,47 @@ int tz_cache_get(tz_cache_t *self, const char *name, const tz_zone_t **zone)
     *zone = loaded;
     return TZ_OK;
 }
+
+static bool is_date_digit(char c) { return c >= '0' && c <= '9'; }
+static int two_digits(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
+
+bool tz_date_parse(const char *text, int32_t year_min, int32_t year_max, int64_t *days,
+                   char *why, size_t why_len)
+{
+    static const int digit_at[] = {0, 1, 2, 3, 5, 6, 8, 9};
+    bool form_ok = text && strlen(text) == TZ_DATE_LEN && text[4] == '-' && text[7] == '-';
+    for (size_t i = 0; form_ok && i < sizeof digit_at / sizeof digit_at[0]; i++)
+        form_ok = is_date_digit(text[digit_at[i]]);
+    if (!form_ok) {
+        snprintf(why, why_len, "not a date in the form YYYY-MM-DD");
+        return false;
+    }
+    int year = two_digits(text) * 100 + two_digits(text + 2);
+    int month = two_digits(text + 5), day = two_digits(text + 8);
+    if (year < year_min || year > year_max || year < 1) {
+        snprintf(why, why_len, "%s: the year must be %d to %d", text, (int)year_min,
+                 (int)year_max);
+        return false;
+    }
+    if (month < 1 || month > 12) {
+        snprintf(why, why_len, "%s: there is no month %02d", text, month);
+        return false;
+    }
+    int month_days = tz_days_in_month(year, month);
+    if (day < 1 || day > month_days) {
+        snprintf(why, why_len, "%s is not a calendar date: %.7s has %d days", text, text,
+                 month_days);
+        return false;
+    }
+    *days = tz_days_from_civil(year, month, day);
+    return true;
+}
+
+void tz_date_format(int64_t days, char out[TZ_DATE_LEN + 1])
+{
+    int32_t year;
+    int month, day;
+    tz_civil_from_days(days, &year, &month, &day);
+    assert(year >= 1 && year <= 9999);
+    snprintf(out, TZ_DATE_LEN + 1, "%04d-%02d-%02d", (int)year, month, day);
+}

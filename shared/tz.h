@@ -130,4 +130,14 @@ int tz_weekday_of_days(int64_t days);
 bool tz_is_leap_year(int32_t year);
 int tz_days_in_month(int32_t year, int month);
 
+/* "YYYY-MM-DD" is 10 bytes. */
+#define TZ_DATE_LEN 10
+/* Parses a calendar date "YYYY-MM-DD" with year_min <= year <= year_max (within
+ * 1..9999). true and *days, or false with a sentence in why; the text is echoed in
+ * the sentence only once it is known to be digits and dashes. */
+bool tz_date_parse(const char *text, int32_t year_min, int32_t year_max, int64_t *days,
+                   char *why, size_t why_len);
+/* Writes days as "YYYY-MM-DD" (year 1..9999, asserted). */
+void tz_date_format(int64_t days, char out[TZ_DATE_LEN + 1]);
+
 #endif

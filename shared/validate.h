@@ -1,5 +1,7 @@
-/* validate: intake's checks of every field of every message a loan platform (or
- * staging, for status events) sends, before anything is stored or forwarded.
+/* validate: the checks of every field of every message a loan platform (or staging,
+ * for status events) sends. intake applies them before anything is stored or
+ * forwarded; staging applies them again at its own door, because what it receives may
+ * come from an older intake with older rules.
  *
  * Pure: no sockets, no storage, no clock of its own (the caller passes now_ms), so
  * the rules can be tested exhaustively and the service's apply function can call it
@@ -26,8 +28,8 @@
  * One exception to "PERMANENT": when the borrower's time zone cannot be checked for a
  * reason that is ours (zone cache full, out of memory, zone file unreadable), the
  * reject is RETRY_LATER / BUSY, so a valid account is not dead-lettered for our fault. */
-#ifndef ARREARS_INTAKE_VALIDATE_H
-#define ARREARS_INTAKE_VALIDATE_H
+#ifndef ARREARS_VALIDATE_H
+#define ARREARS_VALIDATE_H
 
 #include <stdbool.h>
 #include <stddef.h>

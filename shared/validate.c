@@ -1,4 +1,4 @@
-/* validate: intake's field-by-field checks of platform messages (see validate.h).
+/* validate: the field-by-field checks of platform messages (see validate.h).
  *
  * Layout: small checkers for one kind of value (text, ref, date, amount, instant, enum,
  * phone, e-mail), then one checker per sub-message (contact list, address, borrower,
@@ -277,45 +277,10 @@ bool validate_ref(const char *ref)
 
 /* ---- dates, instants, amounts, currencies, enums --------------------------------- */
 
-static int two_digits(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
-
-/* Parses "YYYY-MM-DD"; on failure writes a reason. The text is echoed in a reason only
- * once it is known to be digits and dashes. */
-static bool parse_date(const char *text, int64_t *days, char *why, size_t why_len)
-{
-    static const int digit_at[] = {0, 1, 2, 3, 5, 6, 8, 9};
-    bool form_ok = text && strlen(text) == 10 && text[4] == '-' && text[7] == '-';
-    for (size_t i = 0; form_ok && i < sizeof digit_at / sizeof digit_at[0]; i++)
-        form_ok = is_digit((unsigned char)text[digit_at[i]]);
-    if (!form_ok) {
-        snprintf(why, why_len, "not a date in the form YYYY-MM-DD");
-        return false;
-    }
-    int year = two_digits(text) * 100 + two_digits(text + 2);
-    int month = two_digits(text + 5), day = two_digits(text + 8);
-    if (year < VALIDATE_YEAR_MIN || year > VALIDATE_YEAR_MAX) {
-        snprintf(why, why_len, "%s: the year must be %d to %d", text, VALIDATE_YEAR_MIN,
-                 VALIDATE_YEAR_MAX);
-        return false;
-    }
-    if (month < 1 || month > 12) {
-        snprintf(why, why_len, "%s: there is no month %02d", text, month);
-        return false;
-    }
-    int month_days = tz_days_in_month(year, month);
-    if (day < 1 || day > month_days) {
-        snprintf(why, why_len, "%s is not a calendar date: %.7s has %d days", text, text,
-                 month_days);
-        return false;
-    }
-    *days = tz_days_from_civil(year, month, day);
-    return true;
-}
-
 int validate_date(const char *text, int64_t *days)
 {
     char why[96];
-    return parse_date(text, days, why, sizeof why) ? 0 : -1;
+    return tz_date_parse(text, VALIDATE_YEAR_MIN, VALIDATE_YEAR_MAX, days, why, sizeof why) ? 0 : -1;
 }
 
 static int check_date(const char *text, const char *field, int64_t *days, reject_t *reject)
@@ -323,7 +288,7 @@ static int check_date(const char *text, const char *field, int64_t *days, reject
     char why[96];
     if (!is_given(text))
         return refuse(reject, field, "missing (required: a date YYYY-MM-DD)");
-    if (!parse_date(text, days, why, sizeof why)) return refuse(reject, field, "%s", why);
+    if (!tz_date_parse(text, VALIDATE_YEAR_MIN, VALIDATE_YEAR_MAX, days, why, sizeof why)) return refuse(reject, field, "%s", why);
     return 0;
 }
 
