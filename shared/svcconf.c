@@ -33,6 +33,20 @@ int svcconf_path(const conf_t *conf, const char *setting, const char *dflt,
     return 0;
 }
 
+int svcconf_endpoint(const conf_t *conf, const char *setting, char out[LINK_ENDPOINT_MAX],
+                     char *err, size_t err_len)
+{
+    const char *value = NULL;
+    int rc = conf_string(conf, setting, NULL, LINK_ENDPOINT_MAX - 1, &value, err, err_len);
+    if (rc == 0 && !value) {
+        snprintf(err, err_len, "%s: `%s` is required", conf_name(conf), setting);
+        return CONF_ETYPE;
+    }
+    if (rc == 0)
+        snprintf(out, LINK_ENDPOINT_MAX, "%s", value);
+    return rc;
+}
+
 static int load_limit(const conf_t *c, const char *name, int64_t dflt, int64_t min, int64_t max,
                       int64_t *out, char *err, size_t err_len)
 {

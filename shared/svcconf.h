@@ -46,4 +46,8 @@ int svcconf_load(const conf_t *conf, svcconf_t *out, char *err, size_t err_len);
 int svcconf_path(const conf_t *conf, const char *setting, const char *dflt,
                  char out[SVCCONF_PATH_MAX], char *err, size_t err_len);
 
+/* A required ZeroMQ endpoint setting. */
+int svcconf_endpoint(const conf_t *conf, const char *setting, char out[LINK_ENDPOINT_MAX],
+                     char *err, size_t err_len);
+
 #endif

@@ -3,20 +3,6 @@
 
 #include <stdio.h>
 
-static int load_endpoint(const conf_t *c, const char *setting, char out[LINK_ENDPOINT_MAX],
-                         char *err, size_t len)
-{
-    const char *value = NULL;
-    int rc = conf_string(c, setting, NULL, LINK_ENDPOINT_MAX - 1, &value, err, len);
-    if (rc == 0 && !value) {
-        snprintf(err, len, "%s: `%s` is required", conf_name(c), setting);
-        return CONF_ETYPE;
-    }
-    if (rc == 0)
-        snprintf(out, LINK_ENDPOINT_MAX, "%s", value);
-    return rc;
-}
-
 static int load_own(const conf_t *c, intake_config_t *o, char *err, size_t len)
 {
     static const char *const staging_keys[] = { "endpoint", "public_key", NULL };
@@ -29,8 +15,8 @@ static int load_own(const conf_t *c, intake_config_t *o, char *err, size_t len)
     int rc = conf_check_keys(c, "staging", staging_keys, err, len);
     rc = rc ? rc : conf_check_keys(c, "feed", feed_keys, err, len);
     rc = rc ? rc : conf_check_keys(c, "validation", validation_keys, err, len);
-    rc = rc ? rc : load_endpoint(c, "listen", o->listen, err, len);
-    rc = rc ? rc : load_endpoint(c, "staging.endpoint", o->staging_endpoint, err, len);
+    rc = rc ? rc : svcconf_endpoint(c, "listen", o->listen, err, len);
+    rc = rc ? rc : svcconf_endpoint(c, "staging.endpoint", o->staging_endpoint, err, len);
     rc = rc ? rc : svcconf_path(c, "staging.public_key", NULL, o->staging_public_path, err, len);
     rc = rc ? rc : svcconf_path(c, "keys.secret", NULL, o->secret_path, err, len);
     rc = rc ? rc : conf_bool(c, "create_secret", false, &o->create_secret, err, len);

@@ -1,0 +1,200 @@
+/* account: one account as staging works it — its book, stage, holds, arrangement,
+ * score, arm and action schedule — and every rule that moves it, from an intake event,
+ * an outcome from outreach, legal or sale, an operator's action, or a new day.
+ *
+ * Pure: no storage, no sockets, no clock. The caller passes the borrower-local day
+ * (tz_local_day of its clock in the account's zone) and the instant to stamp entries
+ * with, and stores the account after each call. Each call appends what it caused to an
+ * effects_t, in order: entries for the account's timeline, and the messages to send
+ * (a contact request, a cancel, a referral, a listing, a status event for the
+ * platform). The caller writes the account, its entries and its messages in one
+ * transaction, so they happen together or not at all.
+ *
+ * A call that refuses (ACCOUNT_EREFUSED, *reject filled with a code and a reason) may
+ * have changed the account and effects part way: the caller, which loaded the account
+ * for this one message, discards both and stores nothing (receiver.h: a refused message
+ * changes nothing).
+ *
+ * account_t holds the book's instalments inline and book.instalments points at them:
+ * never copy an account_t by value; account_init() it, then fill it. */
+#ifndef ARREARS_STAGING_ACCOUNT_H
+#define ARREARS_STAGING_ACCOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arrangement.h"
+#include "book.h"
+#include "envelope.h"
+#include "limitation.h"
+#include "penalty.h"
+#include "stage.h"
+#include "strategy.h"
+
+enum {
+    ACCOUNT_OK = 0,
+    ACCOUNT_EREFUSED = -40301,   /* *reject says why; nothing changed */
+};
+
+#define ACCOUNT_PLATFORM_MAX 64
+#define ACCOUNT_REF_MAX 64
+#define ACCOUNT_TZ_MAX 64
+#define ACCOUNT_PERSON_KEY_BYTES 16
+#define ACCOUNT_PAYMENT_DAYS 16        /* recent payment days kept for the scorecard */
+#define ACCOUNT_EFFECTS_MAX 64         /* effects of one call, at most */
+#define ACCOUNT_REASON_MAX 200
+#define ACCOUNT_REFERENCE_MAX 80
+#define ACCOUNT_ACTOR_MAX 64
+#define ACCOUNT_DAY_NONE STAGE_NO_DAY
+/* A day more than this far behind the last evaluated one is caught up in one step:
+ * penalty for every day, the rest (stage, actions) for the last day only. */
+#define ACCOUNT_MAX_CATCH_UP_DAYS 36500
+
+/* What staging's configuration says beyond the strategy. */
+typedef struct {
+    const strategy_t *strategy;
+    const limitation_rules_t *limitation;
+    book_waterfall_t waterfall;
+    int64_t default_cap_bps;           /* the jurisdiction's cap when the contract has none */
+    bool freeze_after_charge_off;      /* no penalty once charged off */
+    int32_t complaint_response_days;   /* deadline to answer a complaint */
+    int32_t dispute_response_days;     /* deadline to answer a dispute */
+} account_policy_t;
+
+/* Figures the reports are computed from (cumulative over the account's life). */
+typedef struct {
+    int64_t overdue_at_entry_minor;
+    int64_t collected_minor;
+    int64_t entered_at_ms, closed_at_ms;
+    int32_t entered_day, closed_day;
+    uint32_t promises_made, promises_kept, promises_broken;
+    uint32_t complaints, complaints_late;
+    uint32_t cures, contacts, referrals, listings;
+} account_stats_t;
+
+typedef struct {
+    uint64_t id;                                  /* staging's own, from 1 */
+    char platform[ACCOUNT_PLATFORM_MAX + 1];
+    char account_ref[ACCOUNT_REF_MAX + 1];
+    int product;                                  /* proto Product */
+    char currency[4];
+    char time_zone[ACCOUNT_TZ_MAX + 1];
+    char jurisdiction[LIMITATION_NAME_MAX + 1];   /* the address's country, or "" */
+    uint8_t person_key[ACCOUNT_PERSON_KEY_BYTES];
+    bool has_person;
+    uint64_t version;
+    book_t book;
+    book_instalment_t instalments[BOOK_MAX_INSTALMENTS];
+    penalty_terms_t penalty;                      /* frozen is decided per day */
+    bool vulnerable, may_refer_to_legal, may_sell;
+    stage_t stage;
+    int32_t stage_since_day;
+    int32_t evaluated_day;                        /* ACCOUNT_DAY_NONE before the first */
+    int32_t dpd;
+    holds_t holds;
+    uint32_t hold_overdue_noted;                  /* HOLD_BITs whose lateness is recorded */
+    arrangement_t arrangement;
+    int32_t last_payment_day;
+    int32_t payment_days[ACCOUNT_PAYMENT_DAYS];   /* a ring of the latest payment days */
+    uint32_t payment_count;                       /* payments ever; ring index = count % N */
+    int32_t first_missed_due_day;                 /* the limitation period's start */
+    uint32_t contact_points;                      /* verified and consented */
+    int64_t score;
+    int32_t segment;
+    uint32_t arm;
+    int32_t action_last_day[STRATEGY_MAX_ACTIONS];/* per action of the current list */
+    uint32_t contact_seq;                         /* contact requests made so far */
+    bool contact_pending;                         /* requests out that a cancel would stop */
+    uint32_t timeline_count;                      /* entries so far (the caller numbers) */
+    bool time_barred;
+    char case_id[ACCOUNT_REFERENCE_MAX + 1];
+    account_stats_t stats;
+} account_t;
+
+typedef enum {
+    EFFECT_ENTRY = 0,   /* a timeline entry */
+    EFFECT_CONTACT,     /* a ContactRequest for action */
+    EFFECT_CANCEL,      /* a ContactCancel: reason */
+    EFFECT_REFER,       /* a LegalReferral: reason */
+    EFFECT_LIST,        /* a SaleListing */
+    EFFECT_STATUS,      /* a StatusEvent of feed_kind for the platform */
+} effect_kind_t;
+
+typedef struct {
+    effect_kind_t kind;
+    int32_t day;
+    stage_t stage;                                /* the stage after it */
+    const char *what;                             /* ENTRY: its kind; STATUS: detail */
+    char actor[ACCOUNT_ACTOR_MAX + 1];
+    char reason[ACCOUNT_REASON_MAX];
+    char reference[ACCOUNT_REFERENCE_MAX + 1];
+    int64_t amount_minor;
+    int feed_kind;                                /* STATUS: proto FeedEventKind */
+    const strategy_action_t *action;              /* CONTACT (lives with the strategy) */
+} effect_t;
+
+typedef struct {
+    size_t count;
+    effect_t items[ACCOUNT_EFFECTS_MAX];
+} effects_t;
+
+/* An empty account with its book's storage wired up. */
+void account_init(account_t *self);
+void effects_clear(effects_t *fx);
+
+/* Sizes that decide: the outstanding balance and what is overdue on day. */
+int64_t account_outstanding(const account_t *self);
+int64_t account_overdue(const account_t *self, int32_t day);
+/* True for paid, settled, recalled, sold and written off. */
+bool account_is_closed(const account_t *self);
+
+/* The first version of an account (ev carries an upsert): book from the schedule,
+ * holds from the flags, the mandate, then today's evaluation. */
+int account_open(account_t *self, const account_policy_t *policy,
+                 const Arrears__AccountEvent *ev, uint64_t id, int32_t today_day,
+                 int64_t now_ms, effects_t *fx, reject_t *reject);
+/* A later version: borrower flags, mandate, rates and the schedule (penalty already
+ * accrued on a due date kept is kept). An old version changes nothing (ACCOUNT_OK). */
+int account_update(account_t *self, const account_policy_t *policy,
+                   const Arrears__AccountEvent *ev, int32_t today_day, int64_t now_ms,
+                   effects_t *fx, reject_t *reject);
+int account_pay(account_t *self, const account_policy_t *policy, const char *actor,
+                const char *reference, int64_t amount_minor, const char *currency,
+                int32_t today_day, int64_t now_ms, effects_t *fx, reject_t *reject);
+int account_contact_update(account_t *self, uint32_t contact_points, int32_t today_day,
+                           effects_t *fx);
+/* A complaint (dispute = false) or dispute from the platform or an outcome. */
+int account_complaint(account_t *self, const account_policy_t *policy, const char *actor,
+                      bool dispute, const char *reference, int32_t today_day,
+                      effects_t *fx);
+int account_recall(account_t *self, const account_policy_t *policy, int32_t today_day, int64_t now_ms, effects_t *fx, reject_t *reject);
+int account_outcome(account_t *self, const account_policy_t *policy,
+                    const Arrears__ContactOutcome *outcome, int32_t today_day,
+                    int64_t now_ms, effects_t *fx, reject_t *reject);
+int account_legal_update(account_t *self, const account_policy_t *policy,
+                         const Arrears__LegalUpdate *update, int32_t today_day,
+                         int64_t now_ms, effects_t *fx, reject_t *reject);
+int account_sale_result(account_t *self, const account_policy_t *policy,
+                        const Arrears__SaleResult *result, int32_t today_day,
+                        int64_t now_ms, effects_t *fx, reject_t *reject);
+int account_operator(account_t *self, const account_policy_t *policy, const char *operator_name,
+                     const Arrears__OperatorAction *action, int32_t today_day,
+                     int64_t now_ms, effects_t *fx, reject_t *reject);
+
+/* The day's work, for every day after evaluated_day up to today_day: penalty, the
+ * arrangement's review, overdue complaint answers, time bar, DPD and stage, score and
+ * segment, escalation, and the contact actions due today. A day already evaluated
+ * changes nothing: the daily run may repeat after a crash. */
+int account_evaluate(account_t *self, const account_policy_t *policy, int32_t today_day,
+                     int64_t now_ms, effects_t *fx);
+
+/* The account's score on day, with its reasons (the stored score has none). */
+void account_score(const account_t *self, const account_policy_t *policy, int32_t day,
+                   score_result_t *result);
+/* One line on the running arrangement, e.g. "promise pending: 50000 by 2026-03-01". */
+const char *account_arrangement_text(const account_t *self);
+
+const char *account_strerror(int code);
+
+#endif

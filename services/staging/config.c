@@ -1,0 +1,117 @@
+/* config: see config.h. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tz.h"
+
+static const char *const peer_names[4] = {"outreach", "legal", "sale", "intake"};
+
+static int load_peers(const conf_t *c, staging_config_t *o, char *err, size_t len)
+{
+    static const char *const peer_keys[] = {"endpoint", "public_key", NULL};
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < 4; i++) {
+        char setting[64];
+        rc = conf_check_keys(c, peer_names[i], peer_keys, err, len);
+        snprintf(setting, sizeof setting, "%s.endpoint", peer_names[i]);
+        rc = rc ? rc : svcconf_endpoint(c, setting, o->peers[i].endpoint, err, len);
+        snprintf(setting, sizeof setting, "%s.public_key", peer_names[i]);
+        rc = rc ? rc : svcconf_path(c, setting, NULL, o->peers[i].public_path, err, len);
+    }
+    return rc;
+}
+
+static int load_clock(const conf_t *c, staging_config_t *o, char *err, size_t len)
+{
+    static const char *const clock_keys[] = {"kind", "start", NULL};
+    static const char *const kinds[] = {"wall", "simulated", NULL};
+    int kind = 0;
+    const char *start = NULL;
+    int rc = conf_check_keys(c, "clock", clock_keys, err, len);
+    rc = rc ? rc : conf_enum(c, "clock.kind", kinds, 0, &kind, err, len);
+    rc = rc ? rc : conf_string(c, "clock.start", "2026-01-01", TZ_DATE_LEN, &start, err, len);
+    if (rc != 0)
+        return rc;
+    int64_t day;
+    char why[96];
+    o->simulated = kind == 1;
+    if (!tz_date_parse(start, 1970, 2200, &day, why, sizeof why)) {
+        snprintf(err, len, "%s: clock.start: %s", conf_name(c), why);
+        return CONF_ERANGE;
+    }
+    o->simulated_start_ms = day * 86400000;
+    return 0;
+}
+
+/* "fees,penalty,interest,principal": the four components, each once. */
+static int load_waterfall(const conf_t *c, staging_config_t *o, char *err, size_t len)
+{
+    static const char *const sweeps[] = {"by_instalment", "by_component", NULL};
+    const char *text = NULL;
+    int sweep = 0;
+    int rc = conf_string(c, "book.waterfall", "fees,penalty,interest,principal", 64, &text, err, len);
+    rc = rc ? rc : conf_enum(c, "book.sweep", sweeps, 0, &sweep, err, len);
+    if (rc != 0)
+        return rc;
+    char copy[65], *save = NULL;
+    snprintf(copy, sizeof copy, "%s", text);
+    size_t n = 0;
+    for (char *t = strtok_r(copy, ",", &save); t && n < BOOK_COMPONENTS; t = strtok_r(NULL, ",", &save))
+        if (book_component_from_name(t, &o->waterfall.order[n++]) != BOOK_OK)
+            n = BOOK_COMPONENTS + 1;
+    o->waterfall.sweep = (book_sweep_t)sweep;
+    if (n != BOOK_COMPONENTS || !book_waterfall_valid(&o->waterfall)) {
+        snprintf(err, len, "%s: book.waterfall: name fees, penalty, interest and principal, each once, "
+                 "separated by commas", conf_name(c));
+        return CONF_ERANGE;
+    }
+    return 0;
+}
+
+static int load_book(const conf_t *c, staging_config_t *o, char *err, size_t len)
+{
+    static const char *const book_keys[] = {"waterfall", "sweep", "default_cap_bps",
+                                            "freeze_after_charge_off", "complaint_response_days",
+                                            "dispute_response_days", NULL};
+    static const char *const daily_keys[] = {"chunk_accounts", "every_ms", NULL};
+    int64_t complaint = 0, dispute = 0;
+    int rc = conf_check_keys(c, "book", book_keys, err, len);
+    rc = rc ? rc : conf_check_keys(c, "daily", daily_keys, err, len);
+    rc = rc ? rc : load_waterfall(c, o, err, len);
+    rc = rc ? rc : conf_int64(c, "book.default_cap_bps", 360000, 0, PENALTY_MAX_CAP_BPS,
+                              &o->default_cap_bps, err, len);
+    rc = rc ? rc : conf_bool(c, "book.freeze_after_charge_off", true, &o->freeze_after_charge_off,
+                             err, len);
+    rc = rc ? rc : conf_int64(c, "book.complaint_response_days", 15, 1, 365, &complaint, err, len);
+    rc = rc ? rc : conf_int64(c, "book.dispute_response_days", 30, 1, 365, &dispute, err, len);
+    rc = rc ? rc : conf_int64(c, "daily.chunk_accounts", 5000, 1, 1000000, &o->chunk_accounts, err, len);
+    rc = rc ? rc : conf_int64(c, "daily.every_ms", 3600000, 60000, 86400000, &o->run_every_ms, err, len);
+    o->complaint_response_days = (int32_t)complaint;
+    o->dispute_response_days = (int32_t)dispute;
+    return rc;
+}
+
+int staging_config_load(const char *path, staging_config_t *o, char *err, size_t len)
+{
+    static const char *const top[] = {"data_dir", "durability", "log_level", "keys", "limits",
+                                      "listen", "strategy", "limitation", "clock", "outreach",
+                                      "legal", "sale", "intake", "create_secret", "book", "daily",
+                                      NULL};
+    conf_t *c = conf_load(path, err, len);
+    if (!c)
+        return CONF_ESYNTAX;
+    int rc = conf_check_keys(c, NULL, top, err, len);
+    rc = rc ? rc : svcconf_load(c, &o->svc, err, len);
+    rc = rc ? rc : svcconf_endpoint(c, "listen", o->listen, err, len);
+    rc = rc ? rc : svcconf_path(c, "strategy", NULL, o->strategy_path, err, len);
+    rc = rc ? rc : svcconf_path(c, "limitation", NULL, o->limitation_path, err, len);
+    rc = rc ? rc : svcconf_path(c, "keys.secret", NULL, o->secret_path, err, len);
+    rc = rc ? rc : conf_bool(c, "create_secret", false, &o->create_secret, err, len);
+    rc = rc ? rc : load_clock(c, o, err, len);
+    rc = rc ? rc : load_peers(c, o, err, len);
+    rc = rc ? rc : load_book(c, o, err, len);
+    conf_destroy(&c);
+    return rc;
+}

@@ -1,0 +1,55 @@
+/* config: staging's configuration file — the common service part (svcconf.h) plus:
+ *
+ *   listen = "tcp://0.0.0.0:7402";          # intake, outreach, legal, sale, operators connect here
+ *   strategy = "strategy.conf";             # the collection strategy (strategy.h)
+ *   limitation = "limitation.conf";         # the jurisdictions' limitation rules (limitation.h)
+ *   clock = { kind = "wall"; };             # or { kind = "simulated"; start = "2026-01-01"; }
+ *   outreach = { endpoint = "..."; public_key = "keys/outreach.pub"; };
+ *   legal    = { endpoint = "..."; public_key = "keys/legal.pub"; };
+ *   sale     = { endpoint = "..."; public_key = "keys/sale.pub"; };
+ *   intake   = { endpoint = "..."; public_key = "keys/intake.pub"; };
+ *   keys = { ...; secret = "keys/staging.secret"; };   # at-rest key for borrowers
+ *   create_secret = false;
+ *   book = {
+ *     waterfall = "fees,penalty,interest,principal";  # payment order, a permutation
+ *     sweep = "by_instalment";              # or "by_component" (book.h)
+ *     default_cap_bps = 360000;             # interest + penalty a year, when a contract has none
+ *     freeze_after_charge_off = true;
+ *     complaint_response_days = 15;  dispute_response_days = 30;
+ *   };
+ *   daily = { chunk_accounts = 5000; every_ms = 3600000; };
+ */
+#ifndef ARREARS_STAGING_CONFIG_H
+#define ARREARS_STAGING_CONFIG_H
+
+#include <stdbool.h>
+
+#include "account.h"
+#include "svcconf.h"
+
+typedef struct {
+    char endpoint[LINK_ENDPOINT_MAX];
+    char public_path[SVCCONF_PATH_MAX];
+} staging_peer_t;
+
+typedef struct {
+    svcconf_t svc;
+    char listen[LINK_ENDPOINT_MAX];
+    char strategy_path[SVCCONF_PATH_MAX];
+    char limitation_path[SVCCONF_PATH_MAX];
+    bool simulated;
+    int64_t simulated_start_ms;
+    staging_peer_t peers[4];   /* outreach, legal, sale, intake: staging_outbox_t order */
+    char secret_path[SVCCONF_PATH_MAX];
+    bool create_secret;
+    book_waterfall_t waterfall;
+    int64_t default_cap_bps;
+    bool freeze_after_charge_off;
+    int32_t complaint_response_days, dispute_response_days;
+    int64_t chunk_accounts;
+    int64_t run_every_ms;
+} staging_config_t;
+
+int staging_config_load(const char *path, staging_config_t *out, char *err, size_t err_len);
+
+#endif

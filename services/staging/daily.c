@@ -1,0 +1,119 @@
+/* daily: the daily run, chunk by chunk (see daily.h). */
+#include "daily.h"
+
+#include "log.h"
+
+typedef struct {
+    staging_t *self;
+    daily_step_t *step;
+} chunk_t;
+
+/* The run to do now, 0 for none: the instant due, when it is past the last run's. */
+static int64_t run_due_ms(staging_t *self, int64_t done_ms)
+{
+    if (aclock_is_simulated(self->clock))
+        return self->advance_to_ms > done_ms ? self->advance_to_ms : 0;
+    int64_t now = aclock_now_ms(self->clock);
+    return now / self->run_every_ms > done_ms / self->run_every_ms ? now : 0;
+}
+
+/* One account of the run: evaluated as of run_to_ms, written when anything changed. */
+static int evaluate_one(staging_t *self, MDB_txn *txn, int64_t run_to_ms, bool *changed)
+{
+    account_t *a = &self->account;
+    int32_t today;
+    *changed = false;
+    if (staging_day_of(self, a->time_zone, run_to_ms, &today) != 0) {
+        log_event(LOG_WARN, "run_skip", "account_id=%llu reason=\"time zone unreadable\"",
+                  (unsigned long long)a->id);
+        return 0;
+    }
+    if (a->evaluated_day != ACCOUNT_DAY_NONE && today <= a->evaluated_day)
+        return 0;
+    effects_clear(&self->fx);
+    int rc = account_evaluate(a, &self->policy, today, run_to_ms, &self->fx);
+    *changed = rc == 0;
+    return rc ? rc : staging_commit_account(self, txn, a, aclock_now_ms(self->clock));
+}
+
+static int run_chunk(MDB_txn *txn, void *arg)
+{
+    chunk_t *c = arg;
+    staging_t *self = c->self;
+    ledger_t *l = self->ledger;
+    *c->step = (daily_step_t){0};
+    int64_t to_ms = 0, cursor = 0, done_ms = 0;
+    int rc = ledger_meta_get(l, txn, "run_to_ms", 0, &to_ms);
+    rc = rc ? rc : ledger_meta_get(l, txn, "run_cursor", 0, &cursor);
+    rc = rc ? rc : ledger_meta_get(l, txn, "run_done_ms", 0, &done_ms);
+    if (rc == 0 && to_ms == 0) {
+        to_ms = run_due_ms(self, done_ms);
+        cursor = 0;
+        if (to_ms == 0)
+            return 0;   /* DAILY_IDLE: nothing written */
+        log_event(LOG_INFO, "run_start", "run_to_ms=%lld", (long long)to_ms);
+    }
+    c->step->state = DAILY_MORE;
+    for (size_t n = 0; rc == 0 && n < self->run_chunk_accounts; n++) {
+        bool room = false, changed = false;
+        rc = staging_has_room(self, txn, &room);
+        if (rc == 0 && !room) {
+            c->step->state = DAILY_BLOCKED;
+            break;
+        }
+        rc = rc ? rc : ledger_next(l, txn, (uint64_t)cursor, &self->account);
+        if (rc == LEDGER_ENOTFOUND) {   /* the run is complete */
+            rc = ledger_meta_put(l, txn, "run_done_ms", to_ms);
+            rc = rc ? rc : ledger_meta_put(l, txn, "run_to_ms", 0);
+            log_event(LOG_INFO, "run_done", "run_to_ms=%lld", (long long)to_ms);
+            self->stats.runs++;
+            return rc ? rc : ledger_meta_put(l, txn, "run_cursor", 0);
+        }
+        rc = rc ? rc : evaluate_one(self, txn, to_ms, &changed);
+        cursor = (int64_t)self->account.id;
+        c->step->evaluated++;
+        c->step->changed += changed;
+    }
+    rc = rc ? rc : ledger_meta_put(l, txn, "run_to_ms", to_ms);
+    return rc ? rc : ledger_meta_put(l, txn, "run_cursor", cursor);
+}
+
+int daily_step(staging_t *self, store_t *store, daily_step_t *step)
+{
+    chunk_t c = {self, step};
+    int rc = store_write(store, run_chunk, &c);
+    if (rc == 0) {
+        self->stats.evaluated += step->evaluated;
+        self->stats.changed += step->changed;
+    }
+    return rc;
+}
+
+typedef struct {
+    staging_t *self;
+    int64_t clock_ms;
+} restore_t;
+
+static int read_clock(MDB_txn *txn, void *arg)
+{
+    restore_t *r = arg;
+    int64_t v[3];
+    const char *names[3] = {"clock_ms", "run_to_ms", "run_done_ms"};
+    r->clock_ms = 0;
+    for (int i = 0; i < 3; i++) {
+        int rc = ledger_meta_get(r->self->ledger, txn, names[i], 0, &v[i]);
+        if (rc != 0)
+            return rc;
+        if (v[i] > r->clock_ms)
+            r->clock_ms = v[i];
+    }
+    return 0;
+}
+
+int daily_restored_clock_ms(staging_t *self, store_t *store, int64_t *clock_ms)
+{
+    restore_t r = {self, 0};
+    int rc = store_read(store, read_clock, &r);
+    *clock_ms = r.clock_ms;
+    return rc;
+}

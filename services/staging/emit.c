@@ -1,0 +1,234 @@
+/* emit: an account's effects (account.h) as stored timeline entries and as messages in
+ * staging's outboxes, all in the caller's transaction. */
+#include <stdio.h>
+#include <string.h>
+
+#include "staging.h"
+
+typedef struct {
+    staging_t *self;
+    MDB_txn *txn;
+    account_t *account;
+    int64_t now_ms;
+} emit_t;
+
+static int append(emit_t *c, staging_outbox_t which, Arrears__Envelope *env)
+{
+    uint64_t seq;
+    return outbox_append(c->self->out[which], c->txn, env, c->now_ms, &seq);
+}
+
+static void copy_verified(Arrears__ContactPoint **in, size_t n, Arrears__ContactPoint **out,
+                          size_t *n_out)
+{
+    *n_out = 0;
+    for (size_t i = 0; i < n && i < 8; i++)
+        if (in[i]->verified && in[i]->consent)
+            out[(*n_out)++] = in[i];
+}
+
+static int emit_contact(emit_t *c, const effect_t *e)
+{
+    const account_t *a = c->account;
+    const account_policy_t *p = &c->self->policy;
+    Arrears__Borrower *b = NULL;
+    int rc = ledger_get_borrower(c->self->ledger, c->txn, a->id, &b);
+    if (rc != 0)
+        return rc;
+    Arrears__ContactRequest r = ARREARS__CONTACT_REQUEST__INIT;
+    Arrears__ContactPoint *phones[8], *emails[8];
+    r.platform = (char *)a->platform;
+    r.account_ref = (char *)a->account_ref;
+    r.contact_id = (char *)e->reference;
+    r.has_channel = r.has_priority = r.has_mentions_legal = r.has_days_past_due = 1;
+    r.has_outstanding_minor = r.has_requested_at_ms = r.has_vulnerable = 1;
+    r.channel = (Arrears__Channel)(e->action->channel + 1);   /* strategy 0-based, proto 1-based */
+    r.template_id = (char *)e->action->template_id;
+    r.priority = e->action->priority;
+    r.mentions_legal = e->action->mentions_legal;
+    if (a->has_person) {
+        r.has_person_key = 1;
+        r.person_key = (ProtobufCBinaryData){ACCOUNT_PERSON_KEY_BYTES, (uint8_t *)a->person_key};
+    }
+    r.time_zone = (char *)a->time_zone;
+    r.stage = (char *)stage_name(a->stage);
+    r.days_past_due = a->dpd;
+    r.outstanding_minor = account_outstanding(a);
+    r.currency = (char *)a->currency;
+    r.requested_at_ms = c->now_ms;
+    r.vulnerable = a->vulnerable;
+    r.segment = (char *)segment_name(strategy_segments(p->strategy), a->segment);
+    r.arm = (char *)strategy_arm_name(p->strategy, a->arm);
+    if (b) {
+        r.language = b->language;
+        r.borrower_name = b->name;
+        copy_verified(b->phones, b->n_phones, phones, &r.n_phones);
+        copy_verified(b->emails, b->n_emails, emails, &r.n_emails);
+        r.phones = phones;
+        r.emails = emails;
+        r.address = b->address;
+    }
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_CONTACT_REQUEST;
+    env.contact_request = &r;
+    rc = append(c, STAGING_TO_OUTREACH, &env);
+    if (b)
+        arrears__borrower__free_unpacked(b, NULL);
+    return rc;
+}
+
+static int emit_cancel(emit_t *c, const effect_t *e)
+{
+    Arrears__ContactCancel m = ARREARS__CONTACT_CANCEL__INIT;
+    m.platform = c->account->platform;
+    m.account_ref = c->account->account_ref;
+    m.reason = (char *)e->reason;
+    m.has_cancelled_at_ms = 1;
+    m.cancelled_at_ms = c->now_ms;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_CONTACT_CANCEL;
+    env.contact_cancel = &m;
+    return append(c, STAGING_TO_OUTREACH, &env);
+}
+
+static int64_t outstanding_of(const account_t *a, book_component_t component)
+{
+    int64_t v = 0;
+    book_outstanding(&a->book, component, &v);
+    return v;
+}
+
+static void date_or_null(int32_t day, char buf[TZ_DATE_LEN + 1], char **out)
+{
+    *out = NULL;
+    if (day == ACCOUNT_DAY_NONE)
+        return;
+    tz_date_format(day, buf);
+    *out = buf;
+}
+
+static int emit_referral(emit_t *c, const effect_t *e)
+{
+    const account_t *a = c->account;
+    char missed[TZ_DATE_LEN + 1], paid[TZ_DATE_LEN + 1];
+    Arrears__LegalReferral m = ARREARS__LEGAL_REFERRAL__INIT;
+    m.platform = (char *)a->platform;
+    m.account_ref = (char *)a->account_ref;
+    m.has_referred_at_ms = m.has_product = m.has_outstanding_minor = m.has_principal_minor = 1;
+    m.has_interest_minor = m.has_penalty_minor = m.has_fees_minor = m.has_days_past_due = 1;
+    m.has_broken_promises = 1;
+    m.referred_at_ms = c->now_ms;
+    m.product = (Arrears__Product)a->product;
+    m.currency = (char *)a->currency;
+    m.outstanding_minor = account_outstanding(a);
+    m.principal_minor = outstanding_of(a, BOOK_PRINCIPAL);
+    m.interest_minor = outstanding_of(a, BOOK_INTEREST);
+    m.penalty_minor = outstanding_of(a, BOOK_PENALTY);
+    m.fees_minor = outstanding_of(a, BOOK_FEES);
+    m.days_past_due = a->dpd;
+    date_or_null(a->first_missed_due_day, missed, &m.first_missed_due_date);
+    date_or_null(a->last_payment_day, paid, &m.last_payment_date);
+    m.time_zone = (char *)a->time_zone;
+    m.jurisdiction = (char *)a->jurisdiction;
+    m.broken_promises = arrangement_broken_count(&a->arrangement);
+    m.reason = (char *)e->reason;
+    if (a->has_person) {
+        m.has_person_key = 1;
+        m.person_key = (ProtobufCBinaryData){ACCOUNT_PERSON_KEY_BYTES, (uint8_t *)a->person_key};
+    }
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_LEGAL_REFERRAL;
+    env.legal_referral = &m;
+    return append(c, STAGING_TO_LEGAL, &env);
+}
+
+static int emit_listing(emit_t *c)
+{
+    const account_t *a = c->account;
+    char charged[TZ_DATE_LEN + 1], paid[TZ_DATE_LEN + 1];
+    Arrears__SaleListing m = ARREARS__SALE_LISTING__INIT;
+    m.platform = (char *)a->platform;
+    m.account_ref = (char *)a->account_ref;
+    m.has_listed_at_ms = m.has_product = m.has_outstanding_minor = m.has_days_past_due = 1;
+    m.listed_at_ms = c->now_ms;
+    m.product = (Arrears__Product)a->product;
+    m.currency = (char *)a->currency;
+    m.outstanding_minor = account_outstanding(a);
+    m.days_past_due = a->dpd;
+    int32_t co = a->first_missed_due_day == ACCOUNT_DAY_NONE
+                     ? ACCOUNT_DAY_NONE
+                     : a->first_missed_due_day +
+                           strategy_stage_ranges(c->self->policy.strategy)->from_dpd[3];
+    date_or_null(co, charged, &m.charged_off_date);
+    date_or_null(a->last_payment_day, paid, &m.last_payment_date);
+    m.region = (char *)a->jurisdiction;
+    if (a->has_person) {
+        m.has_person_key = 1;
+        m.person_key = (ProtobufCBinaryData){ACCOUNT_PERSON_KEY_BYTES, (uint8_t *)a->person_key};
+    }
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_SALE_LISTING;
+    env.sale_listing = &m;
+    return append(c, STAGING_TO_SALE, &env);
+}
+
+static int emit_status(emit_t *c, const effect_t *e)
+{
+    const account_t *a = c->account;
+    Arrears__FeedEvent f = ARREARS__FEED_EVENT__INIT;
+    f.account_ref = (char *)a->account_ref;
+    f.has_kind = f.has_at_ms = f.has_days_past_due = f.has_outstanding_minor = 1;
+    f.kind = (Arrears__FeedEventKind)e->feed_kind;
+    f.at_ms = c->now_ms;
+    f.stage = (char *)stage_name(e->stage);
+    f.days_past_due = a->dpd;
+    f.outstanding_minor = account_outstanding(a);
+    f.currency = (char *)a->currency;
+    if (e->amount_minor) {
+        f.has_amount_minor = 1;
+        f.amount_minor = e->amount_minor;
+    }
+    f.reference = e->reference[0] ? (char *)e->reference : NULL;
+    f.detail = e->what && *e->what ? (char *)e->what : NULL;
+    Arrears__StatusEvent m = ARREARS__STATUS_EVENT__INIT;
+    m.platform = (char *)a->platform;
+    m.event = &f;
+    m.has_contact_on_hold = m.has_closed = 1;
+    m.contact_on_hold = holds_any(&a->holds);
+    m.closed = stage_is_terminal(a->stage);
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_STATUS_EVENT;
+    env.status_event = &m;
+    return append(c, STAGING_TO_INTAKE, &env);
+}
+
+int staging_commit_account(staging_t *self, MDB_txn *txn, account_t *account, int64_t now_ms)
+{
+    emit_t c = {self, txn, account, now_ms};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < self->fx.count; i++) {
+        const effect_t *e = &self->fx.items[i];
+        switch (e->kind) {
+        case EFFECT_ENTRY: rc = ledger_append_entry(self->ledger, txn, account, e, now_ms); break;
+        case EFFECT_CONTACT: rc = emit_contact(&c, e); self->stats.contacts++; break;
+        case EFFECT_CANCEL: rc = emit_cancel(&c, e); break;
+        case EFFECT_REFER: rc = emit_referral(&c, e); break;
+        case EFFECT_LIST: rc = emit_listing(&c); break;
+        case EFFECT_STATUS: rc = emit_status(&c, e); break;
+        }
+    }
+    return rc ? rc : ledger_put(self->ledger, txn, account);
+}
+
+int staging_has_room(staging_t *self, MDB_txn *txn, bool *room)
+{
+    *room = true;
+    for (int i = 0; i < STAGING_OUTBOXES && *room; i++) {
+        uint64_t left = 0;
+        int rc = outbox_room(self->out[i], txn, &left);
+        if (rc != 0)
+            return rc;
+        *room = left >= ACCOUNT_EFFECTS_MAX;
+    }
+    return 0;
+}

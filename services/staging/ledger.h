@@ -1,0 +1,85 @@
+/* ledger: staging's stored accounts — the account records, the borrowers (sealed: they
+ * are personal data), the timelines, the persons across accounts and the payment refs
+ * seen — in the service's LMDB, inside the caller's transactions.
+ *
+ * Tables:
+ *   staging.keys       platform NUL account_ref       -> id (be64)
+ *   staging.accounts   id (be64)                      -> StoredAccount (record.h)
+ *   staging.borrowers  id (be64)                      -> sealed packed Borrower
+ *   staging.timeline   id (be64) seq (be32)           -> packed TimelineEntry
+ *   staging.persons    person key (16 bytes), dupsort -> id (be64)
+ *   staging.payments   id (be64) payment_ref          -> amount (be64)
+ *   staging.meta       name                           -> value (next_id, the clock, the run)
+ * Account ids count from 1 in the order accounts arrive, so the daily run walks the
+ * accounts table in key order and keeps its place with one id. */
+#ifndef ARREARS_STAGING_LEDGER_H
+#define ARREARS_STAGING_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "account.h"
+#include "crypt.h"
+#include "record.h"
+#include "store.h"
+
+enum {
+    LEDGER_OK = 0,
+    LEDGER_ENOTFOUND = -40501,   /* no such account */
+    LEDGER_ECORRUPT = -40502,    /* a stored record does not decode */
+    LEDGER_ENOMEM = -40503,
+};
+
+typedef struct ledger ledger_t;
+
+int ledger_open(store_t *store, crypt_t *crypt, ledger_t **self_p);
+void ledger_destroy(ledger_t **self_p);
+
+/* The id of (platform, account_ref), or LEDGER_ENOTFOUND. */
+int ledger_find(ledger_t *self, MDB_txn *txn, const char *platform, const char *account_ref,
+                uint64_t *id);
+/* A new account's id (and the key index entry for it). */
+int ledger_create(ledger_t *self, MDB_txn *txn, const char *platform, const char *account_ref,
+                  uint64_t *id);
+int ledger_get(ledger_t *self, MDB_txn *txn, uint64_t id, account_t *account);
+int ledger_put(ledger_t *self, MDB_txn *txn, const account_t *account);
+/* Writes the person index for an account that has a person key. */
+int ledger_index_person(ledger_t *self, MDB_txn *txn, const account_t *account);
+
+int ledger_put_borrower(ledger_t *self, MDB_txn *txn, uint64_t id, const Arrears__Borrower *b);
+/* The borrower unpacked (free with arrears__borrower__free_unpacked(b, NULL)), or NULL
+ * in *b when none is stored. */
+int ledger_get_borrower(ledger_t *self, MDB_txn *txn, uint64_t id, Arrears__Borrower **b);
+
+/* Appends entry as the account's next timeline entry (account->timeline_count + 1). */
+int ledger_append_entry(ledger_t *self, MDB_txn *txn, account_t *account, const effect_t *e,
+                        int64_t now_ms);
+/* Calls visit for entries after after_seq, at most max; visit's non-zero return stops. */
+typedef int (ledger_entry_fn)(const Arrears__TimelineEntry *entry, void *arg);
+int ledger_each_entry(ledger_t *self, MDB_txn *txn, uint64_t id, uint32_t after_seq,
+                      uint32_t max, ledger_entry_fn *visit, void *arg);
+
+/* Records payment_ref for the account; *seen when it was already recorded (nothing
+ * written then). */
+int ledger_note_payment(ledger_t *self, MDB_txn *txn, uint64_t id, const char *payment_ref,
+                        int64_t amount_minor, bool *seen);
+
+/* Whether payment_ref was recorded for the account (a read). */
+int ledger_payment_seen(ledger_t *self, MDB_txn *txn, uint64_t id, const char *payment_ref,
+                        bool *seen);
+
+/* The next account after after_id in id order (LEDGER_ENOTFOUND at the end). */
+int ledger_next(ledger_t *self, MDB_txn *txn, uint64_t after_id, account_t *account);
+
+/* A named int64 in the meta table (dflt when absent). */
+int ledger_meta_get(ledger_t *self, MDB_txn *txn, const char *name, int64_t dflt, int64_t *value);
+int ledger_meta_put(ledger_t *self, MDB_txn *txn, const char *name, int64_t value);
+
+/* Prints every account record, then every timeline entry, one JSON line each (the
+ * logical content, borrowers left out: they are personal data). */
+int ledger_dump(ledger_t *self, MDB_txn *txn, FILE *out);
+
+const char *ledger_strerror(int code);
+
+#endif

@@ -1,0 +1,281 @@
+/* staging main: the service process — configuration, sockets and the loop.
+ *   staging [run] --config FILE     serve until SIGTERM
+ *   staging dump --config FILE      print the logical book (JSON lines: accounts, timelines)
+ * The loop: take what intake, outreach, legal, sale and operators sent (one group commit
+ * per batch), run a chunk of the daily run when one is due, drain the four outboxes,
+ * reload keys on SIGHUP. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "config.h"
+#include "daily.h"
+#include "link.h"
+#include "log.h"
+#include "sender.h"
+#include "signals.h"
+#include "staging.h"
+#include "zap.h"
+
+static const char *const outbox_names[STAGING_OUTBOXES] = {"to_outreach", "to_legal", "to_sale",
+                                                           "to_intake"};
+
+typedef struct {
+    staging_config_t cfg;
+    void *ctx;
+    zap_t *zap;
+    void *router;
+    void *dealer[STAGING_OUTBOXES];
+    store_t *store;
+    inbox_t *inbox;
+    crypt_t *crypt;
+    receiver_t *receiver;
+    sender_t *sender[STAGING_OUTBOXES];
+    strategy_t *strategy;
+    limitation_rules_t limitation;
+    staging_t app;
+} service_t;
+
+static void service_close(service_t *s)
+{
+    receiver_destroy(&s->receiver);
+    for (int i = 0; i < STAGING_OUTBOXES; i++) {
+        sender_destroy(&s->sender[i]);
+        outbox_destroy(&s->app.out[i]);
+        link_close(&s->dealer[i]);
+    }
+    ledger_destroy(&s->app.ledger);
+    inbox_destroy(&s->inbox);
+    store_destroy(&s->store);
+    crypt_destroy(&s->crypt);
+    tz_cache_destroy(&s->app.zones);
+    aclock_destroy(&s->app.clock);
+    strategy_destroy(&s->strategy);
+    link_close(&s->router);
+    zap_destroy(&s->zap);
+    if (s->ctx)
+        zmq_ctx_term(s->ctx);
+}
+
+static uint64_t unacked_total(void *arg)
+{
+    service_t *s = arg;
+    uint64_t n = 0;
+    for (int i = 0; i < STAGING_OUTBOXES; i++)
+        n += s->sender[i] ? sender_unacked(s->sender[i]) : 0;
+    return n;
+}
+
+static int open_policy(service_t *s)
+{
+    const staging_config_t *c = &s->cfg;
+    char err[1024];
+    int rc = strategy_load(c->strategy_path, &s->strategy, err, sizeof err);
+    rc = rc ? rc : limitation_rules_load(c->limitation_path, &s->limitation, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "staging: %s\n", err);
+        return rc;
+    }
+    s->app.policy = (account_policy_t){
+        .strategy = s->strategy,
+        .limitation = &s->limitation,
+        .waterfall = c->waterfall,
+        .default_cap_bps = c->default_cap_bps,
+        .freeze_after_charge_off = c->freeze_after_charge_off,
+        .complaint_response_days = c->complaint_response_days,
+        .dispute_response_days = c->dispute_response_days,
+    };
+    return 0;
+}
+
+static int open_store(service_t *s)
+{
+    const staging_config_t *c = &s->cfg;
+    int rc = crypt_load(c->secret_path, &s->crypt);
+    if (rc == CRYPT_EKEYFILE && c->create_secret && crypt_key_create(c->secret_path) == CRYPT_OK)
+        rc = crypt_load(c->secret_path, &s->crypt);
+    if (rc != CRYPT_OK) {
+        fprintf(stderr, "staging: %s: %s\n", c->secret_path, crypt_strerror(rc));
+        return rc;
+    }
+    rc = store_open(&s->store, c->svc.data_dir, &c->svc.store);
+    rc = rc ? rc : inbox_open(s->store, &s->inbox);
+    for (int i = 0; rc == 0 && i < STAGING_OUTBOXES; i++) {
+        rc = outbox_open(s->store, outbox_names[i], &c->svc.outbox, &s->app.out[i]);
+        /* Contact requests carry the borrower's contact points: sealed at rest. */
+        if (rc == 0 && i == STAGING_TO_OUTREACH)
+            rc = outbox_seal_with(s->app.out[i], s->crypt);
+    }
+    rc = rc ? rc : ledger_open(s->store, s->crypt, &s->app.ledger);
+    if (rc != 0)
+        fprintf(stderr, "staging: cannot open the store in %s: %s\n", c->svc.data_dir,
+                ledger_strerror(rc));
+    return rc;
+}
+
+static int open_links(service_t *s)
+{
+    const staging_config_t *c = &s->cfg;
+    char err[512] = "";
+    int rc = 0;
+    s->ctx = zmq_ctx_new();
+    s->zap = zap_new(s->ctx, c->svc.allowed_path, &rc, err, sizeof err);
+    if (s->zap)   /* the handler first: a CURVE socket bound without it admits every key */
+        s->router = link_server_open(s->ctx, c->listen, c->svc.key_path, &c->svc.link, err, sizeof err);
+    for (int i = 0; s->router && i < STAGING_OUTBOXES; i++) {
+        s->dealer[i] = link_client_open(s->ctx, c->peers[i].endpoint, c->peers[i].public_path,
+                                        c->svc.key_path, &c->svc.link, err, sizeof err);
+        if (!s->dealer[i])
+            break;
+    }
+    if (!s->dealer[STAGING_OUTBOXES - 1]) {
+        fprintf(stderr, "staging: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_clock(service_t *s)
+{
+    if (!s->cfg.simulated) {
+        s->app.clock = aclock_new_wall();
+        return s->app.clock ? 0 : -1;
+    }
+    int64_t restored = 0;
+    int rc = daily_restored_clock_ms(&s->app, s->store, &restored);
+    int64_t start = restored > s->cfg.simulated_start_ms ? restored : s->cfg.simulated_start_ms;
+    s->app.clock = aclock_new_simulated(start);
+    s->app.advance_to_ms = restored;
+    return rc == 0 && s->app.clock ? 0 : -1;
+}
+
+static int service_open(service_t *s)
+{
+    s->app.zones = tz_cache_new(NULL, 1024);
+    s->app.limits = validate_default_limits();
+    s->app.started_ms = aclock_monotonic_ms();
+    s->app.run_chunk_accounts = (size_t)s->cfg.chunk_accounts;
+    s->app.run_every_ms = s->cfg.run_every_ms;
+    s->app.unacked = unacked_total;
+    s->app.unacked_arg = s;
+    int rc = s->app.zones ? 0 : -1;
+    rc = rc ? rc : open_policy(s);
+    rc = rc ? rc : open_store(s);
+    rc = rc ? rc : open_clock(s);
+    rc = rc ? rc : open_links(s);
+    if (rc != 0)
+        return rc;
+    receiver_handler_t h = {.apply = staging_apply, .query = staging_query};
+    s->receiver = receiver_new(s->store, s->inbox, s->router, &s->cfg.svc.receiver, &h, &s->app);
+    for (int i = 0; i < STAGING_OUTBOXES; i++) {
+        s->sender[i] = sender_new(s->store, s->app.out[i], s->dealer[i], &s->cfg.svc.sender);
+        if (!s->sender[i])
+            return -1;
+    }
+    return s->receiver ? 0 : -1;
+}
+
+/* Replies from the four receivers, then whatever the windows allow. */
+static int pump_senders(service_t *s, zmq_pollitem_t *items)
+{
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < STAGING_OUTBOXES; i++) {
+        if (items[1 + i].revents & ZMQ_POLLIN)
+            rc = sender_read_replies(s->sender[i], aclock_monotonic_ms());
+        rc = rc ? rc : sender_pump(s->sender[i], aclock_monotonic_ms());
+    }
+    return rc;
+}
+
+static int service_step(service_t *s, daily_state_t *run)
+{
+    int64_t now = aclock_monotonic_ms();
+    int64_t wait = *run == DAILY_MORE ? 0 : 1000;
+    zmq_pollitem_t items[1 + STAGING_OUTBOXES] = {{s->router, 0, ZMQ_POLLIN, 0}};
+    for (int i = 0; i < STAGING_OUTBOXES; i++) {
+        items[1 + i] = (zmq_pollitem_t){s->dealer[i], 0, ZMQ_POLLIN, 0};
+        int64_t w = sender_wait_ms(s->sender[i], now);
+        wait = w < wait ? w : wait;
+    }
+    if (zmq_poll(items, 1 + STAGING_OUTBOXES, (long)wait) < 0)
+        return 0;   /* a signal: the loop checks its flags */
+    int rc = 0;
+    if (items[0].revents & ZMQ_POLLIN) {
+        int taken = receiver_drain(s->receiver, aclock_now_ms(s->app.clock));
+        rc = taken < 0 ? taken : 0;
+    }
+    rc = rc ? rc : pump_senders(s, items);
+    if (rc == 0) {
+        daily_step_t step;
+        rc = daily_step(&s->app, s->store, &step);
+        *run = rc == 0 ? step.state : DAILY_IDLE;
+        rc = rc ? rc : pump_senders(s, items);
+    }
+    if (rc != 0 && !store_is_fatal(rc)) {
+        log_event(LOG_ERROR, "step_failed", "error=%d what=%s", rc, ledger_strerror(rc));
+        rc = 0;
+    }
+    return rc;
+}
+
+static int run(service_t *s)
+{
+    signals_install();
+    int rc = service_open(s);
+    log_event(LOG_INFO, "staging_start", "listen=%s data_dir=%s clock=%s error=%d", s->cfg.listen,
+              s->cfg.svc.data_dir, s->cfg.simulated ? "simulated" : "wall", rc);
+    daily_state_t daily = DAILY_IDLE;
+    while (rc == 0 && !signals_stop_requested()) {
+        if (signals_take_reload()) {
+            char err[512];
+            zap_reload(s->zap, err, sizeof err);
+        }
+        rc = service_step(s, &daily);
+    }
+    for (int i = 0; i < STAGING_OUTBOXES; i++)
+        if (s->sender[i])
+            sender_flush(s->sender[i], aclock_monotonic_ms());
+    log_event(rc ? LOG_ERROR : LOG_INFO, "staging_stop", "error=%d reason=%s", rc,
+              rc ? "a store or socket error stopped the loop" : "signal");
+    service_close(s);
+    return rc == 0 ? 0 : 1;
+}
+
+static int dump_all(MDB_txn *txn, void *arg)
+{
+    service_t *s = arg;
+    return ledger_dump(s->app.ledger, txn, stdout);
+}
+
+static int dump(service_t *s)
+{
+    int rc = open_store(s);
+    rc = rc ? rc : store_read(s->store, dump_all, s);
+    if (rc != 0)
+        fprintf(stderr, "staging dump: %s\n", ledger_strerror(rc));
+    service_close(s);
+    return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *command = argc > 1 && argv[1][0] != '-' ? argv[1] : "run";
+    int first = argc > 1 && argv[1][0] != '-' ? 2 : 1;
+    const char *config_path = NULL;
+    for (int i = first; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--config") == 0)
+            config_path = argv[i + 1];
+    if (!config_path || (strcmp(command, "run") != 0 && strcmp(command, "dump") != 0)) {
+        fprintf(stderr, "usage: staging [run|dump] --config FILE\n");
+        return 2;
+    }
+    static service_t s;   /* large (scratch account): not on the stack */
+    char err[1024];
+    if (staging_config_load(config_path, &s.cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "staging: %s\n", err);
+        return 2;
+    }
+    log_open("staging", 2, s.cfg.svc.log_level);
+    return strcmp(command, "dump") == 0 ? dump(&s) : run(&s);
+}

@@ -1,0 +1,304 @@
+/* outcome: what outreach, legal, sale and operators report about an account, turned
+ * into arrangements, holds and stage moves (account.h). Pure. */
+#include <stdio.h>
+#include <string.h>
+
+#include "account_fx.h"
+#include "tz.h"
+
+#define DATE_YEAR_MIN 1970
+#define DATE_YEAR_MAX 2200
+
+static int refused(reject_t *reject, Arrears__Reject__Code code, const char *field,
+                   const char *why)
+{
+    reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, code, field, "%s", why);
+    return ACCOUNT_EREFUSED;
+}
+
+static bool date_of(const char *text, const char *field, int32_t *day, reject_t *reject)
+{
+    int64_t days;
+    char why[96];
+    if (!tz_date_parse(text, DATE_YEAR_MIN, DATE_YEAR_MAX, &days, why, sizeof why)) {
+        refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, field, why);
+        return false;
+    }
+    *day = (int32_t)days;
+    return true;
+}
+
+static const arrangement_policy_t *terms(const account_policy_t *policy)
+{
+    return strategy_arrangement_policy(policy->strategy);
+}
+
+static int promise(account_t *self, const account_policy_t *policy,
+                   const Arrears__ContactOutcome *o, int32_t today_day, effects_t *fx,
+                   reject_t *reject)
+{
+    int32_t day;
+    if (!date_of(o->promise_date, "promise_date", &day, reject))
+        return ACCOUNT_EREFUSED;
+    arrangement_decision_t d;
+    arrangement_outcome_t out =
+        arrangement_promise(terms(policy), &self->arrangement, o->promise_amount_minor,
+                            account_outstanding(self), today_day, day, &d);
+    bool ok = out == ARRANGEMENT_ACCEPTED;
+    account_note_decision(self, &d, today_day, "outreach", ok ? "promise" : "refused",
+                          o->promise_amount_minor, fx);
+    if (ok) {
+        self->stats.promises_made++;
+        fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__PROMISE_RECORDED,
+                  o->promise_amount_minor, o->contact_id, o->promise_date);
+        fx_cancel(fx, self, today_day, "promise to pay recorded");
+    }
+    return ACCOUNT_OK;
+}
+
+static int plan(account_t *self, const account_policy_t *policy, const Arrears__ContactOutcome *o,
+                int32_t today_day, effects_t *fx, reject_t *reject)
+{
+    plan_instalment_t items[ARRANGEMENT_PLAN_MAX];
+    if (o->n_plan == 0 || o->n_plan > ARRANGEMENT_PLAN_MAX)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "plan",
+                       "a plan holds 1 to 60 instalments");
+    for (size_t i = 0; i < o->n_plan; i++) {
+        char field[32];
+        snprintf(field, sizeof field, "plan[%zu].due_date", i);
+        if (!date_of(o->plan[i]->due_date, field, &items[i].due_day, reject))
+            return ACCOUNT_EREFUSED;
+        items[i].amount_minor = o->plan[i]->amount_minor;
+    }
+    int64_t penalty = 0;
+    book_outstanding(&self->book, BOOK_PENALTY, &penalty);
+    arrangement_decision_t d;
+    arrangement_outcome_t out =
+        arrangement_plan(terms(policy), &self->arrangement, items, o->n_plan, o->waive_penalty,
+                         account_outstanding(self), penalty, today_day, &d);
+    bool ok = out == ARRANGEMENT_ACCEPTED;
+    account_note_decision(self, &d, today_day, "outreach", ok ? "plan" : "refused",
+                          ok ? self->arrangement.amount_minor : 0, fx);
+    if (ok)
+        fx_cancel(fx, self, today_day, "repayment plan agreed");
+    return ACCOUNT_OK;
+}
+
+static int settlement(account_t *self, const account_policy_t *policy,
+                      const Arrears__ContactOutcome *o, int32_t today_day, effects_t *fx,
+                      reject_t *reject)
+{
+    int32_t day;
+    if (!date_of(o->pay_by_date, "pay_by_date", &day, reject))
+        return ACCOUNT_EREFUSED;
+    arrangement_decision_t d;
+    arrangement_outcome_t out = arrangement_settlement(
+        terms(policy), &self->arrangement, self->stage, self->segment, account_outstanding(self),
+        o->settlement_amount_minor, today_day, day, &d);
+    account_note_decision(self, &d, today_day, "outreach",
+                          out == ARRANGEMENT_REFUSED ? "refused" : "settlement",
+                          o->settlement_amount_minor, fx);
+    return ACCOUNT_OK;
+}
+
+static void note_contact(account_t *self, const Arrears__ContactOutcome *o, int32_t today_day,
+                         effects_t *fx)
+{
+    const ProtobufCEnumValue *r =
+        protobuf_c_enum_descriptor_get_value(&arrears__contact_result__descriptor, o->result);
+    const ProtobufCEnumValue *c =
+        protobuf_c_enum_descriptor_get_value(&arrears__channel__descriptor, o->channel);
+    fx_entry(fx, self, today_day, "outreach", "outcome", 0, o->contact_id, "%s by %s%s%.120s",
+             r ? r->name : "?", c ? c->name : "an unnamed channel",
+             o->detail && *o->detail ? ": " : "", o->detail ? o->detail : "");
+}
+
+int account_outcome(account_t *self, const account_policy_t *policy,
+                    const Arrears__ContactOutcome *o, int32_t today_day, int64_t now_ms,
+                    effects_t *fx, reject_t *reject)
+{
+    (void)now_ms;
+    if (!protobuf_c_enum_descriptor_get_value(&arrears__contact_result__descriptor, o->result) ||
+        o->result == ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "result", "not a result");
+    switch (o->result) {
+    case ARREARS__CONTACT_RESULT__PROMISE_TO_PAY:
+        return promise(self, policy, o, today_day, fx, reject);
+    case ARREARS__CONTACT_RESULT__PLAN_AGREED:
+        return plan(self, policy, o, today_day, fx, reject);
+    case ARREARS__CONTACT_RESULT__SETTLEMENT_OFFERED:
+        return settlement(self, policy, o, today_day, fx, reject);
+    case ARREARS__CONTACT_RESULT__DISPUTED:
+    case ARREARS__CONTACT_RESULT__COMPLAINED:
+        note_contact(self, o, today_day, fx);
+        return account_complaint(self, policy, "outreach",
+                                 o->result == ARREARS__CONTACT_RESULT__DISPUTED, o->contact_id,
+                                 today_day, fx);
+    case ARREARS__CONTACT_RESULT__OPTED_OUT:
+        note_contact(self, o, today_day, fx);
+        holds_place(&self->holds, HOLD_CEASE_CONTACT, today_day, STAGE_NO_DAY);
+        fx_entry(fx, self, today_day, "outreach", "hold", 0, o->contact_id,
+                 "cease_contact hold placed: the borrower opted out");
+        fx_cancel(fx, self, today_day, "borrower opted out");
+        fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__HOLD_CHANGED, 0, NULL,
+                  "cease_contact");
+        return ACCOUNT_OK;
+    default:
+        note_contact(self, o, today_day, fx);
+        return ACCOUNT_OK;
+    }
+}
+
+/* ---------------------------------------------------------------- legal and sale */
+
+int account_legal_update(account_t *self, const account_policy_t *policy,
+                         const Arrears__LegalUpdate *u, int32_t today_day, int64_t now_ms,
+                         effects_t *fx, reject_t *reject)
+{
+    const ProtobufCEnumValue *st =
+        protobuf_c_enum_descriptor_get_value(&arrears__case_status__descriptor, u->status);
+    if (!st || u->status == ARREARS__CASE_STATUS__CASE_STATUS_UNSPECIFIED)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "status", "not a case status");
+    if (u->recovery_minor < 0 || u->costs_minor < 0)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "recovery_minor",
+                       "amounts are never negative");
+    if (self->stage != STAGE_LEGAL)
+        return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "account_ref",
+                       "the account is not with legal");
+    snprintf(self->case_id, sizeof self->case_id, "%s", u->case_id ? u->case_id : "");
+    fx_entry(fx, self, today_day, "legal", "legal", u->costs_minor, u->case_id,
+             "case %s%s%.120s", st->name, u->detail && *u->detail ? ": " : "",
+             u->detail ? u->detail : "");
+    fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__LEGAL_STATUS, u->recovery_minor,
+              u->case_id, st->name);
+    if (u->recovery_minor > 0) {
+        int rc = account_pay(self, policy, "legal", u->recovery_ref, u->recovery_minor,
+                             self->currency, today_day, now_ms, fx, reject);
+        if (rc != ACCOUNT_OK)
+            return rc;
+    }
+    char why[ACCOUNT_REASON_MAX];
+    if (u->status == ARREARS__CASE_STATUS__CASE_SETTLED && !account_is_closed(self))
+        account_move(self, policy, STAGE_EVENT_SETTLED, today_day, now_ms, "legal", "stage", fx,
+                     why, sizeof why);
+    else if ((u->status == ARREARS__CASE_STATUS__WITHDRAWN ||
+              u->status == ARREARS__CASE_STATUS__DECLINED ||
+              u->status == ARREARS__CASE_STATUS__CASE_CLOSED) &&
+             self->stage == STAGE_LEGAL) {
+        self->dpd = (int32_t)book_dpd(&self->book, today_day);
+        account_move(self, policy, STAGE_EVENT_LEGAL_RETURNED, today_day, now_ms, "legal", "stage",
+                     fx, why, sizeof why);
+    }
+    return ACCOUNT_OK;
+}
+
+int account_sale_result(account_t *self, const account_policy_t *policy,
+                        const Arrears__SaleResult *r, int32_t today_day, int64_t now_ms,
+                        effects_t *fx, reject_t *reject)
+{
+    stage_event_kind_t kind;
+    const char *what;
+    switch (r->outcome) {
+    case ARREARS__SALE_OUTCOME__SALE_SOLD: kind = STAGE_EVENT_SOLD; what = "sold"; break;
+    case ARREARS__SALE_OUTCOME__SALE_WITHDRAWN:
+        kind = STAGE_EVENT_SALE_WITHDRAWN;
+        what = "sale_withdrawn";
+        break;
+    case ARREARS__SALE_OUTCOME__SALE_PUT_BACK: kind = STAGE_EVENT_PUT_BACK; what = "put_back"; break;
+    default: return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "outcome", "not a sale outcome");
+    }
+    if (r->price_minor < 0)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "price_minor",
+                       "a price is never negative");
+    self->dpd = (int32_t)book_dpd(&self->book, today_day);
+    char why[ACCOUNT_REASON_MAX];
+    if (!account_move(self, policy, kind, today_day, now_ms, "sale", what, fx, why, sizeof why))
+        return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "outcome", why);
+    if (kind == STAGE_EVENT_SOLD) {
+        fx_entry(fx, self, today_day, "sale", "sold", r->price_minor, r->portfolio_id,
+                 "sold to %.64s", r->buyer ? r->buyer : "a buyer");
+        fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__SOLD, r->price_minor,
+                  r->portfolio_id, "sold");
+    }
+    return ACCOUNT_OK;
+}
+
+/* ---------------------------------------------------------------- operators */
+
+static int resolve_complaint(account_t *self, const char *who, const char *why, int32_t today_day,
+                             effects_t *fx, reject_t *reject)
+{
+    bool lifted = false;
+    static const hold_kind_t kinds[] = {HOLD_COMPLAINT, HOLD_DISPUTE};
+    for (size_t i = 0; i < 2; i++) {
+        if (!holds_has(&self->holds, kinds[i]))
+            continue;
+        bool late = holds_response_overdue(&self->holds, kinds[i], today_day);
+        holds_lift(&self->holds, kinds[i]);
+        fx_entry(fx, self, today_day, who, "hold_lifted", 0, NULL, "%s resolved%s: %.150s",
+                 hold_name(kinds[i]), late ? " after its deadline" : "", why);
+        lifted = true;
+    }
+    if (!lifted)
+        return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "kind",
+                       "the account has no open complaint or dispute");
+    fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__HOLD_CHANGED, 0, NULL, "released");
+    return ACCOUNT_OK;
+}
+
+static int lift_hold(account_t *self, const char *who, const Arrears__OperatorAction *a,
+                     int32_t today_day, effects_t *fx, reject_t *reject)
+{
+    hold_kind_t kind;
+    if (!a->hold || hold_from_name(a->hold, &kind) != STAGE_OK)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "hold", "not a hold name");
+    if (holds_lift(&self->holds, kind) != STAGE_OK)
+        return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "hold", "that hold is not placed");
+    fx_entry(fx, self, today_day, who, "hold_lifted", 0, NULL, "%s lifted: %.150s",
+             hold_name(kind), a->reason);
+    fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__HOLD_CHANGED, 0, NULL, "released");
+    return ACCOUNT_OK;
+}
+
+int account_operator(account_t *self, const account_policy_t *policy, const char *who,
+                     const Arrears__OperatorAction *a, int32_t today_day, int64_t now_ms,
+                     effects_t *fx, reject_t *reject)
+{
+    if (!a->reason || !*a->reason || strlen(a->reason) > 200)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "reason",
+                       "every operator action needs a reason, 1 to 200 bytes");
+    char why[ACCOUNT_REASON_MAX];
+    switch (a->kind) {
+    case ARREARS__OPERATOR_ACTION__KIND__RESOLVE_COMPLAINT:
+        return resolve_complaint(self, who, a->reason, today_day, fx, reject);
+    case ARREARS__OPERATOR_ACTION__KIND__PLACE_HOLD:
+        holds_place(&self->holds, HOLD_MANUAL, today_day, STAGE_NO_DAY);
+        fx_entry(fx, self, today_day, who, "hold", 0, NULL, "manual hold: %.150s", a->reason);
+        fx_cancel(fx, self, today_day, "hold placed");
+        fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__HOLD_CHANGED, 0, NULL, "manual");
+        return ACCOUNT_OK;
+    case ARREARS__OPERATOR_ACTION__KIND__LIFT_HOLD:
+        return lift_hold(self, who, a, today_day, fx, reject);
+    case ARREARS__OPERATOR_ACTION__KIND__WRITE_OFF:
+        if (!account_move(self, policy, STAGE_EVENT_WRITTEN_OFF, today_day, now_ms, who,
+                          "written_off", fx, why, sizeof why))
+            return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "kind", why);
+        fx_entry(fx, self, today_day, who, "written_off", account_outstanding(self), NULL,
+                 "%.150s", a->reason);
+        return ACCOUNT_OK;
+    case ARREARS__OPERATOR_ACTION__KIND__APPROVE_SETTLEMENT: {
+        arrangement_decision_t d;
+        arrangement_outcome_t out = arrangement_approve(terms(policy), &self->arrangement,
+                                                        today_day, &d);
+        if (out == ARRANGEMENT_REFUSED)
+            return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "kind", d.reason);
+        account_note_decision(self, &d, today_day, who, "settlement", 0, fx);
+        if (out == ARRANGEMENT_SETTLED)
+            account_move(self, policy, STAGE_EVENT_SETTLED, today_day, now_ms, who, "stage", fx,
+                         why, sizeof why);
+        return ACCOUNT_OK;
+    }
+    default:
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "kind", "not an operator action");
+    }
+}
