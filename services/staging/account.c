@@ -422,10 +422,12 @@ int account_recall(account_t *self, const account_policy_t *policy, int32_t toda
 {
     /* The platform's free-text reason may be personal: it stays out of the record. */
     char why[ACCOUNT_REASON_MAX];
-    if (!account_move(self, policy, STAGE_EVENT_RECALLED, today_day, now_ms, "platform",
-                      "recalled", fx, why, sizeof why))
+    if (!account_move(self, policy, STAGE_EVENT_RECALLED, today_day, now_ms, "platform", "stage",
+                      fx, why, sizeof why))
         return refuse(reject, ARREARS__REJECT__CODE__CONFLICT, "account_ref", why),
                ACCOUNT_EREFUSED;
+    fx_entry(fx, self, today_day, "platform", "recalled", account_outstanding(self), NULL,
+             "the platform took the account back");
     return ACCOUNT_OK;
 }
 

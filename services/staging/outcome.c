@@ -212,14 +212,15 @@ int account_sale_result(account_t *self, const account_policy_t *policy,
                        "a price is never negative");
     self->dpd = (int32_t)book_dpd(&self->book, today_day);
     char why[ACCOUNT_REASON_MAX];
-    if (!account_move(self, policy, kind, today_day, now_ms, "sale", what, fx, why, sizeof why))
+    if (!account_move(self, policy, kind, today_day, now_ms, "sale", "stage", fx, why, sizeof why))
         return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "outcome", why);
-    if (kind == STAGE_EVENT_SOLD) {
-        fx_entry(fx, self, today_day, "sale", "sold", r->price_minor, r->portfolio_id,
-                 "sold to %.64s", r->buyer ? r->buyer : "a buyer");
+    if (kind == STAGE_EVENT_SOLD)
         fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__SOLD, r->price_minor,
                   r->portfolio_id, "sold");
-    }
+    fx_entry(fx, self, today_day, "sale", what, r->price_minor, r->portfolio_id, "%s%.64s%s%.120s",
+             kind == STAGE_EVENT_SOLD ? "sold to " : "",
+             kind == STAGE_EVENT_SOLD ? (r->buyer ? r->buyer : "a buyer") : "",
+             r->detail && *r->detail ? ": " : "", r->detail ? r->detail : "");
     return ACCOUNT_OK;
 }
 
@@ -280,8 +281,8 @@ int account_operator(account_t *self, const account_policy_t *policy, const char
     case ARREARS__OPERATOR_ACTION__KIND__LIFT_HOLD:
         return lift_hold(self, who, a, today_day, fx, reject);
     case ARREARS__OPERATOR_ACTION__KIND__WRITE_OFF:
-        if (!account_move(self, policy, STAGE_EVENT_WRITTEN_OFF, today_day, now_ms, who,
-                          "written_off", fx, why, sizeof why))
+        if (!account_move(self, policy, STAGE_EVENT_WRITTEN_OFF, today_day, now_ms, who, "stage",
+                          fx, why, sizeof why))
             return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "kind", why);
         fx_entry(fx, self, today_day, who, "written_off", account_outstanding(self), NULL,
                  "%.150s", a->reason);

@@ -220,7 +220,8 @@ static void copy_text(char *dst, size_t cap, const char *src)
 
 static void copy_days(int32_t *dst, size_t cap, const int32_t *src, size_t n)
 {
-    memcpy(dst, src, (n < cap ? n : cap) * sizeof *dst);
+    if (n > 0)   /* protobuf-c leaves an empty repeated field NULL */
+        memcpy(dst, src, (n < cap ? n : cap) * sizeof *dst);
 }
 
 static int decode_book(const Arrears__StoredAccount *m, account_t *a)

@@ -154,6 +154,17 @@ BODY_FIELD = {
     "FeedQuery": "feed_query",
     "HealthQuery": "health_query",
     "ClockAdvance": "clock_advance",
+    # between staging and its neighbours, and operators -> staging (for stand-ins, tests)
+    "ContactRequest": "contact_request",
+    "ContactCancel": "contact_cancel",
+    "ContactOutcome": "contact_outcome",
+    "LegalReferral": "legal_referral",
+    "LegalUpdate": "legal_update",
+    "SaleListing": "sale_listing",
+    "SaleResult": "sale_result",
+    "AccountQuery": "account_query",
+    "ReportQuery": "report_query",
+    "OperatorAction": "operator_action",
 }
 
 DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024   # intake's ZMQ_MAXMSGSIZE default

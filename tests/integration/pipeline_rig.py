@@ -1,0 +1,248 @@
+"""pipeline_rig: intake -> staging -> stand-ins for outreach, legal and sale, as real
+processes on ipc:// endpoints in a short temporary directory, with staging on the
+simulated clock, and the simulation driver (DESIGN.md "Time") that advances it.
+
+Keys (`arrears keygen`): intake, staging, downstream (the stand-in's, for all three
+endpoints), the platform p1 and an operator. intake admits p1 (platform) and staging
+(service); staging admits intake and downstream (service) and operator (operator).
+
+The driver's round for an instant T: the platform's messages are acknowledged by intake,
+intake has nothing un-acknowledged for staging, then ClockAdvance(T) is sent to staging
+(answered `busy` until its daily run reached T and its outboxes are drained), and the
+round repeats while the stand-in's log still grows (its scripted replies make staging
+move again). Every wait polls with a timeout. Every process is killed in close()."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+from harness import fail, wait_for
+from intake_rig import CLIENT_DIR, import_client
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STANDIN = os.path.join(CLIENT_DIR, "downstream_standin.py")
+DAY_MS = 86400000
+
+
+class PipelineRig:
+    def __init__(self, arrears, intake, staging, proto_dir, strategy, start_date="2026-01-01",
+                 prefix="pip", script=None):
+        self.bins = dict(arrears=arrears, intake=intake, staging=staging)
+        self.proto_dir = proto_dir
+        self.ac = import_client(proto_dir)
+        import outreach_pb2
+        import staging_pb2
+        self.outreach_pb2, self.staging_pb2 = outreach_pb2, staging_pb2
+        self.dir = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+        self.procs, self.streams = [], []
+        self.proc = {}
+        os.mkdir(self.path("keys"), 0o700)
+        for name in ("intake", "staging", "downstream", "p1", "operator"):
+            self.run([arrears, "keygen", name, self.path("keys")])
+        self.ep = {name: "ipc://%s/%s.sock" % (self.dir, name)
+                   for name in ("intake", "staging", "outreach", "legal", "sale")}
+        self.write_keys()
+        self.write_configs(strategy, start_date)
+        with open(self.path("script.json"), "w") as f:
+            json.dump(script or {}, f)
+        self.platform = self.operator = None
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def run(self, argv, check=True):
+        out = subprocess.run(argv, capture_output=True, text=True)
+        if check and out.returncode != 0:
+            fail("%s: exit %d\n%s%s" % (" ".join(argv), out.returncode, out.stdout, out.stderr))
+        return out
+
+    def public_key(self, name):
+        return self.ac.load_public(self.path("keys", name + ".pub")).decode()
+
+    def write_keys(self):
+        def allowed(fname, rows):
+            text = ",\n".join('  { principal = "%s"; role = "%s"; public = "%s"; }'
+                              % (p, role, self.public_key(p)) for p, role in rows)
+            with open(self.path("keys", fname), "w") as f:
+                f.write("keys = (\n%s\n);\n" % text)
+        allowed("intake_allowed.conf", [("p1", "platform"), ("staging", "service")])
+        allowed("staging_allowed.conf", [("intake", "service"), ("downstream", "service"),
+                                         ("operator", "operator")])
+
+    def write_configs(self, strategy, start_date):
+        shutil.copy(strategy, self.path("strategy.conf"))
+        shutil.copy(os.path.join(HERE, "conf", "limitation.conf"), self.path("limitation.conf"))
+        with open(self.path("intake.conf"), "w") as f:
+            f.write("\n".join([
+                'data_dir = "intake_data";', 'durability = "durable";',
+                'keys = { own = "keys/intake.key"; allowed = "keys/intake_allowed.conf"; '
+                'secret = "keys/intake.secret"; };', 'create_secret = true;',
+                'listen = "%s";' % self.ep["intake"],
+                'staging = { endpoint = "%s"; public_key = "keys/staging.pub"; };' % self.ep["staging"],
+                'limits = { resend_timeout_ms = 500; };', ""]))
+        peers = "\n".join('%s = { endpoint = "%s"; public_key = "keys/%s.pub"; };'
+                          % (name, self.ep[name], "intake" if name == "intake" else "downstream")
+                          for name in ("outreach", "legal", "sale", "intake"))
+        with open(self.path("staging.conf"), "w") as f:
+            f.write("\n".join([
+                'data_dir = "staging_data";', 'durability = "durable";',
+                'keys = { own = "keys/staging.key"; allowed = "keys/staging_allowed.conf"; '
+                'secret = "keys/staging.secret"; };', 'create_secret = true;',
+                'listen = "%s";' % self.ep["staging"],
+                'strategy = "strategy.conf";', 'limitation = "limitation.conf";',
+                'clock = { kind = "simulated"; start = "%s"; };' % start_date,
+                peers, 'limits = { resend_timeout_ms = 500; };', ""]))
+
+    # -- processes --
+
+    def spawn(self, name, argv, sock):
+        sock_path = sock[len("ipc://"):]
+        if os.path.exists(sock_path):
+            os.unlink(sock_path)   # a SIGKILLed process leaves its socket file behind
+        log = open(self.path(name + ".log"), "ab")
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log)
+        log.close()
+        self.procs.append(proc)
+        self.proc[name] = proc
+        wait_for(lambda: os.path.exists(sock_path) or proc.poll() is not None, 30,
+                 "%s to bind %s" % (name, sock_path))
+        if proc.poll() is not None:
+            fail("%s exited at start (%d): %s" % (name, proc.returncode, self.log_text(name + ".log")[-2000:]))
+        return proc
+
+    def start_standin(self):
+        return self.spawn("standin", [
+            sys.executable, STANDIN, "--proto-dir", self.proto_dir,
+            "--outreach-endpoint", self.ep["outreach"], "--legal-endpoint", self.ep["legal"],
+            "--sale-endpoint", self.ep["sale"], "--key", self.path("keys", "downstream.key"),
+            "--allow", self.path("keys", "staging.pub"), "--log", self.path("standin.jsonl"),
+            "--staging-endpoint", self.ep["staging"],
+            "--staging-public", self.path("keys", "staging.pub"),
+            "--state", self.path("standin.state"), "--script", self.path("script.json")],
+            self.ep["sale"])
+
+    def start_staging(self):
+        return self.spawn("staging", [self.bins["staging"], "--config", self.path("staging.conf")],
+                          self.ep["staging"])
+
+    def start_intake(self):
+        return self.spawn("intake", [self.bins["intake"], "--config", self.path("intake.conf")],
+                          self.ep["intake"])
+
+    def start_all(self):
+        self.start_standin()
+        self.start_staging()
+        self.start_intake()
+        self.platform = self.stream("intake", "p1", "p1.state")
+        self.operator = self.stream("staging", "operator", "operator.state", backoff_max=0.1)
+
+    def stream(self, service, key, state, **kw):
+        s = self.ac.Stream(self.ep[service], self.ac.load_public(self.path("keys", service + ".pub")),
+                           self.ac.load_keypair(self.path("keys", key + ".key")),
+                           state_path=self.path(state), resend_timeout=0.5, **kw)
+        self.streams.append(s)
+        return s
+
+    def kill(self, name, sig=signal.SIGKILL, timeout=60):
+        proc = self.proc[name]
+        if proc.poll() is None:
+            proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            fail("%s did not stop on signal %d within %d s" % (name, sig, timeout))
+        return proc.returncode
+
+    def stop(self, name):
+        rc = self.kill(name, signal.SIGTERM)
+        if rc != 0:
+            fail("%s stopped with exit %d: %s" % (name, rc, self.log_text(name + ".log")[-3000:]))
+        self.check_sanitizers(name)
+
+    def check_sanitizers(self, name):
+        log = self.log_text(name + ".log")
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            at = log.find(marker)
+            if at >= 0:
+                fail("%s's log has a sanitizer report:\n%s" % (name, log[max(0, at - 200):at + 3000]))
+
+    # -- the simulation driver --
+
+    def standin_log(self):
+        try:
+            with open(self.path("standin.jsonl")) as f:
+                return [json.loads(line) for line in f if line.endswith("\n")]
+        except OSError:
+            return []
+
+    def settle_intake(self, timeout=60):
+        """The platform's messages acknowledged and intake's outbox to staging drained."""
+        self.platform.flush(timeout)
+        wait_for(lambda: self.platform.health().outbox_unacked == 0, timeout,
+                 "intake to deliver everything to staging")
+
+    def advance(self, to_ms, timeout=120):
+        """One driver round per pass, repeated until the stand-in's log stops growing."""
+        while True:
+            seen = len(self.standin_log())
+            self.settle_intake(timeout)
+            self.operator.send(self.ac.envelope_pb2.ClockAdvance(to_ms=to_ms))
+            self.operator.flush(timeout)
+            if self.operator.rejected:
+                fail("staging refused a clock advance: %r" % self.operator.rejected)
+            if self.standin_settled() and len(self.standin_log()) == seen:
+                return
+
+    def standin_settled(self):
+        """Every reply the stand-in sent was acknowledged by staging."""
+        try:
+            with open(self.path("standin.state")) as f:
+                st = json.load(f)
+        except (OSError, ValueError):
+            return True
+        return int(st.get("acked", 0)) >= int(st.get("last_seq", 0))
+
+    def account(self, ref, after=0, max_entries=500):
+        q = self.staging_pb2.AccountQuery(platform="p1", account_ref=ref, after_entry=after,
+                                          max_entries=max_entries)
+        return self.operator.query(q)
+
+    def timeline(self, ref):
+        entries, after = [], 0
+        while True:
+            view = self.account(ref, after)
+            entries.extend(view.timeline)
+            if not view.timeline or entries[-1].seq >= view.timeline_total:
+                return view, entries
+            after = entries[-1].seq
+
+    def dump(self):
+        return self.run([self.bins["staging"], "dump", "--config", self.path("staging.conf")]).stdout
+
+    def log_text(self, name):
+        try:
+            with open(self.path(name), "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def close(self):
+        for s in self.streams:
+            try:
+                s.close(save=False)
+            except Exception:
+                pass
+        self.streams = []
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        if os.environ.get("ARREARS_KEEP_TMP"):   # for a person debugging a failure
+            print("kept " + self.dir, flush=True)
+            return
+        shutil.rmtree(self.dir, ignore_errors=True)
