@@ -338,8 +338,7 @@ static void settle_arrangement(account_t *self, const account_policy_t *policy,
     arrangement_outcome_t out = arrangement_payment(strategy_arrangement_policy(policy->strategy),
                                                     &self->arrangement, amount_minor,
                                                     today_day, &d);
-    if (d.lapsed)
-        account_note_decision(self, &d, today_day, "staging", "payment_counted", 0, fx);
+    account_note_decision(self, kind, &d, today_day, "staging", NULL, 0, fx);
     char reason[ACCOUNT_REASON_MAX];
     if (out == ARRANGEMENT_KEPT) {
         self->stats.promises_kept += kind == ARRANGEMENT_KIND_PROMISE;

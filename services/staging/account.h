@@ -47,9 +47,6 @@ enum {
 #define ACCOUNT_REFERENCE_MAX 80
 #define ACCOUNT_ACTOR_MAX 64
 #define ACCOUNT_DAY_NONE STAGE_NO_DAY
-/* A day more than this far behind the last evaluated one is caught up in one step:
- * penalty for every day, the rest (stage, actions) for the last day only. */
-#define ACCOUNT_MAX_CATCH_UP_DAYS 36500
 
 /* What staging's configuration says beyond the strategy. */
 typedef struct {
@@ -182,10 +179,13 @@ int account_operator(account_t *self, const account_policy_t *policy, const char
                      const Arrears__OperatorAction *action, int32_t today_day,
                      int64_t now_ms, effects_t *fx, reject_t *reject);
 
-/* The day's work, for every day after evaluated_day up to today_day: penalty, the
+/* The day's work for today_day: penalty for every day since the last evaluated one
+ * (catch-up after an outage charges each missed day), then, as of today only, the
  * arrangement's review, overdue complaint answers, time bar, DPD and stage, score and
- * segment, escalation, and the contact actions due today. A day already evaluated
- * changes nothing: the daily run may repeat after a crash. */
+ * segment, escalation, and the contact actions due today. Missed days are not replayed
+ * one by one: their contacts would be stale, and the stage moves straight to where
+ * today's DPD puts it. A day already evaluated changes nothing: the daily run may
+ * repeat after a crash. */
 int account_evaluate(account_t *self, const account_policy_t *policy, int32_t today_day,
                      int64_t now_ms, effects_t *fx);
 

@@ -26,9 +26,12 @@ void account_restage(account_t *self, const account_policy_t *policy, int32_t to
 bool account_move(account_t *self, const account_policy_t *policy, stage_event_kind_t kind,
                   int32_t today_day, int64_t now_ms, const char *actor, const char *what,
                   effects_t *fx, char *reason, size_t reason_len);
-/* The timeline entries of an arrangement decision (a lapse first, then the decision). */
-void account_note_decision(account_t *self, const arrangement_decision_t *decision,
-                           int32_t today_day, const char *actor, const char *what,
-                           int64_t amount_minor, effects_t *fx);
+/* The timeline entries of an arrangement decision: the lapse it found first (named by
+ * before, the kind the arrangement had before the call), then the decision as what
+ * (NULL: the lapse only). */
+void account_note_decision(account_t *self, arrangement_kind_t before,
+                           const arrangement_decision_t *decision, int32_t today_day,
+                           const char *actor, const char *what, int64_t amount_minor,
+                           effects_t *fx);
 
 #endif

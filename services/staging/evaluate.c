@@ -89,19 +89,27 @@ void account_restage(account_t *self, const account_policy_t *policy, int32_t to
                      reason, sizeof reason);
 }
 
-void account_note_decision(account_t *self, const arrangement_decision_t *decision,
-                           int32_t today_day, const char *actor, const char *what,
-                           int64_t amount_minor, effects_t *fx)
+/* The entry of an arrangement that lapsed, by the kind it was. */
+static void note_lapse(account_t *self, arrangement_kind_t kind, const char *reason,
+                       int32_t today_day, effects_t *fx)
 {
-    if (decision->lapsed) {
-        const char *lapse = self->arrangement.kind == ARRANGEMENT_KIND_PLAN ? "plan_broken"
-                            : self->arrangement.kind == ARRANGEMENT_KIND_SETTLEMENT
-                                ? "settlement_lapsed" : "promise_broken";
-        if (self->arrangement.kind == ARRANGEMENT_KIND_PROMISE)
-            self->stats.promises_broken++;
-        fx_entry(fx, self, today_day, "staging", lapse, 0, NULL, "%s", decision->lapsed_reason);
-    }
-    fx_entry(fx, self, today_day, actor, what, amount_minor, NULL, "%s", decision->reason);
+    const char *what = kind == ARRANGEMENT_KIND_PLAN         ? "plan_broken"
+                       : kind == ARRANGEMENT_KIND_SETTLEMENT ? "settlement_lapsed"
+                                                             : "promise_broken";
+    if (kind == ARRANGEMENT_KIND_PROMISE)
+        self->stats.promises_broken++;
+    fx_entry(fx, self, today_day, "staging", what, 0, NULL, "%s", reason);
+}
+
+void account_note_decision(account_t *self, arrangement_kind_t before,
+                           const arrangement_decision_t *decision, int32_t today_day,
+                           const char *actor, const char *what, int64_t amount_minor,
+                           effects_t *fx)
+{
+    if (decision->lapsed)
+        note_lapse(self, before, decision->lapsed_reason, today_day, fx);
+    if (what)
+        fx_entry(fx, self, today_day, actor, what, amount_minor, NULL, "%s", decision->reason);
 }
 
 /* ---------------------------------------------------------------- the day's steps */
@@ -132,15 +140,9 @@ static void review_arrangement(account_t *self, const account_policy_t *policy,
 {
     arrangement_kind_t kind = self->arrangement.kind;
     arrangement_decision_t d;
-    if (arrangement_review(strategy_arrangement_policy(policy->strategy), &self->arrangement, today_day, &d) !=
-        ARRANGEMENT_BROKEN)
-        return;
-    const char *what = kind == ARRANGEMENT_KIND_PLAN         ? "plan_broken"
-                       : kind == ARRANGEMENT_KIND_SETTLEMENT ? "settlement_lapsed"
-                                                             : "promise_broken";
-    if (kind == ARRANGEMENT_KIND_PROMISE)
-        self->stats.promises_broken++;
-    fx_entry(fx, self, today_day, "staging", what, 0, NULL, "%s", d.reason);
+    if (arrangement_review(strategy_arrangement_policy(policy->strategy), &self->arrangement,
+                           today_day, &d) == ARRANGEMENT_BROKEN)
+        note_lapse(self, kind, d.reason, today_day, fx);
 }
 
 static void note_overdue_answers(account_t *self, int32_t today_day, effects_t *fx)

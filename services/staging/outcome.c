@@ -40,12 +40,13 @@ static int promise(account_t *self, const account_policy_t *policy,
     int32_t day;
     if (!date_of(o->promise_date, "promise_date", &day, reject))
         return ACCOUNT_EREFUSED;
+    arrangement_kind_t before = self->arrangement.kind;
     arrangement_decision_t d;
     arrangement_outcome_t out =
         arrangement_promise(terms(policy), &self->arrangement, o->promise_amount_minor,
                             account_outstanding(self), today_day, day, &d);
     bool ok = out == ARRANGEMENT_ACCEPTED;
-    account_note_decision(self, &d, today_day, "outreach", ok ? "promise" : "refused",
+    account_note_decision(self, before, &d, today_day, "outreach", ok ? "promise" : "refused",
                           o->promise_amount_minor, fx);
     if (ok) {
         self->stats.promises_made++;
@@ -72,12 +73,13 @@ static int plan(account_t *self, const account_policy_t *policy, const Arrears__
     }
     int64_t penalty = 0;
     book_outstanding(&self->book, BOOK_PENALTY, &penalty);
+    arrangement_kind_t before = self->arrangement.kind;
     arrangement_decision_t d;
     arrangement_outcome_t out =
         arrangement_plan(terms(policy), &self->arrangement, items, o->n_plan, o->waive_penalty,
                          account_outstanding(self), penalty, today_day, &d);
     bool ok = out == ARRANGEMENT_ACCEPTED;
-    account_note_decision(self, &d, today_day, "outreach", ok ? "plan" : "refused",
+    account_note_decision(self, before, &d, today_day, "outreach", ok ? "plan" : "refused",
                           ok ? self->arrangement.amount_minor : 0, fx);
     if (ok)
         fx_cancel(fx, self, today_day, "repayment plan agreed");
@@ -91,11 +93,12 @@ static int settlement(account_t *self, const account_policy_t *policy,
     int32_t day;
     if (!date_of(o->pay_by_date, "pay_by_date", &day, reject))
         return ACCOUNT_EREFUSED;
+    arrangement_kind_t before = self->arrangement.kind;
     arrangement_decision_t d;
     arrangement_outcome_t out = arrangement_settlement(
         terms(policy), &self->arrangement, self->stage, self->segment, account_outstanding(self),
         o->settlement_amount_minor, today_day, day, &d);
-    account_note_decision(self, &d, today_day, "outreach",
+    account_note_decision(self, before, &d, today_day, "outreach",
                           out == ARRANGEMENT_REFUSED ? "refused" : "settlement",
                           o->settlement_amount_minor, fx);
     return ACCOUNT_OK;
@@ -288,12 +291,13 @@ int account_operator(account_t *self, const account_policy_t *policy, const char
                  "%.150s", a->reason);
         return ACCOUNT_OK;
     case ARREARS__OPERATOR_ACTION__KIND__APPROVE_SETTLEMENT: {
+        arrangement_kind_t before = self->arrangement.kind;
         arrangement_decision_t d;
         arrangement_outcome_t out = arrangement_approve(terms(policy), &self->arrangement,
                                                         today_day, &d);
         if (out == ARRANGEMENT_REFUSED)
             return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "kind", d.reason);
-        account_note_decision(self, &d, today_day, who, "settlement", 0, fx);
+        account_note_decision(self, before, &d, today_day, who, "settlement", 0, fx);
         if (out == ARRANGEMENT_SETTLED)
             account_move(self, policy, STAGE_EVENT_SETTLED, today_day, now_ms, who, "stage", fx,
                          why, sizeof why);
