@@ -310,8 +310,10 @@ static int dump_table(MDB_txn *txn, MDB_dbi dbi, const ProtobufCMessageDescripto
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0)
+        return rc;
     MDB_val k, v;
-    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, v.mv_size, v.mv_data);
         if (!m) {
@@ -319,6 +321,8 @@ static int dump_table(MDB_txn *txn, MDB_dbi dbi, const ProtobufCMessageDescripto
             break;
         }
         rc = pbjson_print(out, m);
+        if (rc == 0 && fputc('\n', out) == EOF)
+            rc = -1;
         protobuf_c_message_free_unpacked(m, NULL);
         if (rc != 0)
             break;

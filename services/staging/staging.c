@@ -252,6 +252,10 @@ static int from_service(call_t *c, const Arrears__Envelope *env)
         rc = load(c, env->sale_result->platform, env->sale_result->account_ref, &today);
         return rc ? rc : finish(c, account_sale_result(&s->account, &s->policy, env->sale_result,
                                                        today, c->now_ms, &s->fx, c->reject));
+    case ARREARS__ENVELOPE__BODY_OPERATOR_ACTION:
+    case ARREARS__ENVELOPE__BODY_CLOCK_ADVANCE:
+        return refused(c->reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "body",
+                       "operator actions and clock advances come from operators only");
     default:
         return refused(c->reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
                        "staging takes account events, contact outcomes, legal updates and sale results from services");
@@ -264,8 +268,8 @@ static int from_operator(call_t *c, const Arrears__Envelope *env)
     if (env->body_case == ARREARS__ENVELOPE__BODY_CLOCK_ADVANCE)
         return clock_advance(c, env->clock_advance);
     if (env->body_case != ARREARS__ENVELOPE__BODY_OPERATOR_ACTION)
-        return refused(c->reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
-                       "operators send operator actions and clock advances");
+        return refused(c->reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "body",
+                       "operators send operator actions and clock advances only");
     const Arrears__OperatorAction *a = env->operator_action;
     int32_t today;
     int rc = load(c, a->platform, a->account_ref, &today);
