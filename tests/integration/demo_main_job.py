@@ -1,7 +1,7 @@
-"""demo_main_job: the README's main command, small: `arrears demo` starts intake and the
-staging stand-in, a synthetic platform uploads a portfolio through the real socket API
-and reads its feed; the test asserts the report, the exit status, and that no process
-of the run is left behind.
+"""demo_main_job: the README's main command, small: `arrears demo` starts intake, staging and
+the stand-in for outreach, legal and sale; a synthetic platform uploads a portfolio through
+the real socket API, reads its feed and asks staging for its report; the test asserts the
+reports, the exit status, and that no process of the run is left behind.
 
 usage: demo_main_job.py ARREARS_BINARY ACCOUNTS"""
 import re
@@ -25,6 +25,9 @@ def main():
         m = re.search(r"ACCOUNT_ACCEPTED +(\d+) +\(expected (\d+)\)", out.stdout)
         if not m or int(m.group(1)) != accounts or int(m.group(2)) != accounts:
             fail("the feed did not report every account")
+        m = re.search(r"demo-platform CNY: (\d+) accounts", out.stdout)
+        if not m or int(m.group(1)) == 0:
+            fail("staging's report shows no CNY accounts")
         if "every process stopped" not in out.stdout:
             fail("the demo did not say it stopped its processes")
         left = subprocess.run(["pgrep", "-f", work], capture_output=True, text=True).stdout

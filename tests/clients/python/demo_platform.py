@@ -6,10 +6,13 @@ that makes a seeded demonstration portfolio (portfolio.py: accounts in four curr
 and twenty time zones, payments, complaints, contact updates, recalls), uploads it,
 then pulls its event feed until arrears has reported on every account and payment, and
 prints what happened: what was accepted, what was refused and why, the feed by kind,
-one account's status.
+one account's status. Given staging's endpoint and an operator key, it then asks
+staging for its report (a query an operator may make) and prints the book by stage,
+segment and champion/challenger arm.
 
   demo_platform.py --endpoint E --server-key intake.pub --key platform.key
                    [--state FILE] [--accounts N] [--seed S] [--proto-dir DIR]
+                   [--staging-endpoint E --staging-key staging.pub --operator-key K]
 
 Exit status 0 when everything sent was accepted and reported in the feed."""
 import argparse
@@ -32,6 +35,9 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--proto-dir", help="where envelope_pb2 etc. are")
     p.add_argument("--feed-timeout", type=float, default=180.0)
+    p.add_argument("--staging-endpoint", help="staging, for its report")
+    p.add_argument("--staging-key", help="staging's public key file")
+    p.add_argument("--operator-key", help="an operator's key pair, to ask staging")
     return p.parse_args(argv)
 
 
@@ -80,6 +86,31 @@ def report(stream, portfolio, kinds, events, want, seconds):
         print("feed sample:", ac.message_to_dict(e))
 
 
+def staging_report(args):
+    """staging's book, as an operator sees it: per platform and currency, by stage,
+    segment and arm (collected / overdue at entry)."""
+    import staging_pb2
+    op = ac.Stream(args.staging_endpoint, ac.load_public(args.staging_key),
+                   ac.load_keypair(args.operator_key))
+    try:
+        rep = op.query(staging_pb2.ReportQuery(), timeout=60)
+    finally:
+        op.close(save=False)
+    print("\n=== staging report (as an operator asks it) ===")
+    for sec in rep.sections:
+        t = sec.total
+        print("%s %s: %d accounts, overdue at entry %d, collected %d (%.2f%%), outstanding %d"
+              % (sec.platform, sec.currency, t.accounts, t.overdue_at_entry_minor,
+                 t.collected_minor, t.collection_rate_bps / 100.0, t.outstanding_minor))
+        for title, groups in (("stage", sec.by_stage), ("segment", sec.by_segment),
+                              ("arm", sec.by_arm)):
+            print("  by %-8s %s" % (title, ", ".join("%s %d" % (g.name, g.accounts) for g in groups)))
+        print("  contacts requested %d, promises %d (kept %d, broken %d), complaints %d, "
+              "referrals %d, listings %d, closed %d" % (
+                  sec.contacts_requested, sec.promises_made, sec.promises_kept,
+                  sec.promises_broken, sec.complaints, sec.referrals, sec.listings, sec.closed))
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     global ac
@@ -104,6 +135,8 @@ def main(argv=None):
     kinds, events = wait_for_feed(stream, want, args.feed_timeout)
     report(stream, portfolio, kinds, events, want, seconds)
     stream.close()
+    if args.staging_endpoint and args.staging_key and args.operator_key:
+        staging_report(args)
     complete = all(kinds[k] >= v for k, v in want.items())
     if not complete:
         print("the feed did not report every account and payment in time", file=sys.stderr)
