@@ -49,6 +49,7 @@ class PipelineRig:
         with open(self.path("script.json"), "w") as f:
             json.dump(script or {}, f)
         self.platform = self.operator = None
+        self.now_ms = None   # the instant the driver last settled
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
@@ -187,11 +188,23 @@ class PipelineRig:
                  "intake to deliver everything to staging")
 
     def advance(self, to_ms, timeout=120):
-        """One driver round per pass, repeated until the stand-in's log stops growing."""
+        """Settles the current instant (what was sent since the last round, and the
+        stand-in's replies to it, all applied at that instant), then moves to to_ms and
+        settles that: the daily run's requests and the replies they draw."""
+        if self.now_ms is not None:
+            self.settle(self.now_ms, timeout)
+        self.settle(to_ms, timeout)
+        self.now_ms = to_ms
+
+    def settle(self, at_ms, timeout=120):
+        """Driver rounds at one instant until nothing new moves: intake delivered
+        everything, staging acknowledged ClockAdvance(at_ms) (its run reached the instant
+        and its outboxes are drained), the stand-in's replies are acknowledged and its
+        log did not grow during the round."""
         while True:
             seen = len(self.standin_log())
             self.settle_intake(timeout)
-            self.operator.send(self.ac.envelope_pb2.ClockAdvance(to_ms=to_ms))
+            self.operator.send(self.ac.envelope_pb2.ClockAdvance(to_ms=at_ms))
             self.operator.flush(timeout)
             if self.operator.rejected:
                 fail("staging refused a clock advance: %r" % self.operator.rejected)
