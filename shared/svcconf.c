@@ -33,6 +33,21 @@ int svcconf_path(const conf_t *conf, const char *setting, const char *dflt,
     return 0;
 }
 
+bool svcconf_command_line(int argc, char **argv, const char *service, const char **command,
+                          const char **config_path)
+{
+    bool named = argc > 1 && argv[1][0] != '-';
+    *command = named ? argv[1] : "run";
+    *config_path = NULL;
+    for (int i = named ? 2 : 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--config") == 0)
+            *config_path = argv[i + 1];
+    if (*config_path && (strcmp(*command, "run") == 0 || strcmp(*command, "dump") == 0))
+        return true;
+    fprintf(stderr, "usage: %s [run|dump] --config FILE\n", service);
+    return false;
+}
+
 int svcconf_endpoint(const conf_t *conf, const char *setting, char out[LINK_ENDPOINT_MAX],
                      char *err, size_t err_len)
 {

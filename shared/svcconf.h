@@ -16,6 +16,8 @@
 #ifndef ARREARS_SVCCONF_H
 #define ARREARS_SVCCONF_H
 
+#include <stdbool.h>
+
 #include "conf.h"
 #include "link.h"
 #include "log.h"
@@ -45,6 +47,11 @@ int svcconf_load(const conf_t *conf, svcconf_t *out, char *err, size_t err_len);
 /* A path setting, resolved against the config file's folder when relative. */
 int svcconf_path(const conf_t *conf, const char *setting, const char *dflt,
                  char out[SVCCONF_PATH_MAX], char *err, size_t err_len);
+
+/* The command line every service takes: `SERVICE [run|dump] --config FILE`. true with
+ * *command ("run" or "dump") and *config_path; false after printing the usage line. */
+bool svcconf_command_line(int argc, char **argv, const char *service, const char **command,
+                          const char **config_path);
 
 /* A required ZeroMQ endpoint setting. */
 int svcconf_endpoint(const conf_t *conf, const char *setting, char out[LINK_ENDPOINT_MAX],

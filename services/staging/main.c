@@ -260,16 +260,9 @@ static int dump(service_t *s)
 
 int main(int argc, char **argv)
 {
-    const char *command = argc > 1 && argv[1][0] != '-' ? argv[1] : "run";
-    int first = argc > 1 && argv[1][0] != '-' ? 2 : 1;
-    const char *config_path = NULL;
-    for (int i = first; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--config") == 0)
-            config_path = argv[i + 1];
-    if (!config_path || (strcmp(command, "run") != 0 && strcmp(command, "dump") != 0)) {
-        fprintf(stderr, "usage: staging [run|dump] --config FILE\n");
+    const char *command, *config_path;
+    if (!svcconf_command_line(argc, argv, "staging", &command, &config_path))
         return 2;
-    }
     static service_t s;   /* large (scratch account): not on the stack */
     char err[1024];
     if (staging_config_load(config_path, &s.cfg, err, sizeof err) != 0) {
