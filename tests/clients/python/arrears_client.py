@@ -203,6 +203,57 @@ def load_public(path_or_key):
 
 # ---- errors -------------------------------------------------------------------------
 
+# ---- for receivers written in Python (the stand-ins) ---------------------------------
+
+class AllowKeys:
+    """ZAP CURVE callback for pyzmq's ThreadAuthenticator: only the listed z85 public
+    keys; each refusal is counted and said on stderr under `name`."""
+
+    def __init__(self, keys, name):
+        self.keys = set(keys)
+        self.name = name
+        self.denied = 0
+
+    def callback(self, domain, key):
+        ok = key in self.keys
+        if not ok:
+            self.denied += 1
+            print("%s: zap_denied public_key=%s" % (self.name, key.decode(errors="replace")),
+                  file=sys.stderr, flush=True)
+        return ok
+
+
+def reject_envelope(stream_id, request_id, klass, code, seq, reason, expected=0, field=""):
+    """A Reject as a receiver answers: for a stream (stream_id, seq) or a query."""
+    env = envelope_pb2.Envelope(sent_at_ms=now_ms())
+    if stream_id:
+        env.stream_id = stream_id
+    if request_id:
+        env.request_id = request_id
+    r = env.reject
+    r.seq, r.reject_class, r.code, r.reason = seq, klass, code, reason
+    if expected:
+        r.expected_seq = expected
+    if field:
+        r.field = field
+    return env
+
+
+def send_reply(router, routing_id, env):
+    """A reply on a ROUTER; a peer that has gone resends, so a failed send is dropped."""
+    try:
+        router.send_multipart([routing_id, env.SerializeToString()], zmq.NOBLOCK)
+    except zmq.ZMQError:
+        pass
+
+
+def write_log_line(log, entry):
+    """One JSON line, stamped and flushed at once (a test may read it any moment)."""
+    entry["t"] = now_ms()
+    log.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
+    log.flush()
+
+
 class ArrearsError(Exception):
     pass
 

@@ -170,21 +170,6 @@ def warn(text):
     print("downstream_standin: " + text, file=sys.stderr, flush=True)
 
 
-class AllowKeys:
-    """ZAP CURVE callback: only the listed z85 public keys."""
-
-    def __init__(self, keys):
-        self.keys = set(keys)
-        self.denied = 0
-
-    def callback(self, domain, key):
-        ok = key in self.keys
-        if not ok:
-            self.denied += 1
-            warn("zap_denied public_key=%s" % key.decode(errors="replace"))
-        return ok
-
-
 # ---- the script ---------------------------------------------------------------------
 
 class ScriptError(ValueError):
@@ -422,7 +407,7 @@ class Standin:
             raise
 
     def _open(self, a):
-        self.allow = AllowKeys(ac.load_public(k) for k in a.allow)
+        self.allow = ac.AllowKeys((ac.load_public(k) for k in a.allow), "downstream_standin")
         self.auth.configure_curve_callback("*", credentials_provider=self.allow)
         pub, sec = ac.load_keypair(a.key)
         self.stream = ac.Stream(a.staging_endpoint, ac.load_public(a.staging_public), (pub, sec),
@@ -453,29 +438,7 @@ class Standin:
         print(line, file=sys.stderr, flush=True)
 
     def record(self, entry):
-        entry["t"] = ac.now_ms()
-        self.log.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
-        self.log.flush()
-
-    def reply(self, sock, routing_id, env):
-        try:
-            sock.send_multipart([routing_id, env.SerializeToString()], zmq.NOBLOCK)
-        except zmq.ZMQError:
-            pass   # the peer has gone; it will resend
-
-    def reject_env(self, stream_id, request_id, klass, code, seq, reason, expected=0, field=""):
-        env = envelope_pb2.Envelope(sent_at_ms=ac.now_ms())
-        if stream_id:
-            env.stream_id = stream_id
-        if request_id:
-            env.request_id = request_id
-        r = env.reject
-        r.seq, r.reject_class, r.code, r.reason = seq, klass, code, reason
-        if expected:
-            r.expected_seq = expected
-        if field:
-            r.field = field
-        return env
+        ac.write_log_line(self.log, entry)
 
     def apply(self, service, principal, env):
         """A newly applied message: its replies (enqueued later) and its log entry."""
@@ -536,14 +499,14 @@ class Standin:
             try:
                 env.ParseFromString(data)
             except Exception:
-                rejects.append((routing_id, self.reject_env(
+                rejects.append((routing_id, ac.reject_envelope(
                     0, 0, Reject.PERMANENT, Reject.MALFORMED, 0, "bytes that do not decode")))
                 continue
             if env.seq == 0 and env.request_id:
                 rejects.append((routing_id, self.answer_query(service, env)))
                 continue
             if env.seq == 0 or env.stream_id == 0 or env.request_id:
-                rejects.append((routing_id, self.reject_env(
+                rejects.append((routing_id, ac.reject_envelope(
                     0, env.request_id, Reject.PERMANENT, Reject.MALFORMED, 0,
                     "a stream message has stream_id and seq >= 1; a query seq 0 and request_id")))
                 continue
@@ -559,7 +522,7 @@ class Standin:
             elif kind not in TAKES[service]:
                 warn("%s refused seq %d of stream %d: body %s (UNKNOWN_TYPE)"
                      % (service, env.seq, env.stream_id, kind))
-                rejects.append((routing_id, self.reject_env(
+                rejects.append((routing_id, ac.reject_envelope(
                     env.stream_id, 0, Reject.PERMANENT, Reject.UNKNOWN_TYPE, env.seq,
                     "the %s stand-in takes %s" % (service, ", ".join(TAKES[service])),
                     field="body")))
@@ -578,15 +541,15 @@ class Standin:
             else:
                 self.stream.save_state()
         for routing_id, env in rejects:
-            self.reply(sock, routing_id, env)
+            ac.send_reply(sock, routing_id, env)
         for key, s in streams.items():
             if s["advanced"] or s["dup"]:
                 env = envelope_pb2.Envelope(stream_id=s["stream_id"], sent_at_ms=ac.now_ms())
                 env.ack.through_seq = self.inbox.get(key, 0)
                 env.ack.duplicate = not s["fresh"]
-                self.reply(sock, s["to"], env)
+                ac.send_reply(sock, s["to"], env)
             if s["gap"]:
-                self.reply(sock, s["to"], self.reject_env(
+                ac.send_reply(sock, s["to"], ac.reject_envelope(
                     s["stream_id"], 0, Reject.REWIND, Reject.GAP, s["last_seq"],
                     "seq jumped ahead: resend from %d" % s["gap"], expected=s["gap"]))
 
@@ -599,7 +562,7 @@ class Standin:
             out.health.outbox_unacked = self.stream.unacked
             out.health.dead_letters = len(self.stream.rejected)
             return out
-        return self.reject_env(0, env.request_id, Reject.PERMANENT, Reject.UNKNOWN_TYPE, 0,
+        return ac.reject_envelope(0, env.request_id, Reject.PERMANENT, Reject.UNKNOWN_TYPE, 0,
                                "the stand-in answers health queries only")
 
     def report_rejects(self):

@@ -61,22 +61,6 @@ Reject = envelope_pb2.Reject
 BATCH_MAX = 1000
 
 
-class AllowKeys:
-    """ZAP CURVE callback: only the listed z85 public keys."""
-
-    def __init__(self, keys):
-        self.keys = set(keys)
-        self.denied = 0
-
-    def callback(self, domain, key):
-        ok = key in self.keys
-        if not ok:
-            self.denied += 1
-            print("standin: zap_denied public_key=%s" % key.decode(errors="replace"),
-                  file=sys.stderr, flush=True)
-        return ok
-
-
 def status_for(ev):
     """The StatusEvent staging would report for a newly applied AccountEvent, or None."""
     kind = ev.WhichOneof("event")
@@ -113,7 +97,7 @@ class Standin:
         self.ctx = zmq.Context()
         self.auth = zmq.auth.thread.ThreadAuthenticator(self.ctx)
         self.auth.start()
-        self.allow = AllowKeys(ac.load_public(k) for k in a.allow)
+        self.allow = ac.AllowKeys((ac.load_public(k) for k in a.allow), "standin")
         self.auth.configure_curve_callback("*", credentials_provider=self.allow)
         pub, sec = ac.load_keypair(a.key)
         self.router = self.ctx.socket(zmq.ROUTER)
@@ -133,29 +117,7 @@ class Standin:
               file=sys.stderr, flush=True)
 
     def record(self, entry):
-        entry["t"] = ac.now_ms()
-        self.log.write(json.dumps(entry, sort_keys=True) + "\n")
-        self.log.flush()
-
-    def reply(self, routing_id, env):
-        try:
-            self.router.send_multipart([routing_id, env.SerializeToString()], zmq.NOBLOCK)
-        except zmq.ZMQError:
-            pass   # the peer has gone; it will resend
-
-    def reject_env(self, stream_id, request_id, klass, code, seq, reason, expected=0, field=""):
-        env = envelope_pb2.Envelope(sent_at_ms=ac.now_ms())
-        if stream_id:
-            env.stream_id = stream_id
-        if request_id:
-            env.request_id = request_id
-        r = env.reject
-        r.seq, r.reject_class, r.code, r.reason = seq, klass, code, reason
-        if expected:
-            r.expected_seq = expected
-        if field:
-            r.field = field
-        return env
+        ac.write_log_line(self.log, entry)
 
     def take_batch(self):
         items = []
@@ -184,7 +146,7 @@ class Standin:
             except Exception:
                 entry["outcome"] = "malformed"
                 self.record(entry)
-                rejects.append((routing_id, self.reject_env(
+                rejects.append((routing_id, ac.reject_envelope(
                     0, 0, Reject.PERMANENT, Reject.MALFORMED, 0, "bytes that do not decode")))
                 continue
             entry.update(stream_id=env.stream_id, seq=env.seq, request_id=env.request_id,
@@ -209,7 +171,7 @@ class Standin:
             if env.seq == 0 or env.stream_id == 0 or env.request_id:
                 entry["outcome"] = "malformed"
                 self.record(entry)
-                rejects.append((routing_id, self.reject_env(
+                rejects.append((routing_id, ac.reject_envelope(
                     0, env.request_id, Reject.PERMANENT, Reject.MALFORMED, 0,
                     "a stream message has stream_id and seq >= 1; a query seq 0 and request_id")))
                 continue
@@ -228,7 +190,7 @@ class Standin:
                 s["gap"] = pos + 1
             elif not env.HasField("account_event"):
                 entry["outcome"] = "rejected"
-                rejects.append((routing_id, self.reject_env(
+                rejects.append((routing_id, ac.reject_envelope(
                     env.stream_id, 0, Reject.PERMANENT, Reject.UNKNOWN_TYPE, env.seq,
                     "staging takes account_event from intake", field="body")))
                 self.inbox[key] = env.seq
@@ -236,7 +198,7 @@ class Standin:
             elif self.stream is not None and self.stream.unacked + len(statuses) >= self.a.outbox_max:
                 entry["outcome"] = "busy"
                 s["stalled"] = True
-                rejects.append((routing_id, self.reject_env(
+                rejects.append((routing_id, ac.reject_envelope(
                     env.stream_id, 0, Reject.RETRY_LATER, Reject.BUSY, env.seq,
                     "the stand-in's status outbox to intake is full; resend later")))
             else:
@@ -251,15 +213,15 @@ class Standin:
         if statuses:
             self.stream.enqueue(statuses)   # in the state file before intake hears the Ack
         for routing_id, env in rejects:
-            self.reply(routing_id, env)
+            ac.send_reply(self.router, routing_id, env)
         for key, s in streams.items():
             if s["advanced"] or s["dup"]:
                 env = envelope_pb2.Envelope(stream_id=s["stream_id"], sent_at_ms=ac.now_ms())
                 env.ack.through_seq = self.inbox.get(key, 0)
                 env.ack.duplicate = not s["fresh"]
-                self.reply(s["to"], env)
+                ac.send_reply(self.router, s["to"], env)
             if s["gap"] and not s["stalled"]:
-                self.reply(s["to"], self.reject_env(
+                ac.send_reply(self.router, s["to"], ac.reject_envelope(
                     s["stream_id"], 0, Reject.REWIND, Reject.GAP, s["last_seq"],
                     "seq jumped ahead: resend from %d" % s["gap"], expected=s["gap"]))
 
@@ -271,7 +233,7 @@ class Standin:
             out.health.outbox_unacked = self.stream.unacked if self.stream else 0
             out.health.dead_letters = len(self.stream.rejected) if self.stream else 0
             return out
-        return self.reject_env(0, env.request_id, Reject.PERMANENT, Reject.UNKNOWN_TYPE, 0,
+        return ac.reject_envelope(0, env.request_id, Reject.PERMANENT, Reject.UNKNOWN_TYPE, 0,
                                "the stand-in answers health queries only")
 
     def run(self):
