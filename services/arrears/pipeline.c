@@ -73,14 +73,29 @@ static int write_intake_config(const layout_t *l)
     return fclose(f) == 0 ? 0 : -1;
 }
 
+/* The strategy setting: ARREARS_STRATEGY's one file, or the four examples (one per
+ * currency of the demonstration's book). */
+static void strategy_setting(char *out, size_t len)
+{
+    const char *one = getenv("ARREARS_STRATEGY");
+    const char *dir = ARREARS_STAGING_EXAMPLES;
+    if (one && *one)
+        snprintf(out, len, "\"%s\"", one);
+    else
+        snprintf(out, len, "[\"%s/strategy.example.conf\", \"%s/strategy.usd.example.conf\", "
+                 "\"%s/strategy.gbp.example.conf\", \"%s/strategy.jpy.example.conf\"]",
+                 dir, dir, dir, dir);
+}
+
 static int write_staging_config(const layout_t *l)
 {
-    char path[FILE_MAX];
+    char path[FILE_MAX], strategy[4 * FILE_MAX];
     const char *principal[] = { "intake", "downstream", "operator" };
     const char *role[] = { "service", "service", "operator" };
     snprintf(path, sizeof path, "%s/staging-allowed.conf", l->keys);
     int rc = rig_write_allowed(path, l->keys, principal, role, principal, 3);
     snprintf(path, sizeof path, "%s/staging.conf", l->dir);
+    strategy_setting(strategy, sizeof strategy);
     FILE *f = rc == 0 ? fopen(path, "w") : NULL;
     if (!f)
         return -1;
@@ -88,14 +103,13 @@ static int write_staging_config(const layout_t *l)
             "data_dir = \"staging\";\nlog_level = \"warn\";\n"
             "keys = { own = \"keys/staging.key\"; allowed = \"keys/staging-allowed.conf\"; "
             "secret = \"keys/staging.secret\"; };\ncreate_secret = true;\n"
-            "listen = \"%s\";\nstrategy = \"%s\";\nlimitation = \"%s\";\n"
+            "listen = \"%s\";\nstrategy = %s;\nlimitation = \"%s/limitation.example.conf\";\n"
             "outreach = { endpoint = \"%s\"; public_key = \"keys/downstream.pub\"; };\n"
             "legal = { endpoint = \"%s\"; public_key = \"keys/downstream.pub\"; };\n"
             "sale = { endpoint = \"%s\"; public_key = \"keys/downstream.pub\"; };\n"
             "intake = { endpoint = \"%s\"; public_key = \"keys/intake.pub\"; };\n",
-            l->staging_ep, setting("ARREARS_STRATEGY", ARREARS_STRATEGY_DEFAULT),
-            setting("ARREARS_LIMITATION", ARREARS_LIMITATION_DEFAULT), l->outreach_ep,
-            l->legal_ep, l->sale_ep, l->intake_ep);
+            l->staging_ep, strategy, ARREARS_STAGING_EXAMPLES, l->outreach_ep, l->legal_ep,
+            l->sale_ep, l->intake_ep);
     return fclose(f) == 0 ? 0 : -1;
 }
 

@@ -23,6 +23,29 @@ static int load_peers(const conf_t *c, staging_config_t *o, char *err, size_t le
     return rc;
 }
 
+/* `strategy`: one file, or a list of files (one per currency). */
+static int load_strategies(const conf_t *c, staging_config_t *o, char *err, size_t len)
+{
+    const config_setting_t *st = conf_lookup(c, "strategy");
+    if (!st || config_setting_type(st) == CONFIG_TYPE_STRING) {
+        o->strategy_count = 1;
+        return svcconf_path(c, "strategy", NULL, o->strategy_paths[0], err, len);
+    }
+    int n = config_setting_length(st);
+    if (!config_setting_is_aggregate(st) || n < 1 || n > STAGING_MAX_STRATEGIES)
+        return conf_error_at(c, st, CONF_ETYPE, err, len,
+                             "strategy: a file name, or a list of 1 to %d (one per currency)",
+                             STAGING_MAX_STRATEGIES);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "strategy.[%d]", i);
+        rc = svcconf_path(c, path, NULL, o->strategy_paths[i], err, len);
+    }
+    o->strategy_count = (size_t)n;
+    return rc;
+}
+
 static int load_clock(const conf_t *c, staging_config_t *o, char *err, size_t len)
 {
     static const char *const clock_keys[] = {"kind", "start", NULL};
@@ -105,7 +128,7 @@ int staging_config_load(const char *path, staging_config_t *o, char *err, size_t
     int rc = conf_check_keys(c, NULL, top, err, len);
     rc = rc ? rc : svcconf_load(c, &o->svc, err, len);
     rc = rc ? rc : svcconf_endpoint(c, "listen", o->listen, err, len);
-    rc = rc ? rc : svcconf_path(c, "strategy", NULL, o->strategy_path, err, len);
+    rc = rc ? rc : load_strategies(c, o, err, len);
     rc = rc ? rc : svcconf_path(c, "limitation", NULL, o->limitation_path, err, len);
     rc = rc ? rc : svcconf_path(c, "keys.secret", NULL, o->secret_path, err, len);
     rc = rc ? rc : conf_bool(c, "create_secret", false, &o->create_secret, err, len);

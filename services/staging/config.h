@@ -1,7 +1,8 @@
 /* config: staging's configuration file — the common service part (svcconf.h) plus:
  *
  *   listen = "tcp://0.0.0.0:7402";          # intake, outreach, legal, sale, operators connect here
- *   strategy = "strategy.conf";             # the collection strategy (strategy.h)
+ *   strategy = "strategy.conf";             # the collection strategy (strategy.h), or one
+ *                                           # per currency: ["cny.conf", "usd.conf"]
  *   limitation = "limitation.conf";         # the jurisdictions' limitation rules (limitation.h)
  *   clock = { kind = "wall"; };             # or { kind = "simulated"; start = "2026-01-01"; }
  *   outreach = { endpoint = "..."; public_key = "keys/outreach.pub"; };
@@ -27,6 +28,9 @@
 #include "account.h"
 #include "svcconf.h"
 
+/* One collection strategy per currency, at most this many (strategy.h). */
+#define STAGING_MAX_STRATEGIES 16
+
 typedef struct {
     char endpoint[LINK_ENDPOINT_MAX];
     char public_path[SVCCONF_PATH_MAX];
@@ -35,7 +39,8 @@ typedef struct {
 typedef struct {
     svcconf_t svc;
     char listen[LINK_ENDPOINT_MAX];
-    char strategy_path[SVCCONF_PATH_MAX];
+    char strategy_paths[STAGING_MAX_STRATEGIES][SVCCONF_PATH_MAX];
+    size_t strategy_count;
     char limitation_path[SVCCONF_PATH_MAX];
     bool simulated;
     int64_t simulated_start_ms;

@@ -30,8 +30,14 @@ static int evaluate_one(staging_t *self, MDB_txn *txn, int64_t run_to_ms, bool *
     }
     if (a->evaluated_day != ACCOUNT_DAY_NONE && today <= a->evaluated_day)
         return 0;
+    self->policy = staging_policy_for(self, a->currency);
+    if (!self->policy) {   /* its strategy was taken out of the configuration */
+        log_event(LOG_WARN, "run_skip", "account_id=%llu currency=%s reason=\"no strategy\"",
+                  (unsigned long long)a->id, a->currency);
+        return 0;
+    }
     effects_clear(&self->fx);
-    int rc = account_evaluate(a, &self->policy, today, run_to_ms, &self->fx);
+    int rc = account_evaluate(a, self->policy, today, run_to_ms, &self->fx);
     *changed = rc == 0;
     return rc ? rc : staging_commit_account(self, txn, a, aclock_now_ms(self->clock));
 }

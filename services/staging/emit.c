@@ -30,7 +30,7 @@ static void copy_verified(Arrears__ContactPoint **in, size_t n, Arrears__Contact
 static int emit_contact(emit_t *c, const effect_t *e)
 {
     const account_t *a = c->account;
-    const account_policy_t *p = &c->self->policy;
+    const account_policy_t *p = c->self->policy;
     Arrears__Borrower *b = NULL;
     int rc = ledger_get_borrower(c->self->ledger, c->txn, a->id, &b);
     if (rc != 0)
@@ -158,7 +158,7 @@ static int emit_listing(emit_t *c)
     int32_t co = a->first_missed_due_day == ACCOUNT_DAY_NONE
                      ? ACCOUNT_DAY_NONE
                      : a->first_missed_due_day +
-                           strategy_stage_ranges(c->self->policy.strategy)->from_dpd[3];
+                           strategy_stage_ranges(c->self->policy->strategy)->from_dpd[3];
     date_or_null(co, charged, &m.charged_off_date);
     date_or_null(a->last_payment_day, paid, &m.last_payment_date);
     m.region = (char *)a->jurisdiction;

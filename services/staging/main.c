@@ -32,7 +32,7 @@ typedef struct {
     crypt_t *crypt;
     receiver_t *receiver;
     sender_t *sender[STAGING_OUTBOXES];
-    strategy_t *strategy;
+    strategy_t *strategy[STAGING_MAX_STRATEGIES];
     limitation_rules_t limitation;
     staging_t app;
 } service_t;
@@ -51,7 +51,8 @@ static void service_close(service_t *s)
     crypt_destroy(&s->crypt);
     tz_cache_destroy(&s->app.zones);
     aclock_destroy(&s->app.clock);
-    strategy_destroy(&s->strategy);
+    for (int i = 0; i < STAGING_MAX_STRATEGIES; i++)
+        strategy_destroy(&s->strategy[i]);
     link_close(&s->router);
     zap_destroy(&s->zap);
     if (s->ctx)
@@ -67,26 +68,33 @@ static uint64_t unacked_total(void *arg)
     return n;
 }
 
+/* The strategies (one per currency) and the limitation rules, each file checked whole. */
 static int open_policy(service_t *s)
 {
     const staging_config_t *c = &s->cfg;
     char err[1024];
-    int rc = strategy_load(c->strategy_path, &s->strategy, err, sizeof err);
-    rc = rc ? rc : limitation_rules_load(c->limitation_path, &s->limitation, err, sizeof err);
-    if (rc != 0) {
-        fprintf(stderr, "staging: %s\n", err);
-        return rc;
+    int rc = limitation_rules_load(c->limitation_path, &s->limitation, err, sizeof err);
+    for (size_t i = 0; rc == 0 && i < c->strategy_count; i++) {
+        rc = strategy_load(c->strategy_paths[i], &s->strategy[i], err, sizeof err);
+        if (rc == 0 && staging_policy_for(&s->app, strategy_currency(s->strategy[i]))) {
+            snprintf(err, sizeof err, "%s: a second strategy for %s", c->strategy_paths[i],
+                     strategy_currency(s->strategy[i]));
+            rc = STRATEGY_EINVALID;
+        }
+        s->app.policies[i] = (account_policy_t){
+            .strategy = s->strategy[i],
+            .limitation = &s->limitation,
+            .waterfall = c->waterfall,
+            .default_cap_bps = c->default_cap_bps,
+            .freeze_after_charge_off = c->freeze_after_charge_off,
+            .complaint_response_days = c->complaint_response_days,
+            .dispute_response_days = c->dispute_response_days,
+        };
+        s->app.policy_count = rc == 0 ? i + 1 : i;
     }
-    s->app.policy = (account_policy_t){
-        .strategy = s->strategy,
-        .limitation = &s->limitation,
-        .waterfall = c->waterfall,
-        .default_cap_bps = c->default_cap_bps,
-        .freeze_after_charge_off = c->freeze_after_charge_off,
-        .complaint_response_days = c->complaint_response_days,
-        .dispute_response_days = c->dispute_response_days,
-    };
-    return 0;
+    if (rc != 0)
+        fprintf(stderr, "staging: %s\n", err);
+    return rc;
 }
 
 static int open_store(service_t *s)

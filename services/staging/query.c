@@ -103,14 +103,17 @@ static void fill_view(staging_t *self, const account_t *a, int32_t today, Arrear
             v->n_holds++;
         }
     v->holds = hold_ptrs;
-    account_score(a, &self->policy, today, score);
-    v->score = score->points;
-    for (uint32_t i = 0; i < score->reason_count; i++)
-        reason_ptrs[i] = score->reasons[i].text;
-    v->n_score_reasons = score->reason_count;
-    v->score_reasons = reason_ptrs;
-    v->segment = (char *)segment_name(strategy_segments(self->policy.strategy), a->segment);
-    v->arm = (char *)strategy_arm_name(self->policy.strategy, a->arm);
+    const account_policy_t *policy = staging_policy_for(self, a->currency);
+    if (policy) {   /* else: its strategy was taken out of the configuration */
+        account_score(a, policy, today, score);
+        v->score = score->points;
+        for (uint32_t i = 0; i < score->reason_count; i++)
+            reason_ptrs[i] = score->reasons[i].text;
+        v->n_score_reasons = score->reason_count;
+        v->score_reasons = reason_ptrs;
+        v->segment = (char *)segment_name(strategy_segments(policy->strategy), a->segment);
+        v->arm = (char *)strategy_arm_name(policy->strategy, a->arm);
+    }
     v->time_barred = a->time_barred;
     v->broken_promises = arrangement_broken_count(&a->arrangement);
 }

@@ -94,15 +94,16 @@ static void finish_section(staging_t *self, section_t *s)
             finish_group(&s->stage[i]);
             s->stage_p[r->n_by_stage++] = &s->stage[i];
         }
-    for (int i = 0; i < SEGMENT_MAX; i++)
+    const account_policy_t *policy = staging_policy_for(self, s->currency);
+    for (int i = 0; policy && i < SEGMENT_MAX; i++)
         if (s->segment[i].accounts) {
-            s->segment[i].name = (char *)segment_name(strategy_segments(self->policy.strategy), i);
+            s->segment[i].name = (char *)segment_name(strategy_segments(policy->strategy), i);
             finish_group(&s->segment[i]);
             s->segment_p[r->n_by_segment++] = &s->segment[i];
         }
-    for (unsigned i = 0; i < STRATEGY_MAX_ARMS; i++)
+    for (unsigned i = 0; policy && i < STRATEGY_MAX_ARMS; i++)
         if (s->arm[i].accounts) {
-            s->arm[i].name = (char *)strategy_arm_name(self->policy.strategy, i);
+            s->arm[i].name = (char *)strategy_arm_name(policy->strategy, i);
             finish_group(&s->arm[i]);
             s->arm_p[r->n_by_arm++] = &s->arm[i];
         }

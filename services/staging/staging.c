@@ -24,6 +24,26 @@ static int refused(reject_t *reject, Arrears__Reject__Code code, const char *fie
     return APPLY_REJECTED;
 }
 
+const account_policy_t *staging_policy_for(const staging_t *self, const char *currency)
+{
+    for (size_t i = 0; currency && i < self->policy_count; i++)
+        if (strcmp(strategy_currency(self->policies[i].strategy), currency) == 0)
+            return &self->policies[i];
+    return NULL;
+}
+
+/* Makes the strategy of currency the current one; a refusal when there is none. */
+static int use_policy(call_t *c, const char *currency)
+{
+    c->self->policy = staging_policy_for(c->self, currency);
+    if (c->self->policy)
+        return 0;
+    reject_set(c->reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__INVALID_FIELD,
+               "currency", "staging has no collection strategy for %s: configure one (strategy.h)",
+               currency ? currency : "(none)");
+    return APPLY_REJECTED;
+}
+
 int staging_day_of(staging_t *self, const char *zone_name, int64_t at_ms, int32_t *day)
 {
     const tz_zone_t *zone;
@@ -48,6 +68,7 @@ static int load(call_t *c, const char *platform, const char *ref, int32_t *today
         return refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "account_ref",
                        "no such account: staging never received it");
     rc = rc ? rc : ledger_get(s->ledger, c->txn, id, &s->account);
+    rc = rc ? rc : use_policy(c, s->account.currency);
     if (rc != 0)
         return rc;
     if (staging_day_of(s, s->account.time_zone, c->now_ms, today) != 0)
@@ -56,7 +77,7 @@ static int load(call_t *c, const char *platform, const char *ref, int32_t *today
     /* Today's run may not have reached this account yet: an event sees today as the run
      * will, so it never acts on yesterday's stage. */
     effects_clear(&s->fx);
-    return account_evaluate(&s->account, &s->policy, *today, c->now_ms, &s->fx);
+    return account_evaluate(&s->account, s->policy, *today, c->now_ms, &s->fx);
 }
 
 /* After the account module said yes: its writes, or the refusal it made. */
@@ -75,12 +96,15 @@ static int open_account(call_t *c, const Arrears__AccountEvent *ev)
     int rc = validate_account_upsert(ev->upsert, &s->limits, s->zones, c->reject);
     if (rc != 0)
         return APPLY_REJECTED;
+    rc = use_policy(c, ev->upsert->currency);
+    if (rc != 0)
+        return rc;
     int32_t today;
     if (staging_day_of(s, ev->upsert->borrower->time_zone, c->now_ms, &today) != 0)
         return refused(c->reject, ARREARS__REJECT__CODE__BUSY, "borrower.time_zone",
                        "the time zone cannot be read now");
     effects_clear(&s->fx);
-    rc = account_open(&s->account, &s->policy, ev, 0, today, c->now_ms, &s->fx, c->reject);
+    rc = account_open(&s->account, s->policy, ev, 0, today, c->now_ms, &s->fx, c->reject);
     if (rc == ACCOUNT_EREFUSED)
         return finish(c, rc);
     rc = ledger_create(s->ledger, c->txn, ev->platform, ev->account_ref, &s->account.id);
@@ -105,7 +129,7 @@ static int upsert(call_t *c, const Arrears__AccountEvent *ev)
     if (rc != 0)
         return rc;
     uint64_t before = s->account.version;
-    rc = account_update(&s->account, &s->policy, ev, today, c->now_ms, &s->fx, c->reject);
+    rc = account_update(&s->account, s->policy, ev, today, c->now_ms, &s->fx, c->reject);
     if (rc == 0 && s->account.version != before) {
         rc = ledger_put_borrower(s->ledger, c->txn, s->account.id, ev->upsert->borrower);
         rc = rc ? rc : ledger_index_person(s->ledger, c->txn, &s->account);
@@ -124,7 +148,7 @@ static int payment(call_t *c, const Arrears__AccountEvent *ev)
     int rc = load(c, ev->platform, ev->account_ref, &today);
     if (rc != 0)
         return rc;
-    rc = account_pay(&s->account, &s->policy, "platform", p->payment_ref, p->amount_minor,
+    rc = account_pay(&s->account, s->policy, "platform", p->payment_ref, p->amount_minor,
                      p->currency, today, c->now_ms, &s->fx, c->reject);
     if (rc != 0)
         return finish(c, rc);
@@ -179,12 +203,12 @@ static int account_event(call_t *c, const Arrears__AccountEvent *ev)
         if (validate_complaint(ev->complaint, INT64_MAX, &c->self->limits, c->reject) != 0)
             return APPLY_REJECTED;
         rc = load(c, ev->platform, ev->account_ref, &today);
-        return rc ? rc : finish(c, account_complaint(&c->self->account, &c->self->policy, "platform",
+        return rc ? rc : finish(c, account_complaint(&c->self->account, c->self->policy, "platform",
                                                      ev->complaint->kind == ARREARS__COMPLAINT_KIND__DISPUTE,
                                                      ev->complaint->complaint_ref, today, &c->self->fx));
     case ARREARS__ACCOUNT_EVENT__EVENT_RECALL:
         rc = load(c, ev->platform, ev->account_ref, &today);
-        return rc ? rc : finish(c, account_recall(&c->self->account, &c->self->policy, today,
+        return rc ? rc : finish(c, account_recall(&c->self->account, c->self->policy, today,
                                                   c->now_ms, &c->self->fx, c->reject));
     default:
         return refused(c->reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "event",
@@ -206,7 +230,7 @@ static int legal_update(call_t *c, const Arrears__LegalUpdate *u)
         return rc;
     if (seen)   /* the platform posted the same money under the same ref: counted once */
         m.recovery_minor = 0;
-    rc = account_legal_update(&s->account, &s->policy, &m, today, c->now_ms, &s->fx, c->reject);
+    rc = account_legal_update(&s->account, s->policy, &m, today, c->now_ms, &s->fx, c->reject);
     if (rc == 0 && has_ref && !seen)
         rc = ledger_note_payment(s->ledger, c->txn, s->account.id, m.recovery_ref, m.recovery_minor,
                                  &seen);
@@ -245,12 +269,12 @@ static int from_service(call_t *c, const Arrears__Envelope *env)
     case ARREARS__ENVELOPE__BODY_ACCOUNT_EVENT: return account_event(c, env->account_event);
     case ARREARS__ENVELOPE__BODY_CONTACT_OUTCOME:
         rc = load(c, env->contact_outcome->platform, env->contact_outcome->account_ref, &today);
-        return rc ? rc : finish(c, account_outcome(&s->account, &s->policy, env->contact_outcome,
+        return rc ? rc : finish(c, account_outcome(&s->account, s->policy, env->contact_outcome,
                                                    today, c->now_ms, &s->fx, c->reject));
     case ARREARS__ENVELOPE__BODY_LEGAL_UPDATE: return legal_update(c, env->legal_update);
     case ARREARS__ENVELOPE__BODY_SALE_RESULT:
         rc = load(c, env->sale_result->platform, env->sale_result->account_ref, &today);
-        return rc ? rc : finish(c, account_sale_result(&s->account, &s->policy, env->sale_result,
+        return rc ? rc : finish(c, account_sale_result(&s->account, s->policy, env->sale_result,
                                                        today, c->now_ms, &s->fx, c->reject));
     case ARREARS__ENVELOPE__BODY_OPERATOR_ACTION:
     case ARREARS__ENVELOPE__BODY_CLOCK_ADVANCE:
@@ -273,7 +297,7 @@ static int from_operator(call_t *c, const Arrears__Envelope *env)
     const Arrears__OperatorAction *a = env->operator_action;
     int32_t today;
     int rc = load(c, a->platform, a->account_ref, &today);
-    return rc ? rc : finish(c, account_operator(&s->account, &s->policy, c->from->principal, a,
+    return rc ? rc : finish(c, account_operator(&s->account, s->policy, c->from->principal, a,
                                                 today, c->now_ms, &s->fx, c->reject));
 }
 

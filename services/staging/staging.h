@@ -17,6 +17,7 @@
 
 #include "account.h"
 #include "aclock.h"
+#include "config.h"
 #include "ledger.h"
 #include "outbox.h"
 #include "receiver.h"
@@ -43,7 +44,11 @@ typedef struct {
     outbox_t *out[STAGING_OUTBOXES];
     tz_cache_t *zones;
     aclock_t *clock;
-    account_policy_t policy;
+    /* One per currency (strategy.h: every *_minor amount of a strategy is in its
+     * currency), so a book in several currencies is worked by the right amounts. */
+    account_policy_t policies[STAGING_MAX_STRATEGIES];
+    size_t policy_count;
+    const account_policy_t *policy;   /* the current account's: its currency's */
     validate_limits_t limits;
     int64_t started_ms;
     size_t run_chunk_accounts;      /* accounts per daily-run transaction */
@@ -61,6 +66,9 @@ int staging_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
                   const Arrears__Envelope *env, reject_t *reject);
 size_t staging_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
                      const Arrears__Envelope *env, uint8_t *buf, size_t cap, reject_t *reject);
+
+/* The policy whose strategy is in currency, NULL when none is configured. */
+const account_policy_t *staging_policy_for(const staging_t *self, const char *currency);
 
 /* The report query's answer (report.c). */
 size_t staging_report(staging_t *self, MDB_txn *txn, const Arrears__ReportQuery *q,

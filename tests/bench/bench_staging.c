@@ -132,13 +132,13 @@ static void arrange(account_t *a, uint64_t r, int32_t today, reject_t *reject)
     tz_date_format(today + 10, d1);
     tz_date_format(today + 40, d2);
     if (pct < 5) {
-        account_complaint(a, &app.policy, "platform", false, "C", today, &app.fx);
+        account_complaint(a, app.policy, "platform", false, "C", today, &app.fx);
     } else if (pct < 10) {
         Arrears__ContactOutcome o = ARREARS__CONTACT_OUTCOME__INIT;
         o.result = ARREARS__CONTACT_RESULT__PROMISE_TO_PAY;
         o.promise_amount_minor = 10000;
         o.promise_date = d1;
-        account_outcome(a, &app.policy, &o, today, START_MS, &app.fx, reject);
+        account_outcome(a, app.policy, &o, today, START_MS, &app.fx, reject);
     } else if (pct < 15) {
         int64_t owed = account_outstanding(a);
         Arrears__PlanInstalment p1 = ARREARS__PLAN_INSTALMENT__INIT, p2 = p1, *pp[2] = {&p1, &p2};
@@ -148,7 +148,7 @@ static void arrange(account_t *a, uint64_t r, int32_t today, reject_t *reject)
         o.result = ARREARS__CONTACT_RESULT__PLAN_AGREED;
         o.n_plan = 2;
         o.plan = pp;
-        account_outcome(a, &app.policy, &o, today, START_MS, &app.fx, reject);
+        account_outcome(a, app.policy, &o, today, START_MS, &app.fx, reject);
     }
 }
 
@@ -169,7 +169,7 @@ static int populate_chunk(MDB_txn *txn, void *arg)
         make_upsert(i, ref, &ev, &u, &b, inst, ptrs, dates, &rates, today);
         reject_t reject;
         effects_clear(&app.fx);
-        int rc = account_open(&app.account, &app.policy, &ev, 0, today, START_MS, &app.fx, &reject);
+        int rc = account_open(&app.account, app.policy, &ev, 0, today, START_MS, &app.fx, &reject);
         rc = rc ? rc : ledger_create(app.ledger, txn, "p1", ref, &app.account.id);
         rc = rc ? rc : ledger_put_borrower(app.ledger, txn, app.account.id, &b);
         if (rc == 0)
@@ -235,7 +235,9 @@ static void open_everything(const char *dir, const char *strategy_path)
         fprintf(stderr, "bench_staging: %s\n", err);
         exit(1);
     }
-    app.policy = (account_policy_t){strategy, &limitation, book_waterfall_default(), 360000, true, 15, 30};
+    app.policies[0] = (account_policy_t){strategy, &limitation, book_waterfall_default(), 360000, true, 15, 30};
+    app.policy_count = 1;
+    app.policy = &app.policies[0];
     store_options_t so = store_default_options();
     so.map_size_bytes = (size_t)4 << 30;
     so.map_max_bytes = (size_t)256 << 30;

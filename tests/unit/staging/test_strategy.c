@@ -23,16 +23,17 @@
 
 /* services/staging/strategy.example.conf, found from this file's own path (CMake
  * compiles with absolute source paths), so the test runs from any directory. */
-static const char *example_path(void)
+static const char *example_named(const char *name)
 {
     static char path[1024];
     const char *here = __FILE__;
     const char *tail = strstr(here, "tests/unit/staging/");
     assert_non_null(tail);
-    snprintf(path, sizeof path, "%.*sservices/staging/strategy.example.conf",
-             (int)(tail - here), here);
+    snprintf(path, sizeof path, "%.*sservices/staging/%s", (int)(tail - here), here, name);
     return path;
 }
+
+static const char *example_path(void) { return example_named("strategy.example.conf"); }
 
 static strategy_t *load_example(void)
 {
@@ -42,6 +43,25 @@ static strategy_t *load_example(void)
     if (rc != STRATEGY_OK)
         fail_msg("%s: %s", strategy_strerror(rc), err);
     return s;
+}
+
+/* The per-currency examples (the demo's book is in four currencies) load, each in its own. */
+static void test_currency_examples_load(void **state)
+{
+    (void)state;
+    static const char *const files[][2] = {{"strategy.usd.example.conf", "USD"},
+                                           {"strategy.gbp.example.conf", "GBP"},
+                                           {"strategy.jpy.example.conf", "JPY"}};
+    for (size_t i = 0; i < 3; i++) {
+        strategy_t *s = NULL;
+        char err[ERR_LEN] = "";
+        int rc = strategy_load(example_named(files[i][0]), &s, err, sizeof err);
+        if (rc != STRATEGY_OK)
+            fail_msg("%s: %s", files[i][0], err);
+        assert_string_equal(strategy_currency(s), files[i][1]);
+        assert_int_equal(strategy_arm_count(s), 2);
+        strategy_destroy(&s);
+    }
 }
 
 static void test_example_loads(void **state)
@@ -590,6 +610,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_loads),
+        cmocka_unit_test(test_currency_examples_load),
         cmocka_unit_test(test_buckets_match_independent_blake2b),
         cmocka_unit_test(test_arm_shares_over_100000_refs),
         cmocka_unit_test(test_arm_assignment_stable),
