@@ -29,7 +29,9 @@ DAY_MS = 86400000
 
 class PipelineRig:
     def __init__(self, arrears, intake, staging, proto_dir, strategy, start_date="2026-01-01",
-                 prefix="pip", script=None):
+                 prefix="pip", script=None, extra_staging_conf="", extra_intake_conf=""):
+        """extra_staging_conf, extra_intake_conf: settings appended to each service's
+        configuration file, e.g. 'daily = { chunk_accounts = 2; };' for staging."""
         self.bins = dict(arrears=arrears, intake=intake, staging=staging)
         self.proto_dir = proto_dir
         self.ac = import_client(proto_dir)
@@ -45,7 +47,7 @@ class PipelineRig:
         self.ep = {name: "ipc://%s/%s.sock" % (self.dir, name)
                    for name in ("intake", "staging", "outreach", "legal", "sale")}
         self.write_keys()
-        self.write_configs(strategy, start_date)
+        self.write_configs(strategy, start_date, extra_staging_conf, extra_intake_conf)
         with open(self.path("script.json"), "w") as f:
             json.dump(script or {}, f)
         self.platform = self.operator = None
@@ -73,7 +75,7 @@ class PipelineRig:
         allowed("staging_allowed.conf", [("intake", "service"), ("downstream", "service"),
                                          ("operator", "operator")])
 
-    def write_configs(self, strategy, start_date):
+    def write_configs(self, strategy, start_date, extra_staging_conf="", extra_intake_conf=""):
         shutil.copy(strategy, self.path("strategy.conf"))
         shutil.copy(os.path.join(HERE, "conf", "limitation.conf"), self.path("limitation.conf"))
         with open(self.path("intake.conf"), "w") as f:
@@ -83,7 +85,7 @@ class PipelineRig:
                 'secret = "keys/intake.secret"; };', 'create_secret = true;',
                 'listen = "%s";' % self.ep["intake"],
                 'staging = { endpoint = "%s"; public_key = "keys/staging.pub"; };' % self.ep["staging"],
-                'limits = { resend_timeout_ms = 500; };', ""]))
+                'limits = { resend_timeout_ms = 500; };', extra_intake_conf, ""]))
         peers = "\n".join('%s = { endpoint = "%s"; public_key = "keys/%s.pub"; };'
                           % (name, self.ep[name], "intake" if name == "intake" else "downstream")
                           for name in ("outreach", "legal", "sale", "intake"))
@@ -95,7 +97,7 @@ class PipelineRig:
                 'listen = "%s";' % self.ep["staging"],
                 'strategy = "strategy.conf";', 'limitation = "limitation.conf";',
                 'clock = { kind = "simulated"; start = "%s"; };' % start_date,
-                peers, 'limits = { resend_timeout_ms = 500; };', ""]))
+                peers, 'limits = { resend_timeout_ms = 500; };', extra_staging_conf, ""]))
 
     # -- processes --
 
@@ -194,6 +196,15 @@ class PipelineRig:
         if self.now_ms is not None:
             self.settle(self.now_ms, timeout)
         self.settle(to_ms, timeout)
+        self.now_ms = to_ms
+
+    def start_advance(self, to_ms, timeout=120):
+        """advance()'s first half: settles the current instant and sends ClockAdvance(to_ms)
+        without waiting for it, so a test can act while staging's run is under way;
+        advance(to_ms) then finishes the move."""
+        if self.now_ms is not None:
+            self.settle(self.now_ms, timeout)
+        self.operator.send(self.ac.envelope_pb2.ClockAdvance(to_ms=to_ms))
         self.now_ms = to_ms
 
     def settle(self, at_ms, timeout=120):
