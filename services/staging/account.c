@@ -130,8 +130,45 @@ static void person_key_of(const char *platform, const ProtobufCBinaryData *id_ha
     crypto_generichash_final(&state, out, ACCOUNT_PERSON_KEY_BYTES);
 }
 
-/* The schedule into a fresh book; old (may be NULL) lends the penalty it accrued on
- * the due dates both schedules share, and its credit and penalty state. */
+/* What an instalment of a new version keeps from the old one with the same due day:
+ * the penalty arrears accrued (the platform does not know it), and the money paid on
+ * each component, as the larger of the platform's paid and ours (the platform may or
+ * may not count the payments it posted to us). Money that no longer fits the new
+ * amounts owed goes to *spill_minor, for the credit: a new version never loses money. */
+static void carry_over(book_instalment_t *inst, const book_instalment_t *was, int64_t *spill_minor)
+{
+    inst->owed_minor[BOOK_PENALTY] = was->owed_minor[BOOK_PENALTY];
+    inst->penalty_carry = was->penalty_carry;
+    for (int c = 0; c < BOOK_COMPONENTS; c++) {
+        int64_t paid = was->paid_minor[c] > inst->paid_minor[c] ? was->paid_minor[c]
+                                                                 : inst->paid_minor[c];
+        int64_t kept = paid < inst->owed_minor[c] ? paid : inst->owed_minor[c];
+        *spill_minor += was->paid_minor[c] > kept ? was->paid_minor[c] - kept : 0;
+        inst->paid_minor[c] = kept;
+    }
+}
+
+/* Money paid on an old instalment the new version dropped. */
+static int64_t paid_on(const book_instalment_t *was)
+{
+    int64_t total = 0;
+    for (int c = 0; c < BOOK_COMPONENTS; c++)
+        total += was->paid_minor[c];
+    return total;
+}
+
+static void install_book(account_t *self, const book_t *book)
+{
+    memcpy(self->instalments, book->instalments, book->count * sizeof book->instalments[0]);
+    self->book.count = book->count;
+    self->book.credit_minor = book->credit_minor;
+    self->book.penalty_next_day = book->penalty_next_day;
+    self->book.cap_window_start_day = book->cap_window_start_day;
+    self->book.cap_window_penalty_minor = book->cap_window_penalty_minor;
+}
+
+/* The schedule into a fresh book; old (may be NULL: a first version) lends what
+ * carry_over keeps, its credit and its penalty state. */
 static bool build_book(account_t *self, const account_policy_t *policy,
                        const Arrears__AccountUpsert *u, const book_t *old, reject_t *reject)
 {
@@ -139,6 +176,7 @@ static bool build_book(account_t *self, const account_policy_t *policy,
     static book_instalment_t scratch[BOOK_MAX_INSTALMENTS];   /* single-threaded service */
     book_init(&book, scratch, BOOK_MAX_INSTALMENTS);
     size_t j = 0;
+    int64_t spill = 0;   /* bounded: the old book's paid amounts sum within int64 (book.h) */
     for (size_t i = 0; i < u->n_schedule; i++) {
         const Arrears__Instalment *in = u->schedule[i];
         int64_t day;
@@ -149,29 +187,25 @@ static bool build_book(account_t *self, const account_policy_t *policy,
         book_instalment_t inst;
         int rc = book_instalment_make(day, in->principal_minor, in->interest_minor,
                                       in->fees_minor, in->paid_minor, &policy->waterfall, &inst);
-        while (rc == BOOK_OK && old && j < old->count && old->instalments[j].due_day < day)
-            j++;
-        if (rc == BOOK_OK && old && j < old->count && old->instalments[j].due_day == day) {
-            inst.owed_minor[BOOK_PENALTY] = old->instalments[j].owed_minor[BOOK_PENALTY];
-            inst.paid_minor[BOOK_PENALTY] = old->instalments[j].paid_minor[BOOK_PENALTY];
-            inst.penalty_carry = old->instalments[j].penalty_carry;
-        }
+        for (; rc == BOOK_OK && old && j < old->count && old->instalments[j].due_day < day; j++)
+            spill += paid_on(&old->instalments[j]);
+        if (rc == BOOK_OK && old && j < old->count && old->instalments[j].due_day == day)
+            carry_over(&inst, &old->instalments[j++], &spill);
         rc = rc ? rc : book_add_instalment(&book, &inst);
         if (rc != BOOK_OK)
             return refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, field, book_strerror(rc));
     }
+    for (; old && j < old->count; j++)
+        spill += paid_on(&old->instalments[j]);
     if (old) {
-        book.credit_minor = old->credit_minor;
+        if (money_add(old->credit_minor, spill, &book.credit_minor) != MONEY_OK)
+            return refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "schedule",
+                          "the credit would pass int64 minor units");
         book.penalty_next_day = old->penalty_next_day;
         book.cap_window_start_day = old->cap_window_start_day;
         book.cap_window_penalty_minor = old->cap_window_penalty_minor;
     }
-    memcpy(self->instalments, scratch, book.count * sizeof scratch[0]);
-    self->book.count = book.count;
-    self->book.credit_minor = book.credit_minor;
-    self->book.penalty_next_day = book.penalty_next_day;
-    self->book.cap_window_start_day = book.cap_window_start_day;
-    self->book.cap_window_penalty_minor = book.cap_window_penalty_minor;
+    install_book(self, &book);
     return true;
 }
 

@@ -233,7 +233,8 @@ static int run(service_t *s)
     int rc = service_open(s);
     log_event(LOG_INFO, "staging_start", "listen=%s data_dir=%s clock=%s error=%d", s->cfg.listen,
               s->cfg.svc.data_dir, s->cfg.simulated ? "simulated" : "wall", rc);
-    daily_state_t daily = DAILY_IDLE;
+    /* As if a chunk just ran: a run interrupted by a crash resumes without waiting. */
+    daily_state_t daily = DAILY_MORE;
     while (rc == 0 && !signals_stop_requested()) {
         if (signals_take_reload()) {
             char err[512];

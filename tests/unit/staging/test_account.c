@@ -662,6 +662,40 @@ static void test_second_promise_refused(void **state)
     assert_int_equal(f->acc.arrangement.amount_minor, 40000);
 }
 
+/* A later version keeps the money staging applied: 60000 paid on a 100000 instalment
+ * survives a version 2 that changes only a flag (outstanding stays 40000), and when
+ * version 3 lowers the instalment to 50000, the 10000 paid beyond it becomes credit:
+ * the account is paid, nothing is lost. A version already seen changes nothing. */
+static void test_new_version_keeps_payments(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = day_of(2026, 3, 1);
+    upsert_add(&f->up, d, 100000, 0, 0);
+    open_at(f, d + 5);
+    pay(f, 60000, "PAY-1", d + 5);
+    assert_int_equal(account_outstanding(&f->acc), 40000);
+    f->up.ev.version = 2;
+    f->up.mandate.has_may_sell = 1;
+    f->up.mandate.may_sell = 1;
+    effects_clear(&f->fx);
+    assert_int_equal(account_update(&f->acc, &f->policy, &f->up.ev, d + 6, ms_of(d + 6), &f->fx,
+                                    &f->reject), ACCOUNT_OK);
+    assert_int_equal(account_outstanding(&f->acc), 40000);
+    assert_true(f->acc.may_sell);
+    f->up.ev.version = 3;
+    f->up.inst[0].principal_minor = 50000;
+    effects_clear(&f->fx);
+    assert_int_equal(account_update(&f->acc, &f->policy, &f->up.ev, d + 7, ms_of(d + 7), &f->fx,
+                                    &f->reject), ACCOUNT_OK);
+    assert_int_equal(account_outstanding(&f->acc), 0);
+    assert_int_equal(f->acc.book.credit_minor, 10000);
+    assert_int_equal(f->acc.stage, STAGE_PAID);
+    effects_clear(&f->fx);
+    assert_int_equal(account_update(&f->acc, &f->policy, &f->up.ev, d + 8, ms_of(d + 8), &f->fx,
+                                    &f->reject), ACCOUNT_OK);
+    assert_int_equal(f->fx.count, 0);
+}
+
 /* A promise of 100000 by 2026-03-07 (grace to 2026-03-10) is still pending when, on
  * 2026-03-11 before the daily run, a full settlement (100000 by 2026-03-20) is offered:
  * the catch-up review breaks the promise — its entry names the promise and counts it —
@@ -920,6 +954,7 @@ int main(void)
         T(test_gap_accrues_every_day),
         T(test_gap_stages_once_as_of_today),
         T(test_payment_cures_then_pays_off),
+        T(test_new_version_keeps_payments),
         T(test_payment_allocation_and_credit),
         T(test_promise_broken_after_grace),
         T(test_promise_kept_by_payment),
