@@ -264,6 +264,36 @@ static int lift_hold(account_t *self, const char *who, const Arrears__OperatorAc
     return ACCOUNT_OK;
 }
 
+/* The unpaid instalment due on due_day, moved to new_due_day: once, within the policy,
+ * and never past the next instalment (the schedule stays in order). */
+static int defer(account_t *self, const account_policy_t *policy, const char *who,
+                 const Arrears__OperatorAction *a, int32_t today_day, int64_t now_ms,
+                 effects_t *fx, reject_t *reject)
+{
+    int32_t due, to;
+    if (!date_of(a->due_date, "due_date", &due, reject) ||
+        !date_of(a->new_due_date, "new_due_date", &to, reject))
+        return ACCOUNT_EREFUSED;
+    size_t i = 0;
+    while (i < self->book.count && self->book.instalments[i].due_day != due)
+        i++;
+    if (i == self->book.count || !book_instalment_unpaid(&self->book.instalments[i]))
+        return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "due_date",
+                       "no unpaid instalment is due on that date");
+    if (i + 1 < self->book.count && self->book.instalments[i + 1].due_day <= to)
+        return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "new_due_date",
+                       "the new date must come before the next instalment's");
+    arrangement_kind_t before = self->arrangement.kind;
+    arrangement_decision_t d;
+    if (arrangement_defer(terms(policy), &self->arrangement, due, to, today_day, &d) !=
+        ARRANGEMENT_ACCEPTED)
+        return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "kind", d.reason);
+    self->book.instalments[i].due_day = to;
+    account_note_decision(self, before, &d, today_day, who, "deferral", 0, fx);
+    account_restage(self, policy, today_day, now_ms, fx);
+    return ACCOUNT_OK;
+}
+
 int account_operator(account_t *self, const account_policy_t *policy, const char *who,
                      const Arrears__OperatorAction *a, int32_t today_day, int64_t now_ms,
                      effects_t *fx, reject_t *reject)
@@ -290,6 +320,8 @@ int account_operator(account_t *self, const account_policy_t *policy, const char
         fx_entry(fx, self, today_day, who, "written_off", account_outstanding(self), NULL,
                  "%.150s", a->reason);
         return ACCOUNT_OK;
+    case ARREARS__OPERATOR_ACTION__KIND__DEFER:
+        return defer(self, policy, who, a, today_day, now_ms, fx, reject);
     case ARREARS__OPERATOR_ACTION__KIND__APPROVE_SETTLEMENT: {
         arrangement_kind_t before = self->arrangement.kind;
         arrangement_decision_t d;

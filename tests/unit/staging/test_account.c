@@ -696,6 +696,38 @@ static void test_new_version_keeps_payments(void **state)
     assert_int_equal(f->fx.count, 0);
 }
 
+/* An operator defers the instalment due 2026-03-01, 5 days late, to 2026-03-21 (20 days,
+ * within the 30 the policy allows): the account is no longer overdue (early -> current,
+ * 15 days to the new date). A second deferral is refused: once per account. */
+static void test_operator_defers_once(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = day_of(2026, 3, 1);
+    upsert_add(&f->up, d, 100000, 0, 0);
+    open_at(f, d + 5);
+    assert_int_equal(f->acc.stage, STAGE_EARLY);
+    Arrears__OperatorAction a = ARREARS__OPERATOR_ACTION__INIT;
+    a.has_kind = 1;
+    a.kind = ARREARS__OPERATOR_ACTION__KIND__DEFER;
+    a.reason = "hospital stay, documents seen";
+    a.due_date = "2026-03-01";
+    a.new_due_date = "2026-03-21";
+    effects_clear(&f->fx);
+    assert_int_equal(account_operator(&f->acc, &f->policy, "op-1", &a, d + 5, ms_of(d + 5),
+                                      &f->fx, &f->reject), ACCOUNT_OK);
+    const effect_t *e = find_entry(&f->fx, "deferral");
+    assert_string_equal(e->actor, "op-1");
+    assert_string_equal(e->reason, "due date 2026-03-01 deferred to 2026-03-21 (20 days)");
+    assert_int_equal(f->acc.stage, STAGE_CURRENT);
+    assert_int_equal(f->acc.dpd, 0);
+    a.due_date = "2026-03-21";
+    a.new_due_date = "2026-03-25";
+    effects_clear(&f->fx);
+    assert_int_equal(account_operator(&f->acc, &f->policy, "op-1", &a, d + 6, ms_of(d + 6),
+                                      &f->fx, &f->reject), ACCOUNT_EREFUSED);
+    assert_int_equal(f->reject.code, ARREARS__REJECT__CODE__CONFLICT);
+}
+
 /* A promise of 100000 by 2026-03-07 (grace to 2026-03-10) is still pending when, on
  * 2026-03-11 before the daily run, a full settlement (100000 by 2026-03-20) is offered:
  * the catch-up review breaks the promise — its entry names the promise and counts it —
@@ -955,6 +987,7 @@ int main(void)
         T(test_gap_stages_once_as_of_today),
         T(test_payment_cures_then_pays_off),
         T(test_new_version_keeps_payments),
+        T(test_operator_defers_once),
         T(test_payment_allocation_and_credit),
         T(test_promise_broken_after_grace),
         T(test_promise_kept_by_payment),
