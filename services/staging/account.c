@@ -108,14 +108,13 @@ static bool refuse(reject_t *reject, Arrears__Reject__Code code, const char *fie
     return false;
 }
 
-static uint32_t count_contact_points(size_t n_phones, Arrears__ContactPoint **phones,
-                                     size_t n_emails, Arrears__ContactPoint **emails)
+uint32_t account_contact_points(const Arrears__Borrower *b)
 {
     uint32_t n = 0;
-    for (size_t i = 0; i < n_phones; i++)
-        n += phones[i]->verified && phones[i]->consent;
-    for (size_t i = 0; i < n_emails; i++)
-        n += emails[i]->verified && emails[i]->consent;
+    for (size_t i = 0; i < b->n_phones; i++)
+        n += b->phones[i]->verified && b->phones[i]->consent;
+    for (size_t i = 0; i < b->n_emails; i++)
+        n += b->emails[i]->verified && b->emails[i]->consent;
     return n;
 }
 
@@ -281,7 +280,7 @@ static void take_borrower_terms(account_t *self, const Arrears__AccountUpsert *u
     snprintf(self->time_zone, sizeof self->time_zone, "%s", b->time_zone);
     const char *country = b->address && b->address->country ? b->address->country : "";
     snprintf(self->jurisdiction, sizeof self->jurisdiction, "%s", country);
-    self->contact_points = count_contact_points(b->n_phones, b->phones, b->n_emails, b->emails);
+    self->contact_points = account_contact_points(b);
     self->penalty = *terms;
     self->vulnerable = u->flags && u->flags->vulnerable;
     self->may_refer_to_legal = u->mandate && u->mandate->may_refer_to_legal;

@@ -159,6 +159,8 @@ int account_update(account_t *self, const account_policy_t *policy,
 int account_pay(account_t *self, const account_policy_t *policy, const char *actor,
                 const char *reference, int64_t amount_minor, const char *currency,
                 int32_t today_day, int64_t now_ms, effects_t *fx, reject_t *reject);
+/* Phones and e-mails both verified and consented: the points staging may have used. */
+uint32_t account_contact_points(const Arrears__Borrower *borrower);
 int account_contact_update(account_t *self, uint32_t contact_points, int32_t today_day,
                            effects_t *fx);
 /* A complaint (dispute = false) or dispute from the platform or an outcome. */

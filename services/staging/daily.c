@@ -72,7 +72,6 @@ static int run_chunk(MDB_txn *txn, void *arg)
             rc = ledger_meta_put(l, txn, "run_done_ms", to_ms);
             rc = rc ? rc : ledger_meta_put(l, txn, "run_to_ms", 0);
             log_event(LOG_INFO, "run_done", "run_to_ms=%lld", (long long)to_ms);
-            self->stats.runs++;
             return rc ? rc : ledger_meta_put(l, txn, "run_cursor", 0);
         }
         rc = rc ? rc : evaluate_one(self, txn, to_ms, &changed);
@@ -87,12 +86,7 @@ static int run_chunk(MDB_txn *txn, void *arg)
 int daily_step(staging_t *self, store_t *store, daily_step_t *step)
 {
     chunk_t c = {self, step};
-    int rc = store_write(store, run_chunk, &c);
-    if (rc == 0) {
-        self->stats.evaluated += step->evaluated;
-        self->stats.changed += step->changed;
-    }
-    return rc;
+    return store_write(store, run_chunk, &c);
 }
 
 typedef struct {

@@ -27,6 +27,13 @@ static void copy_verified(Arrears__ContactPoint **in, size_t n, Arrears__Contact
             out[(*n_out)++] = in[i];
 }
 
+/* The person key every message about an account carries, when the account has one. */
+static protobuf_c_boolean person_key_of(const account_t *a, ProtobufCBinaryData *key)
+{
+    *key = (ProtobufCBinaryData){ACCOUNT_PERSON_KEY_BYTES, (uint8_t *)a->person_key};
+    return a->has_person;
+}
+
 static int emit_contact(emit_t *c, const effect_t *e)
 {
     const account_t *a = c->account;
@@ -46,10 +53,7 @@ static int emit_contact(emit_t *c, const effect_t *e)
     r.template_id = (char *)e->action->template_id;
     r.priority = e->action->priority;
     r.mentions_legal = e->action->mentions_legal;
-    if (a->has_person) {
-        r.has_person_key = 1;
-        r.person_key = (ProtobufCBinaryData){ACCOUNT_PERSON_KEY_BYTES, (uint8_t *)a->person_key};
-    }
+    r.has_person_key = person_key_of(a, &r.person_key);
     r.time_zone = (char *)a->time_zone;
     r.stage = (char *)stage_name(a->stage);
     r.days_past_due = a->dpd;
@@ -132,10 +136,7 @@ static int emit_referral(emit_t *c, const effect_t *e)
     m.jurisdiction = (char *)a->jurisdiction;
     m.broken_promises = arrangement_broken_count(&a->arrangement);
     m.reason = (char *)e->reason;
-    if (a->has_person) {
-        m.has_person_key = 1;
-        m.person_key = (ProtobufCBinaryData){ACCOUNT_PERSON_KEY_BYTES, (uint8_t *)a->person_key};
-    }
+    m.has_person_key = person_key_of(a, &m.person_key);
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_LEGAL_REFERRAL;
     env.legal_referral = &m;
@@ -162,10 +163,7 @@ static int emit_listing(emit_t *c)
     date_or_null(co, charged, &m.charged_off_date);
     date_or_null(a->last_payment_day, paid, &m.last_payment_date);
     m.region = (char *)a->jurisdiction;
-    if (a->has_person) {
-        m.has_person_key = 1;
-        m.person_key = (ProtobufCBinaryData){ACCOUNT_PERSON_KEY_BYTES, (uint8_t *)a->person_key};
-    }
+    m.has_person_key = person_key_of(a, &m.person_key);
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_SALE_LISTING;
     env.sale_listing = &m;
@@ -210,7 +208,7 @@ int staging_commit_account(staging_t *self, MDB_txn *txn, account_t *account, in
         const effect_t *e = &self->fx.items[i];
         switch (e->kind) {
         case EFFECT_ENTRY: rc = ledger_append_entry(self->ledger, txn, account, e, now_ms); break;
-        case EFFECT_CONTACT: rc = emit_contact(&c, e); self->stats.contacts++; break;
+        case EFFECT_CONTACT: rc = emit_contact(&c, e); break;
         case EFFECT_CANCEL: rc = emit_cancel(&c, e); break;
         case EFFECT_REFER: rc = emit_referral(&c, e); break;
         case EFFECT_LIST: rc = emit_listing(&c); break;

@@ -8,7 +8,6 @@
 
 #define VIEW_ENTRIES_DEFAULT 100
 #define VIEW_ENTRIES_MAX 500
-#define REPORT_SECTIONS_MAX 64
 
 static size_t pack_reply(Arrears__Envelope *env, uint64_t request_id, uint8_t *buf, size_t cap)
 {

@@ -361,7 +361,6 @@ const char *record_strerror(int code)
     case RECORD_OK: return "ok";
     case RECORD_ECORRUPT: return "a stored account record does not decode";
     case RECORD_ETOO_LARGE: return "an account record over its size bound";
-    case RECORD_ENOMEM: return "out of memory";
     default: return "unknown record error";
     }
 }

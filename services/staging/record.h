@@ -15,7 +15,6 @@ enum {
     RECORD_OK = 0,
     RECORD_ECORRUPT = -40401,   /* the bytes are not a stored account */
     RECORD_ETOO_LARGE = -40402, /* over RECORD_MAX_BYTES */
-    RECORD_ENOMEM = -40403,
 };
 
 /* A 600-instalment account packs to about 40 KiB; this bounds a corrupt length. */

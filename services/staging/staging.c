@@ -83,10 +83,8 @@ static int load(call_t *c, const char *platform, const char *ref, int32_t *today
 /* After the account module said yes: its writes, or the refusal it made. */
 static int finish(call_t *c, int rc)
 {
-    if (rc == ACCOUNT_EREFUSED) {
-        c->self->stats.refused++;
+    if (rc == ACCOUNT_EREFUSED)
         return APPLY_REJECTED;
-    }
     return rc ? rc : staging_commit_account(c->self, c->txn, &c->self->account, c->now_ms);
 }
 
@@ -179,11 +177,7 @@ static int contact_update(call_t *c, const Arrears__AccountEvent *ev)
         merged.n_emails = u->n_emails, merged.emails = u->emails;
     if (u->address)
         merged.address = u->address;
-    uint32_t points = 0;
-    for (size_t i = 0; i < merged.n_phones; i++)
-        points += merged.phones[i]->verified && merged.phones[i]->consent;
-    for (size_t i = 0; i < merged.n_emails; i++)
-        points += merged.emails[i]->verified && merged.emails[i]->consent;
+    uint32_t points = account_contact_points(&merged);
     rc = ledger_put_borrower(s->ledger, c->txn, s->account.id, &merged);
     arrears__borrower__free_unpacked(b, NULL);
     if (rc == 0)
@@ -313,7 +307,6 @@ int staging_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
     if (!room)
         return refused(reject, ARREARS__REJECT__CODE__BUSY, NULL,
                        "staging's outboxes are full: its receivers are behind; retry later");
-    s->stats.events++;
     if (strcmp(from->role, "service") == 0)
         return from_service(&c, env);
     if (strcmp(from->role, "operator") == 0)

@@ -36,10 +36,6 @@ typedef enum {
 typedef uint64_t (staging_unacked_fn)(void *arg);
 
 typedef struct {
-    uint64_t events, refused, evaluated, changed, runs, contacts;
-} staging_stats_t;
-
-typedef struct {
     ledger_t *ledger;
     outbox_t *out[STAGING_OUTBOXES];
     tz_cache_t *zones;
@@ -56,7 +52,6 @@ typedef struct {
     int64_t advance_to_ms;          /* simulated: the latest instant asked for */
     staging_unacked_fn *unacked;
     void *unacked_arg;
-    staging_stats_t stats;
     /* Scratch for one account at a time (the service is single-threaded). */
     account_t account;
     effects_t fx;
