@@ -128,8 +128,9 @@ def _proto_dir_from_argv():
     return None
 
 
-_PROTO_DIR = (_proto_dir_from_argv() if __name__ == "__main__" else None) or \
-    os.environ.get("ARREARS_PROTO_PYTHON")
+# The generated modules: `--proto-dir DIR` on the command line of the program that
+# imports this module (the client itself, the stand-ins), else $ARREARS_PROTO_PYTHON.
+_PROTO_DIR = _proto_dir_from_argv() or os.environ.get("ARREARS_PROTO_PYTHON")
 if _PROTO_DIR and _PROTO_DIR not in sys.path:
     sys.path.insert(0, _PROTO_DIR)
 

@@ -44,17 +44,7 @@ import zmq.auth.thread
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-def _proto_dir_from_argv():
-    for i, arg in enumerate(sys.argv[:-1]):
-        if arg == "--proto-dir":
-            return sys.argv[i + 1]
-    return None
-
-
-if _proto_dir_from_argv():
-    os.environ["ARREARS_PROTO_PYTHON"] = _proto_dir_from_argv()
-
-import arrears_client as ac  # noqa: E402
+import arrears_client as ac  # noqa: E402  (takes --proto-dir from this command line)
 
 envelope_pb2, platform_pb2, account_pb2 = ac.envelope_pb2, ac.platform_pb2, ac.account_pb2
 Reject = envelope_pb2.Reject
