@@ -19,6 +19,10 @@ typedef struct {
     receiver_peer_t from;
     Arrears__Envelope *env;
     envelope_kind_t kind;
+    int call_rc;             /* a request: APPLY_OK / APPLY_REJECTED, or NOT_A_CALL */
+    uint8_t *reply;          /* a call's reply, sent after the commit */
+    size_t reply_len;
+    reject_t call_reject;
 } item_t;
 
 /* One stream's progress within the batch being applied. */
@@ -289,6 +293,54 @@ static int take_stream_message(receiver_t *self, MDB_txn *txn, size_t item_index
     return apply_next(self, txn, s, item_index);
 }
 
+static void drop_call_reply(item_t *item)
+{
+    free(item->reply);
+    item->reply = NULL;
+    item->reply_len = 0;
+    item->call_rc = RECEIVER_NOT_A_CALL;
+}
+
+/* A request that may be a call: answered in the batch's transaction. */
+static int take_call(receiver_t *self, MDB_txn *txn, item_t *item)
+{
+    drop_call_reply(item);   /* a replayed batch answers afresh */
+    if (!self->handler.call)
+        return 0;
+    size_t len = 0;
+    memset(&item->call_reject, 0, sizeof item->call_reject);
+    int rc = self->handler.call(self->app, txn, &item->from, item->env, self->reply_buf,
+                                self->limits.query_reply_max_bytes, &len, &item->call_reject);
+    if (rc == RECEIVER_NOT_A_CALL || rc == APPLY_REJECTED) {
+        item->call_rc = rc;
+        return 0;
+    }
+    if (rc != APPLY_OK)
+        return rc;
+    item->reply = malloc(len ? len : 1);
+    if (!item->reply)
+        return ENOMEM;
+    memcpy(item->reply, self->reply_buf, len);
+    item->reply_len = len;
+    item->call_rc = APPLY_OK;
+    return 0;
+}
+
+static void send_call_replies(receiver_t *self)
+{
+    for (size_t i = 0; i < self->count; i++) {
+        item_t *item = &self->items[i];
+        if (item->kind != ENVELOPE_QUERY || item->call_rc == RECEIVER_NOT_A_CALL)
+            continue;
+        if (item->call_rc == APPLY_OK)
+            send_reply(self, item, item->reply, item->reply_len);
+        else
+            reply_reject(self, item, 0, item->env->request_id, &item->call_reject);
+        drop_call_reply(item);
+        item->call_rc = APPLY_REJECTED;   /* answered: not a query for answer_queries */
+    }
+}
+
 /* The batch's write work; replayed from scratch after the map grows. */
 static int apply_batch(MDB_txn *txn, void *arg)
 {
@@ -297,9 +349,8 @@ static int apply_batch(MDB_txn *txn, void *arg)
     self->reject_count = 0;
     self->batch_applied = 0;
     for (size_t i = 0; i < self->count; i++) {
-        if (self->items[i].kind != ENVELOPE_STREAM)
-            continue;
-        int rc = take_stream_message(self, txn, i);
+        int rc = self->items[i].kind == ENVELOPE_STREAM ? take_stream_message(self, txn, i)
+                                                        : take_call(self, txn, &self->items[i]);
         if (rc != 0)
             return rc;
     }
@@ -368,7 +419,13 @@ static void refuse_batch(receiver_t *self, int code)
                code == STORE_EFULL ? ARREARS__REJECT__CODE__STORE_FULL : ARREARS__REJECT__CODE__BUSY,
                NULL, "%s; nothing was consumed, resend later", store_strerror(code));
     for (size_t i = 0; i < self->count; i++) {
-        const item_t *item = &self->items[i];
+        item_t *item = &self->items[i];
+        if (item->kind == ENVELOPE_QUERY && item->call_rc != RECEIVER_NOT_A_CALL) {
+            drop_call_reply(item);
+            reply_reject(self, item, 0, item->env->request_id, &r);
+            item->call_rc = APPLY_REJECTED;
+            continue;
+        }
         if (item->kind != ENVELOPE_STREAM)
             continue;
         r.seq = item->env->seq;
@@ -399,7 +456,7 @@ static void answer_queries(receiver_t *self)
 {
     for (size_t i = 0; i < self->count; i++) {
         const item_t *item = &self->items[i];
-        if (item->kind != ENVELOPE_QUERY)
+        if (item->kind != ENVELOPE_QUERY || item->call_rc != RECEIVER_NOT_A_CALL)
             continue;
         query_call_t q = { .self = self, .item = item };
         reject_set(&q.reject, ARREARS__REJECT__CLASS__PERMANENT,
@@ -417,8 +474,11 @@ static void answer_queries(receiver_t *self)
 
 static void release_items(receiver_t *self)
 {
-    for (size_t i = 0; i < self->count; i++)
+    for (size_t i = 0; i < self->count; i++) {
+        free(self->items[i].reply);
+        self->items[i].reply = NULL;
         envelope_free(&self->items[i].env);
+    }
     self->count = 0;
 }
 
@@ -431,6 +491,7 @@ int receiver_drain(receiver_t *self, int64_t now_ms)
     while (self->count < self->limits.batch_max) {
         item_t *item = &self->items[self->count];
         memset(item, 0, sizeof *item);
+        item->call_rc = RECEIVER_NOT_A_CALL;
         int got = receive_one(self, item);
         if (got == 0)
             break;
@@ -445,6 +506,7 @@ int receiver_drain(receiver_t *self, int64_t now_ms)
         self->stats.batches++;
         self->stats.applied += self->batch_applied;
         send_stream_replies(self);
+        send_call_replies(self);
         if (self->handler.committed)
             self->handler.committed(self->app);
     } else {

@@ -5,7 +5,8 @@
  * service apply the next ones inside ONE write transaction (group commit), commits, and
  * only then replies: one cumulative Ack per stream, a Reject for each refused message,
  * one Reject(GAP) per stream that jumped ahead. Queries are answered from a read
- * transaction after the commit. The principal is the connection's ZAP User-Id.
+ * transaction after the commit; calls (requests that change state, see call below)
+ * inside the batch's transaction, answered after the commit. The principal is the connection's ZAP User-Id.
  *
  * Contract for the service's apply function: decide first, write second. It must
  * return APPLY_REJECTED (with *reject filled) before writing anything, because the
@@ -27,6 +28,8 @@ enum {
     /* Consumed, but it repeats something already applied under a natural key (a
      * payment ref seen before with the same content): the Ack says `duplicate`. */
     APPLY_DUPLICATE = -30602,
+    /* From a call handler: this request is a plain query; answer it as one. */
+    RECEIVER_NOT_A_CALL = -30603,
 };
 
 #define RECEIVER_ROLE_MAX 16
@@ -45,6 +48,15 @@ typedef struct {
      * returns its length, or returns 0 with *reject filled. May be NULL. */
     size_t (*query)(void *app, MDB_txn *txn, const receiver_peer_t *from,
                     const Arrears__Envelope *env, uint8_t *buf, size_t cap, reject_t *reject);
+    /* Answers a call: a request (seq 0, request_id >= 1) that, unlike a query, changes
+     * state — a worker's pull, attempt or report, idempotent by its own natural keys.
+     * Runs inside the batch's write transaction (replayed from scratch after the map
+     * grows: every effect must be in txn); packs the reply into buf, sent only after
+     * the commit. Returns APPLY_OK with *len, APPLY_REJECTED with *reject,
+     * RECEIVER_NOT_A_CALL for a plain query, or a store error. May be NULL. */
+    int (*call)(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                const Arrears__Envelope *env, uint8_t *buf, size_t cap, size_t *len,
+                reject_t *reject);
     /* Called after each committed batch that applied something (e.g. to pump outboxes). */
     void (*committed)(void *app);
 } receiver_handler_t;

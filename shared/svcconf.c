@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tz.h"
+
 const char *const svcconf_keys[] = { "data_dir", "durability", "log_level", "keys", "limits", NULL };
 
 static const char *const limit_keys[] = {
@@ -120,4 +122,38 @@ int svcconf_load(const conf_t *c, svcconf_t *o, char *err, size_t len)
     o->store.relaxed = relaxed == 1;
     o->log_level = (log_level_t)level;
     return rc;
+}
+
+int svcconf_peer(const conf_t *c, const char *name, char endpoint[LINK_ENDPOINT_MAX],
+                 char public_path[SVCCONF_PATH_MAX], char *err, size_t len)
+{
+    static const char *const peer_keys[] = {"endpoint", "public_key", NULL};
+    char setting[96];
+    int rc = conf_check_keys(c, name, peer_keys, err, len);
+    snprintf(setting, sizeof setting, "%s.endpoint", name);
+    rc = rc ? rc : svcconf_endpoint(c, setting, endpoint, err, len);
+    snprintf(setting, sizeof setting, "%s.public_key", name);
+    return rc ? rc : svcconf_path(c, setting, NULL, public_path, err, len);
+}
+
+int svcconf_clock(const conf_t *c, bool *simulated, int64_t *start_ms, char *err, size_t len)
+{
+    static const char *const clock_keys[] = {"kind", "start", NULL};
+    static const char *const kinds[] = {"wall", "simulated", NULL};
+    int kind = 0;
+    const char *start = NULL;
+    int rc = conf_check_keys(c, "clock", clock_keys, err, len);
+    rc = rc ? rc : conf_enum(c, "clock.kind", kinds, 0, &kind, err, len);
+    rc = rc ? rc : conf_string(c, "clock.start", "2026-01-01", TZ_DATE_LEN, &start, err, len);
+    if (rc != 0)
+        return rc;
+    int64_t day;
+    char why[96];
+    *simulated = kind == 1;
+    if (!tz_date_parse(start, 1970, 2200, &day, why, sizeof why)) {
+        snprintf(err, len, "%s: clock.start: %s", conf_name(c), why);
+        return CONF_ERANGE;
+    }
+    *start_ms = day * 86400000;
+    return 0;
 }

@@ -57,4 +57,13 @@ bool svcconf_command_line(int argc, char **argv, const char *service, const char
 int svcconf_endpoint(const conf_t *conf, const char *setting, char out[LINK_ENDPOINT_MAX],
                      char *err, size_t err_len);
 
+/* A peer this service sends to: `name = { endpoint = "..."; public_key = "..."; };`. */
+int svcconf_peer(const conf_t *conf, const char *name, char endpoint[LINK_ENDPOINT_MAX],
+                 char public_path[SVCCONF_PATH_MAX], char *err, size_t err_len);
+
+/* `clock = { kind = "wall"; }` or `{ kind = "simulated"; start = "2026-01-01"; }`
+ * (DESIGN.md "Time"); *start_ms is the simulated clock's first instant (00:00 UTC). */
+int svcconf_clock(const conf_t *conf, bool *simulated, int64_t *start_ms, char *err,
+                  size_t err_len);
+
 #endif

@@ -4,22 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tz.h"
 
 static const char *const peer_names[4] = {"outreach", "legal", "sale", "intake"};
 
 static int load_peers(const conf_t *c, staging_config_t *o, char *err, size_t len)
 {
-    static const char *const peer_keys[] = {"endpoint", "public_key", NULL};
     int rc = 0;
-    for (int i = 0; rc == 0 && i < 4; i++) {
-        char setting[64];
-        rc = conf_check_keys(c, peer_names[i], peer_keys, err, len);
-        snprintf(setting, sizeof setting, "%s.endpoint", peer_names[i]);
-        rc = rc ? rc : svcconf_endpoint(c, setting, o->peers[i].endpoint, err, len);
-        snprintf(setting, sizeof setting, "%s.public_key", peer_names[i]);
-        rc = rc ? rc : svcconf_path(c, setting, NULL, o->peers[i].public_path, err, len);
-    }
+    for (int i = 0; rc == 0 && i < 4; i++)
+        rc = svcconf_peer(c, peer_names[i], o->peers[i].endpoint, o->peers[i].public_path, err, len);
     return rc;
 }
 
@@ -44,28 +36,6 @@ static int load_strategies(const conf_t *c, staging_config_t *o, char *err, size
     }
     o->strategy_count = (size_t)n;
     return rc;
-}
-
-static int load_clock(const conf_t *c, staging_config_t *o, char *err, size_t len)
-{
-    static const char *const clock_keys[] = {"kind", "start", NULL};
-    static const char *const kinds[] = {"wall", "simulated", NULL};
-    int kind = 0;
-    const char *start = NULL;
-    int rc = conf_check_keys(c, "clock", clock_keys, err, len);
-    rc = rc ? rc : conf_enum(c, "clock.kind", kinds, 0, &kind, err, len);
-    rc = rc ? rc : conf_string(c, "clock.start", "2026-01-01", TZ_DATE_LEN, &start, err, len);
-    if (rc != 0)
-        return rc;
-    int64_t day;
-    char why[96];
-    o->simulated = kind == 1;
-    if (!tz_date_parse(start, 1970, 2200, &day, why, sizeof why)) {
-        snprintf(err, len, "%s: clock.start: %s", conf_name(c), why);
-        return CONF_ERANGE;
-    }
-    o->simulated_start_ms = day * 86400000;
-    return 0;
 }
 
 /* "fees,penalty,interest,principal": the four components, each once. */
@@ -132,7 +102,7 @@ int staging_config_load(const char *path, staging_config_t *o, char *err, size_t
     rc = rc ? rc : svcconf_path(c, "limitation", NULL, o->limitation_path, err, len);
     rc = rc ? rc : svcconf_path(c, "keys.secret", NULL, o->secret_path, err, len);
     rc = rc ? rc : conf_bool(c, "create_secret", false, &o->create_secret, err, len);
-    rc = rc ? rc : load_clock(c, o, err, len);
+    rc = rc ? rc : svcconf_clock(c, &o->simulated, &o->simulated_start_ms, err, len);
     rc = rc ? rc : load_peers(c, o, err, len);
     rc = rc ? rc : load_book(c, o, err, len);
     conf_destroy(&c);
