@@ -14,7 +14,8 @@ static const char *const rule_names[CONDUCT_RULE_COUNT] = {
     "none", "hold", "cease_contact", "opt_out", "unverified_point", "third_party",
     "template_not_vetted", "legal_threat_time_barred", "banned_language", "window",
     "rest_day", "holiday", "cap_person_day", "cap_person_7_days", "cap_account_day",
-    "cap_account_7_days", "after_conversation", "no_opening",
+    "cap_account_7_days", "after_conversation", "no_opening", "no_opt_out_notice",
+    "not_gentle",
 };
 
 const char *conduct_rule_name(conduct_rule_t rule)
@@ -35,7 +36,8 @@ void conduct_profile_init(conduct_profile_t *p, const char *name)
     p->window_start_min = 8 * 60;
     p->window_end_min = 21 * 60;
     for (int c = 0; c < CONDUCT_CHANNELS; c++)
-        p->person[c] = p->account[c] = (conduct_cap_t){CONDUCT_NO_CAP, CONDUCT_NO_CAP};
+        p->person[c] = p->account[c] = p->vulnerable_person[c] =
+            (conduct_cap_t){CONDUCT_NO_CAP, CONDUCT_NO_CAP};
 }
 
 /* ---------------------------------------------------------------- time */
@@ -113,12 +115,20 @@ static int64_t cap_release(const conduct_profile_t *p, const tz_zone_t *zone,
                            const conduct_cap_t *cap, const conduct_attempt_t *at, size_t n,
                            int channel, int64_t t, bool *by_day)
 {
-    int64_t day = local_day(zone, t), oldest = INT64_MAX;
+    bool day_cap = cap->per_day != CONDUCT_NO_CAP;
+    if (!day_cap && cap->per_7_days == CONDUCT_NO_CAP) {
+        *by_day = false;
+        return t;
+    }
+    /* Today is [from, until): two zone look-ups instead of one per attempt. */
+    int64_t day = day_cap ? local_day(zone, t) : 0, oldest = INT64_MAX;
+    int64_t from = day_cap ? instant_of(zone, day, 0) : 0;
+    int64_t until = day_cap ? instant_of(zone, day + 1, 0) : 0;
     int32_t today = 0, week = 0;
     for (size_t i = 0; i < n; i++) {
         if (!counts(p, &at[i], channel) || at[i].at_ms > t)
             continue;
-        today += local_day(zone, at[i].at_ms) == day;
+        today += at[i].at_ms >= from && at[i].at_ms < until;
         if (at[i].at_ms > t - WEEK_MS) {
             week++;
             oldest = at[i].at_ms < oldest ? at[i].at_ms : oldest;
@@ -126,10 +136,31 @@ static int64_t cap_release(const conduct_profile_t *p, const tz_zone_t *zone,
     }
     *by_day = cap->per_day != CONDUCT_NO_CAP && today >= cap->per_day;
     if (*by_day)
-        return instant_of(zone, day + 1, 0);
+        return until;
     if (cap->per_7_days != CONDUCT_NO_CAP && week >= cap->per_7_days)
         return oldest + WEEK_MS;   /* the oldest leaves the window; checked again after */
     return t;
+}
+
+static int32_t tighter(int32_t a, int32_t b)
+{
+    if (a == CONDUCT_NO_CAP || b == CONDUCT_NO_CAP)
+        return a == CONDUCT_NO_CAP ? b : a;
+    return a < b ? a : b;
+}
+
+/* The person cap on the task's channel: a vulnerable borrower's is the tighter of the
+ * ordinary one and the profile's vulnerable one, so setting only the latter still
+ * never loosens the ordinary cap. */
+static conduct_cap_t person_cap(const conduct_profile_t *p, const conduct_task_t *k)
+{
+    conduct_cap_t cap = p->person[k->channel];
+    if (k->vulnerable) {
+        const conduct_cap_t *v = &p->vulnerable_person[k->channel];
+        cap.per_day = tighter(cap.per_day, v->per_day);
+        cap.per_7_days = tighter(cap.per_7_days, v->per_7_days);
+    }
+    return cap;
 }
 
 /* The latest release among the caps and the wait after a conversation. */
@@ -138,7 +169,8 @@ static int64_t caps_release(const conduct_profile_t *p, const conduct_task_t *k,
 {
     bool by_day;
     int64_t best = t;
-    int64_t r = cap_release(p, k->zone, &p->person[k->channel], k->person_attempts,
+    conduct_cap_t person = person_cap(p, k);
+    int64_t r = cap_release(p, k->zone, &person, k->person_attempts,
                             k->person_count, k->channel, t, &by_day);
     if (r > best)
         best = r, *why = by_day ? CONDUCT_RULE_CAP_PERSON_DAY : CONDUCT_RULE_CAP_PERSON_WEEK;
@@ -167,9 +199,39 @@ static bool contains_folded(const char *text, const char *phrase)
     return false;
 }
 
-static conduct_rule_t refusal(const conduct_task_t *k, const char **phrase)
+/* The text in ASCII lower case, once per decision; NULL when it does not fit (then
+ * contains_folded). */
+static const char *fold(const char *text, char *buf, size_t cap)
 {
-    *phrase = NULL;
+    size_t i = 0;
+    for (; text[i]; i++) {
+        if (i + 1 == cap)
+            return NULL;
+        char c = text[i];
+        buf[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+    }
+    buf[i] = '\0';
+    return buf;
+}
+
+static bool holds(const char *folded, const char *text, const char *phrase)
+{
+    if (!*phrase)
+        return false;
+    return folded ? strstr(folded, phrase) != NULL : contains_folded(text, phrase);
+}
+
+static bool holds_any(const char *folded, const char *text, const char *const *phrases, size_t count)
+{
+    for (size_t i = 0; text && i < count; i++)
+        if (holds(folded, text, phrases[i]))
+            return true;
+    return false;
+}
+
+/* Whether anyone may be contacted at all through this point about this debt. */
+static conduct_rule_t refusal_of_contact(const conduct_task_t *k)
+{
     if (k->on_hold) return CONDUCT_RULE_HOLD;
     if (k->cease_contact) return CONDUCT_RULE_CEASE;
     if (k->opted_out) return CONDUCT_RULE_OPT_OUT;
@@ -177,10 +239,34 @@ static conduct_rule_t refusal(const conduct_task_t *k, const char **phrase)
     if (!k->point_verified || !k->point_consented) return CONDUCT_RULE_UNVERIFIED;
     if (!k->template_vetted) return CONDUCT_RULE_TEMPLATE;
     if (k->mentions_legal && k->time_barred) return CONDUCT_RULE_TIME_BARRED;
-    for (size_t i = 0; k->text && i < k->banned_count; i++)
-        if (contains_folded(k->text, k->banned[i]))
-            return (*phrase = k->banned[i]), CONDUCT_RULE_BANNED;
     return CONDUCT_RULE_NONE;
+}
+
+/* Whether this message may go: its words, its opt-out instruction (a channel that
+ * needs one refuses a missing text too: nothing shows the instruction is there), and
+ * for a vulnerable borrower, where the profile says so, its template's tone. */
+static conduct_rule_t refusal_of_message(const conduct_profile_t *p, const conduct_task_t *k,
+                                         const char **phrase)
+{
+    char buf[4096];   /* a template's longest text; a longer one is scanned unfolded */
+    const char *folded = k->text ? fold(k->text, buf, sizeof buf) : NULL;
+    for (size_t i = 0; k->text && i < k->banned_count; i++)
+        if (holds(folded, k->text, k->banned[i]))
+            return (*phrase = k->banned[i]), CONDUCT_RULE_BANNED;
+    if (p->opt_out_notice[k->channel]
+        && !holds_any(folded, k->text, k->opt_out_phrases, k->opt_out_phrase_count))
+        return CONDUCT_RULE_NO_OPT_OUT_NOTICE;
+    if (p->vulnerable_gentle_only && k->vulnerable && !k->template_gentle)
+        return CONDUCT_RULE_NOT_GENTLE;
+    return CONDUCT_RULE_NONE;
+}
+
+static conduct_rule_t refusal(const conduct_profile_t *p, const conduct_task_t *k,
+                              const char **phrase)
+{
+    *phrase = NULL;
+    conduct_rule_t rule = refusal_of_contact(k);
+    return rule != CONDUCT_RULE_NONE ? rule : refusal_of_message(p, k, phrase);
 }
 
 static void decide(conduct_decision_t *d, conduct_verdict_t verdict, conduct_rule_t rule,
@@ -195,7 +281,7 @@ void conduct_decide(const conduct_profile_t *p, const conduct_task_t *k, conduct
 {
     assert(p && k && d && k->zone && k->channel >= 0 && k->channel < CONDUCT_CHANNELS);
     const char *phrase;
-    conduct_rule_t rule = refusal(k, &phrase);
+    conduct_rule_t rule = refusal(p, k, &phrase);
     if (rule != CONDUCT_RULE_NONE) {
         decide(d, CONDUCT_REFUSE, rule, 0);
         snprintf(d->reason, sizeof d->reason, "refused by %s: %s%s%s", p->name,

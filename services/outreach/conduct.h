@@ -15,11 +15,16 @@
  *           channel; a contact point not both verified and consented, or a third
  *           party's; a template not vetted; a template that mentions legal action on a
  *           time-barred debt; rendered text holding a banned phrase (case-insensitive);
+ *           on a channel whose profile requires an opt-out instruction (Reg F: sms,
+ *           e-mail), a text holding none of the language's opt-out phrases (no text
+ *           at all refuses too); a vulnerable borrower and a template outside the
+ *           gentle set, where the profile allows only gentle ones;
  *   defer   the local window [start, end) by minutes of the day, rest weekdays and the
  *           holiday calendar (borrower-local dates); per channel, caps per person and per
  *           account per local day and per rolling 7 days (attempts counted; with
  *           count_connected, only attempts that reached the borrower), and a wait of
- *           whole days after a conversation with the person. */
+ *           whole days after a conversation with the person. A vulnerable borrower's
+ *           person caps are the tighter of person[] and vulnerable_person[]. */
 #ifndef ARREARS_OUTREACH_CONDUCT_H
 #define ARREARS_OUTREACH_CONDUCT_H
 
@@ -63,6 +68,8 @@ typedef enum {
     CONDUCT_RULE_CAP_ACCOUNT_WEEK,
     CONDUCT_RULE_AFTER_CONVERSATION,
     CONDUCT_RULE_NO_OPENING,
+    CONDUCT_RULE_NO_OPT_OUT_NOTICE,
+    CONDUCT_RULE_NOT_GENTLE,
     CONDUCT_RULE_COUNT
 } conduct_rule_t;
 
@@ -82,6 +89,11 @@ typedef struct {
     conduct_cap_t account[CONDUCT_CHANNELS];
     int32_t wait_after_conversation_days[CONDUCT_CHANNELS];   /* 0: none */
     bool count_connected;          /* caps count connected attempts only */
+    bool opt_out_notice[CONDUCT_CHANNELS];   /* every text must say how to opt out */
+    bool vulnerable_gentle_only;   /* a vulnerable borrower gets gentle templates only */
+    /* A vulnerable borrower's person caps; the tighter of these and person[] applies.
+     * CONDUCT_NO_CAP: person[] alone. */
+    conduct_cap_t vulnerable_person[CONDUCT_CHANNELS];
 } conduct_profile_t;
 
 /* One earlier attempt from the contact ledger. */
@@ -106,6 +118,10 @@ typedef struct {
     const char *text;              /* the rendered message; NULL for calls and visits */
     const char *const *banned;     /* phrases, lower case ASCII/UTF-8 */
     size_t banned_count;
+    const char *const *opt_out_phrases;   /* in the text's language, lower case */
+    size_t opt_out_phrase_count;
+    bool vulnerable;               /* staging flagged the borrower as vulnerable */
+    bool template_gentle;          /* the template is from the gentle set */
 } conduct_task_t;
 
 typedef struct {
@@ -115,7 +131,7 @@ typedef struct {
     char reason[CONDUCT_REASON_MAX];
 } conduct_decision_t;
 
-/* 08:00-21:00, no rest days, no holidays, no caps. */
+/* 08:00-21:00, no rest days, no holidays, no caps, no opt-out notice, no gentle rule. */
 void conduct_profile_init(conduct_profile_t *profile, const char *name);
 
 void conduct_decide(const conduct_profile_t *profile, const conduct_task_t *task,

@@ -2,7 +2,9 @@
  * against values worked out by hand: the window in a DST change and in a far zone
  * (Pacific/Kiritimati, UTC+14), rest days and holidays, each cap at its boundary, the
  * wait after a conversation, and every refusal (hold, cease, opt-out, unverified point,
- * third party, unvetted template, legal threat on a time-barred debt, banned phrase). */
+ * third party, unvetted template, legal threat on a time-barred debt, banned phrase,
+ * missing opt-out notice, a harsh template for a vulnerable borrower), the vulnerable
+ * borrower's tighter caps. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,8 @@
 #include "conduct.h"
 
 #define SMS 0
+#define EMAIL 1
+#define LETTER 2
 #define CALL 3
 #define MIN_MS INT64_C(60000)
 #define HOUR_MS (60 * MIN_MS)
@@ -270,6 +274,105 @@ static void test_never_open_is_refused(void **state)
     assert_int_equal(d.rule, CONDUCT_RULE_NO_OPENING);
 }
 
+/* Reg F: every sms and e-mail carries an opt-out instruction. One of the phrases, in any
+ * case, is enough; none refuses, and so does no text at all; letters need none. The
+ * banned-language check comes first. */
+static void test_opt_out_notice(void **state)
+{
+    (void)state;
+    static const char *const phrases[] = {"reply stop", "unsubscribe"};
+    static const char *const banned[] = {"jail"};
+    conduct_profile_t p;
+    conduct_profile_init(&p, "us");
+    p.opt_out_notice[SMS] = p.opt_out_notice[EMAIL] = true;
+    conduct_task_t k = task("America/Chicago", at("America/Chicago", 2026, 3, 2, 12, 0), SMS);
+    k.opt_out_phrases = phrases, k.opt_out_phrase_count = 2;
+    k.banned = banned, k.banned_count = 1;
+    k.text = "Your payment is due. Reply STOP to opt out.";
+    assert_int_equal(decide(&p, &k).verdict, CONDUCT_SEND);
+    k.text = "Your payment is due.";
+    conduct_decision_t d = decide(&p, &k);
+    assert_int_equal(d.verdict, CONDUCT_REFUSE);
+    assert_int_equal(d.rule, CONDUCT_RULE_NO_OPT_OUT_NOTICE);
+    assert_string_equal(d.reason, "refused by us: no_opt_out_notice");
+    k.text = NULL;
+    assert_int_equal(decide(&p, &k).rule, CONDUCT_RULE_NO_OPT_OUT_NOTICE);
+    k.channel = EMAIL, k.text = "Due today. Unsubscribe: https://x.example/u";
+    assert_int_equal(decide(&p, &k).verdict, CONDUCT_SEND);
+    k.text = "Pay or jail. Unsubscribe here.";
+    assert_int_equal(decide(&p, &k).rule, CONDUCT_RULE_BANNED);
+    k.channel = LETTER, k.text = "Your payment is due.";
+    assert_int_equal(decide(&p, &k).verdict, CONDUCT_SEND);
+    k.channel = SMS, k.text = "Reply STOP", k.opt_out_phrase_count = 0;   /* no phrases known */
+    assert_int_equal(decide(&p, &k).rule, CONDUCT_RULE_NO_OPT_OUT_NOTICE);
+}
+
+/* With vulnerable_gentle_only a vulnerable borrower gets gentle templates only; other
+ * borrowers, and profiles without the rule, take any vetted template. */
+static void test_vulnerable_gentle_only(void **state)
+{
+    (void)state;
+    conduct_profile_t p;
+    conduct_profile_init(&p, "uk");
+    conduct_task_t k = task("Europe/London", at("Europe/London", 2026, 3, 2, 12, 0), SMS);
+    k.vulnerable = true;
+    assert_int_equal(decide(&p, &k).verdict, CONDUCT_SEND);   /* rule off */
+    p.vulnerable_gentle_only = true;
+    conduct_decision_t d = decide(&p, &k);
+    assert_int_equal(d.verdict, CONDUCT_REFUSE);
+    assert_int_equal(d.rule, CONDUCT_RULE_NOT_GENTLE);
+    assert_string_equal(d.reason, "refused by uk: not_gentle");
+    k.template_gentle = true;
+    assert_int_equal(decide(&p, &k).verdict, CONDUCT_SEND);
+    k.template_gentle = false, k.vulnerable = false;
+    assert_int_equal(decide(&p, &k).verdict, CONDUCT_SEND);
+    k.vulnerable = true, k.on_hold = true;   /* the earlier refusal wins */
+    assert_int_equal(decide(&p, &k).rule, CONDUCT_RULE_HOLD);
+}
+
+/* A vulnerable borrower's person caps are the tighter of person[] and
+ * vulnerable_person[]: 2 calls a day ordinarily, 1 when vulnerable; a vulnerable cap
+ * looser than the ordinary one loosens nothing; a cap set only for the vulnerable
+ * applies to them alone. */
+static void test_vulnerable_person_caps(void **state)
+{
+    (void)state;
+    conduct_profile_t p;
+    conduct_profile_init(&p, "uk");
+    p.person[CALL].per_day = 2;
+    p.vulnerable_person[CALL].per_day = 1;
+    int64_t t = at("Europe/London", 2026, 3, 2, 15, 0);
+    conduct_attempt_t made[] = {{t - 2 * HOUR_MS, CALL, false}};
+    conduct_task_t k = task("Europe/London", t, CALL);
+    k.person_attempts = made, k.person_count = 1;
+    assert_int_equal(decide(&p, &k).verdict, CONDUCT_SEND);
+    k.vulnerable = true;
+    conduct_decision_t d = decide(&p, &k);
+    assert_int_equal(d.verdict, CONDUCT_DEFER);
+    assert_int_equal(d.rule, CONDUCT_RULE_CAP_PERSON_DAY);
+    assert_int_equal(d.not_before_ms, at("Europe/London", 2026, 3, 3, 8, 0));
+    assert_string_equal(d.reason,
+                        "deferred by uk: cap_person_day; next opening 2026-03-03 08:00 GMT");
+    p.vulnerable_person[CALL].per_day = 5;   /* looser: the ordinary 2 still holds */
+    assert_int_equal(decide(&p, &k).verdict, CONDUCT_SEND);
+    p.person[CALL].per_day = CONDUCT_NO_CAP;
+    p.vulnerable_person[CALL] = (conduct_cap_t){CONDUCT_NO_CAP, 1};
+    d = decide(&p, &k);
+    assert_int_equal(d.rule, CONDUCT_RULE_CAP_PERSON_WEEK);
+    assert_int_equal(d.not_before_ms, made[0].at_ms + 7 * DAY_MS);
+    k.vulnerable = false;
+    assert_int_equal(decide(&p, &k).verdict, CONDUCT_SEND);
+}
+
+static void test_rule_names(void **state)
+{
+    (void)state;
+    assert_string_equal(conduct_rule_name(CONDUCT_RULE_NO_OPENING), "no_opening");
+    assert_string_equal(conduct_rule_name(CONDUCT_RULE_NO_OPT_OUT_NOTICE), "no_opt_out_notice");
+    assert_string_equal(conduct_rule_name(CONDUCT_RULE_NOT_GENTLE), "not_gentle");
+    assert_string_equal(conduct_rule_name(CONDUCT_RULE_COUNT), "unknown");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -298,6 +401,10 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_refusal_before_deferral),
         cmocka_unit_test(test_never_open_is_refused),
+        cmocka_unit_test(test_opt_out_notice),
+        cmocka_unit_test(test_vulnerable_gentle_only),
+        cmocka_unit_test(test_vulnerable_person_caps),
+        cmocka_unit_test(test_rule_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
