@@ -23,7 +23,7 @@ static void copy_verified(Arrears__ContactPoint **in, size_t n, Arrears__Contact
 {
     *n_out = 0;
     for (size_t i = 0; i < n && i < 8; i++)
-        if (in[i]->verified && in[i]->consent)
+        if (in[i]->verified && in[i]->consent && !in[i]->third_party)
             out[(*n_out)++] = in[i];
 }
 
@@ -61,6 +61,7 @@ static int emit_contact(emit_t *c, const effect_t *e)
     r.currency = (char *)a->currency;
     r.requested_at_ms = c->now_ms;
     r.vulnerable = a->vulnerable;
+    r.jurisdiction = a->jurisdiction[0] ? (char *)a->jurisdiction : NULL;
     r.segment = (char *)segment_name(strategy_segments(p->strategy), a->segment);
     r.arm = (char *)strategy_arm_name(p->strategy, a->arm);
     if (b) {

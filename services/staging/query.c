@@ -20,12 +20,14 @@ static size_t health(staging_t *self, MDB_txn *txn, uint64_t request_id, uint8_t
 {
     Arrears__Health h = ARREARS__HEALTH__INIT;
     h.service = "staging";
-    h.has_uptime_ms = h.has_outbox_unacked = h.has_dead_letters = 1;
+    h.has_uptime_ms = h.has_outbox_unacked = h.has_dead_letters = h.has_outbox_appended = 1;
     h.uptime_ms = (uint64_t)(aclock_monotonic_ms() - self->started_ms);
     for (int i = 0; i < STAGING_OUTBOXES; i++) {
         outbox_state_t st;
-        if (outbox_state(self->out[i], txn, &st) == 0)
+        if (outbox_state(self->out[i], txn, &st) == 0) {
             h.dead_letters += st.dead_letters;
+            h.outbox_appended += st.last_seq;
+        }
     }
     h.outbox_unacked = self->unacked ? self->unacked(self->unacked_arg) : 0;
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;

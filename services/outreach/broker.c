@@ -1,0 +1,246 @@
+/* broker: what each message from staging and operators does (see broker.h); the
+ * workers' calls are in lease.c, the gate's inputs in screen.c. */
+#include "broker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "validate.h"
+
+broker_limits_t broker_default_limits(void)
+{
+    return (broker_limits_t){
+        .lease_ms = 60000, .pull_scan_max = 256, .ledger_attempts_max = 256,
+        .decisions_kept = 8, .account_tasks_max = 256,
+    };
+}
+
+static int refused(reject_t *reject, Arrears__Reject__Code code, const char *field,
+                   const char *why)
+{
+    Arrears__Reject__Class klass = code == ARREARS__REJECT__CODE__BUSY
+                                       ? ARREARS__REJECT__CLASS__RETRY_LATER
+                                       : ARREARS__REJECT__CLASS__PERMANENT;
+    reject_set(reject, klass, code, field, "%s", why);
+    return APPLY_REJECTED;
+}
+
+int broker_save(broker_t *self, MDB_txn *txn, const char *task_id, StoredTask *before,
+                StoredTask *after)
+{
+    return tasks_save(self->tasks, txn, task_id, before, after);
+}
+
+/* ---------------------------------------------------------------- outcomes to staging */
+
+static void copy_terms(Arrears__ContactOutcome *o, const Arrears__TaskReport *r)
+{
+    o->has_promise_amount_minor = r->has_promise_amount_minor;
+    o->promise_amount_minor = r->promise_amount_minor;
+    o->promise_date = r->promise_date;
+    o->n_plan = r->n_plan;
+    o->plan = r->plan;
+    o->has_waive_penalty = r->has_waive_penalty;
+    o->waive_penalty = r->waive_penalty;
+    o->has_settlement_amount_minor = r->has_settlement_amount_minor;
+    o->settlement_amount_minor = r->settlement_amount_minor;
+    o->pay_by_date = r->pay_by_date;
+    o->agent = r->agent;
+}
+
+int broker_tell_staging(broker_t *self, MDB_txn *txn, const StoredTask *t,
+                        const Arrears__TaskReport *report, ContactResult result,
+                        int64_t at_ms, const char *detail)
+{
+    Arrears__ContactOutcome o = ARREARS__CONTACT_OUTCOME__INIT;
+    o.platform = t->request->platform;
+    o.account_ref = t->request->account_ref;
+    o.contact_id = t->request->contact_id;
+    o.has_result = o.has_at_ms = o.has_channel = 1;
+    o.result = result;
+    o.at_ms = at_ms;
+    o.channel = t->request->channel;
+    char short_detail[201];
+    snprintf(short_detail, sizeof short_detail, "%s", detail ? detail : "");
+    o.detail = short_detail[0] ? short_detail : NULL;
+    if (report)
+        copy_terms(&o, report);
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_CONTACT_OUTCOME;
+    env.contact_outcome = &o;
+    uint64_t seq;
+    return outbox_append(self->to_staging, txn, &env, at_ms, &seq);
+}
+
+/* ---------------------------------------------------------------- from staging */
+
+static int check_request(const ContactRequest *r, reject_t *reject)
+{
+    const char *field = NULL;
+    if (!r->platform || !*r->platform || strlen(r->platform) > 64) field = "platform";
+    else if (!r->account_ref || !*r->account_ref || strlen(r->account_ref) > 64) field = "account_ref";
+    else if (!r->contact_id || !*r->contact_id || strlen(r->contact_id) > 80) field = "contact_id";
+    else if (!r->has_channel || r->channel < ARREARS__CHANNEL__SMS || r->channel > ARREARS__CHANNEL__VISIT) field = "channel";
+    else if (!r->template_id || !*r->template_id || strlen(r->template_id) > 64) field = "template_id";
+    else if (!r->time_zone || !*r->time_zone) field = "time_zone";
+    else if (r->has_priority && (r->priority < 1 || r->priority > TASKS_PRIORITY_MAX)) field = "priority";
+    else if (r->has_person_key && r->person_key.len != TASKS_WHO_BYTES) field = "person_key";
+    if (!field)
+        return 0;
+    reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__INVALID_FIELD,
+               field, "missing or out of its limits (outreach.proto ContactRequest)");
+    return APPLY_REJECTED;
+}
+
+/* Points and accounts lead back to the person: an inbound opt-out finds them. */
+static int remember_person(broker_t *self, MDB_txn *txn, const ContactRequest *r)
+{
+    tasks_who_t who;
+    tasks_who_of_request(r, who);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < r->n_phones; i++)
+        rc = r->phones[i]->value ? tasks_point_link(self->tasks, txn, r->phones[i]->value, who) : 0;
+    for (size_t i = 0; rc == 0 && i < r->n_emails; i++)
+        rc = r->emails[i]->value ? tasks_point_link(self->tasks, txn, r->emails[i]->value, who) : 0;
+    return rc;
+}
+
+static int contact_request(broker_t *self, MDB_txn *txn, const ContactRequest *r,
+                           int64_t now_ms, reject_t *reject)
+{
+    if (check_request(r, reject) != 0)
+        return APPLY_REJECTED;
+    const tz_zone_t *zone;
+    if (tz_cache_get(self->zones, r->time_zone, &zone) != TZ_OK)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "time_zone",
+                       "not a time zone in this machine's tzdata");
+    char id[TASKS_ID_MAX + 1];
+    snprintf(id, sizeof id, "%s/%s", r->platform, r->contact_id);
+    StoredTask *old = NULL;
+    int rc = tasks_get(self->tasks, txn, id, &old);
+    arrears__stored_task__free_unpacked(old, NULL);
+    if (rc != 0 || old)
+        return rc ? rc : APPLY_DUPLICATE;   /* the contact id is the attempt's natural key */
+    StoredTask t = STORED_TASK__INIT;
+    t.request = (ContactRequest *)r;
+    t.has_state = t.has_due_ms = t.has_priority = t.has_created_ms = 1;
+    t.state = TASK_PENDING;
+    t.due_ms = now_ms;
+    t.priority = r->has_priority ? r->priority : 50;
+    t.created_ms = now_ms;
+    rc = tasks_save(self->tasks, txn, id, NULL, &t);
+    return rc ? rc : remember_person(self, txn, r);
+}
+
+static int contact_cancel(broker_t *self, MDB_txn *txn, const Arrears__ContactCancel *m,
+                          int64_t now_ms, reject_t *reject)
+{
+    if (!m->platform || !*m->platform || !m->account_ref || !*m->account_ref)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "account_ref",
+                       "a cancel names the platform and the account");
+    char account[TASKS_ACCOUNT_KEY_MAX + 1];
+    snprintf(account, sizeof account, "%s/%s", m->platform, m->account_ref);
+    size_t max = self->limits.account_tasks_max, n = 0;
+    char (*ids)[TASKS_ID_MAX + 1] = malloc(max * sizeof *ids);
+    int rc = ids ? tasks_of_account(self->tasks, txn, account, max, ids, &n) : ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        StoredTask *before = NULL, *after = NULL;
+        rc = tasks_get(self->tasks, txn, ids[i], &before);
+        rc = rc ? rc : tasks_get(self->tasks, txn, ids[i], &after);
+        /* Started attempts stay: they are resolved from the channel, never dropped. */
+        if (rc == 0 && before && (before->state == TASK_PENDING || before->state == TASK_LEASED)) {
+            after->state = TASK_CANCELLED;
+            after->has_done_ms = 1;
+            after->done_ms = now_ms;
+            free(after->detail);
+            after->detail = strdup(m->reason ? m->reason : "cancelled by staging");
+            rc = tasks_save(self->tasks, txn, ids[i], before, after);
+            log_event(LOG_INFO, "task_cancelled", "task=%s", ids[i]);
+        }
+        arrears__stored_task__free_unpacked(before, NULL);
+        arrears__stored_task__free_unpacked(after, NULL);
+    }
+    free(ids);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the clock */
+
+/* Acknowledged only when nothing due by the instant waits in the queue or under a
+ * lease and staging has acknowledged every outcome. */
+static int clock_advance(broker_t *self, MDB_txn *txn, const Arrears__ClockAdvance *m,
+                         reject_t *reject)
+{
+    if (!aclock_is_simulated(self->clock))
+        return refused(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "clock_advance",
+                       "the broker runs on the wall clock: it takes no clock advances");
+    if (!m->has_to_ms || aclock_advance_to(self->clock, m->to_ms) != ACLOCK_OK)
+        return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "to_ms",
+                       "the simulated clock never goes back");
+    int64_t due = 0, lease = 0;
+    int rc = tasks_next_instant(self->tasks, txn, &due, &lease);
+    if (rc != 0)
+        return rc;
+    if (due <= m->to_ms || lease != INT64_MAX ||
+        (self->unacked && self->unacked(self->unacked_arg) > 0))
+        return refused(reject, ARREARS__REJECT__CODE__BUSY, "to_ms",
+                       "advancing: tasks due, leases out or outcomes unacknowledged");
+    return tasks_meta_put(self->tasks, txn, "clock_ms", (uint64_t)m->to_ms);
+}
+
+int broker_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                 const Arrears__Envelope *env, reject_t *reject)
+{
+    broker_t *self = app;
+    int64_t now = aclock_now_ms(self->clock);
+    uint64_t room = 0;
+    int rc = outbox_room(self->to_staging, txn, &room);
+    if (rc != 0)
+        return rc;
+    if (room < BROKER_OUTCOMES_PER_MESSAGE)
+        return refused(reject, ARREARS__REJECT__CODE__BUSY, NULL,
+                       "the outbox to staging is full: staging is behind; retry later");
+    bool service = strcmp(from->role, "service") == 0;
+    if (service && env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_REQUEST)
+        return contact_request(self, txn, env->contact_request, now, reject);
+    if (service && env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_CANCEL)
+        return contact_cancel(self, txn, env->contact_cancel, now, reject);
+    if (strcmp(from->role, "operator") == 0 && env->body_case == ARREARS__ENVELOPE__BODY_CLOCK_ADVANCE)
+        return clock_advance(self, txn, env->clock_advance, reject);
+    if (service || strcmp(from->role, "operator") == 0)
+        return refused(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
+                       "the broker takes contact requests and cancels from staging, clock advances from operators");
+    return refused(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
+                   "this principal's role may not send stream messages to the broker");
+}
+
+size_t broker_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                    const Arrears__Envelope *env, uint8_t *buf, size_t cap, reject_t *reject)
+{
+    broker_t *self = app;
+    (void)from;
+    if (env->body_case != ARREARS__ENVELOPE__BODY_HEALTH_QUERY) {
+        refused(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body", "the broker answers health queries");
+        return 0;
+    }
+    Arrears__Health h = ARREARS__HEALTH__INIT;
+    h.service = "outreach-broker";
+    h.has_uptime_ms = h.has_outbox_unacked = 1;
+    h.uptime_ms = (uint64_t)(aclock_monotonic_ms() - self->started_ms);
+    h.outbox_unacked = self->unacked ? self->unacked(self->unacked_arg) : 0;
+    outbox_state_t st;
+    if (outbox_state(self->to_staging, txn, &st) == 0) {
+        h.has_dead_letters = h.has_outbox_appended = 1;
+        h.dead_letters = st.dead_letters;
+        h.outbox_appended = st.last_seq;
+    }
+    Arrears__Envelope reply = ARREARS__ENVELOPE__INIT;
+    reply.has_request_id = 1;
+    reply.request_id = env->request_id;
+    reply.body_case = ARREARS__ENVELOPE__BODY_HEALTH;
+    reply.health = &h;
+    return envelope_pack(&reply, buf, cap);
+}

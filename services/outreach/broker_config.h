@@ -1,0 +1,36 @@
+/* broker_config: the outreach broker's configuration file — the common service part
+ * (svcconf.h) plus:
+ *
+ *   listen = "tcp://0.0.0.0:7403";       # staging, workers, agents and operators connect here
+ *   staging = { endpoint = "..."; public_key = "keys/staging.pub"; };   # outcomes go there
+ *   profiles = "profiles.conf";          # jurisdiction profiles (profile.h)
+ *   templates = "templates.conf";        # the vetted template catalogue (template.h)
+ *   clock = { kind = "wall"; };          # or { kind = "simulated"; start = "2026-01-01"; }
+ *   keys = { ...; secret = "keys/outreach.secret"; };   # at-rest key: tasks hold contact points
+ *   create_secret = false;
+ *   broker = { lease_ms = 60000; pull_scan_max = 256; ledger_attempts_max = 256;
+ *              decisions_kept = 8; account_tasks_max = 256; };
+ */
+#ifndef ARREARS_OUTREACH_BROKER_CONFIG_H
+#define ARREARS_OUTREACH_BROKER_CONFIG_H
+
+#include "broker.h"
+#include "svcconf.h"
+
+typedef struct {
+    svcconf_t svc;
+    char listen[LINK_ENDPOINT_MAX];
+    char staging_endpoint[LINK_ENDPOINT_MAX];
+    char staging_public[SVCCONF_PATH_MAX];
+    char profiles_path[SVCCONF_PATH_MAX];
+    char templates_path[SVCCONF_PATH_MAX];
+    char secret_path[SVCCONF_PATH_MAX];
+    bool create_secret;
+    bool simulated;
+    int64_t simulated_start_ms;
+    broker_limits_t limits;
+} broker_config_t;
+
+int broker_config_load(const char *path, broker_config_t *out, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,621 @@
+/* lease: the workers' calls to the broker — pull under a lease, attempt started, report,
+ * inbound — and the return of tasks whose lease ended (see broker.h). Each call runs in
+ * the receiver's write transaction and is answered after the commit, so a worker never
+ * hears "go" for an attempt the ledger does not hold. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "broker.h"
+#include "log.h"
+
+#define PULL_MAX_TASKS 64
+#define ALL_CHANNELS ((1u << CONDUCT_CHANNELS) - 1)
+
+typedef struct {
+    broker_t *self;
+    MDB_txn *txn;
+    const receiver_peer_t *from;
+    int64_t now_ms;          /* business time: the service's clock */
+    int64_t lease_now_ms;    /* lease time (broker_lease_now_ms) */
+    reject_t *reject;
+} call_t;
+
+static int refused(reject_t *reject, Arrears__Reject__Code code, const char *field,
+                   const char *why)
+{
+    Arrears__Reject__Class klass = code == ARREARS__REJECT__CODE__BUSY
+                                       ? ARREARS__REJECT__CLASS__RETRY_LATER
+                                       : ARREARS__REJECT__CLASS__PERMANENT;
+    reject_set(reject, klass, code, field, "%s", why);
+    return APPLY_REJECTED;
+}
+
+/* The fields tasks_save needs to move a task's index entries. */
+static StoredTask index_view(const StoredTask *t)
+{
+    StoredTask v = STORED_TASK__INIT;
+    v.request = t->request;
+    v.state = t->state;
+    v.priority = t->priority;
+    v.due_ms = t->due_ms;
+    v.lease_until_ms = t->lease_until_ms;
+    return v;
+}
+
+static void set_string(char **field, const char *value)
+{
+    free(*field);
+    *field = value ? strdup(value) : NULL;
+}
+
+static void set_state(StoredTask *t, StoredTaskState state)
+{
+    t->has_state = 1;
+    t->state = state;
+}
+
+static int pack_reply(uint64_t request_id, Arrears__Envelope *env, uint8_t *buf, size_t cap,
+                      size_t *len)
+{
+    env->has_request_id = 1;
+    env->request_id = request_id;
+    *len = envelope_pack(env, buf, cap);
+    return *len ? 0 : OUTBOX_ETOO_LARGE;
+}
+
+static int reply_go(uint64_t request_id, bool go, const char *reason, uint8_t *buf, size_t cap,
+                    size_t *len)
+{
+    Arrears__AttemptReply r = ARREARS__ATTEMPT_REPLY__INIT;
+    r.has_go = 1;
+    r.go = go;
+    r.reason = (char *)(reason && *reason ? reason : NULL);
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_ATTEMPT_REPLY;
+    env.attempt_reply = &r;
+    return pack_reply(request_id, &env, buf, cap, len);
+}
+
+/* ---------------------------------------------------------------- the ledger */
+
+static void account_key(const StoredTask *t, char out[TASKS_ACCOUNT_KEY_MAX + 1])
+{
+    snprintf(out, TASKS_ACCOUNT_KEY_MAX + 1, "%s/%s", t->request->platform, t->request->account_ref);
+}
+
+/* One attempt, in the ledger of the person and of the account (add false: removed). */
+static int ledger_mark(broker_t *self, MDB_txn *txn, const char *id, const StoredTask *t,
+                       bool add, bool connected)
+{
+    tasks_who_t who, acct;
+    char account[TASKS_ACCOUNT_KEY_MAX + 1];
+    account_key(t, account);
+    tasks_who_of_request(t->request, who);
+    tasks_who_of_account(account, acct);
+    int channel = t->request->channel - 1;
+    if (!add) {
+        int rc = tasks_ledger_remove(self->tasks, txn, who, t->started_ms, id);
+        return rc ? rc : tasks_ledger_remove(self->tasks, txn, acct, t->started_ms, id);
+    }
+    int rc = tasks_ledger_add(self->tasks, txn, who, t->started_ms, id, channel, connected);
+    return rc ? rc : tasks_ledger_add(self->tasks, txn, acct, t->started_ms, id, channel, connected);
+}
+
+/* ---------------------------------------------------------------- pull */
+
+typedef struct {
+    Arrears__Task task;
+    StoredTask *stored;
+    screen_t screen;
+    char id[TASKS_ID_MAX + 1];
+    char key[TASKS_ID_MAX + 8];
+} leased_t;
+
+static void describe_task(call_t *c, leased_t *l, Arrears__TaskKind kind)
+{
+    StoredTask *t = l->stored;
+    const ContactRequest *r = t->request;
+    Arrears__Task *k = &l->task;
+    arrears__task__init(k);
+    k->task_id = l->id;
+    k->has_lease_id = k->has_kind = k->has_lease_until_ms = k->has_send_before_ms = 1;
+    k->has_clock_ms = k->has_simulated = k->has_channel = k->has_attempt = 1;
+    k->lease_id = t->lease_id;
+    k->kind = kind;
+    k->lease_until_ms = t->lease_until_ms;
+    k->send_before_ms = kind == ARREARS__TASK_KIND__TASK_SEND ? l->screen.window_closes_ms : INT64_MAX;
+    k->clock_ms = c->now_ms;
+    k->simulated = aclock_is_simulated(c->self->clock);
+    k->channel = r->channel;
+    snprintf(l->key, sizeof l->key, "%s#1", l->id);   /* one task, one attempt: one key */
+    k->idempotency_key = l->key;
+    k->to = kind == ARREARS__TASK_KIND__TASK_SEND ? l->screen.point : t->point;
+    k->address = r->address;
+    k->subject = l->screen.subject;
+    k->text = l->screen.text;
+    k->template_id = r->template_id;
+    if (l->screen.template)
+        k->has_template_version = 1, k->template_version = l->screen.template->version;
+    k->language = l->screen.template ? (char *)l->screen.template->language : r->language;
+    k->platform = r->platform;
+    k->account_ref = r->account_ref;
+    k->contact_id = r->contact_id;
+    k->time_zone = r->time_zone;
+    k->profile = t->profile;
+    k->attempt = t->leases;
+    k->borrower_name = r->borrower_name;
+    k->has_outstanding_minor = r->has_outstanding_minor;
+    k->outstanding_minor = r->outstanding_minor;
+    k->currency = r->currency;
+}
+
+static void lease_to(call_t *c, StoredTask *t, const char *worker, uint64_t lease_id)
+{
+    t->has_lease_id = t->has_lease_until_ms = t->has_leases = 1;
+    t->lease_id = lease_id;
+    t->lease_until_ms = c->lease_now_ms + c->self->limits.lease_ms;
+    t->leases++;
+    set_string(&t->worker, worker);
+}
+
+/* A task the gate refused: final, and staging hears why. */
+static int refuse_task(call_t *c, const char *id, StoredTask *t, const conduct_decision_t *d)
+{
+    StoredTask before = index_view(t);
+    set_state(t, TASK_REFUSED);
+    t->has_done_ms = t->has_result = 1;
+    t->done_ms = c->now_ms;
+    t->result = ARREARS__CONTACT_RESULT__NOT_ATTEMPTED;
+    set_string(&t->detail, d->reason);
+    int rc = broker_save(c->self, c->txn, id, &before, t);
+    return rc ? rc : broker_tell_staging(c->self, c->txn, t, NULL,
+                                         ARREARS__CONTACT_RESULT__NOT_ATTEMPTED, c->now_ms, d->reason);
+}
+
+static int defer_task(call_t *c, const char *id, StoredTask *t, int64_t not_before_ms)
+{
+    StoredTask before = index_view(t);
+    set_state(t, TASK_PENDING);
+    t->has_due_ms = 1;
+    t->due_ms = not_before_ms;
+    return broker_save(c->self, c->txn, id, &before, t);
+}
+
+/* Screens one due task for the puller: leased (true in *leased), deferred or refused. */
+static int offer_one(call_t *c, leased_t *l, const char *worker, uint64_t lease_id, bool *leased)
+{
+    StoredTask *t = l->stored;
+    StoredTask before = index_view(t);
+    *leased = false;
+    if (t->state == TASK_UNRESOLVED) {
+        memset(&l->screen, 0, sizeof l->screen);
+        set_state(t, TASK_RESOLVING);
+        lease_to(c, t, worker, lease_id);
+        *leased = true;
+        return broker_save(c->self, c->txn, l->id, &before, t);
+    }
+    int rc = broker_screen(c->self, c->txn, l->id, t, c->now_ms, &l->screen);
+    const conduct_decision_t *d = &l->screen.decision;
+    if (rc != 0 || d->verdict == CONDUCT_REFUSE)
+        return rc ? rc : refuse_task(c, l->id, t, d);
+    if (d->verdict == CONDUCT_DEFER)
+        return defer_task(c, l->id, t, d->not_before_ms);
+    set_state(t, TASK_LEASED);
+    set_string(&t->point, l->screen.point);
+    lease_to(c, t, worker, lease_id);
+    *leased = true;
+    return broker_save(c->self, c->txn, l->id, &before, t);
+}
+
+static int check_pull(const Arrears__TaskPull *m, unsigned *mask, reject_t *reject)
+{
+    *mask = 0;
+    for (size_t i = 0; i < m->n_channels; i++)
+        if (m->channels[i] >= ARREARS__CHANNEL__SMS && m->channels[i] <= ARREARS__CHANNEL__VISIT)
+            *mask |= 1u << (m->channels[i] - 1);
+    if (!m->worker || !*m->worker || strlen(m->worker) > 64)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "worker", "1 to 64 bytes");
+    if (*mask == 0 || *mask > ALL_CHANNELS || m->n_channels > CONDUCT_CHANNELS)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "channels",
+                       "at least one known channel, each once");
+    if (!m->has_max_tasks || m->max_tasks < 1 || m->max_tasks > PULL_MAX_TASKS)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "max_tasks", "1 to 64");
+    return 0;
+}
+
+/* Screens due tasks on the worker's channels into l[], up to max leased. */
+static int screen_due(call_t *c, const Arrears__TaskPull *m, unsigned mask, leased_t *l,
+                      size_t *leased_n)
+{
+    broker_t *self = c->self;
+    uint64_t room = 0, next_lease = 0;
+    int rc = outbox_room(self->to_staging, c->txn, &room);
+    size_t scan = self->limits.pull_scan_max < room ? self->limits.pull_scan_max : (size_t)room;
+    char (*ids)[TASKS_ID_MAX + 1] = malloc((scan ? scan : 1) * sizeof *ids);
+    size_t n = 0;
+    rc = rc ? rc : ids ? tasks_due(self->tasks, c->txn, c->now_ms, scan, ids, &n) : ENOMEM;
+    rc = rc ? rc : tasks_meta_get(self->tasks, c->txn, "next_lease_id", 1, &next_lease);
+    for (size_t i = 0; rc == 0 && i < n && *leased_n < (size_t)m->max_tasks; i++) {
+        leased_t *cur = &l[*leased_n];
+        snprintf(cur->id, sizeof cur->id, "%s", ids[i]);
+        rc = tasks_get(self->tasks, c->txn, cur->id, &cur->stored);
+        if (rc != 0 || !cur->stored || !((mask >> (cur->stored->request->channel - 1)) & 1)) {
+            arrears__stored_task__free_unpacked(cur->stored, NULL);
+            cur->stored = NULL;
+            continue;
+        }
+        bool leased = false;
+        rc = offer_one(c, cur, m->worker, next_lease, &leased);
+        if (leased) {
+            next_lease++;
+            (*leased_n)++;
+        } else {
+            arrears__stored_task__free_unpacked(cur->stored, NULL);
+            cur->stored = NULL;
+        }
+    }
+    free(ids);
+    return rc ? rc : tasks_meta_put(self->tasks, c->txn, "next_lease_id", next_lease);
+}
+
+static int task_pull(call_t *c, const Arrears__Envelope *env, uint8_t *buf, size_t cap,
+                     size_t *len)
+{
+    const Arrears__TaskPull *m = env->task_pull;
+    unsigned mask;
+    if (check_pull(m, &mask, c->reject) != 0)
+        return APPLY_REJECTED;
+    size_t expired = 0, leased_n = 0;
+    int rc = broker_expire_leases(c->self, c->txn, &expired);
+    leased_t *l = rc ? NULL : calloc((size_t)m->max_tasks, sizeof *l);
+    rc = rc ? rc : l ? screen_due(c, m, mask, l, &leased_n) : ENOMEM;
+    Arrears__Task *tasks[PULL_MAX_TASKS];
+    for (size_t i = 0; rc == 0 && i < leased_n; i++) {
+        describe_task(c, &l[i],
+                      l[i].stored->state == TASK_RESOLVING ? ARREARS__TASK_KIND__TASK_RESOLVE
+                                                           : ARREARS__TASK_KIND__TASK_SEND);
+        tasks[i] = &l[i].task;
+        log_event(LOG_INFO, "task_leased", "task=%s worker=%s lease=%llu kind=%s", l[i].id,
+                  m->worker, (unsigned long long)l[i].stored->lease_id,
+                  l[i].stored->state == TASK_RESOLVING ? "resolve" : "send");
+    }
+    Arrears__TaskLease lease = ARREARS__TASK_LEASE__INIT;
+    lease.n_tasks = leased_n;
+    lease.tasks = tasks;
+    Arrears__Envelope reply = ARREARS__ENVELOPE__INIT;
+    reply.body_case = ARREARS__ENVELOPE__BODY_TASK_LEASE;
+    reply.task_lease = &lease;
+    rc = rc ? rc : pack_reply(env->request_id, &reply, buf, cap, len);
+    for (size_t i = 0; l && i < leased_n; i++)
+        arrears__stored_task__free_unpacked(l[i].stored, NULL);
+    free(l);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- attempt started */
+
+/* The gate once more, at the moment of sending; on SEND the attempt enters the ledger. */
+static int start_attempt(call_t *c, const char *id, StoredTask *t, const char **why)
+{
+    screen_t *s = malloc(sizeof *s);
+    if (!s)
+        return ENOMEM;
+    int rc = broker_screen(c->self, c->txn, id, t, c->now_ms, s);
+    conduct_decision_t d = s->decision;
+    free(s);
+    if (rc != 0)
+        return rc;
+    *why = d.verdict == CONDUCT_SEND ? NULL : "the conduct gate no longer allows it now";
+    if (d.verdict == CONDUCT_REFUSE)
+        return refuse_task(c, id, t, &d);
+    if (d.verdict == CONDUCT_DEFER)
+        return defer_task(c, id, t, d.not_before_ms);
+    StoredTask before = index_view(t);
+    set_state(t, TASK_STARTED);
+    t->has_started_ms = 1;
+    t->started_ms = c->now_ms;
+    rc = ledger_mark(c->self, c->txn, id, t, true, false);
+    return rc ? rc : broker_save(c->self, c->txn, id, &before, t);
+}
+
+static int attempt_start(call_t *c, const Arrears__Envelope *env, uint8_t *buf, size_t cap,
+                         size_t *len)
+{
+    const Arrears__AttemptStart *m = env->attempt_start;
+    StoredTask *t = NULL;
+    int rc = m->task_id && strlen(m->task_id) <= TASKS_ID_MAX
+                 ? tasks_get(c->self->tasks, c->txn, m->task_id, &t) : 0;
+    if (rc != 0 || !t)
+        return rc ? rc : refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "task_id",
+                                 "no such task");
+    const char *why = NULL;
+    bool mine = m->has_lease_id && m->lease_id == t->lease_id;
+    if (mine && t->state == TASK_STARTED)
+        why = NULL;   /* a repeat after a lost reply: it already said go */
+    else if (!mine || t->state != TASK_LEASED)
+        why = "this lease is no longer the task's: it went back to the queue or was cancelled";
+    else if (c->lease_now_ms > t->lease_until_ms)
+        why = "the lease ended";
+    else
+        rc = start_attempt(c, m->task_id, t, &why);
+    if (rc == 0)
+        log_event(why ? LOG_INFO : LOG_DEBUG, "attempt_start", "task=%s lease=%llu go=%s",
+                  m->task_id, (unsigned long long)m->lease_id, why ? "no" : "yes");
+    arrears__stored_task__free_unpacked(t, NULL);
+    return rc ? rc : reply_go(env->request_id, why == NULL, why, buf, cap, len);
+}
+
+/* ---------------------------------------------------------------- report */
+
+static bool is_conversation(ContactResult r)
+{
+    switch (r) {
+    case ARREARS__CONTACT_RESULT__RIGHT_PARTY_CONTACT:
+    case ARREARS__CONTACT_RESULT__REFUSAL:
+    case ARREARS__CONTACT_RESULT__PROMISE_TO_PAY:
+    case ARREARS__CONTACT_RESULT__DISPUTED:
+    case ARREARS__CONTACT_RESULT__COMPLAINED:
+    case ARREARS__CONTACT_RESULT__PLAN_AGREED:
+    case ARREARS__CONTACT_RESULT__SETTLEMENT_OFFERED:
+    case ARREARS__CONTACT_RESULT__OPTED_OUT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* A conversation starts the wait the profile asks for; "stop contacting me" on a call
+ * opts the person out of every channel at once (staging then holds the account). */
+static int note_person(call_t *c, const StoredTask *t, ContactResult result, int64_t at_ms)
+{
+    if (!is_conversation(result))
+        return 0;
+    tasks_who_t who;
+    tasks_who_of_request(t->request, who);
+    StoredPerson *p = NULL;
+    int rc = tasks_person_get(c->self->tasks, c->txn, who, &p);
+    StoredPerson fresh = STORED_PERSON__INIT;
+    StoredPerson *use = p ? p : &fresh;
+    use->has_last_conversation_ms = 1;
+    use->last_conversation_ms = at_ms;
+    if (result == ARREARS__CONTACT_RESULT__OPTED_OUT) {
+        use->has_opted_out_channels = use->has_opted_out_ms = 1;
+        use->opted_out_channels = ALL_CHANNELS;
+        use->opted_out_ms = at_ms;
+    }
+    rc = rc ? rc : tasks_person_put(c->self->tasks, c->txn, who, use);
+    arrears__stored_person__free_unpacked(p, NULL);
+    return rc;
+}
+
+/* The worker did not send (no go, send-before passed): the attempt leaves the ledger
+ * and the task waits in the queue for the gate again. */
+static int requeue_unsent(call_t *c, const char *id, StoredTask *t)
+{
+    StoredTask before = index_view(t);
+    int rc = t->state == TASK_STARTED ? ledger_mark(c->self, c->txn, id, t, false, false) : 0;
+    set_state(t, TASK_PENDING);
+    t->has_due_ms = 1;
+    t->due_ms = c->now_ms;
+    return rc ? rc : broker_save(c->self, c->txn, id, &before, t);
+}
+
+static int finish_task(call_t *c, const char *id, StoredTask *t, const Arrears__TaskReport *m,
+                       ContactResult result)
+{
+    StoredTask before = index_view(t);
+    int64_t at = m->has_at_ms ? m->at_ms : c->now_ms;
+    if (t->state == TASK_LEASED) {   /* sent without asking: it happened, so it counts */
+        log_event(LOG_WARN, "attempt_unannounced", "task=%s worker=%s", id, m->worker ? m->worker : "-");
+        t->has_started_ms = 1;
+        t->started_ms = at;
+    }
+    bool connected = is_conversation(result) || result == ARREARS__CONTACT_RESULT__DELIVERED;
+    int rc = ledger_mark(c->self, c->txn, id, t, true, connected);
+    set_state(t, TASK_DONE);
+    t->has_result = t->has_done_ms = 1;
+    t->result = result;
+    t->done_ms = at;
+    set_string(&t->channel_ref, m->channel_ref);
+    set_string(&t->detail, m->detail);
+    rc = rc ? rc : note_person(c, t, result, at);
+    rc = rc ? rc : broker_save(c->self, c->txn, id, &before, t);
+    return rc ? rc : broker_tell_staging(c->self, c->txn, t, m, result, at, m->detail);
+}
+
+/* A look-up in the channel's record: what it says went (done, with the recorded
+ * result), it surely did not go (queued again), or the channel cannot tell (a person
+ * decides; the attempt still counts against the caps). */
+static int finish_resolve(call_t *c, const char *id, StoredTask *t, const Arrears__TaskReport *m)
+{
+    ContactResult result = m->has_result ? m->result : ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED;
+    if (result == ARREARS__CONTACT_RESULT__NOT_ATTEMPTED) {
+        t->state = TASK_STARTED;   /* so the ledger entry is removed */
+        return requeue_unsent(c, id, t);
+    }
+    if (result != ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED)
+        return finish_task(c, id, t, m, result);
+    StoredTask before = index_view(t);
+    set_state(t, TASK_NEEDS_PERSON);
+    set_string(&t->detail, "the channel cannot tell whether the attempt went: a person decides");
+    log_event(LOG_WARN, "task_needs_person", "task=%s", id);
+    return broker_save(c->self, c->txn, id, &before, t);
+}
+
+static int apply_report(call_t *c, const Arrears__TaskReport *m, StoredTask *t, const char **why)
+{
+    bool mine = m->has_lease_id && m->lease_id == t->lease_id;
+    ContactResult result = m->has_result ? m->result : ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED;
+    *why = NULL;
+    if (mine && tasks_state_is_final(t->state))
+        return 0;   /* a repeat after a lost reply */
+    if (!mine) {
+        *why = "this lease is no longer the task's";
+        return 0;
+    }
+    if (t->state == TASK_RESOLVING)
+        return finish_resolve(c, m->task_id, t, m);
+    if (result == ARREARS__CONTACT_RESULT__NOT_ATTEMPTED)
+        return requeue_unsent(c, m->task_id, t);
+    if (result == ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED)
+        return refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "result",
+                       "a sent task's report names what came of it");
+    return finish_task(c, m->task_id, t, m, result);
+}
+
+static int task_report(call_t *c, const Arrears__Envelope *env, uint8_t *buf, size_t cap,
+                       size_t *len)
+{
+    const Arrears__TaskReport *m = env->task_report;
+    if (m->has_result && (m->result < 0 || m->result > ARREARS__CONTACT_RESULT__NOT_ATTEMPTED))
+        return refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "result", "unknown result");
+    if ((m->detail && strlen(m->detail) > 200) || (m->channel_ref && strlen(m->channel_ref) > 200))
+        return refused(c->reject, ARREARS__REJECT__CODE__TOO_LARGE, "detail",
+                       "detail and channel_ref: at most 200 bytes");
+    StoredTask *t = NULL;
+    int rc = m->task_id && strlen(m->task_id) <= TASKS_ID_MAX
+                 ? tasks_get(c->self->tasks, c->txn, m->task_id, &t) : 0;
+    if (rc != 0 || !t)
+        return rc ? rc : refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "task_id",
+                                 "no such task");
+    const char *why = NULL;
+    rc = apply_report(c, m, t, &why);
+    arrears__stored_task__free_unpacked(t, NULL);
+    if (rc == 0)
+        log_event(LOG_INFO, "task_report", "task=%s lease=%llu result=%d recorded=%s", m->task_id,
+                  (unsigned long long)m->lease_id, m->has_result ? m->result : 0, why ? "no" : "yes");
+    return rc ? rc : reply_go(env->request_id, why == NULL, why, buf, cap, len);
+}
+
+/* ---------------------------------------------------------------- inbound */
+
+static bool asks_to_stop(const char *text)
+{
+    static const char *const words[] = {"stop", "unsubscribe", "opt out", "opt-out",
+                                        "退订", "td", "cancel", "end", "quit"};
+    char folded[1001];
+    size_t n = 0;
+    for (; text && text[n] && n < sizeof folded - 1; n++)
+        folded[n] = (char)(text[n] >= 'A' && text[n] <= 'Z' ? text[n] + 32 : text[n]);
+    folded[n] = '\0';
+    char *s = folded;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strncmp(s, words[i], strlen(words[i])) == 0 || (i < 5 && strstr(s, words[i])))
+            return true;
+    return false;
+}
+
+static int opt_out_person(call_t *c, const tasks_who_t who, int channel, int64_t at_ms)
+{
+    StoredPerson *p = NULL;
+    int rc = tasks_person_get(c->self->tasks, c->txn, who, &p);
+    StoredPerson fresh = STORED_PERSON__INIT;
+    StoredPerson *use = p ? p : &fresh;
+    use->has_opted_out_channels = use->has_opted_out_ms = 1;
+    use->opted_out_channels |= 1u << channel;
+    use->opted_out_ms = at_ms;
+    rc = rc ? rc : tasks_person_put(c->self->tasks, c->txn, who, use);
+    arrears__stored_person__free_unpacked(p, NULL);
+    return rc;
+}
+
+/* An opt-out holds from the moment the broker commits it: every later gate decision
+ * and every AttemptStart for the channel is refused. */
+static int inbound(call_t *c, const Arrears__Envelope *env, uint8_t *buf, size_t cap, size_t *len)
+{
+    const Arrears__Inbound *m = env->inbound;
+    if (!m->has_channel || m->channel < ARREARS__CHANNEL__SMS || m->channel > ARREARS__CHANNEL__VISIT)
+        return refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "channel", "a known channel");
+    if (!m->from || !*m->from || strlen(m->from) > 254)
+        return refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "from", "1 to 254 bytes");
+    if (!m->inbound_id || !*m->inbound_id || strlen(m->inbound_id) > 128)
+        return refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "inbound_id", "1 to 128 bytes");
+    if (m->text && strlen(m->text) > 1000)
+        return refused(c->reject, ARREARS__REJECT__CODE__TOO_LARGE, "text", "at most 1000 bytes");
+    bool fresh = false, stop = asks_to_stop(m->text);
+    int rc = tasks_inbound_once(c->self->tasks, c->txn, m->inbound_id, &fresh);
+    tasks_who_t people[16];
+    size_t n = 0;
+    if (rc == 0 && fresh && stop)
+        rc = tasks_point_people(c->self->tasks, c->txn, m->from, people, 16, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = opt_out_person(c, people[i], m->channel - 1, m->has_at_ms ? m->at_ms : c->now_ms);
+    if (rc == 0)
+        log_event(LOG_INFO, "inbound", "channel=%d opt_out=%s persons=%zu fresh=%s", m->channel,
+                  stop ? "yes" : "no", n, fresh ? "yes" : "no");
+    return rc ? rc : reply_go(env->request_id, true, NULL, buf, cap, len);
+}
+
+/* ---------------------------------------------------------------- leases that ended */
+
+int64_t broker_lease_now_ms(const broker_t *self)
+{
+    (void)self;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int broker_expire_leases(broker_t *self, MDB_txn *txn, size_t *returned)
+{
+    char ids[64][TASKS_ID_MAX + 1];
+    size_t n = 0;
+    int64_t now_ms = aclock_now_ms(self->clock);
+    *returned = 0;
+    int rc = tasks_expired(self->tasks, txn, broker_lease_now_ms(self), 64, ids, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        StoredTask *t = NULL;
+        rc = tasks_get(self->tasks, txn, ids[i], &t);
+        if (rc != 0 || !t)
+            break;
+        StoredTask before = index_view(t);
+        /* Never started: back to the queue. Started: it may have gone — look it up. */
+        set_state(t, t->state == TASK_LEASED ? TASK_PENDING : TASK_UNRESOLVED);
+        t->has_due_ms = 1;
+        t->due_ms = now_ms;
+        log_event(LOG_WARN, "lease_ended", "task=%s worker=%s now=%s", ids[i],
+                  t->worker ? t->worker : "-", t->state == TASK_PENDING ? "queued" : "unresolved");
+        rc = broker_save(self, txn, ids[i], &before, t);
+        arrears__stored_task__free_unpacked(t, NULL);
+        *returned += rc == 0;
+    }
+    return rc;
+}
+
+int broker_call(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                const Arrears__Envelope *env, uint8_t *buf, size_t cap, size_t *len,
+                reject_t *reject)
+{
+    broker_t *self = app;
+    call_t c = {self, txn, from, aclock_now_ms(self->clock), broker_lease_now_ms(self), reject};
+    switch (env->body_case) {
+    case ARREARS__ENVELOPE__BODY_TASK_PULL:
+    case ARREARS__ENVELOPE__BODY_ATTEMPT_START:
+    case ARREARS__ENVELOPE__BODY_TASK_REPORT:
+    case ARREARS__ENVELOPE__BODY_INBOUND:
+        break;
+    default:
+        return RECEIVER_NOT_A_CALL;
+    }
+    if (strcmp(from->role, "worker") != 0)
+        return refused(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
+                       "only workers and agents (role worker) pull, start and report tasks");
+    uint64_t room = 0;
+    int rc = outbox_room(self->to_staging, txn, &room);
+    if (rc != 0)
+        return rc;
+    if (room < BROKER_OUTCOMES_PER_MESSAGE)
+        return refused(reject, ARREARS__REJECT__CODE__BUSY, NULL,
+                       "the outbox to staging is full: staging is behind; retry later");
+    switch (env->body_case) {
+    case ARREARS__ENVELOPE__BODY_TASK_PULL: return task_pull(&c, env, buf, cap, len);
+    case ARREARS__ENVELOPE__BODY_ATTEMPT_START: return attempt_start(&c, env, buf, cap, len);
+    case ARREARS__ENVELOPE__BODY_TASK_REPORT: return task_report(&c, env, buf, cap, len);
+    default: return inbound(&c, env, buf, cap, len);
+    }
+}

@@ -1,0 +1,131 @@
+/* tasks: the outreach broker's durable state in its LMDB — the task table and the
+ * indexes that make it a queue, the contact ledger, what it knows of each person, and
+ * the contact points that lead back to a person. Storage only: what a task may do is the
+ * broker's decision (broker.c) by the conduct gate's rules (conduct.c).
+ *
+ * Tables (keys big-endian so byte order is numeric order):
+ *   outreach.tasks     task id "<platform>/<contact_id>" -> StoredTask, sealed (it holds
+ *                      the borrower's name and contact points)
+ *   outreach.queue     [priority u8][due_ms u64][task id] -> ""   (PENDING, UNRESOLVED)
+ *   outreach.leases    [until_ms u64][task id] -> ""    (LEASED, STARTED, RESOLVING)
+ *   outreach.accounts  "<platform>/<account_ref>" -> task id, dupsort (open tasks only)
+ *   outreach.ledger    [who 16][at_ms u64][task id] -> [channel u8][connected u8]
+ *   outreach.persons   [who 16] -> StoredPerson
+ *   outreach.points    BLAKE2b-128 of a contact point -> [who 16], dupsort
+ *   outreach.meta      name -> u64 (the next lease id, the clock)
+ *   outreach.inbound   the channel's inbound id -> "" (an inbound taken once)
+ * A "who" is a person (staging's 16-byte person key) or, for an account without one and
+ * for per-account caps, the BLAKE2b-128 of "a:<platform>/<account_ref>". */
+#ifndef ARREARS_OUTREACH_TASKS_H
+#define ARREARS_OUTREACH_TASKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "conduct.h"
+#include "crypt.h"
+#include "outreach_store.pb-c.h"
+#include "store.h"
+
+/* Short names for the stored records (outreach_store.proto) and what they carry. */
+typedef Arrears__StoredTask StoredTask;
+typedef Arrears__StoredTaskState StoredTaskState;
+typedef Arrears__StoredPerson StoredPerson;
+typedef Arrears__StoredDecision StoredDecision;
+typedef Arrears__ContactRequest ContactRequest;
+typedef Arrears__ContactResult ContactResult;
+typedef Arrears__ContactPoint ContactPoint;
+#define STORED_TASK__INIT ARREARS__STORED_TASK__INIT
+#define STORED_PERSON__INIT ARREARS__STORED_PERSON__INIT
+#define TASK_PENDING ARREARS__STORED_TASK_STATE__TASK_PENDING
+#define TASK_LEASED ARREARS__STORED_TASK_STATE__TASK_LEASED
+#define TASK_STARTED ARREARS__STORED_TASK_STATE__TASK_STARTED
+#define TASK_DONE ARREARS__STORED_TASK_STATE__TASK_DONE
+#define TASK_CANCELLED ARREARS__STORED_TASK_STATE__TASK_CANCELLED
+#define TASK_REFUSED ARREARS__STORED_TASK_STATE__TASK_REFUSED
+#define TASK_UNRESOLVED ARREARS__STORED_TASK_STATE__TASK_UNRESOLVED
+#define TASK_RESOLVING ARREARS__STORED_TASK_STATE__TASK_RESOLVING
+#define TASK_NEEDS_PERSON ARREARS__STORED_TASK_STATE__TASK_NEEDS_PERSON
+
+#define TASKS_ID_MAX 160            /* platform (64) + '/' + contact id (80), with room */
+#define TASKS_ACCOUNT_KEY_MAX 130   /* platform (64) + '/' + account ref (64) */
+#define TASKS_WHO_BYTES 16
+#define TASKS_RECORD_MAX (64 * 1024)
+#define TASKS_PRIORITY_MAX 100
+
+enum {
+    TASKS_OK = 0,
+    TASKS_ECORRUPT = -31301,   /* a stored record does not decode or open */
+    TASKS_ETOO_LARGE = -31302, /* a task record over TASKS_RECORD_MAX */
+    TASKS_EKEY = -31303,       /* an id or key over its limit */
+};
+
+typedef struct tasks tasks_t;
+typedef uint8_t tasks_who_t[TASKS_WHO_BYTES];
+
+int tasks_open(store_t *store, crypt_t *crypt, tasks_t **self_p);
+void tasks_destroy(tasks_t **self_p);
+
+/* *out is NULL (and 0 returned) when there is no such task; free it with
+ * arrears__stored_task__free_unpacked(*out, NULL). */
+int tasks_get(tasks_t *self, MDB_txn *txn, const char *task_id, StoredTask **out);
+/* Writes the task and moves its index entries from what before had (NULL: a new task)
+ * to what after has: queue while PENDING, leases while leased, the account's open
+ * tasks while not final. */
+int tasks_save(tasks_t *self, MDB_txn *txn, const char *task_id, const StoredTask *before,
+               const StoredTask *after);
+bool tasks_state_is_final(StoredTaskState state);
+
+/* Up to max ids of queued tasks (PENDING, and UNRESOLVED awaiting a look-up) due at now_ms or before: most urgent priority first,
+ * then earliest due. ids is max rows of TASKS_ID_MAX + 1. */
+int tasks_due(tasks_t *self, MDB_txn *txn, int64_t now_ms, size_t max,
+              char (*ids)[TASKS_ID_MAX + 1], size_t *n);
+/* Up to max ids of tasks whose lease ended at now_ms or before. */
+int tasks_expired(tasks_t *self, MDB_txn *txn, int64_t now_ms, size_t max,
+                  char (*ids)[TASKS_ID_MAX + 1], size_t *n);
+/* The earliest due instant in the queue and lease end, INT64_MAX when none. */
+int tasks_next_instant(tasks_t *self, MDB_txn *txn, int64_t *due_ms, int64_t *lease_ms);
+/* Ids of the account's open tasks. */
+int tasks_of_account(tasks_t *self, MDB_txn *txn, const char *account_key, size_t max,
+                     char (*ids)[TASKS_ID_MAX + 1], size_t *n);
+/* Counts of tasks by state (index StoredTaskState) over the whole table. */
+int tasks_count_states(tasks_t *self, MDB_txn *txn, uint64_t counts[10]);
+
+void tasks_who_of_account(const char *account_key, tasks_who_t who);
+/* The request's person when staging sent one, else its account. */
+void tasks_who_of_request(const ContactRequest *r, tasks_who_t who);
+
+/* The contact ledger: one entry per attempt started. */
+int tasks_ledger_add(tasks_t *self, MDB_txn *txn, const tasks_who_t who, int64_t at_ms,
+                     const char *task_id, int channel, bool connected);
+int tasks_ledger_remove(tasks_t *self, MDB_txn *txn, const tasks_who_t who, int64_t at_ms,
+                        const char *task_id);
+/* Attempts since since_ms, at most cap (the newest dropped beyond it: caps only
+ * need the count up to the largest cap). */
+int tasks_ledger_read(tasks_t *self, MDB_txn *txn, const tasks_who_t who, int64_t since_ms,
+                      conduct_attempt_t *out, size_t cap, size_t *n);
+
+/* *out NULL when unknown; free with arrears__stored_person__free_unpacked. */
+int tasks_person_get(tasks_t *self, MDB_txn *txn, const tasks_who_t who, StoredPerson **out);
+int tasks_person_put(tasks_t *self, MDB_txn *txn, const tasks_who_t who, const StoredPerson *p);
+
+/* Contact points (lower-cased) that lead to a person, for inbound opt-outs. */
+int tasks_point_link(tasks_t *self, MDB_txn *txn, const char *point, const tasks_who_t who);
+int tasks_point_people(tasks_t *self, MDB_txn *txn, const char *point, tasks_who_t *out,
+                       size_t cap, size_t *n);
+
+/* First sight of an inbound id: *fresh true and it is recorded. */
+int tasks_inbound_once(tasks_t *self, MDB_txn *txn, const char *inbound_id, bool *fresh);
+
+int tasks_meta_get(tasks_t *self, MDB_txn *txn, const char *name, uint64_t dflt, uint64_t *out);
+int tasks_meta_put(tasks_t *self, MDB_txn *txn, const char *name, uint64_t value);
+
+/* JSON lines for `outreach-broker dump`: every task (with its decisions), the ledger,
+ * the persons — what an independent checker reads. */
+int tasks_dump(tasks_t *self, MDB_txn *txn, FILE *out);
+
+const char *tasks_strerror(int code);
+
+#endif

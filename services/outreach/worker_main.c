@@ -1,0 +1,160 @@
+/* outreach-worker: one worker process — pulls tasks from the broker and delivers them
+ * through its channel adapters until SIGTERM. Any number run, on any host.
+ *   outreach-worker [run] --config FILE
+ * The configuration file:
+ *   broker = { endpoint = "tcp://broker:7403"; public_key = "keys/outreach.pub"; };
+ *   keys = { own = "keys/worker.key"; };
+ *   name = "worker";                     # the instance adds "-<pid>-<random>"
+ *   channels = ["sms", "email", "letter", "call", "visit"];
+ *   spool = "var/spool";                 # the file spool and call log (spool.h)
+ *   seed = 1;                            # simulated call outcomes (the voice robot)
+ *   max_tasks = 16;  reply_timeout_ms = 2000;  call_attempts = 3;  idle_poll_ms = 200;
+ *   log_level = "info"; */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <zmq.h>
+
+#include "conf.h"
+#include "link.h"
+#include "log.h"
+#include "signals.h"
+#include "svcconf.h"
+#include "worker.h"
+
+typedef struct {
+    char endpoint[LINK_ENDPOINT_MAX];
+    char broker_public[SVCCONF_PATH_MAX];
+    char key_path[SVCCONF_PATH_MAX];
+    char spool_dir[SVCCONF_PATH_MAX];
+    char name[WORKER_NAME_MAX + 1];
+    int channels[5];
+    size_t channel_count;
+    int64_t seed, idle_poll_ms;
+    worker_limits_t limits;
+    log_level_t log_level;
+} worker_config_t;
+
+static int load_channels(const conf_t *c, worker_config_t *o, char *err, size_t len)
+{
+    static const char *const names[] = {"sms", "email", "letter", "call", "visit", NULL};
+    const config_setting_t *s = conf_lookup(c, "channels");
+    int n = s ? config_setting_length(s) : 0;
+    if (!s || !config_setting_is_array(s) || n < 1 || n > 5)
+        return conf_error_at(c, s, CONF_ETYPE, err, len,
+                             "channels: a list of 1 to 5 of sms, email, letter, call, visit");
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        char path[32];
+        int index = 0;
+        snprintf(path, sizeof path, "channels.[%d]", i);
+        rc = conf_enum(c, path, names, 0, &index, err, len);
+        o->channels[i] = index + 1;
+    }
+    o->channel_count = (size_t)n;
+    return rc;
+}
+
+static int load_numbers(const conf_t *c, worker_config_t *o, char *err, size_t len)
+{
+    static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+    int64_t max_tasks = 16, timeout = 2000, attempts = 3;
+    int level = 1;
+    int rc = conf_int64(c, "seed", 1, 0, INT64_MAX, &o->seed, err, len);
+    rc = rc ? rc : conf_int64(c, "max_tasks", 16, 1, 64, &max_tasks, err, len);
+    rc = rc ? rc : conf_int64(c, "reply_timeout_ms", 2000, 10, 600000, &timeout, err, len);
+    rc = rc ? rc : conf_int64(c, "call_attempts", 3, 1, 100, &attempts, err, len);
+    rc = rc ? rc : conf_int64(c, "idle_poll_ms", 200, 1, 60000, &o->idle_poll_ms, err, len);
+    rc = rc ? rc : conf_enum(c, "log_level", levels, 1, &level, err, len);
+    o->limits = (worker_limits_t){(int)max_tasks, timeout, (int)attempts};
+    o->log_level = (log_level_t)level;
+    return rc;
+}
+
+static int load_config(const char *path, worker_config_t *o, char *err, size_t len)
+{
+    static const char *const top[] = {"broker", "keys", "name", "channels", "spool", "seed",
+                                      "max_tasks", "reply_timeout_ms", "call_attempts",
+                                      "idle_poll_ms", "log_level", NULL};
+    static const char *const key_keys[] = {"own", NULL};
+    conf_t *c = conf_load(path, err, len);
+    if (!c)
+        return CONF_ESYNTAX;
+    const char *name = NULL;
+    int rc = conf_check_keys(c, NULL, top, err, len);
+    rc = rc ? rc : conf_check_keys(c, "keys", key_keys, err, len);
+    rc = rc ? rc : svcconf_peer(c, "broker", o->endpoint, o->broker_public, err, len);
+    rc = rc ? rc : svcconf_path(c, "keys.own", NULL, o->key_path, err, len);
+    rc = rc ? rc : svcconf_path(c, "spool", NULL, o->spool_dir, err, len);
+    rc = rc ? rc : conf_string(c, "name", "worker", 32, &name, err, len);
+    if (rc == 0 && (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(name)))
+        rc = conf_error_at(c, conf_lookup(c, "name"), CONF_ERANGE, err, len,
+                           "name: letters, digits, '-' and '_' only");
+    rc = rc ? rc : load_channels(c, o, err, len);
+    rc = rc ? rc : load_numbers(c, o, err, len);
+    if (rc == 0)   /* a restarted worker is a new instance with a new name */
+        snprintf(o->name, sizeof o->name, "%s-%ld-%08x", name, (long)getpid(),
+                 (unsigned)randombytes_random());
+    conf_destroy(&c);
+    return rc;
+}
+
+static int run(const worker_config_t *cfg)
+{
+    char err[512] = "";
+    void *ctx = zmq_ctx_new();
+    link_options_t options = link_default_options();
+    void *dealer = link_client_open(ctx, cfg->endpoint, cfg->broker_public, cfg->key_path,
+                                    &options, err, sizeof err);
+    spool_t *spool = dealer ? spool_new(cfg->spool_dir, (uint64_t)cfg->seed) : NULL;
+    worker_t *w = spool ? worker_new(dealer, cfg->name, cfg->channels, cfg->channel_count,
+                                     spool, &cfg->limits) : NULL;
+    if (!w)
+        fprintf(stderr, "outreach-worker: %s\n", err[0] ? err : "cannot open the spool");
+    log_event(LOG_INFO, "worker_start", "name=%s broker=%s spool=%s", cfg->name, cfg->endpoint,
+              cfg->spool_dir);
+    while (w && !signals_stop_requested()) {
+        int leased = 0;
+        int rc = worker_step(w, &leased);
+        if (rc != 0 || leased == 0) {   /* nothing due, or the broker is away: wait a little */
+            zmq_pollitem_t none = {NULL, -1, 0, 0};
+            zmq_poll(&none, 0, (long)cfg->idle_poll_ms);
+        }
+    }
+    if (w) {
+        const worker_stats_t *st = worker_stats(w);
+        log_event(LOG_INFO, "worker_stop", "name=%s pulls=%llu leased=%llu sent=%llu missed=%llu "
+                  "no_go=%llu resolved=%llu", cfg->name, (unsigned long long)st->pulls,
+                  (unsigned long long)st->leased, (unsigned long long)st->sent,
+                  (unsigned long long)st->missed, (unsigned long long)st->no_go,
+                  (unsigned long long)st->resolved);
+    }
+    int ok = w != NULL;
+    worker_destroy(&w);
+    spool_destroy(&spool);
+    link_close(&dealer);
+    zmq_ctx_term(ctx);
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *command, *config_path;
+    if (!svcconf_command_line(argc, argv, "outreach-worker", &command, &config_path))
+        return 2;
+    if (strcmp(command, "run") != 0) {
+        fprintf(stderr, "outreach-worker: only `run`: a worker keeps no state to dump\n");
+        return 2;
+    }
+    static worker_config_t cfg;
+    char err[1024];
+    if (sodium_init() < 0 || load_config(config_path, &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "outreach-worker: %s\n", err);
+        return 2;
+    }
+    log_open("outreach-worker", 2, cfg.log_level);
+    signals_install();
+    return run(&cfg);
+}
