@@ -254,6 +254,8 @@ int outbox_state(outbox_t *self, MDB_txn *txn, outbox_state_t *state)
     int rc = meta_get(self, txn, KEY_LAST, &state->last_seq);
     if (rc == 0)
         rc = meta_get(self, txn, KEY_ACKED, &state->acked_through);
+    state->acked_known = self->acked_seen > state->acked_through ? self->acked_seen
+                                                                 : state->acked_through;
     MDB_val v;
     if (rc == 0)
         rc = first_key(txn, self->log, &state->first_retained, &v);

@@ -47,6 +47,7 @@ typedef struct {
     uint64_t stream_id;
     uint64_t last_seq;        /* highest seq appended (0: none yet) */
     uint64_t acked_through;   /* as stored; the sender may know of later acks */
+    uint64_t acked_known;     /* what the sender knows (outbox_note_acked), >= acked_through */
     uint64_t first_retained;  /* lowest seq still held (0: none) */
     uint64_t dead_letters;
 } outbox_state_t;

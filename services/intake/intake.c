@@ -218,7 +218,8 @@ static size_t health_reply(intake_t *self, MDB_txn *txn, uint64_t request_id, ui
     h.has_uptime_ms = h.has_outbox_unacked = h.has_dead_letters = 1;
     h.uptime_ms = (uint64_t)(aclock_monotonic_ms() - self->started_ms);
     if (outbox_state(self->to_staging, txn, &st) == 0) {
-        h.outbox_unacked = st.last_seq - st.acked_through;
+        /* What the sender knows: the stored mark lags it by up to ack_store_ms. */
+        h.outbox_unacked = st.last_seq - st.acked_known;
         h.dead_letters = st.dead_letters;
     }
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;

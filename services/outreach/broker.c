@@ -237,6 +237,12 @@ size_t broker_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
         h.dead_letters = st.dead_letters;
         h.outbox_appended = st.last_seq;
     }
+    int64_t due = INT64_MAX, lease = INT64_MAX;
+    if (tasks_next_instant(self->tasks, txn, &due, &lease) == 0 && due != INT64_MAX) {
+        int64_t now = aclock_now_ms(self->clock);
+        h.has_next_work_ms = 1;
+        h.next_work_ms = due > now ? due : now;
+    }
     Arrears__Envelope reply = ARREARS__ENVELOPE__INIT;
     reply.has_request_id = 1;
     reply.request_id = env->request_id;

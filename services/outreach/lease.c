@@ -258,7 +258,8 @@ static int screen_due(call_t *c, const Arrears__TaskPull *m, unsigned mask, leas
         }
     }
     free(ids);
-    return rc ? rc : tasks_meta_put(self->tasks, c->txn, "next_lease_id", next_lease);
+    /* A pull that leased nothing writes nothing: an idle worker's poll costs no fsync. */
+    return rc || *leased_n == 0 ? rc : tasks_meta_put(self->tasks, c->txn, "next_lease_id", next_lease);
 }
 
 static int task_pull(call_t *c, const Arrears__Envelope *env, uint8_t *buf, size_t cap,

@@ -17,6 +17,38 @@ static int64_t run_due_ms(staging_t *self, int64_t done_ms)
     return now / self->run_every_ms > done_ms / self->run_every_ms ? now : 0;
 }
 
+typedef struct {
+    staging_t *self;
+    int64_t from_ms, to_ms;
+    bool crossed;
+} crossing_t;
+
+static int zone_crossed(const char *zone, void *arg)
+{
+    crossing_t *c = arg;
+    int32_t from = 0, to = 0;
+    if (staging_day_of(c->self, zone, c->from_ms, &from) != 0 ||
+        staging_day_of(c->self, zone, c->to_ms, &to) != 0 || to != from)
+        c->crossed = true;   /* an unreadable zone runs rather than risks a missed day */
+    return 0;
+}
+
+/* Whether some borrower's local day changed between the last run and to_ms: no account
+ * has anything to evaluate otherwise (each is evaluated once per local day). Until one
+ * complete run has noted every account's zone (a store from before the zones table), it
+ * is always so. */
+static int day_changed(staging_t *self, MDB_txn *txn, int64_t done_ms, int64_t to_ms,
+                       bool *crossed)
+{
+    int64_t indexed = 0;
+    crossing_t c = {self, done_ms, to_ms, done_ms == 0};
+    int rc = ledger_meta_get(self->ledger, txn, "zones_indexed", 0, &indexed);
+    c.crossed |= indexed == 0;
+    rc = rc || c.crossed ? rc : ledger_each_zone(self->ledger, txn, zone_crossed, &c);
+    *crossed = c.crossed;
+    return rc;
+}
+
 /* One account of the run: evaluated as of run_to_ms, written when anything changed. */
 static int evaluate_one(staging_t *self, MDB_txn *txn, int64_t run_to_ms, bool *changed)
 {
@@ -57,6 +89,10 @@ static int run_chunk(MDB_txn *txn, void *arg)
         cursor = 0;
         if (to_ms == 0)
             return 0;   /* DAILY_IDLE: nothing written */
+        bool crossed = true;
+        rc = day_changed(self, txn, done_ms, to_ms, &crossed);
+        if (rc != 0 || !crossed)   /* a run that would evaluate nothing is done at once */
+            return rc ? rc : ledger_meta_put(l, txn, "run_done_ms", to_ms);
         log_event(LOG_INFO, "run_start", "run_to_ms=%lld", (long long)to_ms);
     }
     c->step->state = DAILY_MORE;
@@ -68,12 +104,14 @@ static int run_chunk(MDB_txn *txn, void *arg)
             break;
         }
         rc = rc ? rc : ledger_next(l, txn, (uint64_t)cursor, &self->account);
-        if (rc == LEDGER_ENOTFOUND) {   /* the run is complete */
+        if (rc == LEDGER_ENOTFOUND) {   /* the run is complete: every zone noted */
             rc = ledger_meta_put(l, txn, "run_done_ms", to_ms);
+            rc = rc ? rc : ledger_meta_put(l, txn, "zones_indexed", 1);
             rc = rc ? rc : ledger_meta_put(l, txn, "run_to_ms", 0);
             log_event(LOG_INFO, "run_done", "run_to_ms=%lld", (long long)to_ms);
             return rc ? rc : ledger_meta_put(l, txn, "run_cursor", 0);
         }
+        rc = rc ? rc : ledger_note_zone(l, txn, self->account.time_zone);
         rc = rc ? rc : evaluate_one(self, txn, to_ms, &changed);
         cursor = (int64_t)self->account.id;
         c->step->evaluated++;

@@ -15,7 +15,7 @@
 #define ENTRY_MAX_BYTES 1024
 
 struct ledger {
-    MDB_dbi keys, accounts, borrowers, timeline, persons, payments, meta;
+    MDB_dbi keys, accounts, borrowers, timeline, persons, payments, meta, zones;
     crypt_t *crypt;
     record_t *record;
     uint8_t plain[BORROWER_MAX_BYTES];
@@ -37,6 +37,7 @@ int ledger_open(store_t *store, crypt_t *crypt, ledger_t **self_p)
     rc = rc ? rc : store_table(store, "staging.persons", MDB_DUPSORT, &self->persons);
     rc = rc ? rc : store_table(store, "staging.payments", 0, &self->payments);
     rc = rc ? rc : store_table(store, "staging.meta", 0, &self->meta);
+    rc = rc ? rc : store_table(store, "staging.zones", 0, &self->zones);
     if (rc != 0) {
         ledger_destroy(&self);
         return rc;
@@ -122,7 +123,38 @@ int ledger_put(ledger_t *self, MDB_txn *txn, const account_t *account)
     uint8_t idb[8];
     store_put_u64(idb, account->id);
     MDB_val k = {8, idb}, v = {len, (void *)bytes};
-    return mdb_put(txn, self->accounts, &k, &v, 0);
+    rc = mdb_put(txn, self->accounts, &k, &v, 0);
+    return rc ? rc : ledger_note_zone(self, txn, account->time_zone);
+}
+
+int ledger_note_zone(ledger_t *self, MDB_txn *txn, const char *zone)
+{
+    MDB_val k = {strlen(zone), (void *)zone}, v = {0, ""};
+    if (k.mv_size == 0)
+        return 0;
+    int rc = mdb_put(txn, self->zones, &k, &v, MDB_NOOVERWRITE);
+    return rc == MDB_KEYEXIST ? 0 : rc;
+}
+
+int ledger_each_zone(ledger_t *self, MDB_txn *txn, ledger_zone_fn *visit, void *arg)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->zones, &cur);
+    if (rc != 0)
+        return rc;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        char zone[ACCOUNT_TZ_MAX + 1];
+        if (k.mv_size > ACCOUNT_TZ_MAX)
+            continue;
+        memcpy(zone, k.mv_data, k.mv_size);
+        zone[k.mv_size] = '\0';
+        if ((rc = visit(zone, arg)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int ledger_index_person(ledger_t *self, MDB_txn *txn, const account_t *account)

@@ -70,6 +70,12 @@ int ledger_payment_seen(ledger_t *self, MDB_txn *txn, uint64_t id, const char *p
                         bool *seen);
 
 /* The next account after after_id in id order (LEDGER_ENOTFOUND at the end). */
+/* The time zones of the book (one entry each, noted by ledger_put): the daily run starts
+ * only when the clock crosses a borrower-local midnight in one of them. */
+int ledger_note_zone(ledger_t *self, MDB_txn *txn, const char *zone);
+typedef int (ledger_zone_fn)(const char *zone, void *arg);
+int ledger_each_zone(ledger_t *self, MDB_txn *txn, ledger_zone_fn *visit, void *arg);
+
 int ledger_next(ledger_t *self, MDB_txn *txn, uint64_t after_id, account_t *account);
 
 /* A named int64 in the meta table (dflt when absent). */

@@ -16,6 +16,40 @@ static size_t pack_reply(Arrears__Envelope *env, uint64_t request_id, uint8_t *b
     return envelope_pack(env, buf, cap);
 }
 
+typedef struct {
+    staging_t *self;
+    int64_t now_ms, next_ms;
+} midnight_t;
+
+/* The first borrower-local midnight after now in this zone. */
+static int next_midnight(const char *zone_name, void *arg)
+{
+    midnight_t *m = arg;
+    const tz_zone_t *zone;
+    if (tz_cache_get(m->self->zones, zone_name, &zone) != TZ_OK)
+        return 0;
+    int32_t y;
+    int mo, d;
+    int64_t s = 0;
+    tz_civil_from_days(tz_local_day(zone, m->now_ms / 1000) + 1, &y, &mo, &d);
+    if (tz_utc_of_local(zone, y, mo, d, 0, 0, 0, &s) == TZ_OK && s * 1000 < m->next_ms)
+        m->next_ms = s * 1000;
+    return 0;
+}
+
+/* A run in progress is work now; else the next midnight of the book's zones. */
+static void next_work(staging_t *self, MDB_txn *txn, Arrears__Health *h)
+{
+    int64_t running = 0;
+    midnight_t m = {self, aclock_now_ms(self->clock), INT64_MAX};
+    if (ledger_meta_get(self->ledger, txn, "run_to_ms", 0, &running) != 0)
+        return;
+    if (running == 0 && ledger_each_zone(self->ledger, txn, next_midnight, &m) != 0)
+        return;
+    h->has_next_work_ms = running != 0 || m.next_ms != INT64_MAX;
+    h->next_work_ms = running != 0 ? m.now_ms : m.next_ms;
+}
+
 static size_t health(staging_t *self, MDB_txn *txn, uint64_t request_id, uint8_t *buf, size_t cap)
 {
     Arrears__Health h = ARREARS__HEALTH__INIT;
@@ -30,6 +64,7 @@ static size_t health(staging_t *self, MDB_txn *txn, uint64_t request_id, uint8_t
         }
     }
     h.outbox_unacked = self->unacked ? self->unacked(self->unacked_arg) : 0;
+    next_work(self, txn, &h);
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_HEALTH;
     env.health = &h;
