@@ -95,12 +95,27 @@ static int check_request(const ContactRequest *r, reject_t *reject)
     return APPLY_REJECTED;
 }
 
+/* A vulnerable account makes its person vulnerable, for every account of theirs. */
+static int mark_vulnerable(broker_t *self, MDB_txn *txn, const tasks_who_t who)
+{
+    StoredPerson *p = NULL;
+    int rc = tasks_person_get(self->tasks, txn, who, &p);
+    StoredPerson fresh = STORED_PERSON__INIT;
+    StoredPerson *use = p ? p : &fresh;
+    if (rc == 0 && !use->vulnerable) {
+        use->has_vulnerable = use->vulnerable = 1;
+        rc = tasks_person_put(self->tasks, txn, who, use);
+    }
+    arrears__stored_person__free_unpacked(p, NULL);
+    return rc;
+}
+
 /* Points and accounts lead back to the person: an inbound opt-out finds them. */
 static int remember_person(broker_t *self, MDB_txn *txn, const ContactRequest *r)
 {
     tasks_who_t who;
     tasks_who_of_request(r, who);
-    int rc = 0;
+    int rc = r->has_vulnerable && r->vulnerable ? mark_vulnerable(self, txn, who) : 0;
     for (size_t i = 0; rc == 0 && i < r->n_phones; i++)
         rc = r->phones[i]->value ? tasks_point_link(self->tasks, txn, r->phones[i]->value, who) : 0;
     for (size_t i = 0; rc == 0 && i < r->n_emails; i++)

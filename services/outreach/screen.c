@@ -102,6 +102,7 @@ static int read_history(broker_t *self, MDB_txn *txn, const ContactRequest *r, i
     k->account_count = h->account_n;
     k->last_conversation_ms = p && p->has_last_conversation_ms ? p->last_conversation_ms : NEVER;
     k->opted_out = p && (p->opted_out_channels >> k->channel) & 1;
+    k->vulnerable |= p && p->vulnerable;
     arrears__stored_person__free_unpacked(p, NULL);
     return rc;
 }
@@ -168,22 +169,24 @@ int broker_screen(broker_t *self, MDB_txn *txn, const char *task_id, StoredTask 
     const ContactRequest *r = t->request;
     memset(&out->decision, 0, sizeof out->decision);
     out->profile = profile_book_for(self->profiles, r->jurisdiction ? r->jurisdiction : "");
-    out->template = template_book_pick(self->templates, r->template_id, r->channel - 1,
-                                       r->language, r->vulnerable);
+    out->template = NULL;
     out->subject[0] = out->text[0] = '\0';
     int rc = tz_cache_get(self->zones, r->time_zone, &out->zone);
     if (rc != TZ_OK)
         return rc;
     conduct_task_t k = {.now_ms = now_ms, .zone = out->zone, .channel = r->channel - 1,
                         .mentions_legal = r->mentions_legal, .vulnerable = r->vulnerable};
+    history_t *h = malloc(sizeof *h);
+    rc = h ? read_history(self, txn, r, now_ms, h, &k) : ENOMEM;
+    /* The person's vulnerability (any of their accounts) picks the gentle set. */
+    out->template = template_book_pick(self->templates, r->template_id, r->channel - 1,
+                                       r->language, k.vulnerable);
     choose_point(r, &k, out);
     k.template_vetted = out->template && out->template->vetted && render(r, out->template, out);
     k.template_gentle = out->template && out->template->gentle;
     k.mentions_legal |= out->template && out->template->mentions_legal;
     k.text = out->text[0] ? out->text : NULL;
     fill_language(out->profile, out->template, &k);
-    history_t *h = malloc(sizeof *h);
-    rc = h ? read_history(self, txn, r, now_ms, h, &k) : ENOMEM;
     if (rc == 0)
         conduct_decide(&out->profile->rules, &k, &out->decision);
     free(h);

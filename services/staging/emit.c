@@ -60,7 +60,14 @@ static int emit_contact(emit_t *c, const effect_t *e)
     r.outstanding_minor = account_outstanding(a);
     r.currency = (char *)a->currency;
     r.requested_at_ms = c->now_ms;
-    r.vulnerable = a->vulnerable;
+    bool vulnerable = false;
+    rc = ledger_person_vulnerable(c->self->ledger, c->txn, a, &vulnerable);
+    if (rc != 0) {
+        if (b)
+            arrears__borrower__free_unpacked(b, NULL);
+        return rc;
+    }
+    r.vulnerable = vulnerable;
     r.jurisdiction = a->jurisdiction[0] ? (char *)a->jurisdiction : NULL;
     r.segment = (char *)segment_name(strategy_segments(p->strategy), a->segment);
     r.arm = (char *)strategy_arm_name(p->strategy, a->arm);

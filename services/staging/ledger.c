@@ -15,7 +15,7 @@
 #define ENTRY_MAX_BYTES 1024
 
 struct ledger {
-    MDB_dbi keys, accounts, borrowers, timeline, persons, payments, meta, zones;
+    MDB_dbi keys, accounts, borrowers, timeline, persons, payments, meta, zones, vulnerable;
     crypt_t *crypt;
     record_t *record;
     uint8_t plain[BORROWER_MAX_BYTES];
@@ -38,6 +38,7 @@ int ledger_open(store_t *store, crypt_t *crypt, ledger_t **self_p)
     rc = rc ? rc : store_table(store, "staging.payments", 0, &self->payments);
     rc = rc ? rc : store_table(store, "staging.meta", 0, &self->meta);
     rc = rc ? rc : store_table(store, "staging.zones", 0, &self->zones);
+    rc = rc ? rc : store_table(store, "staging.vulnerable", 0, &self->vulnerable);
     if (rc != 0) {
         ledger_destroy(&self);
         return rc;
@@ -124,7 +125,22 @@ int ledger_put(ledger_t *self, MDB_txn *txn, const account_t *account)
     store_put_u64(idb, account->id);
     MDB_val k = {8, idb}, v = {len, (void *)bytes};
     rc = mdb_put(txn, self->accounts, &k, &v, 0);
+    if (rc == 0 && account->has_person && account->vulnerable) {
+        MDB_val pk = {ACCOUNT_PERSON_KEY_BYTES, (void *)account->person_key}, empty = {0, ""};
+        rc = mdb_put(txn, self->vulnerable, &pk, &empty, 0);
+    }
     return rc ? rc : ledger_note_zone(self, txn, account->time_zone);
+}
+
+int ledger_person_vulnerable(ledger_t *self, MDB_txn *txn, const account_t *account, bool *yes)
+{
+    *yes = account->vulnerable;
+    if (*yes || !account->has_person)
+        return 0;
+    MDB_val k = {ACCOUNT_PERSON_KEY_BYTES, (void *)account->person_key}, v;
+    int rc = mdb_get(txn, self->vulnerable, &k, &v);
+    *yes = rc == 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int ledger_note_zone(ledger_t *self, MDB_txn *txn, const char *zone)

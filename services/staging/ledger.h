@@ -10,6 +10,8 @@
  *   staging.persons    person key (16 bytes), dupsort -> id (be64)
  *   staging.payments   id (be64) payment_ref          -> amount (be64)
  *   staging.meta       name                           -> value (next_id, the clock, the run)
+ *   staging.zones      IANA zone name                 -> "" (the zones the book lives in)
+ *   staging.vulnerable person key (16 bytes)          -> "" (a vulnerable account's person)
  * Account ids count from 1 in the order accounts arrive, so the daily run walks the
  * accounts table in key order and keeps its place with one id. */
 #ifndef ARREARS_STAGING_LEDGER_H
@@ -70,6 +72,11 @@ int ledger_payment_seen(ledger_t *self, MDB_txn *txn, uint64_t id, const char *p
                         bool *seen);
 
 /* The next account after after_id in id order (LEDGER_ENOTFOUND at the end). */
+/* Whether the account's borrower is vulnerable: flagged on this account or on any other
+ * account of the same person (the gentler rules are about the person). A person stays
+ * marked once flagged: clearing is left to an operator, never silent. */
+int ledger_person_vulnerable(ledger_t *self, MDB_txn *txn, const account_t *account, bool *yes);
+
 /* The time zones of the book (one entry each, noted by ledger_put): the daily run starts
  * only when the clock crosses a borrower-local midnight in one of them. */
 int ledger_note_zone(ledger_t *self, MDB_txn *txn, const char *zone);

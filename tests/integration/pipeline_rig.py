@@ -1,6 +1,8 @@
 """pipeline_rig: intake -> staging -> stand-ins for outreach, legal and sale, as real
 processes on ipc:// endpoints in a short temporary directory, with staging on the
-simulated clock, and the simulation driver (DESIGN.md "Time") that advances it.
+simulated clock, and the simulation driver (DESIGN.md "Time") that advances it. With
+outreach=Outreach(...) the real outreach broker and its workers take the stand-in's
+place for outreach (the stand-in still plays legal and sale).
 
 Keys (`arrears keygen`): intake, staging, downstream (the stand-in's, for all three
 endpoints), the platform p1 and an operator. intake admits p1 (platform) and staging
@@ -27,11 +29,26 @@ STANDIN = os.path.join(CLIENT_DIR, "downstream_standin.py")
 DAY_MS = 86400000
 
 
+class Outreach:
+    """The real outreach: broker and worker binaries, the profile and template files,
+    how many workers, their seed, and settings appended to the broker's file."""
+    def __init__(self, broker, worker, profiles, templates, workers=1, seed=1, extra_conf="",
+                 lease_ms=60000):
+        self.broker, self.worker = os.path.abspath(broker), os.path.abspath(worker)
+        self.profiles, self.templates = profiles, templates
+        self.workers, self.seed, self.extra_conf, self.lease_ms = workers, seed, extra_conf, lease_ms
+
+
 class PipelineRig:
     def __init__(self, arrears, intake, staging, proto_dir, strategy, start_date="2026-01-01",
-                 prefix="pip", script=None, extra_staging_conf="", extra_intake_conf=""):
+                 prefix="pip", script=None, extra_staging_conf="", extra_intake_conf="",
+                 outreach=None, durability="durable"):
         """extra_staging_conf, extra_intake_conf: settings appended to each service's
-        configuration file, e.g. 'daily = { chunk_accounts = 2; };' for staging."""
+        configuration file, e.g. 'daily = { chunk_accounts = 2; };' for staging.
+        durability: "relaxed" (no fsync; a crash may lose commits) for tests that kill
+        nothing and want speed; "durable" otherwise."""
+        self.outreach = outreach
+        self.durability = durability
         self.bins = dict(arrears=arrears, intake=intake, staging=staging)
         self.proto_dir = proto_dir
         self.ac = import_client(proto_dir)
@@ -42,12 +59,16 @@ class PipelineRig:
         self.procs, self.streams = [], []
         self.proc = {}
         os.mkdir(self.path("keys"), 0o700)
-        for name in ("intake", "staging", "downstream", "p1", "operator"):
+        names = ["intake", "staging", "downstream", "p1", "operator"]
+        names += ["outreach", "worker"] if outreach else []
+        for name in names:
             self.run([arrears, "keygen", name, self.path("keys")])
         self.ep = {name: "ipc://%s/%s.sock" % (self.dir, name)
-                   for name in ("intake", "staging", "outreach", "legal", "sale")}
+                   for name in ("intake", "staging", "outreach", "legal", "sale", "standin_outreach")}
         self.write_keys()
         self.write_configs(strategy, start_date, extra_staging_conf, extra_intake_conf)
+        if outreach:
+            self.write_outreach_configs(start_date)
         with open(self.path("script.json"), "w") as f:
             json.dump(script or {}, f)
         self.platform = self.operator = None
@@ -72,32 +93,59 @@ class PipelineRig:
             with open(self.path("keys", fname), "w") as f:
                 f.write("keys = (\n%s\n);\n" % text)
         allowed("intake_allowed.conf", [("p1", "platform"), ("staging", "service")])
-        allowed("staging_allowed.conf", [("intake", "service"), ("downstream", "service"),
-                                         ("operator", "operator")])
+        services = [("intake", "service"), ("downstream", "service"), ("operator", "operator")]
+        if self.outreach:
+            services.append(("outreach", "service"))
+            allowed("outreach_allowed.conf", [("staging", "service"), ("worker", "worker"),
+                                              ("operator", "operator")])
+        allowed("staging_allowed.conf", services)
 
     def write_configs(self, strategy, start_date, extra_staging_conf="", extra_intake_conf=""):
         shutil.copy(strategy, self.path("strategy.conf"))
         shutil.copy(os.path.join(HERE, "conf", "limitation.conf"), self.path("limitation.conf"))
         with open(self.path("intake.conf"), "w") as f:
             f.write("\n".join([
-                'data_dir = "intake_data";', 'durability = "durable";',
+                'data_dir = "intake_data";', 'durability = "%s";' % self.durability,
                 'keys = { own = "keys/intake.key"; allowed = "keys/intake_allowed.conf"; '
                 'secret = "keys/intake.secret"; };', 'create_secret = true;',
                 'listen = "%s";' % self.ep["intake"],
                 'staging = { endpoint = "%s"; public_key = "keys/staging.pub"; };' % self.ep["staging"],
                 'limits = { resend_timeout_ms = 500; };', extra_intake_conf, ""]))
+        def peer_key(name):
+            return name if name == "intake" or (name == "outreach" and self.outreach) else "downstream"
         peers = "\n".join('%s = { endpoint = "%s"; public_key = "keys/%s.pub"; };'
-                          % (name, self.ep[name], "intake" if name == "intake" else "downstream")
+                          % (name, self.ep[name], peer_key(name))
                           for name in ("outreach", "legal", "sale", "intake"))
         with open(self.path("staging.conf"), "w") as f:
             f.write("\n".join([
-                'data_dir = "staging_data";', 'durability = "durable";',
+                'data_dir = "staging_data";', 'durability = "%s";' % self.durability,
                 'keys = { own = "keys/staging.key"; allowed = "keys/staging_allowed.conf"; '
                 'secret = "keys/staging.secret"; };', 'create_secret = true;',
                 'listen = "%s";' % self.ep["staging"],
                 'strategy = "strategy.conf";', 'limitation = "limitation.conf";',
                 'clock = { kind = "simulated"; start = "%s"; };' % start_date,
                 peers, 'limits = { resend_timeout_ms = 500; };', extra_staging_conf, ""]))
+
+    def write_outreach_configs(self, start_date):
+        o = self.outreach
+        with open(self.path("outreach.conf"), "w") as f:
+            f.write("\n".join([
+                'data_dir = "outreach_data";', 'durability = "%s";' % self.durability,
+                'keys = { own = "keys/outreach.key"; allowed = "keys/outreach_allowed.conf"; '
+                'secret = "keys/outreach.secret"; };', 'create_secret = true;',
+                'listen = "%s";' % self.ep["outreach"],
+                'staging = { endpoint = "%s"; public_key = "keys/staging.pub"; };' % self.ep["staging"],
+                'profiles = "%s";' % o.profiles, 'templates = "%s";' % o.templates,
+                'clock = { kind = "simulated"; start = "%s"; };' % start_date,
+                'broker = { lease_ms = %d; };' % o.lease_ms,
+                'limits = { resend_timeout_ms = 500; };', o.extra_conf, ""]))
+        with open(self.path("worker.conf"), "w") as f:
+            f.write("\n".join([
+                'broker = { endpoint = "%s"; public_key = "keys/outreach.pub"; };' % self.ep["outreach"],
+                'keys = { own = "keys/worker.key"; };', 'name = "w";',
+                'channels = ["sms", "email", "letter", "call", "visit"];',
+                'spool = "spool";', 'seed = %d;' % o.seed, 'idle_poll_ms = 5;',
+                'reply_timeout_ms = 1000;', ""]))
 
     # -- processes --
 
@@ -119,7 +167,8 @@ class PipelineRig:
     def start_standin(self):
         return self.spawn("standin", [
             sys.executable, STANDIN, "--proto-dir", self.proto_dir,
-            "--outreach-endpoint", self.ep["outreach"], "--legal-endpoint", self.ep["legal"],
+            "--outreach-endpoint", self.ep["standin_outreach" if self.outreach else "outreach"],
+            "--legal-endpoint", self.ep["legal"],
             "--sale-endpoint", self.ep["sale"], "--key", self.path("keys", "downstream.key"),
             "--allow", self.path("keys", "staging.pub"), "--log", self.path("standin.jsonl"),
             "--staging-endpoint", self.ep["staging"],
@@ -135,12 +184,41 @@ class PipelineRig:
         return self.spawn("intake", [self.bins["intake"], "--config", self.path("intake.conf")],
                           self.ep["intake"])
 
+    def start_broker(self):
+        return self.spawn("broker", [self.outreach.broker, "--config", self.path("outreach.conf")],
+                          self.ep["outreach"])
+
+    def start_worker(self, i):
+        """Workers bind nothing: started, they are up once their log says so."""
+        name = "worker%d" % i
+        log = open(self.path(name + ".log"), "ab")
+        proc = subprocess.Popen([self.outreach.worker, "--config", self.path("worker.conf")],
+                                stdout=subprocess.DEVNULL, stderr=log, cwd=self.dir)
+        log.close()
+        self.procs.append(proc)
+        self.proc[name] = proc
+        wait_for(lambda: "worker_start" in self.log_text(name + ".log") or proc.poll() is not None,
+                 30, name + " to start")
+        if proc.poll() is not None:
+            fail("%s exited at start (%d): %s" % (name, proc.returncode, self.log_text(name + ".log")[-2000:]))
+        return proc
+
     def start_all(self):
         self.start_standin()
+        if self.outreach:
+            self.start_broker()
+            for i in range(self.outreach.workers):
+                self.start_worker(i)
         self.start_staging()
         self.start_intake()
         self.platform = self.stream("intake", "p1", "p1.state")
-        self.operator = self.stream("staging", "operator", "operator.state", backoff_max=0.1)
+        # The driver's busy answers last milliseconds (a daily run, a worker's pull): it
+        # asks again soon rather than idling a client's usual back-off away.
+        self.operator = self.stream("staging", "operator", "operator.state",
+                                    backoff_initial=0.002, backoff_max=0.004)
+        if self.outreach:
+            self.broker_operator = self.stream("outreach", "operator", "broker_operator.state",
+                                               backoff_initial=0.002, backoff_max=0.004)
 
     def stream(self, service, key, state, **kw):
         s = self.ac.Stream(self.ep[service], self.ac.load_public(self.path("keys", service + ".pub")),
@@ -213,14 +291,34 @@ class PipelineRig:
         and its outboxes are drained), the stand-in's replies are acknowledged and its
         log did not grow during the round."""
         while True:
-            seen = len(self.standin_log())
+            seen = (len(self.standin_log()), self.moved())
             self.settle_intake(timeout)
             self.operator.send(self.ac.envelope_pb2.ClockAdvance(to_ms=at_ms))
             self.operator.flush(timeout)
             if self.operator.rejected:
                 fail("staging refused a clock advance: %r" % self.operator.rejected)
-            if self.standin_settled() and len(self.standin_log()) == seen:
+            if self.outreach:
+                self.broker_operator.send(self.ac.envelope_pb2.ClockAdvance(to_ms=at_ms))
+                self.broker_operator.flush(timeout)
+                if self.broker_operator.rejected:
+                    fail("the broker refused a clock advance: %r" % self.broker_operator.rejected)
+            if self.standin_settled() and (len(self.standin_log()), self.moved()) == seen:
                 return
+
+    def next_work_ms(self):
+        """The earliest instant staging or the broker has work of its own (Health
+        next_work_ms), None when neither knows of any."""
+        replies = [self.operator.health()] + ([self.broker_operator.health()] if self.outreach else [])
+        times = [h.next_work_ms for h in replies if h.HasField("next_work_ms")]
+        return min(times) if times else None
+
+    def moved(self):
+        """What staging and the broker ever put in their outboxes: a round in which it did
+        not grow moved nothing."""
+        if not self.outreach:
+            return 0
+        return (self.operator.health().outbox_appended,
+                self.broker_operator.health().outbox_appended)
 
     def standin_settled(self):
         """Every reply the stand-in sent was acknowledged by staging."""
