@@ -62,15 +62,17 @@ static bool render(const ContactRequest *r, const template_t *tp, screen_t *out)
            template_render(tp->text, &vars, out->text, sizeof out->text) == TEMPLATE_OK;
 }
 
-/* The end of the window opening that contains now (or now itself, when outside). */
+/* The end of the window opening that contains now (or now itself, when outside). An
+ * end of 24:00 is the next day's midnight. */
 static int64_t window_closes(const conduct_profile_t *p, const tz_zone_t *zone, int64_t now_ms)
 {
-    int64_t day = tz_local_day(zone, now_ms / 1000);
+    int end = p->window_end_min;
+    int64_t day = tz_local_day(zone, now_ms / 1000) + end / 1440;
     int32_t y;
     int mo, d;
     int64_t s = 0;
     tz_civil_from_days(day, &y, &mo, &d);
-    int end = p->window_end_min;
+    end %= 1440;
     if (tz_utc_of_local(zone, y, mo, d, end / 60, end % 60, 0, &s) != TZ_OK)
         return now_ms;
     return s * 1000 > now_ms ? s * 1000 : now_ms;

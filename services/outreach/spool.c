@@ -20,6 +20,7 @@ static const char *const channel_dirs[] = {"sms", "email", "letter", "call", "vi
 
 struct spool {
     char dir[SPOOL_PATH_MAX];
+    unsigned dirty;   /* channel folders with names not yet synced */
     uint64_t seed;
     tz_cache_t *zones;
 };
@@ -152,16 +153,27 @@ int spool_deliver(spool_t *self, const Arrears__Task *t, int64_t at_ms, const ch
     if (rc == 0 && link(tmp, path) != 0)
         rc = errno == EEXIST ? SPOOL_EEXISTS : SPOOL_EIO;
     unlink(tmp);
-    if (rc == 0) {
-        char folder[SPOOL_PATH_MAX];
-        snprintf(folder, sizeof folder, "%s", path);
-        *strrchr(folder, '/') = '\0';
+    if (rc == 0)
+        self->dirty |= 1u << (t->channel >= 1 && t->channel <= 5 ? t->channel - 1 : 0);
+    snprintf(ref, ref_cap, "%s", path);
+    return rc;
+}
+
+int spool_commit(spool_t *self)
+{
+    int rc = 0;
+    for (int c = 0; c < 5; c++) {
+        if (!((self->dirty >> c) & 1))
+            continue;
+        char folder[SPOOL_PATH_MAX + 16];
+        snprintf(folder, sizeof folder, "%s/%s", self->dir, channel_dirs[c]);
         int fd = open(folder, O_RDONLY | O_DIRECTORY);
-        rc = fd >= 0 && fsync(fd) == 0 ? 0 : SPOOL_EIO;   /* the name itself is durable */
+        if (fd < 0 || fsync(fd) != 0)
+            rc = SPOOL_EIO;
         if (fd >= 0)
             close(fd);
     }
-    snprintf(ref, ref_cap, "%s", path);
+    self->dirty = rc == 0 ? 0 : self->dirty;
     return rc;
 }
 

@@ -6,7 +6,8 @@
  * and the result. The file is written to a temporary name, synced and then linked into
  * place, which fails if the key is already there: so a key is delivered at most once
  * whatever workers race, and a look-up by key (after a lost lease) says for sure whether
- * it went.
+ * it went. spool_commit() syncs the folders once for a lease's worth of deliveries,
+ * before the worker reports them.
  *
  * Calls and visits go to the same spool as the call log: on a simulated clock (and as
  * the scripted voice robot for first contact) the outcome is drawn from (seed, account,
@@ -49,6 +50,10 @@ void spool_outcome(const spool_t *self, const Arrears__Task *task, int64_t at_ms
  * path goes to ref (for the report's channel_ref). SPOOL_EEXISTS when the key is there. */
 int spool_deliver(spool_t *self, const Arrears__Task *task, int64_t at_ms, const char *worker,
                   const spool_outcome_t *outcome, char *ref, size_t ref_cap);
+
+/* Makes the names of the records delivered since the last commit durable (one sync of
+ * each channel folder written): call before reporting them. */
+int spool_commit(spool_t *self);
 
 /* Whether the key of task was delivered: *found, with the recorded result and instant. */
 int spool_lookup(spool_t *self, const Arrears__Task *task, bool *found,

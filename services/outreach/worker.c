@@ -12,6 +12,24 @@
 #include "log.h"
 
 #define REPLY_MAX_BYTES (4 * 1024 * 1024)
+#define JOBS_MAX 64
+
+/* One leased task on its way: what the worker decided and what came of it. */
+typedef enum { JOB_SKIP, JOB_MISSED, JOB_START, JOB_SENT, JOB_RESOLVED } job_state_t;
+
+typedef struct {
+    const Arrears__Task *task;
+    job_state_t state;
+    int64_t now_ms;
+    spool_outcome_t outcome;
+    Arrears__ContactResult result;
+    int64_t at_ms;
+    const char *detail;
+    char ref[SPOOL_PATH_MAX];
+    Arrears__AttemptStart start;
+    Arrears__TaskReport report;
+    Arrears__Envelope env;
+} job_t;
 
 struct worker {
     void *dealer;
@@ -21,7 +39,8 @@ struct worker {
     spool_t *spool;
     worker_limits_t limits;
     uint64_t next_request_id;
-    uint8_t *buf;
+    uint8_t *buf, *rbuf;
+    job_t *jobs;
     worker_stats_t stats;
 };
 
@@ -29,6 +48,7 @@ worker_t *worker_new(void *dealer, const char *name, const int *channels, size_t
                      spool_t *spool, const worker_limits_t *limits)
 {
     assert(dealer && name && channels && channel_count >= 1 && channel_count <= 5 && spool);
+    assert(limits->max_tasks >= 1 && limits->max_tasks <= JOBS_MAX);
     worker_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
@@ -41,7 +61,9 @@ worker_t *worker_new(void *dealer, const char *name, const int *channels, size_t
     self->limits = *limits;
     self->next_request_id = 1;
     self->buf = malloc(REPLY_MAX_BYTES);
-    if (!self->buf)
+    self->rbuf = malloc(REPLY_MAX_BYTES);
+    self->jobs = calloc(JOBS_MAX, sizeof *self->jobs);
+    if (!self->buf || !self->rbuf || !self->jobs)
         worker_destroy(&self);
     return self;
 }
@@ -49,8 +71,11 @@ worker_t *worker_new(void *dealer, const char *name, const int *channels, size_t
 void worker_destroy(worker_t **self_p)
 {
     assert(self_p);
-    if (*self_p)
+    if (*self_p) {
         free((*self_p)->buf);
+        free((*self_p)->rbuf);
+        free((*self_p)->jobs);
+    }
     free(*self_p);
     *self_p = NULL;
 }
@@ -64,104 +89,198 @@ static int64_t real_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits for the reply to request_id; older replies (to calls asked again) are dropped. */
-static Arrears__Envelope *await_reply(worker_t *self, uint64_t request_id)
+/* ---------------------------------------------------------------- calls */
+
+/* Sends one packed request without ever blocking on a broker that is away (the DEALER
+ * has ZMQ_IMMEDIATE): waits for room as long as for a reply. */
+static bool send_request(worker_t *self, Arrears__Envelope *request)
+{
+    size_t len = arrears__envelope__get_packed_size(request);
+    if (len > REPLY_MAX_BYTES)
+        return false;
+    arrears__envelope__pack(request, self->buf);
+    zmq_pollitem_t out = {self->dealer, 0, ZMQ_POLLOUT, 0};
+    return zmq_poll(&out, 1, (long)self->limits.reply_timeout_ms) > 0 &&
+           zmq_send(self->dealer, self->buf, len, ZMQ_DONTWAIT) >= 0;
+}
+
+/* Collects replies to requests[0..n) (matched by request id) until each has one or the
+ * timeout passes; replies to calls asked before are dropped. Returns how many are in. */
+static size_t collect(worker_t *self, Arrears__Envelope **requests, size_t n,
+                      Arrears__Envelope **replies, size_t have)
 {
     int64_t until = aclock_monotonic_ms() + self->limits.reply_timeout_ms;
-    for (int64_t left; (left = until - aclock_monotonic_ms()) > 0;) {
+    for (int64_t left; have < n && (left = until - aclock_monotonic_ms()) > 0;) {
         zmq_pollitem_t item = {self->dealer, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, 1, (long)left) <= 0)
             continue;
-        int n = zmq_recv(self->dealer, self->buf, REPLY_MAX_BYTES, ZMQ_DONTWAIT);
-        if (n < 0 || n > REPLY_MAX_BYTES)
-            continue;
-        Arrears__Envelope *env = arrears__envelope__unpack(NULL, (size_t)n, self->buf);
-        if (env && env->request_id == request_id)
-            return env;
-        arrears__envelope__free_unpacked(env, NULL);
+        int len = zmq_recv(self->dealer, self->rbuf, REPLY_MAX_BYTES, ZMQ_DONTWAIT);
+        Arrears__Envelope *env = len < 0 || len > REPLY_MAX_BYTES
+                                     ? NULL : arrears__envelope__unpack(NULL, (size_t)len, self->rbuf);
+        size_t i = 0;
+        while (env && i < n && (replies[i] || requests[i]->request_id != env->request_id))
+            i++;
+        if (env && i < n) {
+            replies[i] = env;
+            have++;
+        } else {
+            arrears__envelope__free_unpacked(env, NULL);
+        }
     }
-    return NULL;
+    return have;
 }
 
-/* Asks the broker; NULL when it did not answer after every attempt. */
+/* Puts requests[0..n) in flight together — the broker takes them in one batch, one
+ * commit — and waits for their replies, asking again for the unanswered (the calls are
+ * idempotent) up to call_attempts times. replies[i] NULL: no answer. */
+static void call_many(worker_t *self, Arrears__Envelope **requests, size_t n,
+                      Arrears__Envelope **replies)
+{
+    size_t have = 0;
+    for (size_t i = 0; i < n; i++) {
+        replies[i] = NULL;
+        requests[i]->has_request_id = 1;
+        requests[i]->request_id = self->next_request_id++;
+    }
+    for (int attempt = 0; attempt < self->limits.call_attempts && have < n; attempt++) {
+        for (size_t i = 0; i < n; i++)
+            if (!replies[i])
+                send_request(self, requests[i]);
+        have = collect(self, requests, n, replies, have);
+    }
+    if (have < n)
+        log_event(LOG_WARN, "broker_silent", "worker=%s unanswered=%zu", self->name, n - have);
+}
+
 static Arrears__Envelope *call(worker_t *self, Arrears__Envelope *request)
 {
-    request->has_request_id = 1;
-    request->request_id = self->next_request_id++;
-    size_t len = arrears__envelope__get_packed_size(request);
-    if (len > REPLY_MAX_BYTES)
-        return NULL;
-    arrears__envelope__pack(request, self->buf);
-    for (int attempt = 0; attempt < self->limits.call_attempts; attempt++) {
-        /* Never block on a broker that is away (the DEALER has ZMQ_IMMEDIATE): wait for
-         * room as long as for a reply, then count it as unanswered. */
-        zmq_pollitem_t out = {self->dealer, 0, ZMQ_POLLOUT, 0};
-        if (zmq_poll(&out, 1, (long)self->limits.reply_timeout_ms) <= 0 ||
-            zmq_send(self->dealer, self->buf, len, ZMQ_DONTWAIT) < 0)
-            continue;
-        Arrears__Envelope *reply = await_reply(self, request->request_id);
-        if (reply)
-            return reply;
-        arrears__envelope__pack(request, self->buf);   /* await_reply reused the buffer */
-    }
-    log_event(LOG_WARN, "broker_silent", "worker=%s request=%llu", self->name,
-              (unsigned long long)request->request_id);
-    return NULL;
+    Arrears__Envelope *reply;
+    call_many(self, &request, 1, &reply);
+    return reply;
 }
 
-/* A call answered with an AttemptReply: 1 go/recorded, 0 not, -1 no answer. */
-static int call_for_go(worker_t *self, Arrears__Envelope *request, const char *task_id)
+/* An AttemptReply's verdict: 1 go / recorded, 0 not, -1 no answer. Frees the reply. */
+static int verdict(Arrears__Envelope *reply, const char *task_id)
 {
-    Arrears__Envelope *reply = call(self, request);
     if (!reply)
         return -1;
-    int go = reply->body_case == ARREARS__ENVELOPE__BODY_ATTEMPT_REPLY && reply->attempt_reply->go;
+    bool attempt_reply = reply->body_case == ARREARS__ENVELOPE__BODY_ATTEMPT_REPLY;
+    int go = attempt_reply && reply->attempt_reply->go;
     if (!go)
         log_event(LOG_INFO, "broker_said_no", "task=%s reason=%s", task_id,
-                  reply->body_case == ARREARS__ENVELOPE__BODY_ATTEMPT_REPLY && reply->attempt_reply->reason
-                      ? reply->attempt_reply->reason : reply->body_case == ARREARS__ENVELOPE__BODY_REJECT
-                      ? reply->reject->reason : "-");
+                  attempt_reply && reply->attempt_reply->reason ? reply->attempt_reply->reason
+                  : reply->body_case == ARREARS__ENVELOPE__BODY_REJECT ? reply->reject->reason : "-");
     arrears__envelope__free_unpacked(reply, NULL);
     return go;
 }
 
-static int attempt_start(worker_t *self, const Arrears__Task *t)
+/* ---------------------------------------------------------------- one lease's jobs */
+
+static void job_report(job_t *j, const char *worker, Arrears__ContactResult result,
+                       int64_t at_ms, const char *detail)
 {
-    Arrears__AttemptStart m = ARREARS__ATTEMPT_START__INIT;
-    m.task_id = t->task_id;
-    m.has_lease_id = 1;
-    m.lease_id = t->lease_id;
-    m.worker = self->name;
-    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
-    env.body_case = ARREARS__ENVELOPE__BODY_ATTEMPT_START;
-    env.attempt_start = &m;
-    return call_for_go(self, &env, t->task_id);
+    Arrears__TaskReport *m = &j->report;
+    arrears__task_report__init(m);
+    m->task_id = j->task->task_id;
+    m->has_lease_id = m->has_at_ms = 1;
+    m->lease_id = j->task->lease_id;
+    m->worker = (char *)worker;
+    m->has_result = result != ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED;
+    m->result = result;
+    m->at_ms = at_ms;
+    m->channel_ref = j->ref[0] ? j->ref : NULL;
+    m->detail = (char *)detail;
+    if (result == ARREARS__CONTACT_RESULT__PROMISE_TO_PAY) {
+        m->has_promise_amount_minor = 1;
+        m->promise_amount_minor = j->outcome.promise_amount_minor;
+        m->promise_date = j->outcome.promise_date;
+    }
+    arrears__envelope__init(&j->env);
+    j->env.body_case = ARREARS__ENVELOPE__BODY_TASK_REPORT;
+    j->env.task_report = m;
 }
 
-static int report(worker_t *self, const Arrears__Task *t, Arrears__ContactResult result,
-                  int64_t at_ms, const char *ref, const char *detail, const spool_outcome_t *o)
+/* The channel's record says whether the key went; the broker decides what follows. */
+static void resolve_job(worker_t *self, job_t *j)
 {
-    Arrears__TaskReport m = ARREARS__TASK_REPORT__INIT;
-    m.task_id = t->task_id;
-    m.has_lease_id = m.has_at_ms = 1;
-    m.lease_id = t->lease_id;
-    m.worker = self->name;
-    m.has_result = result != ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED;
-    m.result = result;
-    m.at_ms = at_ms;
-    m.channel_ref = (char *)ref;
-    m.detail = (char *)detail;
-    if (o && result == ARREARS__CONTACT_RESULT__PROMISE_TO_PAY) {
-        m.has_promise_amount_minor = 1;
-        m.promise_amount_minor = o->promise_amount_minor;
-        m.promise_date = (char *)o->promise_date;
+    bool found = false;
+    Arrears__ContactResult result = ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED;
+    int64_t at = j->task->clock_ms;
+    int rc = spool_lookup(self->spool, j->task, &found, &result, &at);
+    if (rc == 0 && !found)
+        result = ARREARS__CONTACT_RESULT__NOT_ATTEMPTED;
+    self->stats.resolved++;
+    j->state = JOB_RESOLVED;
+    job_report(j, self->name, rc == 0 ? result : ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED,
+               at, rc ? spool_strerror(rc) : found ? "found in the channel's record"
+                                                   : "not in the channel's record");
+}
+
+/* Before asking to start: a lease gone is left alone, a window closed is reported. */
+static void prepare_job(worker_t *self, job_t *j, const Arrears__Task *t)
+{
+    memset(j, 0, sizeof *j);
+    j->task = t;
+    /* The business clock: the lease's instant in a simulation, else the wall clock. */
+    j->now_ms = t->simulated ? t->clock_ms : real_now_ms();
+    if (t->kind == ARREARS__TASK_KIND__TASK_RESOLVE) {
+        resolve_job(self, j);
+    } else if (real_now_ms() >= t->lease_until_ms) {
+        j->state = JOB_SKIP;   /* the broker has taken the task back */
+    } else if (j->now_ms >= t->send_before_ms) {
+        self->stats.missed++;
+        j->state = JOB_MISSED;
+        job_report(j, self->name, ARREARS__CONTACT_RESULT__NOT_ATTEMPTED, j->now_ms, "missed");
+    } else {
+        j->state = JOB_START;
+        arrears__attempt_start__init(&j->start);
+        j->start.task_id = t->task_id;
+        j->start.has_lease_id = 1;
+        j->start.lease_id = t->lease_id;
+        j->start.worker = self->name;
+        arrears__envelope__init(&j->env);
+        j->env.body_case = ARREARS__ENVELOPE__BODY_ATTEMPT_START;
+        j->env.attempt_start = &j->start;
     }
-    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
-    env.body_case = ARREARS__ENVELOPE__BODY_TASK_REPORT;
-    env.task_report = &m;
-    int rc = call_for_go(self, &env, t->task_id);
-    self->stats.reports_lost += rc < 0;
-    return rc < 0 ? -1 : 0;
+}
+/* Asks to start every job that may go, all at once; those told go are sent. */
+static void start_jobs(worker_t *self, size_t n)
+{
+    Arrears__Envelope *requests[JOBS_MAX], *replies[JOBS_MAX];
+    job_t *which[JOBS_MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (self->jobs[i].state == JOB_START)
+            which[k] = &self->jobs[i], requests[k++] = &self->jobs[i].env;
+    call_many(self, requests, k, replies);
+    for (size_t i = 0; i < k; i++) {
+        int go = verdict(replies[i], which[i]->task->task_id);
+        /* No go: the broker already put the task back. No answer: nothing is sent, and
+         * the lease runs out at the broker, which looks the key up before anything else. */
+        which[i]->state = go == 1 ? JOB_SENT : JOB_SKIP;
+        self->stats.no_go += go == 0;
+    }
+}
+
+/* Delivers one job told go through the spool, and prepares its report. */
+static void deliver_job(worker_t *self, job_t *j)
+{
+    const Arrears__Task *t = j->task;
+    spool_outcome(self->spool, t, j->now_ms, &j->outcome);
+    int rc = spool_deliver(self->spool, t, j->now_ms, self->name, &j->outcome, j->ref, sizeof j->ref);
+    if (rc == SPOOL_EEXISTS) {   /* delivered before under this key: report that record */
+        j->ref[0] = '\0';
+        resolve_job(self, j);
+        return;
+    }
+    if (rc != 0) {   /* nothing reached the channel: the broker requeues it for the gate */
+        log_event(LOG_ERROR, "spool_failed", "task=%s error=%s", t->task_id, spool_strerror(rc));
+        j->ref[0] = '\0';
+        job_report(j, self->name, ARREARS__CONTACT_RESULT__NOT_ATTEMPTED, j->now_ms, spool_strerror(rc));
+        return;
+    }
+    self->stats.sent++;
+    job_report(j, self->name, j->outcome.result, j->now_ms, NULL);
 }
 
 /* The borrower answered the text with STOP: the broker hears it at once. */
@@ -179,60 +298,30 @@ static void send_opt_out(worker_t *self, const Arrears__Task *t, int64_t at_ms)
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_INBOUND;
     env.inbound = &m;
-    self->stats.opt_outs += call_for_go(self, &env, t->task_id) == 1;
+    self->stats.opt_outs += verdict(call(self, &env), t->task_id) == 1;
 }
 
-/* The channel's record says whether the key went; the broker decides what follows. */
-static int resolve(worker_t *self, const Arrears__Task *t)
+/* Every report of the lease at once; then the STOP replies the texts drew. */
+static void report_jobs(worker_t *self, size_t n)
 {
-    bool found = false;
-    Arrears__ContactResult result = ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED;
-    int64_t at = t->clock_ms;
-    int rc = spool_lookup(self->spool, t, &found, &result, &at);
-    if (rc == 0 && !found)
-        result = ARREARS__CONTACT_RESULT__NOT_ATTEMPTED;
-    self->stats.resolved++;
-    return report(self, t, rc == 0 ? result : ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED,
-                  at, NULL, rc == 0 ? (found ? "found in the channel's record" : "not in the channel's record")
-                                    : spool_strerror(rc), NULL);
+    Arrears__Envelope *requests[JOBS_MAX], *replies[JOBS_MAX];
+    job_t *which[JOBS_MAX];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (self->jobs[i].state != JOB_SKIP && self->jobs[i].state != JOB_START)
+            which[k] = &self->jobs[i], requests[k++] = &self->jobs[i].env;
+    call_many(self, requests, k, replies);
+    for (size_t i = 0; i < k; i++) {
+        job_t *j = which[i];
+        self->stats.reports_lost += verdict(replies[i], j->task->task_id) < 0;
+        if (j->state == JOB_SENT && j->outcome.opt_out_reply &&
+            j->report.result == ARREARS__CONTACT_RESULT__DELIVERED)
+            send_opt_out(self, j->task, j->now_ms);
+    }
 }
 
-static int send_one(worker_t *self, const Arrears__Task *t)
+static Arrears__Envelope *pull(worker_t *self)
 {
-    /* The business clock: the lease's instant in a simulation, else the wall clock. */
-    int64_t now = t->simulated ? t->clock_ms : real_now_ms();
-    if (real_now_ms() >= t->lease_until_ms)
-        return 0;   /* the lease is gone: the broker has taken the task back */
-    if (now >= t->send_before_ms) {
-        self->stats.missed++;
-        return report(self, t, ARREARS__CONTACT_RESULT__NOT_ATTEMPTED, now, NULL, "missed", NULL);
-    }
-    int go = attempt_start(self, t);
-    if (go <= 0) {
-        self->stats.no_go += go == 0;
-        return go < 0 ? -1 : 0;   /* no go: the broker already put the task back */
-    }
-    spool_outcome_t o;
-    char ref[SPOOL_PATH_MAX];
-    spool_outcome(self->spool, t, now, &o);
-    int rc = spool_deliver(self->spool, t, now, self->name, &o, ref, sizeof ref);
-    if (rc == SPOOL_EEXISTS)   /* delivered before under this key: report that record */
-        return resolve(self, t);
-    if (rc != 0) {
-        /* Nothing reached the channel: the broker requeues it for the gate. */
-        log_event(LOG_ERROR, "spool_failed", "task=%s error=%s", t->task_id, spool_strerror(rc));
-        return report(self, t, ARREARS__CONTACT_RESULT__NOT_ATTEMPTED, now, NULL, spool_strerror(rc), NULL);
-    }
-    self->stats.sent++;
-    rc = report(self, t, o.result, now, ref, NULL, &o);
-    if (rc == 0 && o.opt_out_reply && o.result == ARREARS__CONTACT_RESULT__DELIVERED)
-        send_opt_out(self, t, now);
-    return rc;
-}
-
-int worker_step(worker_t *self, int *leased)
-{
-    *leased = 0;
     Arrears__TaskPull m = ARREARS__TASK_PULL__INIT;
     m.worker = self->name;
     m.n_channels = self->channel_count;
@@ -242,22 +331,38 @@ int worker_step(worker_t *self, int *leased)
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_TASK_PULL;
     env.task_pull = &m;
-    Arrears__Envelope *reply = call(self, &env);
     self->stats.pulls++;
+    return call(self, &env);
+}
+
+int worker_step(worker_t *self, int *leased)
+{
+    *leased = 0;
+    Arrears__Envelope *reply = pull(self);
     if (!reply)
         return -1;
-    int rc = 0;
-    if (reply->body_case == ARREARS__ENVELOPE__BODY_TASK_LEASE) {
-        const Arrears__TaskLease *lease = reply->task_lease;
-        *leased = (int)lease->n_tasks;
-        self->stats.leased += lease->n_tasks;
-        for (size_t i = 0; rc == 0 && i < lease->n_tasks; i++)
-            rc = lease->tasks[i]->kind == ARREARS__TASK_KIND__TASK_RESOLVE
-                     ? resolve(self, lease->tasks[i]) : send_one(self, lease->tasks[i]);
-    } else if (reply->body_case == ARREARS__ENVELOPE__BODY_REJECT) {
+    if (reply->body_case == ARREARS__ENVELOPE__BODY_REJECT)
         log_event(LOG_WARN, "pull_refused", "worker=%s reason=%s", self->name,
                   reply->reject->reason ? reply->reject->reason : "-");
+    if (reply->body_case == ARREARS__ENVELOPE__BODY_TASK_LEASE) {
+        const Arrears__TaskLease *lease = reply->task_lease;
+        size_t n = lease->n_tasks < JOBS_MAX ? lease->n_tasks : JOBS_MAX;
+        *leased = (int)n;
+        self->stats.leased += n;
+        for (size_t i = 0; i < n; i++)
+            prepare_job(self, &self->jobs[i], lease->tasks[i]);
+        start_jobs(self, n);
+        for (size_t i = 0; i < n; i++)
+            if (self->jobs[i].state == JOB_SENT)
+                deliver_job(self, &self->jobs[i]);
+        /* Reported only once durable; unreported, the leases run out and the broker
+         * looks the keys up. */
+        if (spool_commit(self->spool) == 0)
+            report_jobs(self, n);
+        else
+            log_event(LOG_ERROR, "spool_failed", "worker=%s what=\"the spool folders cannot be synced\"",
+                      self->name);
     }
     arrears__envelope__free_unpacked(reply, NULL);
-    return rc;
+    return 0;
 }

@@ -175,6 +175,13 @@ def run_checker(rig, outreach):
     sys.stdout.write(checker.stdout)
     if checker.returncode != 0:
         fail("the checker found contacts outside the rules:\n" + checker.stderr[-5000:])
+    # The checker is not vacuous on this very run: each doctored copy of it is caught.
+    selftest = subprocess.run(
+        [sys.executable, os.path.join(HERE, "outreach_checker.py"), "--self-test", rig.dir,
+         "--profiles", outreach.profiles], capture_output=True, text=True)
+    sys.stdout.write(selftest.stdout[-2000:])
+    if selftest.returncode != 0:
+        fail("the checker's self-test failed:\n" + selftest.stdout[-3000:] + selftest.stderr[-3000:])
 
 
 def make_rig(argv, prefix, durability, lease_ms=60000):
