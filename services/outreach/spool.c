@@ -177,6 +177,46 @@ int spool_commit(spool_t *self)
     return rc;
 }
 
+static int marker_path(const spool_t *self, const Arrears__Task *t, char *out, size_t cap)
+{
+    int rc = record_path(self, t, out, cap);
+    size_t n = strlen(out);
+    if (rc != 0 || n + 8 >= cap)
+        return rc ? rc : SPOOL_ENAME;
+    memcpy(out + n, ".attempt", 9);
+    return 0;
+}
+
+int spool_mark(spool_t *self, const Arrears__Task *t)
+{
+    char path[SPOOL_PATH_MAX + 16];
+    int rc = marker_path(self, t, path, sizeof path);
+    if (rc != 0)
+        return rc;
+    int fd = open(path, O_WRONLY | O_CREAT, 0600);
+    if (fd < 0 || fsync(fd) != 0)
+        rc = SPOOL_EIO;
+    if (fd >= 0)
+        close(fd);
+    self->dirty |= 1u << (t->channel >= 1 && t->channel <= 5 ? t->channel - 1 : 0);
+    return rc ? rc : spool_commit(self);   /* the marker must be there before the send */
+}
+
+int spool_unmark(spool_t *self, const Arrears__Task *t)
+{
+    char path[SPOOL_PATH_MAX + 16];
+    int rc = marker_path(self, t, path, sizeof path);
+    return rc ? rc : unlink(path) == 0 || errno == ENOENT ? 0 : SPOOL_EIO;
+}
+
+int spool_marked(spool_t *self, const Arrears__Task *t, bool *yes)
+{
+    char path[SPOOL_PATH_MAX + 16];
+    int rc = marker_path(self, t, path, sizeof path);
+    *yes = rc == 0 && access(path, F_OK) == 0;
+    return rc ? rc : *yes || errno == ENOENT ? 0 : SPOOL_EIO;
+}
+
 int spool_lookup(spool_t *self, const Arrears__Task *t, bool *found,
                  Arrears__ContactResult *result, int64_t *at_ms)
 {

@@ -55,6 +55,12 @@ int spool_deliver(spool_t *self, const Arrears__Task *task, int64_t at_ms, const
  * each channel folder written): call before reporting them. */
 int spool_commit(spool_t *self);
 
+/* The journal of an attempt on an external channel (channel.h): a durable marker named
+ * by the key, written before the send; removed when the channel surely took nothing. */
+int spool_mark(spool_t *self, const Arrears__Task *task);
+int spool_unmark(spool_t *self, const Arrears__Task *task);
+int spool_marked(spool_t *self, const Arrears__Task *task, bool *yes);
+
 /* Whether the key of task was delivered: *found, with the recorded result and instant. */
 int spool_lookup(spool_t *self, const Arrears__Task *task, bool *found,
                  Arrears__ContactResult *result, int64_t *at_ms);

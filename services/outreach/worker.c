@@ -37,6 +37,8 @@ struct worker {
     Arrears__Channel channels[5];
     size_t channel_count;
     spool_t *spool;
+    channels_t *adapters;
+    int64_t rest_until_ms[5], rest_ms[5];
     worker_limits_t limits;
     uint64_t next_request_id;
     uint8_t *buf, *rbuf;
@@ -45,7 +47,7 @@ struct worker {
 };
 
 worker_t *worker_new(void *dealer, const char *name, const int *channels, size_t channel_count,
-                     spool_t *spool, const worker_limits_t *limits)
+                     spool_t *spool, channels_t *adapters, const worker_limits_t *limits)
 {
     assert(dealer && name && channels && channel_count >= 1 && channel_count <= 5 && spool);
     assert(limits->max_tasks >= 1 && limits->max_tasks <= JOBS_MAX);
@@ -58,6 +60,7 @@ worker_t *worker_new(void *dealer, const char *name, const int *channels, size_t
         self->channels[i] = (Arrears__Channel)channels[i];
     self->channel_count = channel_count;
     self->spool = spool;
+    self->adapters = adapters;
     self->limits = *limits;
     self->next_request_id = 1;
     self->buf = malloc(REPLY_MAX_BYTES);
@@ -203,17 +206,20 @@ static void job_report(job_t *j, const char *worker, Arrears__ContactResult resu
 /* The channel's record says whether the key went; the broker decides what follows. */
 static void resolve_job(worker_t *self, job_t *j)
 {
-    bool found = false;
+    bool found = false, unknown = false;
     Arrears__ContactResult result = ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED;
     int64_t at = j->task->clock_ms;
-    int rc = spool_lookup(self->spool, j->task, &found, &result, &at);
-    if (rc == 0 && !found)
+    int rc = self->adapters ? channels_lookup(self->adapters, j->task, &found, &unknown, &result, &at)
+                            : spool_lookup(self->spool, j->task, &found, &result, &at);
+    if (rc != 0 || unknown)
+        result = ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED;
+    else if (!found)
         result = ARREARS__CONTACT_RESULT__NOT_ATTEMPTED;
     self->stats.resolved++;
     j->state = JOB_RESOLVED;
-    job_report(j, self->name, rc == 0 ? result : ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED,
-               at, rc ? spool_strerror(rc) : found ? "found in the channel's record"
-                                                   : "not in the channel's record");
+    job_report(j, self->name, result, at,
+               rc ? spool_strerror(rc) : unknown ? "the channel cannot tell whether it went"
+               : found ? "found in the channel's record" : "not in the channel's record");
 }
 
 /* Before asking to start: a lease gone is left alone, a window closed is reported. */
@@ -262,10 +268,58 @@ static void start_jobs(worker_t *self, size_t n)
     }
 }
 
-/* Delivers one job told go through the spool, and prepares its report. */
+/* A channel that is down rests, longer each time; one that works is tried at once. */
+static void rest_channel(worker_t *self, int channel, bool down)
+{
+    int c = channel - 1;
+    if (!down) {
+        self->rest_ms[c] = 0;
+        return;
+    }
+    int64_t next = self->rest_ms[c] ? self->rest_ms[c] * 2 : self->limits.rest_initial_ms;
+    self->rest_ms[c] = next < self->limits.rest_max_ms ? next : self->limits.rest_max_ms;
+    self->rest_until_ms[c] = aclock_monotonic_ms() + self->rest_ms[c];
+    self->stats.channel_down++;
+    log_event(LOG_WARN, "channel_down", "worker=%s channel=%d rest_ms=%lld", self->name, channel,
+              (long long)self->rest_ms[c]);
+}
+
+/* SMTP or HTTP: the channel's answer decides the report (channel.h); the spool keeps
+ * the record of what the channel accepted or refused. */
+static void deliver_external(worker_t *self, job_t *j)
+{
+    const Arrears__Task *t = j->task;
+    char why[CHANNEL_WHY_MAX], record_ref[SPOOL_PATH_MAX];
+    channel_send_t r = channels_send(self->adapters, t, j->ref, sizeof j->ref, why, sizeof why);
+    rest_channel(self, t->channel, r == CHANNEL_DOWN);
+    if (r == CHANNEL_UNKNOWN) {   /* it may have gone: the key is looked up after the lease */
+        self->stats.unknown++;
+        j->state = JOB_SKIP;
+        log_event(LOG_WARN, "attempt_unknown", "task=%s why=\"%s\"", t->task_id, why);
+        return;
+    }
+    if (r == CHANNEL_DOWN) {
+        job_report(j, self->name, ARREARS__CONTACT_RESULT__NOT_ATTEMPTED, j->now_ms, "channel down");
+        return;
+    }
+    memset(&j->outcome, 0, sizeof j->outcome);
+    j->outcome.result = r == CHANNEL_SENT ? ARREARS__CONTACT_RESULT__DELIVERED
+                                          : ARREARS__CONTACT_RESULT__FAILED;
+    if (spool_deliver(self->spool, t, j->now_ms, self->name, &j->outcome, record_ref,
+                      sizeof record_ref) != 0)
+        log_event(LOG_ERROR, "journal_failed", "task=%s", t->task_id);   /* the look-up asks the channel */
+    self->stats.sent += r == CHANNEL_SENT;
+    job_report(j, self->name, j->outcome.result, j->now_ms, r == CHANNEL_SENT ? NULL : why);
+}
+
+/* Delivers one job told go through its channel, and prepares its report. */
 static void deliver_job(worker_t *self, job_t *j)
 {
     const Arrears__Task *t = j->task;
+    if (self->adapters && channels_external(self->adapters, t->channel)) {
+        deliver_external(self, j);
+        return;
+    }
     spool_outcome(self->spool, t, j->now_ms, &j->outcome);
     int rc = spool_deliver(self->spool, t, j->now_ms, self->name, &j->outcome, j->ref, sizeof j->ref);
     if (rc == SPOOL_EEXISTS) {   /* delivered before under this key: report that record */
@@ -320,12 +374,21 @@ static void report_jobs(worker_t *self, size_t n)
     }
 }
 
+/* NULL also when every channel rests: nothing to ask for now. */
 static Arrears__Envelope *pull(worker_t *self)
 {
+    Arrears__Channel awake[5];
+    size_t n = 0;
+    int64_t now = aclock_monotonic_ms();
+    for (size_t i = 0; i < self->channel_count; i++)
+        if (self->rest_until_ms[self->channels[i] - 1] <= now)
+            awake[n++] = self->channels[i];
+    if (n == 0)
+        return NULL;
     Arrears__TaskPull m = ARREARS__TASK_PULL__INIT;
     m.worker = self->name;
-    m.n_channels = self->channel_count;
-    m.channels = self->channels;
+    m.n_channels = n;
+    m.channels = awake;
     m.has_max_tasks = 1;
     m.max_tasks = self->limits.max_tasks;
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;

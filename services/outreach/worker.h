@@ -7,13 +7,16 @@
  *
  * Every call to the broker is request/reply with a request id; a reply that does not come
  * within reply_timeout_ms is asked again (the calls are idempotent by task and lease) up
- * to call_attempts times, then the step gives up and the lease runs out at the broker. */
+ * to call_attempts times, then the step gives up and the lease runs out at the broker.
+ * A channel that is down (channel.h) rests, its rest doubling from rest_initial_ms to
+ * rest_max_ms: its tasks go back to the broker's queue meanwhile, none is lost. */
 #ifndef ARREARS_OUTREACH_WORKER_H
 #define ARREARS_OUTREACH_WORKER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "channel.h"
 #include "spool.h"
 
 #define WORKER_NAME_MAX 64
@@ -22,17 +25,21 @@ typedef struct {
     int max_tasks;               /* per pull, 1 .. 64 */
     int64_t reply_timeout_ms;
     int call_attempts;
+    int64_t rest_initial_ms;     /* a channel that is down rests this long, */
+    int64_t rest_max_ms;         /* doubling up to this, before it is tried again */
 } worker_limits_t;
 
 typedef struct {
     uint64_t pulls, leased, sent, missed, no_go, resolved, reports_lost, opt_outs;
+    uint64_t channel_down, unknown;
 } worker_stats_t;
 
 typedef struct worker worker_t;
 
-/* dealer: connected to the broker. channels: proto Channel values it sends. */
+/* dealer: connected to the broker. channels: proto Channel values it sends. adapters:
+ * the SMTP and HTTP adapters (channel.h), or NULL when every channel goes to the spool. */
 worker_t *worker_new(void *dealer, const char *name, const int *channels, size_t channel_count,
-                     spool_t *spool, const worker_limits_t *limits);
+                     spool_t *spool, channels_t *adapters, const worker_limits_t *limits);
 void worker_destroy(worker_t **self_p);
 
 /* One pull and the handling of what it brought. *leased: how many tasks it brought

@@ -9,11 +9,19 @@
  *   spool = "var/spool";                 # the file spool and call log (spool.h)
  *   seed = 1;                            # simulated call outcomes (the voice robot)
  *   max_tasks = 16;  reply_timeout_ms = 2000;  call_attempts = 3;  idle_poll_ms = 200;
+ *   rest_initial_ms = 500;  rest_max_ms = 60000;   # a channel that is down rests
+ *   adapters = {                         # channels not named here go to the spool
+ *     email = { kind = "smtp"; url = "smtp://mail:25"; from = "collections@example.com";
+ *               timeout_ms = 10000; };
+ *     sms = { kind = "http"; url = "http://gateway/sms"; status_url = "http://gateway/status";
+ *             timeout_ms = 10000; };
+ *   };
  *   log_level = "info"; */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include <sodium.h>
 #include <zmq.h>
 
@@ -33,13 +41,16 @@ typedef struct {
     int channels[5];
     size_t channel_count;
     int64_t seed, idle_poll_ms;
+    channel_config_t adapters[5];
+    bool external;
     worker_limits_t limits;
     log_level_t log_level;
 } worker_config_t;
 
+static const char *const channel_names[] = {"sms", "email", "letter", "call", "visit", NULL};
+
 static int load_channels(const conf_t *c, worker_config_t *o, char *err, size_t len)
 {
-    static const char *const names[] = {"sms", "email", "letter", "call", "visit", NULL};
     const config_setting_t *s = conf_lookup(c, "channels");
     int n = s ? config_setting_length(s) : 0;
     if (!s || !config_setting_is_array(s) || n < 1 || n > 5)
@@ -50,25 +61,67 @@ static int load_channels(const conf_t *c, worker_config_t *o, char *err, size_t 
         char path[32];
         int index = 0;
         snprintf(path, sizeof path, "channels.[%d]", i);
-        rc = conf_enum(c, path, names, 0, &index, err, len);
+        rc = conf_enum(c, path, channel_names, 0, &index, err, len);
         o->channels[i] = index + 1;
     }
     o->channel_count = (size_t)n;
     return rc;
 }
 
+/* adapters.<channel> = { kind; url; status_url; from; timeout_ms; } */
+static int load_adapter(const conf_t *c, const config_setting_t *a, channel_config_t *out,
+                        char *err, size_t len)
+{
+    static const char *const keys[] = {"kind", "url", "status_url", "from", "timeout_ms", NULL};
+    static const char *const kinds[] = {"spool", "smtp", "http", NULL};
+    const char *url = "", *status = "", *from = "";
+    int kind = 0;
+    int rc = conf_check_keys_at(c, a, keys, err, len);
+    rc = rc ? rc : conf_enum_at(c, a, "kind", kinds, 0, &kind, err, len);
+    rc = rc ? rc : conf_string_at(c, a, "url", "", CHANNEL_URL_MAX - 1, &url, err, len);
+    rc = rc ? rc : conf_string_at(c, a, "status_url", "", CHANNEL_URL_MAX - 1, &status, err, len);
+    rc = rc ? rc : conf_string_at(c, a, "from", "", 255, &from, err, len);
+    rc = rc ? rc : conf_int64_at(c, a, "timeout_ms", 10000, 100, 600000, &out->timeout_ms, err, len);
+    if (rc == 0 && kind != CHANNEL_KIND_SPOOL && !*url)
+        rc = conf_error_at(c, a, CONF_ERANGE, err, len, "an smtp or http adapter needs a url");
+    if (rc == 0 && kind == CHANNEL_KIND_SMTP && !*from)
+        rc = conf_error_at(c, a, CONF_ERANGE, err, len, "an smtp adapter needs a from address");
+    out->kind = (channel_kind_t)kind;
+    snprintf(out->url, sizeof out->url, "%s", url);
+    snprintf(out->status_url, sizeof out->status_url, "%s", status);
+    snprintf(out->from, sizeof out->from, "%s", from);
+    return rc;
+}
+
+static int load_adapters(const conf_t *c, worker_config_t *o, char *err, size_t len)
+{
+    int rc = conf_check_keys(c, "adapters", channel_names, err, len);
+    for (int i = 0; rc == 0 && i < 5; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "adapters.%s", channel_names[i]);
+        const config_setting_t *a = conf_lookup(c, path);
+        o->adapters[i] = (channel_config_t){.kind = CHANNEL_KIND_SPOOL, .timeout_ms = 10000};
+        rc = a ? load_adapter(c, a, &o->adapters[i], err, len) : 0;
+        o->external |= o->adapters[i].kind != CHANNEL_KIND_SPOOL;
+    }
+    return rc;
+}
+
 static int load_numbers(const conf_t *c, worker_config_t *o, char *err, size_t len)
 {
     static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
-    int64_t max_tasks = 16, timeout = 2000, attempts = 3;
+    int64_t max_tasks = 16, timeout = 2000, attempts = 3, rest = 500, rest_max = 60000;
     int level = 1;
     int rc = conf_int64(c, "seed", 1, 0, INT64_MAX, &o->seed, err, len);
     rc = rc ? rc : conf_int64(c, "max_tasks", 16, 1, 64, &max_tasks, err, len);
     rc = rc ? rc : conf_int64(c, "reply_timeout_ms", 2000, 10, 600000, &timeout, err, len);
     rc = rc ? rc : conf_int64(c, "call_attempts", 3, 1, 100, &attempts, err, len);
     rc = rc ? rc : conf_int64(c, "idle_poll_ms", 200, 1, 60000, &o->idle_poll_ms, err, len);
+    rc = rc ? rc : conf_int64(c, "rest_initial_ms", 500, 1, 3600000, &rest, err, len);
+    rc = rc ? rc : conf_int64(c, "rest_max_ms", 60000, 1, 86400000, &rest_max, err, len);
     rc = rc ? rc : conf_enum(c, "log_level", levels, 1, &level, err, len);
-    o->limits = (worker_limits_t){(int)max_tasks, timeout, (int)attempts};
+    o->limits = (worker_limits_t){(int)max_tasks, timeout, (int)attempts, rest,
+                                  rest_max > rest ? rest_max : rest};
     o->log_level = (log_level_t)level;
     return rc;
 }
@@ -77,7 +130,8 @@ static int load_config(const char *path, worker_config_t *o, char *err, size_t l
 {
     static const char *const top[] = {"broker", "keys", "name", "channels", "spool", "seed",
                                       "max_tasks", "reply_timeout_ms", "call_attempts",
-                                      "idle_poll_ms", "log_level", NULL};
+                                      "idle_poll_ms", "log_level", "adapters", "rest_initial_ms",
+                                      "rest_max_ms", NULL};
     static const char *const key_keys[] = {"own", NULL};
     conf_t *c = conf_load(path, err, len);
     if (!c)
@@ -94,6 +148,7 @@ static int load_config(const char *path, worker_config_t *o, char *err, size_t l
                            "name: letters, digits, '-' and '_' only");
     rc = rc ? rc : load_channels(c, o, err, len);
     rc = rc ? rc : load_numbers(c, o, err, len);
+    rc = rc ? rc : load_adapters(c, o, err, len);
     if (rc == 0)   /* a restarted worker is a new instance with a new name */
         snprintf(o->name, sizeof o->name, "%s-%ld-%08x", name, (long)getpid(),
                  (unsigned)randombytes_random());
@@ -109,8 +164,11 @@ static int run(const worker_config_t *cfg)
     void *dealer = link_client_open(ctx, cfg->endpoint, cfg->broker_public, cfg->key_path,
                                     &options, err, sizeof err);
     spool_t *spool = dealer ? spool_new(cfg->spool_dir, (uint64_t)cfg->seed) : NULL;
-    worker_t *w = spool ? worker_new(dealer, cfg->name, cfg->channels, cfg->channel_count,
-                                     spool, &cfg->limits) : NULL;
+    channels_t *adapters = spool && cfg->external ? channels_new(spool, cfg->adapters) : NULL;
+    worker_t *w = spool && (adapters || !cfg->external)
+                      ? worker_new(dealer, cfg->name, cfg->channels, cfg->channel_count, spool,
+                                   adapters, &cfg->limits)
+                      : NULL;
     if (!w)
         fprintf(stderr, "outreach-worker: %s\n", err[0] ? err : "cannot open the spool");
     log_event(LOG_INFO, "worker_start", "name=%s broker=%s spool=%s", cfg->name, cfg->endpoint,
@@ -133,6 +191,7 @@ static int run(const worker_config_t *cfg)
     }
     int ok = w != NULL;
     worker_destroy(&w);
+    channels_destroy(&adapters);
     spool_destroy(&spool);
     link_close(&dealer);
     zmq_ctx_term(ctx);
@@ -150,11 +209,14 @@ int main(int argc, char **argv)
     }
     static worker_config_t cfg;
     char err[1024];
-    if (sodium_init() < 0 || load_config(config_path, &cfg, err, sizeof err) != 0) {
+    if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+        load_config(config_path, &cfg, err, sizeof err) != 0) {
         fprintf(stderr, "outreach-worker: %s\n", err);
         return 2;
     }
     log_open("outreach-worker", 2, cfg.log_level);
     signals_install();
-    return run(&cfg);
+    int rc = run(&cfg);
+    curl_global_cleanup();
+    return rc;
 }
