@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "broker.h"
@@ -210,7 +211,10 @@ static int offer_one(call_t *c, leased_t *l, const char *worker, uint64_t lease_
     return broker_save(c->self, c->txn, l->id, &before, t);
 }
 
-static int check_pull(const Arrears__TaskPull *m, unsigned *mask, reject_t *reject)
+#define REGIONS_MAX 16
+#define AGENT_CHANNELS ((1u << (ARREARS__CHANNEL__CALL - 1)) | (1u << (ARREARS__CHANNEL__VISIT - 1)))
+
+static int check_pull(const Arrears__TaskPull *m, bool agent, unsigned *mask, reject_t *reject)
 {
     *mask = 0;
     for (size_t i = 0; i < m->n_channels; i++)
@@ -223,7 +227,25 @@ static int check_pull(const Arrears__TaskPull *m, unsigned *mask, reject_t *reje
                        "at least one known channel, each once");
     if (!m->has_max_tasks || m->max_tasks < 1 || m->max_tasks > PULL_MAX_TASKS)
         return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "max_tasks", "1 to 64");
+    if (agent && (*mask & ~AGENT_CHANNELS))
+        return refused(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "channels",
+                       "agents pull calls and visits only; messages go through workers");
+    if (m->n_regions > REGIONS_MAX)
+        return refused(reject, ARREARS__REJECT__CODE__TOO_LARGE, "regions", "at most 16");
     return 0;
+}
+
+/* A visit goes to an agent covering its region; anything else to any puller. */
+static bool covers(const Arrears__TaskPull *m, const ContactRequest *r)
+{
+    if (r->channel != ARREARS__CHANNEL__VISIT || m->n_regions == 0)
+        return true;
+    const Arrears__Address *a = r->address;
+    const char *region = a && a->region && *a->region ? a->region : a ? a->city : NULL;
+    for (size_t i = 0; region && i < m->n_regions; i++)
+        if (m->regions[i] && strcasecmp(m->regions[i], region) == 0)
+            return true;
+    return false;
 }
 
 /* Screens due tasks on the worker's channels into l[], up to max leased. */
@@ -242,7 +264,8 @@ static int screen_due(call_t *c, const Arrears__TaskPull *m, unsigned mask, leas
         leased_t *cur = &l[*leased_n];
         snprintf(cur->id, sizeof cur->id, "%s", ids[i]);
         rc = tasks_get(self->tasks, c->txn, cur->id, &cur->stored);
-        if (rc != 0 || !cur->stored || !((mask >> (cur->stored->request->channel - 1)) & 1)) {
+        if (rc != 0 || !cur->stored || !((mask >> (cur->stored->request->channel - 1)) & 1) ||
+            !covers(m, cur->stored->request)) {
             arrears__stored_task__free_unpacked(cur->stored, NULL);
             cur->stored = NULL;
             continue;
@@ -267,7 +290,7 @@ static int task_pull(call_t *c, const Arrears__Envelope *env, uint8_t *buf, size
 {
     const Arrears__TaskPull *m = env->task_pull;
     unsigned mask;
-    if (check_pull(m, &mask, c->reject) != 0)
+    if (check_pull(m, strcmp(c->from->role, "agent") == 0, &mask, c->reject) != 0)
         return APPLY_REJECTED;
     size_t expired = 0, leased_n = 0;
     int rc = broker_expire_leases(c->self, c->txn, &expired);
@@ -603,9 +626,9 @@ int broker_call(void *app, MDB_txn *txn, const receiver_peer_t *from,
     default:
         return RECEIVER_NOT_A_CALL;
     }
-    if (strcmp(from->role, "worker") != 0)
+    if (strcmp(from->role, "worker") != 0 && strcmp(from->role, "agent") != 0)
         return refused(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
-                       "only workers and agents (role worker) pull, start and report tasks");
+                       "only workers and agents pull, start and report tasks");
     uint64_t room = 0;
     int rc = outbox_room(self->to_staging, txn, &room);
     if (rc != 0)

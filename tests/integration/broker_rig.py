@@ -70,7 +70,7 @@ class BrokerRig:
         self.procs, self.ctx, self.workers = {}, zmq.Context(), 0
         self.auth = self.receiver = self.stream = None
         os.mkdir(self.path("keys"), 0o700)
-        for name in ("outreach", "staging", "worker"):
+        for name in ("outreach", "staging", "worker", "agent"):
             subprocess.run([arrears, "keygen", name, self.path("keys")], check=True,
                            capture_output=True)
         self.ep = {"broker": "ipc://%s/broker.sock" % self.dir,
@@ -88,8 +88,9 @@ class BrokerRig:
             f.write(PROFILE)
         with open(self.path("allowed.conf"), "w") as f:
             f.write('keys = ( { principal = "staging"; role = "service"; public = "%s"; },\n'
-                    '         { principal = "worker"; role = "worker"; public = "%s"; } );\n'
-                    % (self.public("staging"), self.public("worker")))
+                    '         { principal = "worker"; role = "worker"; public = "%s"; },\n'
+                    '         { principal = "agent"; role = "agent"; public = "%s"; } );\n'
+                    % (self.public("staging"), self.public("worker"), self.public("agent")))
         with open(self.path("outreach.conf"), "w") as f:
             f.write('data_dir = "data"; durability = "durable"; log_level = "%s";\n'
                     'keys = { own = "keys/outreach.key"; allowed = "allowed.conf"; '
