@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "letter.h"
 #include "log.h"
 #include "pbjson.h"
 #include "tz.h"
@@ -135,6 +136,23 @@ static int write_record(FILE *f, const Arrears__Task *t, int64_t at_ms, const ch
     return rc == 0 && fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : SPOOL_EIO;
 }
 
+/* <record>.pdf beside the record: rendered to a temporary name, synced, renamed. */
+static int print_letter(const Arrears__Task *t, int64_t at_ms, const char *record)
+{
+    char pdf[SPOOL_PATH_MAX + 16], tmp[SPOOL_PATH_MAX + 48];
+    snprintf(pdf, sizeof pdf, "%.*s.pdf", (int)(strlen(record) - strlen(".json")), record);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", pdf, (long)getpid());
+    int rc = letter_render_pdf(tmp, t, at_ms) == LETTER_OK ? 0 : SPOOL_EIO;
+    int fd = rc == 0 ? open(tmp, O_RDONLY) : -1;
+    if (rc == 0 && (fd < 0 || fsync(fd) != 0 || rename(tmp, pdf) != 0))
+        rc = SPOOL_EIO;
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
+        unlink(tmp);
+    return rc;
+}
+
 int spool_deliver(spool_t *self, const Arrears__Task *t, int64_t at_ms, const char *worker,
                   const spool_outcome_t *o, char *ref, size_t ref_cap)
 {
@@ -143,6 +161,8 @@ int spool_deliver(spool_t *self, const Arrears__Task *t, int64_t at_ms, const ch
     if (rc != 0)
         return rc;
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    if (t->channel == ARREARS__CHANNEL__LETTER && (rc = print_letter(t, at_ms, path)) != 0)
+        return rc;   /* the printable letter is in place before the record says it went */
     FILE *f = fopen(tmp, "w");
     if (!f)
         return SPOOL_EIO;

@@ -9,6 +9,9 @@
  * it went. spool_commit() syncs the folders once for a lease's worth of deliveries,
  * before the worker reports them.
  *
+ * A letter is also rendered beside its record as <key>.pdf (letter.h), the print spool a
+ * person prints from; it is in place before the record is linked.
+ *
  * Calls and visits go to the same spool as the call log: on a simulated clock (and as
  * the scripted voice robot for first contact) the outcome is drawn from (seed, account,
  * contact id) — the same whatever worker takes it (DESIGN.md "Time"). */

@@ -482,9 +482,13 @@ class Checker:
     def bind(self):
         """Each record gets its account, person, zone and the profile its country calls
         for; a record of an account the ground truth does not know is a violation."""
+        # Vulnerability is the person's: one flagged account makes every account of theirs
+        # take the gentler caps.
+        vulnerable = {a["person"] for a in self.data.accounts.values() if a.get("vulnerable")}
         for d in sorted(self.data.records, key=lambda r: (r.at, r.path)):
             acct = self.data.accounts.get(d.account)
             d.acct, d.zone = acct, acct["zone"] if acct else None
+            d.vulnerable = bool(acct) and acct["person"] in vulnerable
             if acct is None:
                 self.checks["profile"] += 1
                 self.violate("profile", d, "account unknown to the ground truth")
@@ -563,7 +567,7 @@ class Checker:
                 self.why_counted(d)))
 
     def why_counted(self, d):
-        vulnerable = " (vulnerable borrower)" if d.acct.get("vulnerable") else ""
+        vulnerable = " (vulnerable borrower)" if d.vulnerable else ""
         return vulnerable + (" (connected only)" if d.profile.count_connected else "")
 
     # -------------------------------------------------------------- conversations
@@ -786,7 +790,7 @@ def cap_limits(scope, d):
     """(per-day, per-7-days) for scope "person" or "account"; None: no cap."""
     cap = d.profile.caps[d.channel]
     day, week = cap.get(scope + "_per_day"), cap.get(scope + "_per_7_days")
-    if scope == "person" and d.acct.get("vulnerable"):
+    if scope == "person" and d.vulnerable:
         day = tighter(day, cap.get("vulnerable_person_per_day"))
         week = tighter(week, cap.get("vulnerable_person_per_7_days"))
     return day, week
@@ -1069,7 +1073,9 @@ def lone_vulnerable_target(s):
         v, plain = cap.get("vulnerable_person_per_7_days"), cap.get("person_per_7_days")
         near = [e for e in s.checker.by_person[d.person]
                 if e.channel == d.channel and abs(e.at - d.at) < 2 * WEEK_MS]
-        return v and (plain is None or v < plain) and len(near) == 1
+        others = [a for a in s.checker.data.accounts.values()
+                  if a["person"] == d.person and a.get("vulnerable")]
+        return v and (plain is None or v < plain) and len(near) == 1 and not others
     d = s.pick(fits, "lone delivery on a channel with a tighter vulnerable cap")
     return d, d.profile.caps[d.channel]["vulnerable_person_per_7_days"]
 
