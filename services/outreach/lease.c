@@ -341,7 +341,9 @@ static int start_attempt(call_t *c, const char *id, StoredTask *t, const char **
     set_state(t, TASK_STARTED);
     t->has_started_ms = 1;
     t->started_ms = c->now_ms;
-    rc = ledger_mark(c->self, c->txn, id, t, true, false);
+    /* Counted as connected until its report says otherwise: caps on connected calls
+     * must hold against attempts still in flight at the same instant. */
+    rc = ledger_mark(c->self, c->txn, id, t, true, true);
     return rc ? rc : broker_save(c->self, c->txn, id, &before, t);
 }
 
