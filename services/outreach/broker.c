@@ -165,8 +165,13 @@ static int contact_cancel(broker_t *self, MDB_txn *txn, const Arrears__ContactCa
         StoredTask *before = NULL, *after = NULL;
         rc = tasks_get(self->tasks, txn, ids[i], &before);
         rc = rc ? rc : tasks_get(self->tasks, txn, ids[i], &after);
-        /* Started attempts stay: they are resolved from the channel, never dropped. */
-        if (rc == 0 && before && (before->state == TASK_PENDING || before->state == TASK_LEASED)) {
+        /* Started attempts stay: they are resolved from the channel, never dropped, and
+         * never queued again. */
+        if (rc == 0 && before && !tasks_state_is_final(before->state) &&
+            before->state != TASK_PENDING && before->state != TASK_LEASED) {
+            after->has_cancel_requested = after->cancel_requested = 1;
+            rc = tasks_save(self->tasks, txn, ids[i], before, after);
+        } else if (rc == 0 && before && (before->state == TASK_PENDING || before->state == TASK_LEASED)) {
             after->state = TASK_CANCELLED;
             after->has_done_ms = 1;
             after->done_ms = now_ms;

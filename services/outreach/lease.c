@@ -258,14 +258,13 @@ static int screen_due(call_t *c, const Arrears__TaskPull *m, unsigned mask, leas
     size_t scan = self->limits.pull_scan_max < room ? self->limits.pull_scan_max : (size_t)room;
     char (*ids)[TASKS_ID_MAX + 1] = malloc((scan ? scan : 1) * sizeof *ids);
     size_t n = 0;
-    rc = rc ? rc : ids ? tasks_due(self->tasks, c->txn, c->now_ms, scan, ids, &n) : ENOMEM;
+    rc = rc ? rc : ids ? tasks_due(self->tasks, c->txn, c->now_ms, mask, scan, ids, &n) : ENOMEM;
     rc = rc ? rc : tasks_meta_get(self->tasks, c->txn, "next_lease_id", 1, &next_lease);
     for (size_t i = 0; rc == 0 && i < n && *leased_n < (size_t)m->max_tasks; i++) {
         leased_t *cur = &l[*leased_n];
         snprintf(cur->id, sizeof cur->id, "%s", ids[i]);
         rc = tasks_get(self->tasks, c->txn, cur->id, &cur->stored);
-        if (rc != 0 || !cur->stored || !((mask >> (cur->stored->request->channel - 1)) & 1) ||
-            !covers(m, cur->stored->request)) {
+        if (rc != 0 || !cur->stored || !covers(m, cur->stored->request)) {
             arrears__stored_task__free_unpacked(cur->stored, NULL);
             cur->stored = NULL;
             continue;
@@ -423,9 +422,16 @@ static int requeue_unsent(call_t *c, const char *id, StoredTask *t)
 {
     StoredTask before = index_view(t);
     int rc = t->state == TASK_STARTED ? ledger_mark(c->self, c->txn, id, t, false, false) : 0;
-    set_state(t, TASK_PENDING);
-    t->has_due_ms = 1;
-    t->due_ms = c->now_ms;
+    if (t->cancel_requested) {   /* cancelled meanwhile: it surely did not go; it ends here */
+        set_state(t, TASK_CANCELLED);
+        t->has_done_ms = 1;
+        t->done_ms = c->now_ms;
+        log_event(LOG_INFO, "task_cancelled", "task=%s after=\"an attempt that did not go\"", id);
+    } else {
+        set_state(t, TASK_PENDING);
+        t->has_due_ms = 1;
+        t->due_ms = c->now_ms;
+    }
     return rc ? rc : broker_save(c->self, c->txn, id, &before, t);
 }
 

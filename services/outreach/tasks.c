@@ -79,9 +79,10 @@ static size_t queue_key(const StoredTask *t, const char *id, uint8_t *key)
 {
     size_t n = strlen(id);
     key[0] = (uint8_t)t->priority;
-    store_put_u64(key + 1, (uint64_t)t->due_ms);
-    memcpy(key + 9, id, n);
-    return 9 + n;
+    key[1] = (uint8_t)t->request->channel;
+    store_put_u64(key + 2, (uint64_t)t->due_ms);
+    memcpy(key + 10, id, n);
+    return 10 + n;
 }
 
 static size_t lease_key(const StoredTask *t, const char *id, uint8_t *key)
@@ -154,7 +155,23 @@ static int collect(const MDB_val *k, size_t prefix, size_t max,
     return 0;
 }
 
-int tasks_due(tasks_t *self, MDB_txn *txn, int64_t now_ms, size_t max,
+/* Where the queue scan goes after (priority, channel): the next channel of the mask at
+ * this priority, else the first of the next priority. false: nothing after. */
+static bool next_bucket(uint8_t priority, uint8_t channel, unsigned channels, uint8_t seek[10])
+{
+    memset(seek, 0, 10);
+    for (unsigned c = channel + 1u; c <= 8; c++)
+        if ((channels >> (c - 1)) & 1) {
+            seek[0] = priority, seek[1] = (uint8_t)c;
+            return true;
+        }
+    if (priority == 255)
+        return false;
+    seek[0] = priority + 1;
+    return true;
+}
+
+int tasks_due(tasks_t *self, MDB_txn *txn, int64_t now_ms, unsigned channels, size_t max,
               char (*ids)[TASKS_ID_MAX + 1], size_t *n)
 {
     *n = 0;
@@ -162,23 +179,24 @@ int tasks_due(tasks_t *self, MDB_txn *txn, int64_t now_ms, size_t max,
     int rc = mdb_cursor_open(txn, self->queue, &cur);
     if (rc != 0)
         return rc;
-    uint8_t seek[9] = {0};
+    uint8_t seek[10] = {0};
     MDB_val k = {sizeof seek, seek}, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && *n < max) {
         const uint8_t *key = k.mv_data;
-        if (k.mv_size < 10) {
+        if (k.mv_size < 11) {
             rc = TASKS_ECORRUPT;
             break;
         }
-        if ((int64_t)store_get_u64(key + 1) <= now_ms) {
-            rc = collect(&k, 9, max, ids, n);
+        bool wanted = key[1] >= 1 && key[1] <= 8 && ((channels >> (key[1] - 1)) & 1);
+        if (wanted && (int64_t)store_get_u64(key + 2) <= now_ms) {
+            rc = collect(&k, 10, max, ids, n);
             rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_NEXT);
             continue;
         }
-        if (key[0] == 255)   /* nothing due at this priority: jump to the next one */
+        /* Not this puller's channel, or nothing more due in it: skip the bucket. */
+        if (!next_bucket(key[0], key[1], channels, seek))
             break;
-        seek[0] = key[0] + 1;
         k = (MDB_val){sizeof seek, seek};
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     }
@@ -213,18 +231,16 @@ int tasks_next_instant(tasks_t *self, MDB_txn *txn, int64_t *due_ms, int64_t *le
     int rc = mdb_cursor_open(txn, self->queue, &cur);
     if (rc != 0)
         return rc;
-    /* The first key of each priority is that priority's earliest due. */
-    uint8_t seek[9] = {0};
+    /* The first key of each (priority, channel) bucket is its earliest due. */
+    uint8_t seek[10] = {0};
     MDB_val k = {sizeof seek, seek}, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) {
         const uint8_t *key = k.mv_data;
-        int64_t due = k.mv_size >= 9 ? (int64_t)store_get_u64(key + 1) : 0;
+        int64_t due = k.mv_size >= 10 ? (int64_t)store_get_u64(key + 2) : 0;
         *due_ms = due < *due_ms ? due : *due_ms;
-        if (key[0] == 255)
+        if (!next_bucket(key[0], key[1], 0xffu, seek))
             break;
-        memset(seek, 0, sizeof seek);
-        seek[0] = key[0] + 1;
         k = (MDB_val){sizeof seek, seek};
     }
     mdb_cursor_close(cur);

@@ -6,7 +6,9 @@
  * Tables (keys big-endian so byte order is numeric order):
  *   outreach.tasks     task id "<platform>/<contact_id>" -> StoredTask, sealed (it holds
  *                      the borrower's name and contact points)
- *   outreach.queue     [priority u8][due_ms u64][task id] -> ""   (PENDING, UNRESOLVED)
+ *   outreach.queue     [priority u8][channel u8][due_ms u64][task id] -> ""
+ *                      (PENDING, UNRESOLVED; by channel, so a puller of calls is never
+ *                      starved behind a backlog of texts it cannot send)
  *   outreach.leases    [until_ms u64][task id] -> ""    (LEASED, STARTED, RESOLVING)
  *   outreach.accounts  "<platform>/<account_ref>" -> task id, dupsort (open tasks only)
  *   outreach.ledger    [who 16][at_ms u64][task id] -> [channel u8][connected u8]
@@ -78,9 +80,10 @@ int tasks_save(tasks_t *self, MDB_txn *txn, const char *task_id, const StoredTas
                const StoredTask *after);
 bool tasks_state_is_final(StoredTaskState state);
 
-/* Up to max ids of queued tasks (PENDING, and UNRESOLVED awaiting a look-up) due at now_ms or before: most urgent priority first,
- * then earliest due. ids is max rows of TASKS_ID_MAX + 1. */
-int tasks_due(tasks_t *self, MDB_txn *txn, int64_t now_ms, size_t max,
+/* Up to max ids of queued tasks (PENDING, and UNRESOLVED awaiting a look-up) on the
+ * channels of the mask (bit c: proto Channel c + 1) due at now_ms or before: most urgent
+ * priority first, then by channel, then earliest due. ids is max rows of TASKS_ID_MAX + 1. */
+int tasks_due(tasks_t *self, MDB_txn *txn, int64_t now_ms, unsigned channels, size_t max,
               char (*ids)[TASKS_ID_MAX + 1], size_t *n);
 /* Up to max ids of tasks whose lease ended at now_ms or before. */
 int tasks_expired(tasks_t *self, MDB_txn *txn, int64_t now_ms, size_t max,

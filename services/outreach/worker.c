@@ -25,6 +25,7 @@ typedef struct {
     Arrears__ContactResult result;
     int64_t at_ms;
     const char *detail;
+    char why[CHANNEL_WHY_MAX];       /* a channel's reason, reported after the call returns */
     char ref[SPOOL_PATH_MAX];
     Arrears__AttemptStart start;
     Arrears__TaskReport report;
@@ -289,8 +290,8 @@ static void rest_channel(worker_t *self, int channel, bool down)
 static void deliver_external(worker_t *self, job_t *j)
 {
     const Arrears__Task *t = j->task;
-    char why[CHANNEL_WHY_MAX], record_ref[SPOOL_PATH_MAX];
-    channel_send_t r = channels_send(self->adapters, t, j->ref, sizeof j->ref, why, sizeof why);
+    char record_ref[SPOOL_PATH_MAX], *why = j->why;
+    channel_send_t r = channels_send(self->adapters, t, j->ref, sizeof j->ref, why, sizeof j->why);
     rest_channel(self, t->channel, r == CHANNEL_DOWN);
     if (r == CHANNEL_UNKNOWN) {   /* it may have gone: the key is looked up after the lease */
         self->stats.unknown++;
