@@ -2,6 +2,7 @@
 #include "letter.h"
 
 #include <cairo-pdf.h>
+#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,4 +90,11 @@ int letter_render_pdf(const char *path, const Arrears__Task *t, int64_t at_ms)
         return LETTER_ECAIRO;
     }
     return LETTER_OK;
+}
+
+void letter_shutdown(void)
+{
+    pango_cairo_font_map_set_default(NULL);
+    cairo_debug_reset_static_data();
+    FcFini();
 }

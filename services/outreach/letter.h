@@ -19,4 +19,8 @@ enum {
 /* Writes the letter of task, sent at at_ms, to path (a PDF). */
 int letter_render_pdf(const char *path, const Arrears__Task *task, int64_t at_ms);
 
+/* Releases the font machinery's process-wide caches (pango, cairo, fontconfig), so a
+ * process that rendered letters ends with nothing allocated: call once, at exit. */
+void letter_shutdown(void);
+
 #endif

@@ -291,6 +291,11 @@ static void deliver_external(worker_t *self, job_t *j)
 {
     const Arrears__Task *t = j->task;
     char record_ref[SPOOL_PATH_MAX], *why = j->why;
+    if (self->rest_until_ms[t->channel - 1] > aclock_monotonic_ms()) {
+        /* Found down earlier in this lease: not tried again until its rest is over. */
+        job_report(j, self->name, ARREARS__CONTACT_RESULT__NOT_ATTEMPTED, j->now_ms, "channel resting");
+        return;
+    }
     channel_send_t r = channels_send(self->adapters, t, j->ref, sizeof j->ref, why, sizeof j->why);
     rest_channel(self, t->channel, r == CHANNEL_DOWN);
     if (r == CHANNEL_UNKNOWN) {   /* it may have gone: the key is looked up after the lease */

@@ -26,6 +26,7 @@
 #include <zmq.h>
 
 #include "conf.h"
+#include "letter.h"
 #include "link.h"
 #include "log.h"
 #include "signals.h"
@@ -218,5 +219,6 @@ int main(int argc, char **argv)
     signals_install();
     int rc = run(&cfg);
     curl_global_cleanup();
+    letter_shutdown();
     return rc;
 }
