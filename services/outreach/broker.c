@@ -123,6 +123,39 @@ static int remember_person(broker_t *self, MDB_txn *txn, const ContactRequest *r
     return rc;
 }
 
+/* A newer request for the account on the same channel replaces one still waiting in the
+ * queue (a cadence that ran on while the window, a cap or a holiday held the older one):
+ * the borrower gets the current message once, not a backlog of them. staging hears why. */
+static int supersede(broker_t *self, MDB_txn *txn, const ContactRequest *r, int64_t now_ms)
+{
+    char account[TASKS_ACCOUNT_KEY_MAX + 1], why[160];
+    snprintf(account, sizeof account, "%s/%s", r->platform, r->account_ref);
+    snprintf(why, sizeof why, "superseded by %.80s", r->contact_id);
+    size_t max = self->limits.account_tasks_max, n = 0;
+    char (*ids)[TASKS_ID_MAX + 1] = malloc(max * sizeof *ids);
+    int rc = ids ? tasks_of_account(self->tasks, txn, account, max, ids, &n) : ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        StoredTask *before = NULL, *after = NULL;
+        rc = tasks_get(self->tasks, txn, ids[i], &before);
+        rc = rc ? rc : tasks_get(self->tasks, txn, ids[i], &after);
+        if (rc == 0 && before && before->state == TASK_PENDING &&
+            before->request->channel == r->channel) {
+            after->state = TASK_CANCELLED;
+            after->has_done_ms = 1;
+            after->done_ms = now_ms;
+            free(after->detail);
+            after->detail = strdup(why);
+            rc = tasks_save(self->tasks, txn, ids[i], before, after);
+            rc = rc ? rc : broker_tell_staging(self, txn, after, NULL,
+                                               ARREARS__CONTACT_RESULT__NOT_ATTEMPTED, now_ms, why);
+        }
+        arrears__stored_task__free_unpacked(before, NULL);
+        arrears__stored_task__free_unpacked(after, NULL);
+    }
+    free(ids);
+    return rc;
+}
+
 static int contact_request(broker_t *self, MDB_txn *txn, const ContactRequest *r,
                            int64_t now_ms, reject_t *reject)
 {
@@ -146,7 +179,8 @@ static int contact_request(broker_t *self, MDB_txn *txn, const ContactRequest *r
     t.due_ms = now_ms;
     t.priority = r->has_priority ? r->priority : 50;
     t.created_ms = now_ms;
-    rc = tasks_save(self->tasks, txn, id, NULL, &t);
+    rc = supersede(self, txn, r, now_ms);
+    rc = rc ? rc : tasks_save(self->tasks, txn, id, NULL, &t);
     return rc ? rc : remember_person(self, txn, r);
 }
 

@@ -17,7 +17,8 @@
  *     second of two calls leased together to the next local day;
  *   - TaskReport finishes a task and tells staging once; a conversation starts the wait
  *     after it; NOT_ATTEMPTED requeues and takes the attempt out of the ledger;
- *   - ContactCancel cancels pending and leased tasks, never a started one;
+ *   - ContactCancel cancels pending and leased tasks, never a started one; a newer
+ *     request on a channel supersedes the account's task still waiting on it;
  *   - a lease that ends (real time) requeues a leased task and sends a started one to
  *     resolution by its idempotency key (requeued, done or left to a person);
  *   - an inbound STOP opts the person out of the channel at once (a leased task's
@@ -962,15 +963,15 @@ static void test_cancel_spares_started_task(void **state)
 {
     fx_t *f = *state;
     move_clock(f, local(f, 0, 10, 0));
-    for (int n = 1; n <= 3; n++)
-        queue(f, "a1", n, SMS, SMS_TPL, NOBODY);
-    queue(f, "a2", 1, SMS, SMS_TPL, NOBODY);
-    const Arrears__TaskLease *pl = pull(f, SMS, 2);
-    assert_int_equal(pl->n_tasks, 2);
-    lease_t one = lease_of(pl->tasks[0]), two = lease_of(pl->tasks[1]);
+    queue(f, "a1", 1, SMS, SMS_TPL, NOBODY);
+    lease_t one = lease_of(pull(f, SMS, 1)->tasks[0]);
     assert_string_equal(one.id, "p1/a1#1");
-    assert_string_equal(two.id, "p1/a1#2");
     assert_true(start(f, one.id, one.lease));
+    queue(f, "a1", 2, SMS, SMS_TPL, NOBODY);   /* a started one is not superseded */
+    lease_t two = lease_of(pull(f, SMS, 1)->tasks[0]);
+    assert_string_equal(two.id, "p1/a1#2");
+    queue(f, "a1", 3, SMS, SMS_TPL, NOBODY);   /* nor a leased one */
+    queue(f, "a2", 1, SMS, SMS_TPL, NOBODY);
 
     assert_int_equal(cancel_as(f, "service", "a1"), APPLY_OK);
     assert_int_equal(stored(f, "p1/a1#1")->state, TASK_STARTED);
@@ -986,6 +987,25 @@ static void test_cancel_spares_started_task(void **state)
     assert_int_equal(open.n, 1);
     assert_string_equal(open.ids[0], "p1/a1#1");
     assert_refused(f, cancel_as(f, "service", ""), ARREARS__REJECT__CODE__INVALID_FIELD, "account_ref");
+}
+
+/* A newer request on the same channel replaces the one still waiting; other channels
+ * and other accounts keep theirs; staging hears why the older one was not attempted. */
+static void test_newer_request_supersedes_waiting_one(void **state)
+{
+    fx_t *f = *state;
+    queue(f, "a1", 1, SMS, SMS_TPL, NOBODY);   /* 06:00 local: waits for the window */
+    queue(f, "a1", 2, CALL, CALL_TPL, NOBODY);
+    queue(f, "a2", 1, SMS, SMS_TPL, NOBODY);
+    uint64_t before = outcomes(f);
+    queue(f, "a1", 3, SMS, SMS_TPL, NOBODY);
+    const StoredTask *t = stored(f, "p1/a1#1");
+    assert_int_equal(t->state, TASK_CANCELLED);
+    assert_string_equal(t->detail, "superseded by a1#3");
+    assert_int_equal(stored(f, "p1/a1#2")->state, TASK_PENDING);
+    assert_int_equal(stored(f, "p1/a2#1")->state, TASK_PENDING);
+    assert_int_equal(stored(f, "p1/a1#3")->state, TASK_PENDING);
+    assert_int_equal(outcomes(f), before + 1);
 }
 
 /* ---------------------------------------------------------------- lease expiry */
@@ -1266,6 +1286,7 @@ int main(void)
         T(test_not_attempted_requeues_without_ledger),
         T(test_report_without_result_refused),
         T(test_cancel_spares_started_task),
+        T(test_newer_request_supersedes_waiting_one),
         T(test_ended_lease_returns_task_to_queue),
         T(test_resolve_not_attempted_requeues),
         T(test_resolve_delivered_finishes),
