@@ -14,6 +14,7 @@
 #include "log.h"
 #include "sender.h"
 #include "signals.h"
+#include "svcloop.h"
 #include "zap.h"
 
 #define PRUNE_MAX 10000
@@ -156,13 +157,8 @@ static int run(service_t *s)
     log_event(LOG_INFO, "intake_start", "listen=%s staging=%s data_dir=%s error=%d", s->cfg.listen,
               s->cfg.staging_endpoint, s->cfg.svc.data_dir, rc);
     int64_t next_prune_ms = 0;
-    while (rc == 0 && !signals_stop_requested()) {
-        if (signals_take_reload()) {
-            char err[512];
-            zap_reload(s->zap, err, sizeof err);
-        }
+    while (svcloop_continue(s->zap, rc))
         rc = service_step(s, &next_prune_ms);
-    }
     if (s->sender)
         sender_flush(s->sender, aclock_monotonic_ms());
     log_event(rc ? LOG_ERROR : LOG_INFO, "intake_stop", "error=%d reason=%s", rc,

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "sender.h"
 #include "signals.h"
+#include "svcloop.h"
 #include "zap.h"
 
 #define SWEEP_EVERY_MS 1000
@@ -196,13 +197,8 @@ static int run(service_t *s)
     log_event(LOG_INFO, "broker_start", "listen=%s data_dir=%s clock=%s error=%d", s->cfg.listen,
               s->cfg.svc.data_dir, s->cfg.simulated ? "simulated" : "wall", rc);
     int64_t next_sweep = 0;
-    while (rc == 0 && !signals_stop_requested()) {
-        if (signals_take_reload()) {
-            char err[512];
-            zap_reload(s->zap, err, sizeof err);
-        }
+    while (svcloop_continue(s->zap, rc))
         rc = service_step(s, &next_sweep);
-    }
     if (s->sender)
         sender_flush(s->sender, aclock_monotonic_ms());
     log_event(rc ? LOG_ERROR : LOG_INFO, "broker_stop", "error=%d reason=%s", rc,

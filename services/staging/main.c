@@ -15,6 +15,7 @@
 #include "log.h"
 #include "sender.h"
 #include "signals.h"
+#include "svcloop.h"
 #include "staging.h"
 #include "zap.h"
 
@@ -235,13 +236,8 @@ static int run(service_t *s)
               s->cfg.svc.data_dir, s->cfg.simulated ? "simulated" : "wall", rc);
     /* As if a chunk just ran: a run interrupted by a crash resumes without waiting. */
     daily_state_t daily = DAILY_MORE;
-    while (rc == 0 && !signals_stop_requested()) {
-        if (signals_take_reload()) {
-            char err[512];
-            zap_reload(s->zap, err, sizeof err);
-        }
+    while (svcloop_continue(s->zap, rc))
         rc = service_step(s, &daily);
-    }
     for (int i = 0; i < STAGING_OUTBOXES; i++)
         if (s->sender[i])
             sender_flush(s->sender[i], aclock_monotonic_ms());
