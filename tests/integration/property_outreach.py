@@ -36,6 +36,7 @@ START = datetime.date(2026, 2, 1)
 STEP_MS = 15 * 60 * 1000
 # The checker's self-test re-checks 30 doctored copies of a run: on runs up to this size.
 SELF_TEST_MAX_ACCOUNTS = 300
+UPLOAD_BATCH = 1000
 START_MS = (START - datetime.date(1970, 1, 1)).days * DAY_MS
 COUNTRIES = {
     "US": (["America/New_York", "America/Chicago", "America/Los_Angeles", "Pacific/Honolulu"], "en-US", "+1"),
@@ -113,8 +114,12 @@ def simulate(rig, world, days, before_settle=None):
     borrower-local midnight at staging: Health.next_work_ms) is crossed in one advance:
     those steps would move nothing."""
     rig.settle(START_MS)
-    for up in world.accounts:
-        rig.platform.send(up)
+    # In batches, each acknowledged before the next: the client's state file holds only
+    # a batch's worth of un-acknowledged messages (100,000 at once would be rewritten
+    # whole with every send).
+    for i in range(0, len(world.accounts), UPLOAD_BATCH):
+        rig.platform.enqueue(world.accounts[i:i + UPLOAD_BATCH])
+        rig.platform.flush(600)
     rig.now_ms = START_MS
     end, started, steps = START_MS + days * DAY_MS, time.monotonic(), 0
     payments = sorted(world.payments)
