@@ -113,13 +113,15 @@ def simulate(rig, world, days, before_settle=None):
     nothing is due anywhere (no payment, no task falling due at the broker, no
     borrower-local midnight at staging: Health.next_work_ms) is crossed in one advance:
     those steps would move nothing."""
-    rig.settle(START_MS)
+    # An instant's work grows with the book (a holiday's backlog lands at one opening).
+    timeout = max(120, len(world.accounts) // 20)
+    rig.settle(START_MS, timeout)
     # In batches, each acknowledged before the next: the client's state file holds only
     # a batch's worth of un-acknowledged messages (100,000 at once would be rewritten
     # whole with every send).
     for i in range(0, len(world.accounts), UPLOAD_BATCH):
         rig.platform.enqueue(world.accounts[i:i + UPLOAD_BATCH])
-        rig.platform.flush(600)
+        rig.platform.flush(timeout)
     rig.now_ms = START_MS
     end, started, steps = START_MS + days * DAY_MS, time.monotonic(), 0
     payments = sorted(world.payments)
@@ -130,7 +132,7 @@ def simulate(rig, world, days, before_settle=None):
             rig.platform.send(world.pay(ref, t))
         if before_settle:
             before_settle(rig, t)
-        rig.settle(t)
+        rig.settle(t, timeout)
         rig.now_ms = t
         steps += 1
         if (t - START_MS) // (10 * DAY_MS) > day:
