@@ -278,9 +278,11 @@ int tasks_of_account(tasks_t *self, MDB_txn *txn, const char *account_key, size_
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int tasks_count_states(tasks_t *self, MDB_txn *txn, uint64_t counts[10])
+/* Visits every task in id order, each opened and decoded once. */
+typedef int (task_visit_fn)(const char *id, const StoredTask *t, void *arg);
+
+static int each_task(tasks_t *self, MDB_txn *txn, task_visit_fn *visit, void *arg)
 {
-    memset(counts, 0, 10 * sizeof *counts);
     MDB_cursor *cur = NULL;
     int rc = mdb_cursor_open(txn, self->tasks, &cur);
     MDB_val k, v;
@@ -294,12 +296,28 @@ int tasks_count_states(tasks_t *self, MDB_txn *txn, uint64_t counts[10])
         id[k.mv_size] = '\0';
         if ((rc = tasks_get(self, txn, id, &t)) != 0 || !t)
             break;
-        counts[(unsigned)t->state < 10 ? t->state : 0]++;
+        rc = visit(id, t, arg);
         arrears__stored_task__free_unpacked(t, NULL);
+        if (rc != 0)
+            break;
     }
     if (cur)
         mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int count_state(const char *id, const StoredTask *t, void *arg)
+{
+    uint64_t *counts = arg;
+    (void)id;
+    counts[(unsigned)t->state < 10 ? t->state : 0]++;
+    return 0;
+}
+
+int tasks_count_states(tasks_t *self, MDB_txn *txn, uint64_t counts[10])
+{
+    memset(counts, 0, 10 * sizeof *counts);
+    return each_task(self, txn, count_state, counts);
 }
 
 /* ---------------------------------------------------------------- who */
@@ -479,31 +497,13 @@ static void print_hex(FILE *out, const uint8_t *b, size_t n)
         fprintf(out, "%02x", b[i]);
 }
 
-static int dump_tasks(tasks_t *self, MDB_txn *txn, FILE *out)
+static int dump_task(const char *id, const StoredTask *t, void *arg)
 {
-    MDB_cursor *cur = NULL;
-    int rc = mdb_cursor_open(txn, self->tasks, &cur);
-    MDB_val k, v;
-    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        char id[TASKS_ID_MAX + 1];
-        StoredTask *t = NULL;
-        if (k.mv_size > TASKS_ID_MAX)
-            continue;
-        memcpy(id, k.mv_data, k.mv_size);
-        id[k.mv_size] = '\0';
-        if ((rc = tasks_get(self, txn, id, &t)) != 0 || !t)
-            break;
-        fprintf(out, "{\"table\":\"task\",\"id\":\"%s\",\"task\":", id);
-        rc = pbjson_print(out, &t->base);
-        fputs("}\n", out);
-        arrears__stored_task__free_unpacked(t, NULL);
-        if (rc != 0)
-            break;
-    }
-    if (cur)
-        mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    FILE *out = arg;
+    fprintf(out, "{\"table\":\"task\",\"id\":\"%s\",\"task\":", id);
+    int rc = pbjson_print(out, &t->base);
+    fputs("}\n", out);
+    return rc;
 }
 
 static int dump_ledger_and_persons(tasks_t *self, MDB_txn *txn, FILE *out)
@@ -549,7 +549,7 @@ static int dump_ledger_and_persons(tasks_t *self, MDB_txn *txn, FILE *out)
 
 int tasks_dump(tasks_t *self, MDB_txn *txn, FILE *out)
 {
-    int rc = dump_tasks(self, txn, out);
+    int rc = each_task(self, txn, dump_task, out);
     return rc ? rc : dump_ledger_and_persons(self, txn, out);
 }
 
