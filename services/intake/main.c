@@ -6,37 +6,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 #include "config.h"
 #include "intake.h"
-#include "link.h"
 #include "log.h"
-#include "sender.h"
 #include "signals.h"
 #include "svcloop.h"
-#include "zap.h"
+#include "svcnet.h"
 
 #define PRUNE_MAX 10000
 
 typedef struct {
     intake_config_t cfg;
-    void *ctx;
-    zap_t *zap;
-    void *router;
-    void *dealer;
     store_t *store;
     inbox_t *inbox;
     crypt_t *crypt;
-    receiver_t *receiver;
-    sender_t *sender;
+    svcnet_t *net;
     intake_t app;
 } service_t;
 
 static void service_close(service_t *s)
 {
-    receiver_destroy(&s->receiver);
-    sender_destroy(&s->sender);
+    svcnet_destroy(&s->net);
     accepted_destroy(&s->app.accepted);
     feed_destroy(&s->app.feed);
     outbox_destroy(&s->app.to_staging);
@@ -45,19 +36,12 @@ static void service_close(service_t *s)
     crypt_destroy(&s->crypt);
     tz_cache_destroy(&s->app.zones);
     aclock_destroy(&s->app.clock);
-    link_close(&s->router);
-    link_close(&s->dealer);
-    zap_destroy(&s->zap);
-    if (s->ctx)
-        zmq_ctx_term(s->ctx);
 }
 
 static int open_store(service_t *s)
 {
     const intake_config_t *c = &s->cfg;
-    int rc = crypt_load(c->secret_path, &s->crypt);
-    if (rc == CRYPT_EKEYFILE && c->create_secret && crypt_key_create(c->secret_path) == CRYPT_OK)
-        rc = crypt_load(c->secret_path, &s->crypt);
+    int rc = svcnet_secret_open(c->secret_path, c->create_secret, &s->crypt);
     if (rc != CRYPT_OK) {
         fprintf(stderr, "intake: %s: %s\n", c->secret_path, crypt_strerror(rc));
         return rc;
@@ -77,21 +61,15 @@ static int open_store(service_t *s)
 static int open_links(service_t *s)
 {
     const intake_config_t *c = &s->cfg;
+    svcnet_spec_t spec = {.svc = &c->svc, .listen = c->listen, .peer_count = 1};
+    spec.peers[0] = (svcnet_peer_t){c->staging_endpoint, c->staging_public_path,
+                                    s->app.to_staging};
+    receiver_handler_t h = {.apply = intake_apply, .query = intake_query};
     char err[512] = "";
-    int rc = 0;
-    s->ctx = zmq_ctx_new();
-    s->zap = zap_new(s->ctx, c->svc.allowed_path, &rc, err, sizeof err);
-    if (s->zap)   /* the handler first: a CURVE socket bound without it admits every key */
-        s->router = link_server_open(s->ctx, c->listen, c->svc.key_path, &c->svc.link, err,
-                                     sizeof err);
-    if (s->router)
-        s->dealer = link_client_open(s->ctx, c->staging_endpoint, c->staging_public_path,
-                                     c->svc.key_path, &c->svc.link, err, sizeof err);
-    if (!s->dealer) {
+    s->net = svcnet_new(&spec, s->store, s->inbox, &h, &s->app, err, sizeof err);
+    if (!s->net)
         fprintf(stderr, "intake: %s\n", err);
-        return -1;
-    }
-    return 0;
+    return s->net ? 0 : -1;
 }
 
 static int service_open(service_t *s)
@@ -102,13 +80,7 @@ static int service_open(service_t *s)
     s->app.started_ms = aclock_monotonic_ms();
     int rc = s->app.clock && s->app.zones ? 0 : -1;
     rc = rc ? rc : open_store(s);
-    rc = rc ? rc : open_links(s);
-    if (rc != 0)
-        return rc;
-    receiver_handler_t h = { .apply = intake_apply, .query = intake_query };
-    s->receiver = receiver_new(s->store, s->inbox, s->router, &s->cfg.svc.receiver, &h, &s->app);
-    s->sender = sender_new(s->store, s->app.to_staging, s->dealer, &s->cfg.svc.sender);
-    return s->receiver && s->sender ? 0 : -1;
+    return rc ? rc : open_links(s);
 }
 
 typedef struct {
@@ -124,19 +96,8 @@ static int prune_feed(MDB_txn *txn, void *arg)
 
 static int service_step(service_t *s, int64_t *next_prune_ms)
 {
+    int rc = svcnet_step(s->net, 1000, s->app.clock);
     int64_t now = aclock_monotonic_ms();
-    int64_t wait = sender_wait_ms(s->sender, now);
-    zmq_pollitem_t items[2] = { { s->router, 0, ZMQ_POLLIN, 0 }, { s->dealer, 0, ZMQ_POLLIN, 0 } };
-    if (zmq_poll(items, 2, (long)(wait < 1000 ? wait : 1000)) < 0)
-        return 0;   /* a signal: the loop checks its flags */
-    int rc = 0;
-    if (items[0].revents & ZMQ_POLLIN) {
-        int taken = receiver_drain(s->receiver, aclock_now_ms(s->app.clock));
-        rc = taken < 0 ? taken : 0;
-    }
-    if (rc == 0 && (items[1].revents & ZMQ_POLLIN))
-        rc = sender_read_replies(s->sender, aclock_monotonic_ms());
-    rc = rc ? rc : sender_pump(s->sender, aclock_monotonic_ms());
     if (rc == 0 && now >= *next_prune_ms) {
         prune_call_t p = { s->app.feed, aclock_now_ms(s->app.clock) };
         rc = store_write(s->store, prune_feed, &p);
@@ -157,10 +118,9 @@ static int run(service_t *s)
     log_event(LOG_INFO, "intake_start", "listen=%s staging=%s data_dir=%s error=%d", s->cfg.listen,
               s->cfg.staging_endpoint, s->cfg.svc.data_dir, rc);
     int64_t next_prune_ms = 0;
-    while (svcloop_continue(s->zap, rc))
+    while (svcloop_continue(svcnet_zap(s->net), rc))
         rc = service_step(s, &next_prune_ms);
-    if (s->sender)
-        sender_flush(s->sender, aclock_monotonic_ms());
+    svcnet_flush(s->net);
     log_event(rc ? LOG_ERROR : LOG_INFO, "intake_stop", "error=%d reason=%s", rc,
               rc ? "a store or socket error stopped the loop" : "signal");
     service_close(s);

@@ -8,28 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 #include "broker_config.h"
-#include "link.h"
 #include "log.h"
-#include "sender.h"
 #include "signals.h"
 #include "svcloop.h"
-#include "zap.h"
+#include "svcnet.h"
 
 #define SWEEP_EVERY_MS 1000
 
 typedef struct {
     broker_config_t cfg;
-    void *ctx;
-    zap_t *zap;
-    void *router, *dealer;
     store_t *store;
     inbox_t *inbox;
     crypt_t *crypt;
-    receiver_t *receiver;
-    sender_t *sender;
+    svcnet_t *net;
     profile_book_t *profiles;
     template_book_t *templates;
     broker_t app;
@@ -37,10 +30,8 @@ typedef struct {
 
 static void service_close(service_t *s)
 {
-    receiver_destroy(&s->receiver);
-    sender_destroy(&s->sender);
+    svcnet_destroy(&s->net);
     outbox_destroy(&s->app.to_staging);
-    link_close(&s->dealer);
     tasks_destroy(&s->app.tasks);
     inbox_destroy(&s->inbox);
     store_destroy(&s->store);
@@ -49,16 +40,12 @@ static void service_close(service_t *s)
     aclock_destroy(&s->app.clock);
     profile_book_destroy(&s->profiles);
     template_book_destroy(&s->templates);
-    link_close(&s->router);
-    zap_destroy(&s->zap);
-    if (s->ctx)
-        zmq_ctx_term(s->ctx);
 }
 
 static uint64_t unacked(void *arg)
 {
     service_t *s = arg;
-    return s->sender ? sender_unacked(s->sender) : 0;
+    return svcnet_unacked(s->net);
 }
 
 /* The profiles and templates, each file checked whole: a bad one stops the start. */
@@ -80,9 +67,7 @@ static int open_policy(service_t *s)
 static int open_store(service_t *s)
 {
     const broker_config_t *c = &s->cfg;
-    int rc = crypt_load(c->secret_path, &s->crypt);
-    if (rc == CRYPT_EKEYFILE && c->create_secret && crypt_key_create(c->secret_path) == CRYPT_OK)
-        rc = crypt_load(c->secret_path, &s->crypt);
+    int rc = svcnet_secret_open(c->secret_path, c->create_secret, &s->crypt);
     if (rc != CRYPT_OK) {
         fprintf(stderr, "outreach-broker: %s: %s\n", c->secret_path, crypt_strerror(rc));
         return rc;
@@ -120,20 +105,14 @@ static int open_clock(service_t *s)
 static int open_links(service_t *s)
 {
     const broker_config_t *c = &s->cfg;
+    svcnet_spec_t spec = {.svc = &c->svc, .listen = c->listen, .peer_count = 1};
+    spec.peers[0] = (svcnet_peer_t){c->staging_endpoint, c->staging_public, s->app.to_staging};
+    receiver_handler_t h = {.apply = broker_apply, .query = broker_query, .call = broker_call};
     char err[512] = "";
-    int rc = 0;
-    s->ctx = zmq_ctx_new();
-    s->zap = zap_new(s->ctx, c->svc.allowed_path, &rc, err, sizeof err);
-    if (s->zap)   /* the handler first: a CURVE socket bound without it admits every key */
-        s->router = link_server_open(s->ctx, c->listen, c->svc.key_path, &c->svc.link, err, sizeof err);
-    if (s->router)
-        s->dealer = link_client_open(s->ctx, c->staging_endpoint, c->staging_public,
-                                     c->svc.key_path, &c->svc.link, err, sizeof err);
-    if (!s->dealer) {
+    s->net = svcnet_new(&spec, s->store, s->inbox, &h, &s->app, err, sizeof err);
+    if (!s->net)
         fprintf(stderr, "outreach-broker: %s\n", err);
-        return -1;
-    }
-    return 0;
+    return s->net ? 0 : -1;
 }
 
 static int service_open(service_t *s)
@@ -147,13 +126,7 @@ static int service_open(service_t *s)
     rc = rc ? rc : open_policy(s);
     rc = rc ? rc : open_store(s);
     rc = rc ? rc : open_clock(s);
-    rc = rc ? rc : open_links(s);
-    if (rc != 0)
-        return rc;
-    receiver_handler_t h = {.apply = broker_apply, .query = broker_query, .call = broker_call};
-    s->receiver = receiver_new(s->store, s->inbox, s->router, &s->cfg.svc.receiver, &h, &s->app);
-    s->sender = sender_new(s->store, s->app.to_staging, s->dealer, &s->cfg.svc.sender);
-    return s->receiver && s->sender ? 0 : -1;
+    return rc ? rc : open_links(s);
 }
 
 static int sweep(MDB_txn *txn, void *arg)
@@ -165,24 +138,12 @@ static int sweep(MDB_txn *txn, void *arg)
 
 static int service_step(service_t *s, int64_t *next_sweep_ms)
 {
-    int64_t now = aclock_monotonic_ms();
-    int64_t wait = sender_wait_ms(s->sender, now);
-    wait = wait < SWEEP_EVERY_MS ? wait : SWEEP_EVERY_MS;
-    zmq_pollitem_t items[2] = {{s->router, 0, ZMQ_POLLIN, 0}, {s->dealer, 0, ZMQ_POLLIN, 0}};
-    if (zmq_poll(items, 2, (long)wait) < 0)
-        return 0;   /* a signal: the loop checks its flags */
-    int rc = 0;
-    if (items[0].revents & ZMQ_POLLIN) {
-        int taken = receiver_drain(s->receiver, aclock_now_ms(s->app.clock));
-        rc = taken < 0 ? taken : 0;
-    }
-    if (rc == 0 && (items[1].revents & ZMQ_POLLIN))
-        rc = sender_read_replies(s->sender, aclock_monotonic_ms());
+    int rc = svcnet_step(s->net, SWEEP_EVERY_MS, s->app.clock);
     if (rc == 0 && aclock_monotonic_ms() >= *next_sweep_ms) {
         rc = store_write(s->store, sweep, s);
         *next_sweep_ms = aclock_monotonic_ms() + SWEEP_EVERY_MS;
+        rc = rc ? rc : svcnet_pump(s->net);
     }
-    rc = rc ? rc : sender_pump(s->sender, aclock_monotonic_ms());
     if (rc != 0 && !store_is_fatal(rc)) {
         log_event(LOG_ERROR, "step_failed", "error=%d what=%s", rc, tasks_strerror(rc));
         rc = 0;
@@ -197,10 +158,9 @@ static int run(service_t *s)
     log_event(LOG_INFO, "broker_start", "listen=%s data_dir=%s clock=%s error=%d", s->cfg.listen,
               s->cfg.svc.data_dir, s->cfg.simulated ? "simulated" : "wall", rc);
     int64_t next_sweep = 0;
-    while (svcloop_continue(s->zap, rc))
+    while (svcloop_continue(svcnet_zap(s->net), rc))
         rc = service_step(s, &next_sweep);
-    if (s->sender)
-        sender_flush(s->sender, aclock_monotonic_ms());
+    svcnet_flush(s->net);
     log_event(rc ? LOG_ERROR : LOG_INFO, "broker_stop", "error=%d reason=%s", rc,
               rc ? "a store or socket error stopped the loop" : "signal");
     service_close(s);

@@ -7,32 +7,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 #include "config.h"
 #include "daily.h"
-#include "link.h"
 #include "log.h"
-#include "sender.h"
 #include "signals.h"
 #include "svcloop.h"
+#include "svcnet.h"
 #include "staging.h"
-#include "zap.h"
 
 static const char *const outbox_names[STAGING_OUTBOXES] = {"to_outreach", "to_legal", "to_sale",
                                                            "to_intake"};
 
 typedef struct {
     staging_config_t cfg;
-    void *ctx;
-    zap_t *zap;
-    void *router;
-    void *dealer[STAGING_OUTBOXES];
     store_t *store;
     inbox_t *inbox;
     crypt_t *crypt;
-    receiver_t *receiver;
-    sender_t *sender[STAGING_OUTBOXES];
+    svcnet_t *net;
     strategy_t *strategy[STAGING_MAX_STRATEGIES];
     limitation_rules_t limitation;
     staging_t app;
@@ -40,12 +32,9 @@ typedef struct {
 
 static void service_close(service_t *s)
 {
-    receiver_destroy(&s->receiver);
-    for (int i = 0; i < STAGING_OUTBOXES; i++) {
-        sender_destroy(&s->sender[i]);
+    svcnet_destroy(&s->net);
+    for (int i = 0; i < STAGING_OUTBOXES; i++)
         outbox_destroy(&s->app.out[i]);
-        link_close(&s->dealer[i]);
-    }
     ledger_destroy(&s->app.ledger);
     inbox_destroy(&s->inbox);
     store_destroy(&s->store);
@@ -54,19 +43,12 @@ static void service_close(service_t *s)
     aclock_destroy(&s->app.clock);
     for (int i = 0; i < STAGING_MAX_STRATEGIES; i++)
         strategy_destroy(&s->strategy[i]);
-    link_close(&s->router);
-    zap_destroy(&s->zap);
-    if (s->ctx)
-        zmq_ctx_term(s->ctx);
 }
 
 static uint64_t unacked_total(void *arg)
 {
     service_t *s = arg;
-    uint64_t n = 0;
-    for (int i = 0; i < STAGING_OUTBOXES; i++)
-        n += s->sender[i] ? sender_unacked(s->sender[i]) : 0;
-    return n;
+    return svcnet_unacked(s->net);
 }
 
 /* The strategies (one per currency) and the limitation rules, each file checked whole. */
@@ -101,9 +83,7 @@ static int open_policy(service_t *s)
 static int open_store(service_t *s)
 {
     const staging_config_t *c = &s->cfg;
-    int rc = crypt_load(c->secret_path, &s->crypt);
-    if (rc == CRYPT_EKEYFILE && c->create_secret && crypt_key_create(c->secret_path) == CRYPT_OK)
-        rc = crypt_load(c->secret_path, &s->crypt);
+    int rc = svcnet_secret_open(c->secret_path, c->create_secret, &s->crypt);
     if (rc != CRYPT_OK) {
         fprintf(stderr, "staging: %s: %s\n", c->secret_path, crypt_strerror(rc));
         return rc;
@@ -126,23 +106,16 @@ static int open_store(service_t *s)
 static int open_links(service_t *s)
 {
     const staging_config_t *c = &s->cfg;
+    svcnet_spec_t spec = {.svc = &c->svc, .listen = c->listen, .peer_count = STAGING_OUTBOXES};
+    for (int i = 0; i < STAGING_OUTBOXES; i++)
+        spec.peers[i] = (svcnet_peer_t){c->peers[i].endpoint, c->peers[i].public_path,
+                                        s->app.out[i]};
+    receiver_handler_t h = {.apply = staging_apply, .query = staging_query};
     char err[512] = "";
-    int rc = 0;
-    s->ctx = zmq_ctx_new();
-    s->zap = zap_new(s->ctx, c->svc.allowed_path, &rc, err, sizeof err);
-    if (s->zap)   /* the handler first: a CURVE socket bound without it admits every key */
-        s->router = link_server_open(s->ctx, c->listen, c->svc.key_path, &c->svc.link, err, sizeof err);
-    for (int i = 0; s->router && i < STAGING_OUTBOXES; i++) {
-        s->dealer[i] = link_client_open(s->ctx, c->peers[i].endpoint, c->peers[i].public_path,
-                                        c->svc.key_path, &c->svc.link, err, sizeof err);
-        if (!s->dealer[i])
-            break;
-    }
-    if (!s->dealer[STAGING_OUTBOXES - 1]) {
+    s->net = svcnet_new(&spec, s->store, s->inbox, &h, &s->app, err, sizeof err);
+    if (!s->net)
         fprintf(stderr, "staging: %s\n", err);
-        return -1;
-    }
-    return 0;
+    return s->net ? 0 : -1;
 }
 
 static int open_clock(service_t *s)
@@ -172,54 +145,17 @@ static int service_open(service_t *s)
     rc = rc ? rc : open_policy(s);
     rc = rc ? rc : open_store(s);
     rc = rc ? rc : open_clock(s);
-    rc = rc ? rc : open_links(s);
-    if (rc != 0)
-        return rc;
-    receiver_handler_t h = {.apply = staging_apply, .query = staging_query};
-    s->receiver = receiver_new(s->store, s->inbox, s->router, &s->cfg.svc.receiver, &h, &s->app);
-    for (int i = 0; i < STAGING_OUTBOXES; i++) {
-        s->sender[i] = sender_new(s->store, s->app.out[i], s->dealer[i], &s->cfg.svc.sender);
-        if (!s->sender[i])
-            return -1;
-    }
-    return s->receiver ? 0 : -1;
-}
-
-/* Replies from the four receivers, then whatever the windows allow. */
-static int pump_senders(service_t *s, zmq_pollitem_t *items)
-{
-    int rc = 0;
-    for (int i = 0; rc == 0 && i < STAGING_OUTBOXES; i++) {
-        if (items[1 + i].revents & ZMQ_POLLIN)
-            rc = sender_read_replies(s->sender[i], aclock_monotonic_ms());
-        rc = rc ? rc : sender_pump(s->sender[i], aclock_monotonic_ms());
-    }
-    return rc;
+    return rc ? rc : open_links(s);
 }
 
 static int service_step(service_t *s, daily_state_t *run)
 {
-    int64_t now = aclock_monotonic_ms();
-    int64_t wait = *run == DAILY_MORE ? 0 : 1000;
-    zmq_pollitem_t items[1 + STAGING_OUTBOXES] = {{s->router, 0, ZMQ_POLLIN, 0}};
-    for (int i = 0; i < STAGING_OUTBOXES; i++) {
-        items[1 + i] = (zmq_pollitem_t){s->dealer[i], 0, ZMQ_POLLIN, 0};
-        int64_t w = sender_wait_ms(s->sender[i], now);
-        wait = w < wait ? w : wait;
-    }
-    if (zmq_poll(items, 1 + STAGING_OUTBOXES, (long)wait) < 0)
-        return 0;   /* a signal: the loop checks its flags */
-    int rc = 0;
-    if (items[0].revents & ZMQ_POLLIN) {
-        int taken = receiver_drain(s->receiver, aclock_now_ms(s->app.clock));
-        rc = taken < 0 ? taken : 0;
-    }
-    rc = rc ? rc : pump_senders(s, items);
+    int rc = svcnet_step(s->net, *run == DAILY_MORE ? 0 : 1000, s->app.clock);
     if (rc == 0) {
         daily_step_t step;
         rc = daily_step(&s->app, s->store, &step);
         *run = rc == 0 ? step.state : DAILY_IDLE;
-        rc = rc ? rc : pump_senders(s, items);
+        rc = rc ? rc : svcnet_pump(s->net);
     }
     if (rc != 0 && !store_is_fatal(rc)) {
         log_event(LOG_ERROR, "step_failed", "error=%d what=%s", rc, ledger_strerror(rc));
@@ -236,11 +172,9 @@ static int run(service_t *s)
               s->cfg.svc.data_dir, s->cfg.simulated ? "simulated" : "wall", rc);
     /* As if a chunk just ran: a run interrupted by a crash resumes without waiting. */
     daily_state_t daily = DAILY_MORE;
-    while (svcloop_continue(s->zap, rc))
+    while (svcloop_continue(svcnet_zap(s->net), rc))
         rc = service_step(s, &daily);
-    for (int i = 0; i < STAGING_OUTBOXES; i++)
-        if (s->sender[i])
-            sender_flush(s->sender[i], aclock_monotonic_ms());
+    svcnet_flush(s->net);
     log_event(rc ? LOG_ERROR : LOG_INFO, "staging_stop", "error=%d reason=%s", rc,
               rc ? "a store or socket error stopped the loop" : "signal");
     service_close(s);

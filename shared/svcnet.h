@@ -1,0 +1,64 @@
+/* svcnet: the network side of a service process, the same in every service — the ZAP
+ * handler, the ROUTER it serves on, one DEALER per peer it sends to (each drained from
+ * its own outbox by a sender), and the receiver that applies what comes in. One step
+ * polls them all, applies what waits (one group commit), reads the peers' replies and
+ * pumps every outbox. The service keeps its store, tables and clock; svcnet keeps the
+ * sockets, so each service's main is its own decisions and nothing else.
+ *
+ * Order matters and is kept here once: the ZAP handler is bound before the ROUTER (a
+ * CURVE socket bound with no handler admits every key). */
+#ifndef ARREARS_SVCNET_H
+#define ARREARS_SVCNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aclock.h"
+#include "crypt.h"
+#include "outbox.h"
+#include "receiver.h"
+#include "svcconf.h"
+#include "zap.h"
+
+#define SVCNET_MAX_PEERS 8
+
+typedef struct {
+    const char *endpoint;
+    const char *public_path;   /* the peer's CURVE public key file */
+    outbox_t *outbox;          /* what is sent to it */
+} svcnet_peer_t;
+
+typedef struct {
+    const svcconf_t *svc;      /* keys, link options, receiver and sender limits */
+    const char *listen;
+    size_t peer_count;         /* 0 .. SVCNET_MAX_PEERS */
+    svcnet_peer_t peers[SVCNET_MAX_PEERS];
+} svcnet_spec_t;
+
+typedef struct svcnet svcnet_t;
+
+/* Opens everything, or returns NULL with err saying what failed. The store and inbox
+ * are the service's; handler and app as in receiver.h. */
+svcnet_t *svcnet_new(const svcnet_spec_t *spec, store_t *store, inbox_t *inbox,
+                     const receiver_handler_t *handler, void *app, char *err, size_t err_len);
+/* Closes the sockets (after svcnet_flush, to hand over what the windows allow). */
+void svcnet_destroy(svcnet_t **self_p);
+
+/* Waits up to wait_max_ms (less when a sender must resend sooner) for traffic, applies
+ * what came in with clock's now, reads replies and pumps the outboxes. Returns 0 (also
+ * when a signal cut the wait short) or the store/LMDB error that stopped it. */
+int svcnet_step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock);
+/* Sends whatever the windows allow now (after work that appended to an outbox). */
+int svcnet_pump(svcnet_t *self);
+/* One last pass before stopping: what can still go, goes. */
+void svcnet_flush(svcnet_t *self);
+/* Messages sent and not yet acknowledged, over every peer. */
+uint64_t svcnet_unacked(const svcnet_t *self);
+zap_t *svcnet_zap(svcnet_t *self);
+
+/* The service's at-rest key: loaded, or first created when create is set (the embedded
+ * default generates its keys at first start). CRYPT_* codes. */
+int svcnet_secret_open(const char *path, bool create, crypt_t **crypt);
+
+#endif
