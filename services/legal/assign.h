@@ -80,7 +80,7 @@ typedef struct {
     int64_t last_progress_ms;    /* acceptance, a step or money */
 } placement_t;
 
-/* What is due for a placed case at now_ms; *due_ms is when the next check matters
+/* What is due for a placed case (offered to a, so p->offered_ms is set) at now_ms; *due_ms is when the next check matters
  * (INT64_MAX when never), so a loop can sleep until then. */
 placement_action_t assign_due(const assignee_t *a, const placement_t *p, int64_t now_ms,
                               int64_t *due_ms);

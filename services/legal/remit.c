@@ -33,7 +33,8 @@ int remit_add(remit_totals_t *t, int64_t recovery_minor, int64_t commission_mino
 
 int remit_net(const remit_totals_t *t, int64_t *net_minor)
 {
-    int64_t less;
-    int rc = money_add(t->commission_minor, t->costs_minor, &less);
-    return rc == MONEY_OK ? money_sub(t->recovered_minor, less, net_minor) : rc;
+    /* In sequence, not commission + costs first: that sum may overflow when the net fits. */
+    int64_t after_commission;
+    int rc = money_sub(t->recovered_minor, t->commission_minor, &after_commission);
+    return rc == MONEY_OK ? money_sub(after_commission, t->costs_minor, net_minor) : rc;
 }
