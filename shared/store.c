@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -247,4 +248,21 @@ const char *store_strerror(int code)
     case STORE_EOPTIONS: return "store options out of range";
     default: return mdb_strerror(code);   /* LMDB codes and errno values */
     }
+}
+
+int store_get_named_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t dflt,
+                        uint64_t *out)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    *out = rc == 0 && v.mv_size == 8 ? store_get_u64(v.mv_data) : dflt;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_put_named_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t value)
+{
+    uint8_t b[8];
+    store_put_u64(b, value);
+    MDB_val k = {strlen(name), (void *)name}, v = {sizeof b, b};
+    return mdb_put(txn, dbi, &k, &v, 0);
 }

@@ -68,6 +68,12 @@ bool store_is_fatal(int code);
 
 const char *store_strerror(int code);
 
+/* A named counter or instant in a service's meta table (8 bytes big-endian): dflt when
+ * absent. */
+int store_get_named_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t dflt,
+                        uint64_t *out);
+int store_put_named_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t value);
+
 /* Keys in big-endian so LMDB's byte order is numeric order. */
 static inline void store_put_u64(uint8_t out[8], uint64_t value)
 {

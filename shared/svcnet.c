@@ -2,6 +2,7 @@
 #include "svcnet.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <zmq.h>
@@ -104,7 +105,7 @@ int svcnet_step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock)
         wait = w < wait ? w : wait;
     }
     if (zmq_poll(items, (int)(1 + self->peer_count), (long)(wait > 0 ? wait : 0)) < 0)
-        return 0;   /* a signal: the caller's loop checks its flags */
+        return zmq_errno() == EINTR ? 0 : zmq_errno();   /* a signal: the loop checks its flags */
     int rc = 0;
     if (items[0].revents & ZMQ_POLLIN) {
         int taken = receiver_drain(self->receiver, aclock_now_ms(clock));

@@ -47,7 +47,8 @@ void svcnet_destroy(svcnet_t **self_p);
 
 /* Waits up to wait_max_ms (less when a sender must resend sooner) for traffic, applies
  * what came in with clock's now, reads replies and pumps the outboxes. Returns 0 (also
- * when a signal cut the wait short) or the store/LMDB error that stopped it. */
+ * when a signal cut the wait short), the store/LMDB error that stopped it, or the errno
+ * of a failed poll. */
 int svcnet_step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock);
 /* Sends whatever the windows allow now (after work that appended to an outbox). */
 int svcnet_pump(svcnet_t *self);

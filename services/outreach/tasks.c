@@ -475,18 +475,12 @@ int tasks_inbound_once(tasks_t *self, MDB_txn *txn, const char *inbound_id, bool
 
 int tasks_meta_get(tasks_t *self, MDB_txn *txn, const char *name, uint64_t dflt, uint64_t *out)
 {
-    MDB_val k = {strlen(name), (void *)name}, v;
-    int rc = mdb_get(txn, self->meta, &k, &v);
-    *out = rc == 0 && v.mv_size == 8 ? store_get_u64(v.mv_data) : dflt;
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return store_get_named_u64(txn, self->meta, name, dflt, out);
 }
 
 int tasks_meta_put(tasks_t *self, MDB_txn *txn, const char *name, uint64_t value)
 {
-    uint8_t b[8];
-    store_put_u64(b, value);
-    MDB_val k = {strlen(name), (void *)name}, v = {sizeof b, b};
-    return mdb_put(txn, self->meta, &k, &v, 0);
+    return store_put_named_u64(txn, self->meta, name, value);
 }
 
 /* ---------------------------------------------------------------- dump */

@@ -1,0 +1,411 @@
+/* test_svcnet: a service's network side (shared/svcnet.c), two of them in one process
+ * over ipc:// in temporary data dirs.
+ * Proves: a keys (allowed) file that does not parse fails svcnet_new with file:line in
+ * err and the ROUTER never bound (a regular file left at its ipc path survives; the same
+ * path is bound once the file is fixed); a missing peer public key fails with that file
+ * named and nothing listening on the ROUTER's path (leaks show under ASan); a round
+ * trip: N DemoItems appended to A's outbox in one transaction reach B's apply in order
+ * (seq and number 1..N, A's stream) as A's principal and role, B's inbox is at N, A
+ * ends with nothing un-acked and svcnet_flush stores the acked mark; svcnet_zap; and
+ * svcnet_secret_open: missing without create fails, with create makes a 0600 key that
+ * later opens load again (sealed by one, opened by another), never overwriting a bad one. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "svcnet.h"
+
+#define ITEMS 50
+
+/* One service: its data dir, keys, store, inbox and one outbox. */
+typedef struct {
+    char dir[32];
+    char endpoint[64];
+    char pub_path[64];
+    svcconf_t conf;
+    link_keypair_t keys;
+    store_t *store;
+    inbox_t *inbox;
+    outbox_t *outbox;
+    svcnet_t *net;
+} node_t;
+
+typedef struct {
+    node_t a, b;
+} rig_t;
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void node_open(node_t *n, const char *name)
+{
+    strcpy(n->dir, "/tmp/svnXXXXXX");
+    assert_non_null(mkdtemp(n->dir));
+    snprintf(n->endpoint, sizeof n->endpoint, "ipc://%s/r", n->dir);
+    snprintf(n->pub_path, sizeof n->pub_path, "%s/%s.pub", n->dir, name);
+    char err[256];
+    assert_int_equal(link_keypair_generate(&n->keys), LINK_OK);
+    assert_int_equal(link_keypair_save(n->dir, name, &n->keys, err, sizeof err), LINK_OK);
+    svcconf_t *c = &n->conf;
+    snprintf(c->data_dir, sizeof c->data_dir, "%s", n->dir);
+    snprintf(c->key_path, sizeof c->key_path, "%s/%s.key", n->dir, name);
+    snprintf(c->allowed_path, sizeof c->allowed_path, "%s/allowed.conf", n->dir);
+    c->log_level = LOG_WARN;
+    c->store = store_default_options();
+    c->store.relaxed = true;
+    c->link = link_default_options();
+    c->receiver = receiver_default_limits();
+    c->sender = sender_default_limits();
+    c->outbox = outbox_default_limits();
+    assert_int_equal(store_open(&n->store, n->dir, &c->store), STORE_OK);
+    assert_int_equal(inbox_open(n->store, &n->inbox), INBOX_OK);
+    assert_int_equal(outbox_open(n->store, "out", &c->outbox, &n->outbox), OUTBOX_OK);
+}
+
+static void node_close(node_t *n)
+{
+    svcnet_destroy(&n->net);
+    outbox_destroy(&n->outbox);
+    inbox_destroy(&n->inbox);
+    store_destroy(&n->store);
+    if (n->dir[0])
+        assert_int_equal(nftw(n->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/* The allowed file: `text` verbatim, or (text NULL) one entry admitting `who` as svc-a. */
+static void write_allowed(node_t *n, const char *text, const node_t *who)
+{
+    FILE *f = fopen(n->conf.allowed_path, "w");
+    assert_non_null(f);
+    if (text)
+        fputs(text, f);
+    else
+        fprintf(f, "keys = (\n  { principal = \"svc-a\"; role = \"service\"; public = \"%s\"; }\n);\n",
+                who->keys.public_z85);
+    assert_int_equal(fclose(f), 0);
+}
+
+static int setup(void **state)
+{
+    rig_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    node_open(&r->a, "a");
+    node_open(&r->b, "b");
+    *state = r;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    rig_t *r = *state;
+    node_close(&r->a);
+    node_close(&r->b);
+    free(r);
+    return 0;
+}
+
+/* ---- what B's (and A's) apply saw ---- */
+
+typedef struct {
+    uint64_t seq, stream_id, number;
+    char principal[INBOX_PRINCIPAL_MAX + 1];
+    char role[RECEIVER_ROLE_MAX];
+} seen_t;
+
+typedef struct {
+    size_t count;
+    seen_t seen[ITEMS + 8];
+} app_t;
+
+static int record_apply(void *arg, MDB_txn *txn, const receiver_peer_t *from,
+                        const Arrears__Envelope *env, reject_t *reject)
+{
+    (void)txn, (void)reject;
+    app_t *app = arg;
+    if (app->count < sizeof app->seen / sizeof app->seen[0]) {
+        seen_t *s = &app->seen[app->count];
+        s->seq = env->seq;
+        s->stream_id = env->stream_id;
+        s->number = env->body_case == ARREARS__ENVELOPE__BODY_DEMO_ITEM ? env->demo_item->number : 0;
+        snprintf(s->principal, sizeof s->principal, "%s", from->principal);
+        snprintf(s->role, sizeof s->role, "%s", from->role);
+    }
+    app->count++;
+    return APPLY_OK;
+}
+
+static const receiver_handler_t handler = { .apply = record_apply };
+
+static svcnet_spec_t spec_for(node_t *n, size_t peer_count, const char *peer_endpoint,
+                              const char *peer_public_path)
+{
+    svcnet_spec_t spec = { .svc = &n->conf, .listen = n->endpoint, .peer_count = peer_count };
+    if (peer_count)
+        spec.peers[0] = (svcnet_peer_t){ peer_endpoint, peer_public_path, n->outbox };
+    return spec;
+}
+
+static const char *ipc_path(const node_t *n) { return n->endpoint + strlen("ipc://"); }
+
+/* Whether something accepts connections on the unix socket at path (libzmq leaves the
+ * socket file behind when it closes an ipc listener, so the file alone says nothing). */
+static bool listening(const char *path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    int rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+    int error = errno;
+    close(fd);
+    if (rc != 0)
+        assert_true(error == ECONNREFUSED || error == ENOENT);
+    return rc == 0;
+}
+
+/* ---- 1. an allowed file that does not parse: no ROUTER ---- */
+
+static void test_bad_allowed_file_binds_nothing(void **state)
+{
+    rig_t *r = *state;
+    node_t *b = &r->b;
+    write_allowed(b, "keys = (\n  { principal = \"svc-a\"; role = \"service\"; }\n  not libconfig\n);\n",
+                  NULL);
+    FILE *f = fopen(ipc_path(b), "w");   /* a bind would unlink this file first */
+    assert_non_null(f);
+    fputs("sentinel\n", f);
+    assert_int_equal(fclose(f), 0);
+
+    app_t app = { 0 };
+    char err[512] = "";
+    svcnet_spec_t spec = spec_for(b, 0, NULL, NULL);
+    assert_null(svcnet_new(&spec, b->store, b->inbox, &handler, &app, err, sizeof err));
+    char want[SVCCONF_PATH_MAX + 8];
+    snprintf(want, sizeof want, "%s:3", b->conf.allowed_path);
+    assert_non_null(strstr(err, want));
+    struct stat st;
+    assert_int_equal(stat(ipc_path(b), &st), 0);
+    assert_true(S_ISREG(st.st_mode));   /* the ROUTER was never bound */
+
+    write_allowed(b, NULL, &r->a);   /* fixed: the same path is bound (the check can fail) */
+    b->net = svcnet_new(&spec, b->store, b->inbox, &handler, &app, err, sizeof err);
+    assert_non_null(b->net);
+    assert_int_equal(stat(ipc_path(b), &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+}
+
+/* ---- 2. a peer's public key file missing ---- */
+
+static void test_missing_peer_key(void **state)
+{
+    rig_t *r = *state;
+    node_t *a = &r->a;
+    write_allowed(a, "keys = ( );\n", NULL);
+    char missing[96];
+    snprintf(missing, sizeof missing, "%s/nobody.pub", a->dir);
+    app_t app = { 0 };
+    char err[512] = "";
+    svcnet_spec_t spec = spec_for(a, 1, r->b.endpoint, missing);
+    assert_null(svcnet_new(&spec, a->store, a->inbox, &handler, &app, err, sizeof err));
+    assert_non_null(strstr(err, missing));
+    assert_false(listening(ipc_path(a)));   /* the ROUTER bound first is closed again */
+
+    spec.peers[0].public_path = r->b.pub_path;   /* the same spec, fixed, opens */
+    a->net = svcnet_new(&spec, a->store, a->inbox, &handler, &app, err, sizeof err);
+    assert_non_null(a->net);
+    assert_true(listening(ipc_path(a)));   /* the check can fail */
+    assert_int_equal(svcnet_unacked(a->net), 0);
+}
+
+/* ---- 3. A's outbox reaches B's apply ---- */
+
+static int append_items(MDB_txn *txn, void *arg)
+{
+    outbox_t *outbox = arg;
+    for (uint64_t i = 1; i <= ITEMS; i++) {
+        Arrears__DemoItem item = ARREARS__DEMO_ITEM__INIT;
+        item.has_number = 1;
+        item.number = i;
+        Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+        env.body_case = ARREARS__ENVELOPE__BODY_DEMO_ITEM;
+        env.demo_item = &item;
+        uint64_t seq = 0;
+        int rc = outbox_append(outbox, txn, &env, 1000 + (int64_t)i, &seq);
+        if (rc)
+            return rc;
+        if (seq != i)
+            return -1;
+    }
+    return 0;
+}
+
+static int read_outbox(MDB_txn *txn, void *arg)
+{
+    node_t *n = ((void **)arg)[0];
+    return outbox_state(n->outbox, txn, ((void **)arg)[1]);
+}
+
+static outbox_state_t outbox_state_of(node_t *n)
+{
+    outbox_state_t st;
+    memset(&st, 0, sizeof st);
+    void *args[2] = { n, &st };
+    assert_int_equal(store_read(n->store, read_outbox, args), 0);
+    return st;
+}
+
+typedef struct {
+    inbox_t *inbox;
+    uint64_t stream_id, applied;
+} position_t;
+
+static int read_position(MDB_txn *txn, void *arg)
+{
+    position_t *p = arg;
+    return inbox_position(p->inbox, txn, "svc-a", p->stream_id, &p->applied);
+}
+
+static void test_round_trip(void **state)
+{
+    rig_t *r = *state;
+    node_t *a = &r->a, *b = &r->b;
+    write_allowed(a, "keys = ( );\n", NULL);
+    write_allowed(b, NULL, a);
+    app_t *seen_a = calloc(1, sizeof *seen_a), *seen_b = calloc(1, sizeof *seen_b);
+    assert_non_null(seen_a);
+    assert_non_null(seen_b);
+    a->conf.sender.ack_store_ms = INT64_MAX / 2;   /* the acked mark is stored by the flush */
+    char err[512] = "";
+    svcnet_spec_t spec_a = spec_for(a, 1, b->endpoint, b->pub_path);
+    svcnet_spec_t spec_b = spec_for(b, 0, NULL, NULL);
+    b->net = svcnet_new(&spec_b, b->store, b->inbox, &handler, seen_b, err, sizeof err);
+    assert_non_null(b->net);
+    a->net = svcnet_new(&spec_a, a->store, a->inbox, &handler, seen_a, err, sizeof err);
+    assert_non_null(a->net);
+    assert_non_null(svcnet_zap(a->net));
+    assert_non_null(svcnet_zap(b->net));
+    assert_null(svcnet_zap(NULL));
+
+    assert_int_equal(store_write(a->store, append_items, a->outbox), 0);
+    uint64_t stream_id = outbox_state_of(a).stream_id;
+    assert_int_equal(svcnet_pump(a->net), 0);
+    assert_int_equal(svcnet_unacked(a->net), ITEMS);   /* B has not stepped: nothing acked */
+
+    aclock_t *clock = aclock_new_wall();
+    assert_non_null(clock);
+    int64_t deadline = aclock_monotonic_ms() + 10000;
+    while ((seen_b->count < ITEMS || svcnet_unacked(a->net) != 0)
+           && aclock_monotonic_ms() < deadline) {
+        assert_int_equal(svcnet_step(a->net, 10, clock), 0);
+        assert_int_equal(svcnet_step(b->net, 10, clock), 0);
+    }
+    aclock_destroy(&clock);
+
+    assert_int_equal(seen_b->count, ITEMS);
+    assert_int_equal(svcnet_unacked(a->net), 0);
+    for (size_t i = 0; i < ITEMS; i++) {
+        const seen_t *s = &seen_b->seen[i];
+        assert_int_equal(s->seq, i + 1);
+        assert_int_equal(s->number, i + 1);
+        assert_int_equal(s->stream_id, stream_id);
+        assert_string_equal(s->principal, "svc-a");
+        assert_string_equal(s->role, "service");
+    }
+    assert_int_equal(seen_a->count, 0);   /* nothing was sent to A */
+    position_t pos = { b->inbox, stream_id, 0 };
+    assert_int_equal(store_read(b->store, read_position, &pos), 0);
+    assert_int_equal(pos.applied, ITEMS);
+    assert_true(zap_stats(svcnet_zap(b->net)).allowed >= 1);
+
+    assert_int_equal(outbox_state_of(a).acked_through, 0);
+    svcnet_flush(a->net);
+    assert_int_equal(outbox_state_of(a).acked_through, ITEMS);
+    free(seen_a);
+    free(seen_b);
+}
+
+/* ---- 4. the at-rest key ---- */
+
+static void test_secret_open(void **state)
+{
+    rig_t *r = *state;
+    char path[96], other[96], bad[96];
+    snprintf(path, sizeof path, "%s/secret.key", r->a.dir);
+    snprintf(other, sizeof other, "%s/other.key", r->a.dir);
+    snprintf(bad, sizeof bad, "%s/bad.key", r->a.dir);
+
+    crypt_t *c1 = NULL, *c2 = NULL, *c3 = NULL;
+    assert_int_equal(svcnet_secret_open(path, false, &c1), CRYPT_EKEYFILE);
+    assert_null(c1);
+    assert_int_equal(access(path, F_OK), -1);   /* not created without create */
+
+    assert_int_equal(svcnet_secret_open(path, true, &c1), CRYPT_OK);
+    assert_non_null(c1);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(svcnet_secret_open(path, false, &c2), CRYPT_OK);
+    assert_non_null(c2);
+    assert_int_equal(svcnet_secret_open(other, true, &c3), CRYPT_OK);
+
+    const uint8_t plain[] = "borrower name and address";
+    uint8_t sealed[sizeof plain + CRYPT_OVERHEAD_BYTES], opened[sizeof plain];
+    size_t sealed_len = 0, opened_len = 0;
+    assert_int_equal(crypt_seal(c1, plain, sizeof plain, sealed, sizeof sealed, &sealed_len),
+                     CRYPT_OK);
+    assert_int_equal(crypt_open(c2, sealed, sealed_len, opened, sizeof opened, &opened_len),
+                     CRYPT_OK);
+    assert_int_equal(opened_len, sizeof plain);
+    assert_memory_equal(opened, plain, sizeof plain);
+    assert_int_equal(crypt_open(c3, sealed, sealed_len, opened, sizeof opened, &opened_len),
+                     CRYPT_EFORGED);   /* another file, another key */
+    crypt_destroy(&c2);
+    crypt_destroy(&c3);
+    assert_int_equal(svcnet_secret_open(path, true, &c2), CRYPT_OK);   /* exists: loaded, kept */
+    assert_int_equal(crypt_open(c2, sealed, sealed_len, opened, sizeof opened, &opened_len),
+                     CRYPT_OK);
+
+    FILE *f = fopen(bad, "w");   /* a broken key file is reported, never replaced */
+    assert_non_null(f);
+    fputs("not hex\n", f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(bad, 0600), 0);   /* refused for its content, not its mode */
+    assert_int_equal(svcnet_secret_open(bad, true, &c3), CRYPT_EKEYFILE);
+    assert_null(c3);
+    char line[32] = "";
+    f = fopen(bad, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    assert_string_equal(line, "not hex\n");
+    crypt_destroy(&c1);
+    crypt_destroy(&c2);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_bad_allowed_file_binds_nothing),
+        T(test_missing_peer_key),
+        T(test_round_trip),
+        T(test_secret_open),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
