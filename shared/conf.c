@@ -537,6 +537,37 @@ int conf_string(const conf_t *self, const char *path, const char *dflt, size_t m
     return conf_string_at(self, NULL, path, dflt, max_len, out, err, err_len);
 }
 
+int conf_strings_at(const conf_t *self, const config_setting_t *base, const char *path,
+                    size_t max_count, size_t max_len, const char **out, size_t *count,
+                    char *err, size_t err_len)
+{
+    const config_setting_t *s;
+    *count = 0;
+    int rc = find(self, base, path, &s, err, err_len);
+    if (rc != CONF_OK || !s)
+        return rc;
+    if (!config_setting_is_array(s) && !config_setting_is_list(s))
+        return setting_error(self, s, CONF_ETYPE, err, err_len,
+                             "must be a list of strings [\"...\", ...], got %s", type_name(s));
+    size_t n = (size_t)config_setting_length(s);
+    if (n > max_count)
+        return setting_error(self, s, CONF_ERANGE, err, err_len,
+                             "lists %zu entries, at most %zu are allowed", n, max_count);
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return setting_error(self, s, CONF_ETYPE, err, err_len,
+                                 "must hold strings only, entry %zu is %s", i + 1, type_name(e));
+        const char *v = config_setting_get_string(e);
+        if (strlen(v) == 0 || strlen(v) > max_len)
+            return setting_error(self, s, CONF_ERANGE, err, err_len,
+                                 "entry %zu must be 1 to %zu bytes long", i + 1, max_len);
+        out[i] = v;
+    }
+    *count = n;
+    return CONF_OK;
+}
+
 /* "debug, info, warn, error" for messages. */
 static void join_names(const char *const *names, char *buf, size_t len)
 {

@@ -95,6 +95,11 @@ int conf_bool_at(const conf_t *self, const config_setting_t *base, const char *p
 int conf_string_at(const conf_t *self, const config_setting_t *base, const char *path,
                    const char *dflt, size_t max_len, const char **out, char *err,
                    size_t err_len);
+/* A list or array of 0 .. max_count strings, each 1 .. max_len bytes, into out (valid
+ * while the conf_t lives); absent: *count 0. */
+int conf_strings_at(const conf_t *self, const config_setting_t *base, const char *path,
+                    size_t max_count, size_t max_len, const char **out, size_t *count,
+                    char *err, size_t err_len);
 int conf_enum_at(const conf_t *self, const config_setting_t *base, const char *path,
                  const char *const *choices, int dflt_index, int *out_index, char *err,
                  size_t err_len);

@@ -4,6 +4,8 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -515,4 +517,21 @@ int receiver_drain(receiver_t *self, int64_t now_ms)
     answer_queries(self);
     release_items(self);
     return rc == 0 || rc == STORE_EFULL ? (int)taken : rc;
+}
+
+int receiver_refuse(reject_t *reject, Arrears__Reject__Code code, const char *field,
+                    const char *reason_fmt, ...)
+{
+    Arrears__Reject__Class klass = ARREARS__REJECT__CLASS__PERMANENT;
+    if (code == ARREARS__REJECT__CODE__BUSY || code == ARREARS__REJECT__CODE__STORE_FULL)
+        klass = ARREARS__REJECT__CLASS__RETRY_LATER;
+    else if (code == ARREARS__REJECT__CODE__GAP)
+        klass = ARREARS__REJECT__CLASS__REWIND;
+    char reason[REJECT_REASON_MAX];
+    va_list args;
+    va_start(args, reason_fmt);
+    vsnprintf(reason, sizeof reason, reason_fmt, args);
+    va_end(args);
+    reject_set(reject, klass, code, field, "%s", reason);
+    return APPLY_REJECTED;
 }

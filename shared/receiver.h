@@ -34,6 +34,12 @@ enum {
 
 #define RECEIVER_ROLE_MAX 16
 
+/* Fills *reject with the class its code implies (BUSY and STORE_FULL: retry later; GAP:
+ * rewind; every other code: permanent) and returns APPLY_REJECTED, so an apply function
+ * can `return receiver_refuse(reject, CODE, "field", "why %d", n);`. */
+int receiver_refuse(reject_t *reject, Arrears__Reject__Code code, const char *field,
+                    const char *reason_fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* Who sent a message: what the ZAP handler said about its connection's key. */
 typedef struct {
     char principal[INBOX_PRINCIPAL_MAX + 1];

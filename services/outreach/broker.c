@@ -18,16 +18,6 @@ broker_limits_t broker_default_limits(void)
     };
 }
 
-static int refused(reject_t *reject, Arrears__Reject__Code code, const char *field,
-                   const char *why)
-{
-    Arrears__Reject__Class klass = code == ARREARS__REJECT__CODE__BUSY
-                                       ? ARREARS__REJECT__CLASS__RETRY_LATER
-                                       : ARREARS__REJECT__CLASS__PERMANENT;
-    reject_set(reject, klass, code, field, "%s", why);
-    return APPLY_REJECTED;
-}
-
 int broker_save(broker_t *self, MDB_txn *txn, const char *task_id, StoredTask *before,
                 StoredTask *after)
 {
@@ -163,7 +153,7 @@ static int contact_request(broker_t *self, MDB_txn *txn, const ContactRequest *r
         return APPLY_REJECTED;
     const tz_zone_t *zone;
     if (tz_cache_get(self->zones, r->time_zone, &zone) != TZ_OK)
-        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "time_zone",
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "time_zone",
                        "not a time zone in this machine's tzdata");
     char id[TASKS_ID_MAX + 1];
     snprintf(id, sizeof id, "%s/%s", r->platform, r->contact_id);
@@ -188,7 +178,7 @@ static int contact_cancel(broker_t *self, MDB_txn *txn, const Arrears__ContactCa
                           int64_t now_ms, reject_t *reject)
 {
     if (!m->platform || !*m->platform || !m->account_ref || !*m->account_ref)
-        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "account_ref",
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "account_ref",
                        "a cancel names the platform and the account");
     char account[TASKS_ACCOUNT_KEY_MAX + 1];
     snprintf(account, sizeof account, "%s/%s", m->platform, m->account_ref);
@@ -229,10 +219,10 @@ static int clock_advance(broker_t *self, MDB_txn *txn, const Arrears__ClockAdvan
                          reject_t *reject)
 {
     if (!aclock_is_simulated(self->clock))
-        return refused(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "clock_advance",
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "clock_advance",
                        "the broker runs on the wall clock: it takes no clock advances");
     if (!m->has_to_ms || aclock_advance_to(self->clock, m->to_ms) != ACLOCK_OK)
-        return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "to_ms",
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__CONFLICT, "to_ms",
                        "the simulated clock never goes back");
     int64_t due = 0, lease = 0;
     int rc = tasks_next_instant(self->tasks, txn, &due, &lease);
@@ -240,7 +230,7 @@ static int clock_advance(broker_t *self, MDB_txn *txn, const Arrears__ClockAdvan
         return rc;
     if (due <= m->to_ms || lease != INT64_MAX ||
         (self->unacked && self->unacked(self->unacked_arg) > 0))
-        return refused(reject, ARREARS__REJECT__CODE__BUSY, "to_ms",
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, "to_ms",
                        "advancing: tasks due, leases out or outcomes unacknowledged");
     return tasks_meta_put(self->tasks, txn, "clock_ms", (uint64_t)m->to_ms);
 }
@@ -255,7 +245,7 @@ int broker_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
     if (rc != 0)
         return rc;
     if (room < BROKER_OUTCOMES_PER_MESSAGE)
-        return refused(reject, ARREARS__REJECT__CODE__BUSY, NULL,
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL,
                        "the outbox to staging is full: staging is behind; retry later");
     bool service = strcmp(from->role, "service") == 0;
     if (service && env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_REQUEST)
@@ -265,9 +255,9 @@ int broker_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
     if (strcmp(from->role, "operator") == 0 && env->body_case == ARREARS__ENVELOPE__BODY_CLOCK_ADVANCE)
         return clock_advance(self, txn, env->clock_advance, reject);
     if (service || strcmp(from->role, "operator") == 0)
-        return refused(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
                        "the broker takes contact requests and cancels from staging, clock advances from operators");
-    return refused(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
+    return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
                    "this principal's role may not send stream messages to the broker");
 }
 
@@ -277,7 +267,7 @@ size_t broker_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
     broker_t *self = app;
     (void)from;
     if (env->body_case != ARREARS__ENVELOPE__BODY_HEALTH_QUERY) {
-        refused(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body", "the broker answers health queries");
+        receiver_refuse(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body", "the broker answers health queries");
         return 0;
     }
     Arrears__Health h = ARREARS__HEALTH__INIT;

@@ -24,16 +24,6 @@ typedef struct {
     reject_t *reject;
 } call_t;
 
-static int refused(reject_t *reject, Arrears__Reject__Code code, const char *field,
-                   const char *why)
-{
-    Arrears__Reject__Class klass = code == ARREARS__REJECT__CODE__BUSY
-                                       ? ARREARS__REJECT__CLASS__RETRY_LATER
-                                       : ARREARS__REJECT__CLASS__PERMANENT;
-    reject_set(reject, klass, code, field, "%s", why);
-    return APPLY_REJECTED;
-}
-
 /* The fields tasks_save needs to move a task's index entries. */
 static StoredTask index_view(const StoredTask *t)
 {
@@ -221,17 +211,17 @@ static int check_pull(const Arrears__TaskPull *m, bool agent, unsigned *mask, re
         if (m->channels[i] >= ARREARS__CHANNEL__SMS && m->channels[i] <= ARREARS__CHANNEL__VISIT)
             *mask |= 1u << (m->channels[i] - 1);
     if (!m->worker || !*m->worker || strlen(m->worker) > 64)
-        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "worker", "1 to 64 bytes");
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "worker", "1 to 64 bytes");
     if (*mask == 0 || *mask > ALL_CHANNELS || m->n_channels > CONDUCT_CHANNELS)
-        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "channels",
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "channels",
                        "at least one known channel, each once");
     if (!m->has_max_tasks || m->max_tasks < 1 || m->max_tasks > PULL_MAX_TASKS)
-        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "max_tasks", "1 to 64");
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "max_tasks", "1 to 64");
     if (agent && (*mask & ~AGENT_CHANNELS))
-        return refused(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "channels",
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "channels",
                        "agents pull calls and visits only; messages go through workers");
     if (m->n_regions > REGIONS_MAX)
-        return refused(reject, ARREARS__REJECT__CODE__TOO_LARGE, "regions", "at most 16");
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "regions", "at most 16");
     return 0;
 }
 
@@ -354,7 +344,7 @@ static int attempt_start(call_t *c, const Arrears__Envelope *env, uint8_t *buf, 
     int rc = m->task_id && strlen(m->task_id) <= TASKS_ID_MAX
                  ? tasks_get(c->self->tasks, c->txn, m->task_id, &t) : 0;
     if (rc != 0 || !t)
-        return rc ? rc : refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "task_id",
+        return rc ? rc : receiver_refuse(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "task_id",
                                  "no such task");
     const char *why = NULL;
     bool mine = m->has_lease_id && m->lease_id == t->lease_id;
@@ -493,7 +483,7 @@ static int apply_report(call_t *c, const Arrears__TaskReport *m, StoredTask *t, 
     if (result == ARREARS__CONTACT_RESULT__NOT_ATTEMPTED)
         return requeue_unsent(c, m->task_id, t);
     if (result == ARREARS__CONTACT_RESULT__CONTACT_RESULT_UNSPECIFIED)
-        return refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "result",
+        return receiver_refuse(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "result",
                        "a sent task's report names what came of it");
     return finish_task(c, m->task_id, t, m, result);
 }
@@ -503,15 +493,15 @@ static int task_report(call_t *c, const Arrears__Envelope *env, uint8_t *buf, si
 {
     const Arrears__TaskReport *m = env->task_report;
     if (m->has_result && (m->result < 0 || m->result > ARREARS__CONTACT_RESULT__NOT_ATTEMPTED))
-        return refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "result", "unknown result");
+        return receiver_refuse(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "result", "unknown result");
     if ((m->detail && strlen(m->detail) > 200) || (m->channel_ref && strlen(m->channel_ref) > 200))
-        return refused(c->reject, ARREARS__REJECT__CODE__TOO_LARGE, "detail",
+        return receiver_refuse(c->reject, ARREARS__REJECT__CODE__TOO_LARGE, "detail",
                        "detail and channel_ref: at most 200 bytes");
     StoredTask *t = NULL;
     int rc = m->task_id && strlen(m->task_id) <= TASKS_ID_MAX
                  ? tasks_get(c->self->tasks, c->txn, m->task_id, &t) : 0;
     if (rc != 0 || !t)
-        return rc ? rc : refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "task_id",
+        return rc ? rc : receiver_refuse(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "task_id",
                                  "no such task");
     const char *why = NULL;
     rc = apply_report(c, m, t, &why);
@@ -562,13 +552,13 @@ static int inbound(call_t *c, const Arrears__Envelope *env, uint8_t *buf, size_t
 {
     const Arrears__Inbound *m = env->inbound;
     if (!m->has_channel || m->channel < ARREARS__CHANNEL__SMS || m->channel > ARREARS__CHANNEL__VISIT)
-        return refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "channel", "a known channel");
+        return receiver_refuse(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "channel", "a known channel");
     if (!m->from || !*m->from || strlen(m->from) > 254)
-        return refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "from", "1 to 254 bytes");
+        return receiver_refuse(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "from", "1 to 254 bytes");
     if (!m->inbound_id || !*m->inbound_id || strlen(m->inbound_id) > 128)
-        return refused(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "inbound_id", "1 to 128 bytes");
+        return receiver_refuse(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "inbound_id", "1 to 128 bytes");
     if (m->text && strlen(m->text) > 1000)
-        return refused(c->reject, ARREARS__REJECT__CODE__TOO_LARGE, "text", "at most 1000 bytes");
+        return receiver_refuse(c->reject, ARREARS__REJECT__CODE__TOO_LARGE, "text", "at most 1000 bytes");
     bool fresh = false, stop = asks_to_stop(m->text);
     int rc = tasks_inbound_once(c->self->tasks, c->txn, m->inbound_id, &fresh);
     tasks_who_t people[16];
@@ -635,14 +625,14 @@ int broker_call(void *app, MDB_txn *txn, const receiver_peer_t *from,
         return RECEIVER_NOT_A_CALL;
     }
     if (strcmp(from->role, "worker") != 0 && strcmp(from->role, "agent") != 0)
-        return refused(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
                        "only workers and agents pull, start and report tasks");
     uint64_t room = 0;
     int rc = outbox_room(self->to_staging, txn, &room);
     if (rc != 0)
         return rc;
     if (room < BROKER_OUTCOMES_PER_MESSAGE)
-        return refused(reject, ARREARS__REJECT__CODE__BUSY, NULL,
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL,
                        "the outbox to staging is full: staging is behind; retry later");
     switch (env->body_case) {
     case ARREARS__ENVELOPE__BODY_TASK_PULL: return task_pull(&c, env, buf, cap, len);

@@ -265,6 +265,35 @@ static void test_unknown_keys(void **state)
 }
 
 /* A list of groups, walked with conf_lookup and the _at getters. */
+static void test_string_lists(void **state)
+{
+    (void)state;
+    conf_t *conf = parse("regions = [\"CN\", \"US-NY\"];\n"
+                         "mixed = (\"CN\", 3);\n"
+                         "long = [\"CN\", \"ABCDEFGHIJKLMNOPQ\"];\n"
+                         "many = [\"a\", \"b\", \"c\"];\n"
+                         "one = \"CN\";\n"
+                         "empty = [\"\"];\n");
+    char err[ERR_LEN] = "";
+    const char *out[2];
+    size_t n = 9;
+    assert_int_equal(conf_strings_at(conf, NULL, "regions", 2, 16, out, &n, err, sizeof err), CONF_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(out[1], "US-NY");
+    assert_int_equal(conf_strings_at(conf, NULL, "absent", 2, 16, out, &n, err, sizeof err), CONF_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(conf_strings_at(conf, NULL, "mixed", 2, 16, out, &n, err, sizeof err), CONF_ETYPE);
+    assert_non_null(strstr(err, "<test>:2: mixed must hold strings only, entry 2 is"));
+    assert_int_equal(conf_strings_at(conf, NULL, "long", 2, 16, out, &n, err, sizeof err), CONF_ERANGE);
+    assert_non_null(strstr(err, "<test>:3: long entry 2 must be 1 to 16 bytes long"));
+    assert_int_equal(conf_strings_at(conf, NULL, "many", 2, 16, out, &n, err, sizeof err), CONF_ERANGE);
+    assert_non_null(strstr(err, "lists 3 entries, at most 2 are allowed"));
+    assert_int_equal(conf_strings_at(conf, NULL, "one", 2, 16, out, &n, err, sizeof err), CONF_ETYPE);
+    assert_non_null(strstr(err, "must be a list of strings"));
+    assert_int_equal(conf_strings_at(conf, NULL, "empty", 2, 16, out, &n, err, sizeof err), CONF_ERANGE);
+    conf_destroy(&conf);
+}
+
 static void test_list_of_groups(void **state)
 {
     (void)state;
@@ -474,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_string),
         cmocka_unit_test(test_enum),
         cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_string_lists),
         cmocka_unit_test(test_list_of_groups),
         cmocka_unit_test_setup_teardown(test_file_loaded, files_setup, files_teardown),
         cmocka_unit_test_setup_teardown(test_file_errors, files_setup, files_teardown),
