@@ -1,0 +1,191 @@
+/* legal: the legal service process — configuration, sockets and the loop.
+ *   legal [run] --config FILE     serve until SIGTERM
+ *   legal dump --config FILE      print every case with its history (JSON lines)
+ * The loop: take what staging, firms, agencies and operators sent (one group commit per
+ * batch), sweep placements now and then (deadlines, recalls, waiting cases), drain the
+ * outboxes to staging and outreach, reload keys on SIGHUP. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "legal.h"
+#include "log.h"
+#include "signals.h"
+#include "svcloop.h"
+#include "svcnet.h"
+
+typedef struct {
+    legal_config_t cfg;
+    limitation_rules_t limitation;
+    store_t *store;
+    inbox_t *inbox;
+    crypt_t *crypt;
+    svcnet_t *net;
+    legal_t app;
+} service_t;
+
+static void service_close(service_t *s)
+{
+    svcnet_destroy(&s->net);
+    outbox_destroy(&s->app.to_staging);
+    outbox_destroy(&s->app.to_outreach);
+    cases_destroy(&s->app.cases);
+    inbox_destroy(&s->inbox);
+    store_destroy(&s->store);
+    crypt_destroy(&s->crypt);
+    tz_cache_destroy(&s->app.zones);
+    aclock_destroy(&s->app.clock);
+    free(s->app.file_buf);
+    s->app.file_buf = NULL;
+}
+
+static uint64_t unacked(void *arg)
+{
+    service_t *s = arg;
+    return svcnet_unacked(s->net);
+}
+
+static int open_store(service_t *s)
+{
+    const legal_config_t *c = &s->cfg;
+    int rc = svcnet_secret_open(c->secret_path, c->create_secret, &s->crypt);
+    if (rc != CRYPT_OK) {
+        fprintf(stderr, "legal: %s: %s\n", c->secret_path, crypt_strerror(rc));
+        return rc;
+    }
+    rc = store_open(&s->store, c->svc.data_dir, &c->svc.store);
+    rc = rc ? rc : inbox_open(s->store, &s->inbox);
+    rc = rc ? rc : outbox_open(s->store, "to_staging", &c->svc.outbox, &s->app.to_staging);
+    rc = rc ? rc : outbox_open(s->store, "to_outreach", &c->svc.outbox, &s->app.to_outreach);
+    rc = rc ? rc : cases_open(s->store, s->crypt, &s->app.cases);
+    if (rc != 0)
+        fprintf(stderr, "legal: cannot open the store in %s: %s\n", c->svc.data_dir,
+                cases_strerror(rc));
+    return rc;
+}
+
+static int read_clock(MDB_txn *txn, void *arg)
+{
+    service_t *s = arg;
+    uint64_t v = 0;
+    int rc = cases_meta_get(s->app.cases, txn, "clock_ms", 0, &v);
+    int64_t restored = (int64_t)v;
+    int64_t start = restored > s->cfg.simulated_start_ms ? restored : s->cfg.simulated_start_ms;
+    s->app.clock = aclock_new_simulated(start);
+    return rc;
+}
+
+static int open_clock(service_t *s)
+{
+    if (!s->cfg.simulated)
+        s->app.clock = aclock_new_wall();
+    else if (store_read(s->store, read_clock, s) != 0)
+        return -1;
+    return s->app.clock ? 0 : -1;
+}
+
+static int open_links(service_t *s)
+{
+    const legal_config_t *c = &s->cfg;
+    svcnet_spec_t spec = {.svc = &c->svc, .listen = c->listen, .peer_count = 2};
+    spec.peers[0] = (svcnet_peer_t){c->staging_endpoint, c->staging_public, s->app.to_staging};
+    spec.peers[1] = (svcnet_peer_t){c->outreach_endpoint, c->outreach_public, s->app.to_outreach};
+    receiver_handler_t h = {.apply = legal_apply, .query = legal_query};
+    char err[512] = "";
+    s->net = svcnet_new(&spec, s->store, s->inbox, &h, &s->app, err, sizeof err);
+    if (!s->net)
+        fprintf(stderr, "legal: %s\n", err);
+    return s->net ? 0 : -1;
+}
+
+static int service_open(service_t *s)
+{
+    char err[1024];
+    int rc = limitation_rules_load(s->cfg.limitation_path, &s->limitation, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "legal: %s\n", err);
+        return rc;
+    }
+    s->cfg.eligibility.limitation = &s->limitation;
+    s->app.cfg = &s->cfg;
+    s->app.zones = tz_cache_new(NULL, 1024);
+    s->app.limits = legal_default_limits();
+    s->app.started_ms = aclock_monotonic_ms();
+    s->app.unacked = unacked;
+    s->app.unacked_arg = s;
+    s->app.file_buf = malloc(CASES_FILE_MAX);
+    rc = s->app.zones && s->app.file_buf ? 0 : -1;
+    rc = rc ? rc : open_store(s);
+    rc = rc ? rc : open_clock(s);
+    return rc ? rc : open_links(s);
+}
+
+static int sweep(MDB_txn *txn, void *arg)
+{
+    service_t *s = arg;
+    size_t moved = 0;
+    return legal_sweep(&s->app, txn, &moved);
+}
+
+static int service_step(service_t *s, int64_t *next_sweep_ms)
+{
+    int rc = svcnet_step(s->net, s->cfg.sweep_every_ms, s->app.clock);
+    if (rc == 0 && aclock_monotonic_ms() >= *next_sweep_ms) {
+        rc = store_write(s->store, sweep, s);
+        *next_sweep_ms = aclock_monotonic_ms() + s->cfg.sweep_every_ms;
+        rc = rc ? rc : svcnet_pump(s->net);
+    }
+    if (rc != 0 && !store_is_fatal(rc)) {
+        log_event(LOG_ERROR, "step_failed", "error=%d what=%s", rc, cases_strerror(rc));
+        rc = 0;
+    }
+    return rc;
+}
+
+static int run(service_t *s)
+{
+    signals_install();
+    int rc = service_open(s);
+    log_event(LOG_INFO, "legal_start", "listen=%s data_dir=%s clock=%s assignees=%zu error=%d",
+              s->cfg.listen, s->cfg.svc.data_dir, s->cfg.simulated ? "simulated" : "wall",
+              s->cfg.assignee_count, rc);
+    int64_t next_sweep = 0;
+    while (svcloop_continue(svcnet_zap(s->net), rc))
+        rc = service_step(s, &next_sweep);
+    svcnet_flush(s->net);
+    log_event(rc ? LOG_ERROR : LOG_INFO, "legal_stop", "error=%d reason=%s", rc,
+              rc ? "a store or socket error stopped the loop" : "signal");
+    service_close(s);
+    return rc == 0 ? 0 : 1;
+}
+
+static int dump_all(MDB_txn *txn, void *arg)
+{
+    service_t *s = arg;
+    return cases_dump(s->app.cases, txn, stdout);
+}
+
+static int dump(service_t *s)
+{
+    int rc = open_store(s);
+    rc = rc ? rc : store_read(s->store, dump_all, s);
+    if (rc != 0)
+        fprintf(stderr, "legal dump: %s\n", cases_strerror(rc));
+    service_close(s);
+    return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *command, *config_path;
+    if (!svcconf_command_line(argc, argv, "legal", &command, &config_path))
+        return 2;
+    static service_t s;   /* large (the assignee table): not on the stack */
+    char err[1024];
+    if (legal_config_load(config_path, &s.cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "legal: %s\n", err);
+        return 2;
+    }
+    log_open("legal", 2, s.cfg.svc.log_level);
+    return strcmp(command, "dump") == 0 ? dump(&s) : run(&s);
+}
