@@ -32,11 +32,11 @@ static int load_currency(const conf_t *c, const config_setting_t *g, legal_confi
     for (size_t j = 0; rc == 0 && j < i; j++)
         if (strcmp(o->eligibility.floors[j].currency, code) == 0)
             return conf_error_at(c, g, CONF_ERANGE, err, len, "%s is listed twice", code);
-    rc = rc ? rc : conf_int64_at(c, g, "floor_minor", -1, 0, INT64_MAX, &floor, err, len);
+    if (rc == 0 && !config_setting_get_member(g, "floor_minor"))
+        return conf_error_at(c, g, CONF_ERANGE, err, len, "floor_minor is required");
+    rc = rc ? rc : conf_int64_at(c, g, "floor_minor", 0, 0, INT64_MAX, &floor, err, len);
     rc = rc ? rc : conf_int64_at(c, g, "firm_from_minor", INT64_MAX, 0, INT64_MAX, &firm_from,
                                  err, len);
-    if (rc == 0 && floor < 0)
-        return conf_error_at(c, g, CONF_ERANGE, err, len, "floor_minor is required");
     if (rc != 0)
         return rc;
     eligibility_floor_t *f = &o->eligibility.floors[i];
@@ -99,13 +99,13 @@ static int load_assignee(const conf_t *c, const config_setting_t *g, legal_confi
     if (rc == 0 && !config_setting_get_member(g, "kind"))
         return conf_error_at(c, g, CONF_ERANGE, err, len, "kind is required: firm or agency");
     rc = rc ? rc : conf_enum_at(c, g, "kind", kind_names, 0, &kind, err, len);
-    rc = rc ? rc : conf_int64_at(c, g, "capacity", 0, 1, ASSIGN_MAX_CAPACITY, &capacity, err, len);
+    if (rc == 0 && !config_setting_get_member(g, "capacity"))
+        return conf_error_at(c, g, CONF_ERANGE, err, len, "capacity is required");
+    rc = rc ? rc : conf_int64_at(c, g, "capacity", 1, 1, ASSIGN_MAX_CAPACITY, &capacity, err, len);
     rc = rc ? rc : conf_int64_at(c, g, "commission_bps", 0, 0, 5000, &commission, err, len);
     rc = rc ? rc : conf_int64_at(c, g, "accept_deadline_days", 5, 1, ASSIGN_MAX_DAYS, &deadline,
                                  err, len);
     rc = rc ? rc : conf_int64_at(c, g, "recall_after_days", 0, 0, ASSIGN_MAX_DAYS, &recall, err, len);
-    if (rc == 0 && capacity == 0)
-        return conf_error_at(c, g, CONF_ERANGE, err, len, "capacity is required");
     rc = rc ? rc : load_places(c, g, a, err, len);
     if (rc != 0)
         return rc;

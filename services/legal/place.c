@@ -116,7 +116,7 @@ int legal_take_back(legal_t *self, MDB_txn *txn, StoredCase *c, const char *what
     s.assignee = had;
     s.detail = (char *)detail;
     c->has_recalls = c->has_due_ms = 1;
-    c->recalls++;
+    c->recalls += strcmp(what, "handed_back") != 0;
     c->due_ms = 0;
     c->accepted_ms = 0;
     rc = set_string(&c->assignee, "");

@@ -115,9 +115,9 @@ static void finish_row(row_t *r)
     r->f.has_cases = r->f.has_open = r->f.has_judgments = r->f.has_recalled = 1;
     r->f.has_placed_minor = r->f.has_recovered_minor = r->f.has_costs_minor = 1;
     r->f.has_commission_minor = r->f.has_complaints = r->f.has_recovery_rate_bps = 1;
-    int64_t rate = 0;
+    int64_t rate = 0, rest = 0;
     if (r->f.placed_minor > 0 &&
-        money_mul_div(r->f.recovered_minor, MONEY_BPS_ONE, r->f.placed_minor, &rate, NULL) == MONEY_OK)
+        money_mul_div(r->f.recovered_minor, MONEY_BPS_ONE, r->f.placed_minor, &rate, &rest) == MONEY_OK)
         r->f.recovery_rate_bps = rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
     if (r->n_days > 0) {   /* the lower median: a whole day that occurred */
         qsort(r->days, r->n_days, sizeof *r->days, by_day);

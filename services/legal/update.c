@@ -87,7 +87,8 @@ static int check_step(update_t *x, const StoredCase *c, const assignee_t *a)
                                          "the commission on it cannot be computed");
 }
 
-static StoredStep step_of(const update_t *x, const StoredCase *c)
+/* The step as recorded; from is the state the case was in before it. */
+static StoredStep step_of(const update_t *x, const StoredCase *c, Arrears__CaseStatus from)
 {
     const Arrears__CaseUpdate *u = x->u;
     StoredStep s = STORED_STEP__INIT;
@@ -97,7 +98,7 @@ static StoredStep step_of(const update_t *x, const StoredCase *c)
     s.day = x->day;
     s.actor = (char *)x->principal;
     s.assignee = (char *)x->principal;
-    s.what = u->status == c->status && u->status != ARREARS__CASE_STATUS__HEARING ? "money" : "step";
+    s.what = u->status == from && u->status != ARREARS__CASE_STATUS__HEARING ? "money" : "step";
     s.evidence_ref = u->evidence_ref;
     s.has_recovery_minor = s.has_commission_minor = !x->repeat && u->recovery_minor > 0;
     s.recovery_minor = s.has_recovery_minor ? u->recovery_minor : 0;
@@ -133,7 +134,7 @@ static int apply_step(update_t *x, const StoredCase *before, StoredCase *after,
     (void)assign_due(a, &p, x->now_ms, &due);
     after->has_due_ms = 1;
     after->due_ms = ended || due == INT64_MAX ? 0 : due;
-    StoredStep s = step_of(x, after);
+    StoredStep s = step_of(x, after, before->status);
     int rc = legal_add_step(after, &s);
     if (rc == 0 && s.has_recovery_minor)
         rc = cases_recovery_put(self->cases, x->txn, after->case_id, s.recovery_ref,

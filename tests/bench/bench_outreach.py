@@ -54,7 +54,7 @@ def main():
         started = time.monotonic()
         for _ in range(workers):
             rig.start_worker('log_level = "warn";')
-        rig.wait(lambda: len(rig.receiver.outcomes) >= count, 3600, "every outcome")
+        rig.wait(lambda: len(rig.receiver.bodies("contact_outcome")) >= count, 3600, "every outcome")
         took = time.monotonic() - started
         sent = sum(len(files) for _, _, files in os.walk(rig.path("spool")))
         print("RESULT outreach tasks_per_s=%.0f tasks=%d workers=%d seconds=%.2f spooled=%d "

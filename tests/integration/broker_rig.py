@@ -1,5 +1,5 @@
 """broker_rig: the outreach broker on the wall clock with workers, fed directly by a
-reliable stream in staging's role, its outcomes taken by a minimal receiver here that
+reliable stream in staging's role, its outcomes taken by a Recorder (recorder.py) that
 acknowledges them as staging would (and keeps them). The profile is open around the
 clock with no caps, so every task may go at once: for channel tests and the benchmark,
 where the conduct rules are not what is measured. Every process is killed in close()."""
@@ -8,11 +8,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import zmq
 import zmq.auth.thread
+
+from recorder import Recorder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT_DIR = os.path.join(HERE, "..", "clients", "python")
@@ -20,42 +21,6 @@ PROFILE = """default = "open";
 profiles = ( { name = "open"; window = { start = "00:00"; end = "24:00"; };
                languages = ( { language = "en"; banned = ["arrest"]; } ); } );
 """
-
-
-class Receiver(threading.Thread):
-    """staging's side of the broker's outbox: apply in order, ack cumulatively, keep."""
-
-    def __init__(self, ac, ctx, endpoint, keypair):
-        super().__init__(daemon=True)
-        self.ac, self.outcomes, self.stop = ac, [], False
-        self.sock = ctx.socket(zmq.ROUTER)
-        self.sock.linger = 0
-        self.sock.curve_server = True
-        self.sock.curve_publickey, self.sock.curve_secretkey = keypair
-        self.sock.bind(endpoint)
-        self.position = {}
-
-    def run(self):
-        pb = self.ac.envelope_pb2
-        while not self.stop:
-            if not self.sock.poll(100):
-                continue
-            acks = {}
-            while True:
-                try:
-                    rid, data = self.sock.recv_multipart(zmq.NOBLOCK)
-                except zmq.Again:
-                    break
-                env = pb.Envelope.FromString(data)
-                if env.seq == self.position.get(env.stream_id, 0) + 1:
-                    self.position[env.stream_id] = env.seq
-                    if env.HasField("contact_outcome"):
-                        self.outcomes.append(env.contact_outcome)
-                acks[env.stream_id] = rid
-            for sid, rid in acks.items():
-                ack = pb.Envelope(stream_id=sid, ack=pb.Ack(through_seq=self.position.get(sid, 0)))
-                self.ac.send_reply(self.sock, rid, ack)
-        self.sock.close()
 
 
 class BrokerRig:
@@ -107,7 +72,7 @@ class BrokerRig:
         self.auth.start()
         self.auth.configure_curve_callback("*", credentials_provider=self.ac.AllowKeys(
             [self.ac.load_public(self.path("keys", "outreach.pub"))], "broker_rig"))
-        self.receiver = Receiver(self.ac, self.ctx, self.ep["staging"],
+        self.receiver = Recorder(self.ac, self.ctx, self.ep["staging"],
                                  self.ac.load_keypair(self.path("keys", "staging.key")))
         self.receiver.start()
         self.spawn("broker", [self.broker_bin, "--config", self.path("outreach.conf")])

@@ -75,8 +75,8 @@ def main():
         got = [t.account_ref for t in essex.pull(regions=["Essex"])]
         if got != ["VISIT-E"]:
             fail("the Essex agent got %r" % got)
-        rig.wait(lambda: len(rig.receiver.outcomes) >= 3, 30, "the three outcomes at staging's side")
-        by_ref = {o.account_ref: o for o in rig.receiver.outcomes}
+        rig.wait(lambda: len(rig.receiver.bodies("contact_outcome")) >= 3, 30, "the three outcomes at staging's side")
+        by_ref = {o.account_ref: o for o in rig.receiver.bodies("contact_outcome")}
         p = by_ref["CALL-1"]
         if (p.result, p.promise_amount_minor, p.promise_date, p.agent) != \
                 (outreach_pb2.PROMISE_TO_PAY, 45000, "2026-12-20", "alice"):

@@ -127,14 +127,14 @@ def main():
             rests = rests_of(rig, channel)
             if rests[:3] != [100, 200, 400] or max(rests) > 800:
                 fail("channel %d's rests do not double from 100 ms up to 800 ms: %r" % (channel, rests))
-        if any(o.result == o.DELIVERED for o in rig.receiver.outcomes):
+        if any(o.result == o.DELIVERED for o in rig.receiver.bodies("contact_outcome")):
             fail("something was delivered while both channels were down")
         # 2. up
         smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
         smtp.start()
         http = ThreadingHTTPServer(("127.0.0.1", http_port), Gateway)
         threading.Thread(target=http.serve_forever, daemon=True).start()
-        rig.wait(lambda: len(rig.receiver.outcomes) >= EMAILS + SMS, 120, "every outcome")
+        rig.wait(lambda: len(rig.receiver.bodies("contact_outcome")) >= EMAILS + SMS, 120, "every outcome")
         check(rig, mailbox)
     finally:
         if smtp:
@@ -153,9 +153,9 @@ def rests_of(rig, channel):
 
 def check(rig, mailbox):
     import outreach_pb2
-    results = {o.contact_id: o.result for o in rig.receiver.outcomes}
-    if len(rig.receiver.outcomes) != EMAILS + SMS:
-        fail("outcomes: %d for %d tasks" % (len(rig.receiver.outcomes), EMAILS + SMS))
+    results = {o.contact_id: o.result for o in rig.receiver.bodies("contact_outcome")}
+    if len(rig.receiver.bodies("contact_outcome")) != EMAILS + SMS:
+        fail("outcomes: %d for %d tasks" % (len(rig.receiver.bodies("contact_outcome")), EMAILS + SMS))
     if results.get("E-0005#1") != outreach_pb2.FAILED:
         fail("the refused recipient is not FAILED: %r" % results.get("E-0005#1"))
     others = {k: v for k, v in results.items() if k != "E-0005#1"}
