@@ -99,3 +99,10 @@ const char *aclock_strerror(int code)
         return "unknown clock error";
     }
 }
+
+aclock_t *aclock_new_for_service(bool simulated, int64_t start_ms, int64_t restored_ms)
+{
+    if (!simulated)
+        return aclock_new_wall();
+    return aclock_new_simulated(restored_ms > start_ms ? restored_ms : start_ms);
+}

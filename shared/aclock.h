@@ -25,6 +25,10 @@ typedef struct aclock aclock_t;
 aclock_t *aclock_new_wall(void);
 aclock_t *aclock_new_simulated(int64_t start_ms);
 void aclock_destroy(aclock_t **self_p);
+/* The clock a service runs on: the wall clock, or a simulated one that resumes at the
+ * later of the configured start and restored_ms, the instant it had reached before a
+ * restart (a simulation never goes back because a process was killed). */
+aclock_t *aclock_new_for_service(bool simulated, int64_t start_ms, int64_t restored_ms);
 
 bool aclock_is_simulated(const aclock_t *self);
 

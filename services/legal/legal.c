@@ -31,6 +31,20 @@ int64_t legal_day_of(legal_t *self, const StoredCase *c, int64_t at_ms)
     return s / 86400;   /* a zone checked at referral cannot vanish; UTC is the fallback */
 }
 
+StoredStep legal_step(int64_t at_ms, Arrears__CaseStatus status, const char *actor,
+                      const char *what, const char *assignee, const char *detail)
+{
+    StoredStep s = STORED_STEP__INIT;
+    s.has_at_ms = s.has_status = 1;
+    s.at_ms = at_ms;
+    s.status = status;
+    s.actor = (char *)actor;
+    s.what = (char *)what;
+    s.assignee = (char *)assignee;
+    s.detail = (char *)detail;
+    return s;
+}
+
 int legal_add_step(StoredCase *c, const StoredStep *step)
 {
     if (c->n_steps >= CASES_STEPS_MAX)
@@ -204,13 +218,8 @@ static int open_case(legal_t *self, MDB_txn *txn, const LegalReferral *r,
     if (rc == 0 && !c)
         rc = ENOMEM;
     bool declined = e->verdict != ELIGIBLE;
-    StoredStep s = STORED_STEP__INIT;
-    s.has_at_ms = s.has_status = 1;
-    s.at_ms = now_ms;
-    s.status = c ? c->status : 0;
-    s.actor = "legal";
-    s.what = declined ? "declined" : "opened";
-    s.detail = (char *)e->reason;
+    StoredStep s = legal_step(now_ms, init.status, "legal", declined ? "declined" : "opened",
+                              NULL, e->reason);
     rc = rc ? rc : cases_referral_put(self->cases, txn, id, r);
     rc = rc ? rc : legal_add_step(c, &s);
     if (rc == 0 && declined) {
@@ -276,16 +285,11 @@ static const char *notice_what(Arrears__CaseNoticeKind kind)
 static int note_notice(legal_t *self, MDB_txn *txn, StoredCase *before, StoredCase *after,
                        const Arrears__CaseNotice *n, int64_t now_ms)
 {
-    StoredStep s = STORED_STEP__INIT;
-    s.has_at_ms = s.has_status = 1;
-    s.at_ms = now_ms;
-    s.actor = "staging";
-    s.what = (char *)notice_what(n->kind);
-    s.detail = n->detail;
+    StoredStep s = legal_step(now_ms, after->status, "staging", notice_what(n->kind),
+                              after->assignee, n->detail);
     s.has_recovery_minor = n->kind == ARREARS__CASE_NOTICE_KIND__NOTICE_PAYMENT;
     s.recovery_minor = n->amount_minor;
     s.recovery_ref = n->reference;
-    s.assignee = after->assignee;
     int rc = 0;
     if (n->kind == ARREARS__CASE_NOTICE_KIND__NOTICE_COMPLAINT && *after->assignee) {
         after->has_complaints = 1;

@@ -67,6 +67,9 @@ int legal_sweep(legal_t *self, MDB_txn *txn, size_t *moved);
 
 /* ---- shared between legal.c, place.c, update.c and query.c */
 
+/* A step of a case's history (strings borrowed: legal_add_step copies them). */
+StoredStep legal_step(int64_t at_ms, Arrears__CaseStatus status, const char *actor,
+                      const char *what, const char *assignee, const char *detail);
 /* Appends a step to the case's history (CASES_ETOO_LARGE past CASES_STEPS_MAX). */
 int legal_add_step(StoredCase *c, const StoredStep *step);
 /* Tells staging the case's status with this step's money and detail. */

@@ -64,21 +64,20 @@ static int open_store(service_t *s)
     return rc;
 }
 
+/* The simulated clock resumes where it was before a restart. */
 static int read_clock(MDB_txn *txn, void *arg)
 {
     service_t *s = arg;
     uint64_t v = 0;
     int rc = cases_meta_get(s->app.cases, txn, "clock_ms", 0, &v);
-    int64_t restored = (int64_t)v;
-    int64_t start = restored > s->cfg.simulated_start_ms ? restored : s->cfg.simulated_start_ms;
-    s->app.clock = aclock_new_simulated(start);
+    s->app.clock = aclock_new_for_service(true, s->cfg.simulated_start_ms, (int64_t)v);
     return rc;
 }
 
 static int open_clock(service_t *s)
 {
     if (!s->cfg.simulated)
-        s->app.clock = aclock_new_wall();
+        s->app.clock = aclock_new_for_service(false, 0, 0);
     else if (store_read(s->store, read_clock, s) != 0)
         return -1;
     return s->app.clock ? 0 : -1;

@@ -27,14 +27,7 @@ static int offer(legal_t *self, MDB_txn *txn, StoredCase *c, const assignee_t *a
     c->has_offered_ms = c->has_due_ms = 1;
     c->offered_ms = now_ms;
     c->due_ms = now_ms + (int64_t)a->accept_deadline_days * ASSIGN_DAY_MS;
-    StoredStep s = STORED_STEP__INIT;
-    s.has_at_ms = s.has_status = 1;
-    s.at_ms = now_ms;
-    s.status = c->status;
-    s.actor = "legal";
-    s.what = "offered";
-    s.assignee = (char *)a->principal;
-    s.detail = (char *)why;
+    StoredStep s = legal_step(now_ms, c->status, "legal", "offered", a->principal, why);
     rc = rc ? rc : legal_add_step(c, &s);
     rc = rc ? rc : legal_tell_staging(self, txn, c, &s, false);
     log_event(LOG_INFO, "case_offered", "case=%s assignee=%s error=%d", c->case_id,
@@ -49,13 +42,7 @@ static bool note_waiting(legal_t *self, MDB_txn *txn, StoredCase *c, const char 
     if (c->waiting_reason && strcmp(c->waiting_reason, why) == 0)
         return false;
     *rc = set_string(&c->waiting_reason, why);
-    StoredStep s = STORED_STEP__INIT;
-    s.has_at_ms = s.has_status = 1;
-    s.at_ms = now_ms;
-    s.status = c->status;
-    s.actor = "legal";
-    s.what = "waiting";
-    s.detail = (char *)why;
+    StoredStep s = legal_step(now_ms, c->status, "legal", "waiting", NULL, why);
     *rc = *rc ? *rc : legal_add_step(c, &s);
     *rc = *rc ? *rc : legal_tell_staging(self, txn, c, &s, false);
     log_event(LOG_WARN, "case_waiting", "case=%s error=%d", c->case_id, *rc);
@@ -107,14 +94,8 @@ int legal_take_back(legal_t *self, MDB_txn *txn, StoredCase *c, const char *what
     c->tried = tried;
     c->tried[c->n_tried++] = had;   /* the string moves from assignee to tried */
     c->assignee = NULL;
-    StoredStep s = STORED_STEP__INIT;
-    s.has_at_ms = s.has_status = 1;
-    s.at_ms = aclock_now_ms(self->clock);
-    s.status = c->status = ARREARS__CASE_STATUS__REFERRED;
-    s.actor = "legal";
-    s.what = (char *)what;
-    s.assignee = had;
-    s.detail = (char *)detail;
+    c->status = ARREARS__CASE_STATUS__REFERRED;
+    StoredStep s = legal_step(aclock_now_ms(self->clock), c->status, "legal", what, had, detail);
     c->has_recalls = c->has_due_ms = 1;
     c->recalls += strcmp(what, "handed_back") != 0;
     c->due_ms = 0;

@@ -91,14 +91,11 @@ static int check_step(update_t *x, const StoredCase *c, const assignee_t *a)
 static StoredStep step_of(const update_t *x, const StoredCase *c, Arrears__CaseStatus from)
 {
     const Arrears__CaseUpdate *u = x->u;
-    StoredStep s = STORED_STEP__INIT;
-    s.has_at_ms = s.has_status = s.has_day = 1;
-    s.at_ms = x->now_ms;
-    s.status = c->status;
+    bool note = u->status == from && u->status != ARREARS__CASE_STATUS__HEARING;
+    StoredStep s = legal_step(x->now_ms, c->status, x->principal, note ? "money" : "step",
+                              x->principal, u->detail);
+    s.has_day = 1;
     s.day = x->day;
-    s.actor = (char *)x->principal;
-    s.assignee = (char *)x->principal;
-    s.what = u->status == from && u->status != ARREARS__CASE_STATUS__HEARING ? "money" : "step";
     s.evidence_ref = u->evidence_ref;
     s.has_recovery_minor = s.has_commission_minor = !x->repeat && u->recovery_minor > 0;
     s.recovery_minor = s.has_recovery_minor ? u->recovery_minor : 0;
@@ -106,7 +103,6 @@ static StoredStep step_of(const update_t *x, const StoredCase *c, Arrears__CaseS
     s.commission_minor = s.has_commission_minor ? x->commission_minor : 0;
     s.has_costs_minor = u->costs_minor > 0;
     s.costs_minor = u->costs_minor;
-    s.detail = u->detail;
     return s;
 }
 

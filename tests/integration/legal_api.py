@@ -20,12 +20,8 @@ Checked (DESIGN.md sections 5 and 6, issue 7 acceptance 3):
 Usage: legal_api.py LEGAL ARREARS PROTO_DIR"""
 import sys
 
+from harness import fail, wait_for
 from legal_rig import DAY_MS, START_MS, LegalRig
-
-
-def fail(message):
-    print("FAIL: " + message, flush=True)
-    sys.exit(1)
 
 
 def referral(rig, ref, outstanding, missed="2026-01-10", zone="Asia/Shanghai", name="Wang Li"):
@@ -66,7 +62,7 @@ def open_cases(rig):
     s.flush(30)
     if s.rejected:
         fail("referrals refused: %s" % s.rejected)
-    rig.wait(lambda: len(rig.to_staging.bodies("legal_update")) >= 5, 30, "five answers")
+    wait_for(lambda: len(rig.to_staging.bodies("legal_update")) >= 5, 30, "five answers")
     lp = __import__("legal_pb2")
     want = {"AC-1": (lp.REFERRED, "firm-a"), "AC-2": (lp.REFERRED, "firm-b"),
             "AC-3": (lp.DECLINED, "time-barred since 2025-01-11"),
@@ -161,7 +157,7 @@ def check_stranger(rig):
     s = ac.Stream(rig.ep["legal"], ac.load_public(rig.path("keys", "legal.pub")),
                   rig.keypair("stranger"), context=rig.ctx)
     try:
-        rig.wait(lambda: s.step() or s.auth_refused, 20, "the stranger's handshake refused")
+        wait_for(lambda: s.step() or s.auth_refused, 20, "the stranger's handshake refused")
     finally:
         s.close(save=False)
 
@@ -186,7 +182,7 @@ def check_lifecycle(rig, ids):
     a.update(case, "CASE_CLOSED", "2026-03-01", evidence_ref="END-1")
     if refused_codes(a, n) != [("CONFLICT", "recovery_ref")]:
         fail("lifecycle refusals: %s" % refused_codes(a, n))
-    rig.wait(lambda: len(updates_for(rig, "AC-1")) >= 7, 30, "every step at staging")
+    wait_for(lambda: len(updates_for(rig, "AC-1")) >= 7, 30, "every step at staging")
     steps = [lp.CaseStatus.Name(u.status) for u in updates_for(rig, "AC-1")]
     if steps != ["REFERRED", "ACCEPTED", "DEMAND_LETTER", "FILED", "JUDGMENT", "ENFORCEMENT",
                  "CASE_CLOSED"]:
@@ -194,7 +190,7 @@ def check_lifecycle(rig, ids):
     money = [(u.recovery_minor, u.recovery_ref) for u in updates_for(rig, "AC-1") if u.recovery_minor]
     if money != [(100000, "RC-1")]:
         fail("recoveries at staging: %s (the resend must not count again)" % money)
-    rig.wait(lambda: len([c for c in rig.to_outreach.bodies("case_assignment")
+    wait_for(lambda: len([c for c in rig.to_outreach.bodies("case_assignment")
                           if c.account_ref == "AC-1"]) >= 2, 30, "two assignments at outreach")
     got = [(c.assignee, c.active) for c in rig.to_outreach.bodies("case_assignment")
            if c.account_ref == "AC-1"]
@@ -207,13 +203,13 @@ def check_hand_back_and_deadline(rig, ids):
     c = rig.clients["agency-c"]
     c.hand_back(ids["AC-5"], "cannot work it")
     c.flush(30)
-    rig.wait(lambda: any("waiting" in u.detail for u in updates_for(rig, "AC-5")), 30,
+    wait_for(lambda: any("waiting" in u.detail for u in updates_for(rig, "AC-5")), 30,
              "AC-5 waiting: no other agency")
     if c.cases():
         fail("the agency still lists the case it handed back")
     # firm-b never accepts AC-2: three days on, the offer moves to firm-a (it had none).
     rig.advance(START_MS + 3 * DAY_MS + 1000)
-    rig.wait(lambda: any("firm-a" in u.detail and "offered" in u.detail
+    wait_for(lambda: any("firm-a" in u.detail and "offered" in u.detail
                          for u in updates_for(rig, "AC-2")), 30, "AC-2 offered to firm-a")
     details = [u.detail for u in updates_for(rig, "AC-2")]
     if not any(d.startswith("deadline_passed") for d in details):
@@ -265,9 +261,9 @@ def main():
         print("legal_api: ok (%d updates at staging, %d assignments at outreach)"
               % (len(rig.to_staging.bodies("legal_update")),
                  len(rig.to_outreach.bodies("case_assignment"))), flush=True)
-    except AssertionError as e:
-        print(rig.log_text()[-3000:])
-        fail(str(e))
+    except SystemExit:
+        print("legal's log, its end:\n" + rig.log_text()[-3000:], flush=True)
+        raise
     finally:
         rig.close()
 

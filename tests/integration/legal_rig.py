@@ -7,11 +7,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import zmq
 import zmq.auth.thread
 
+from harness import wait_for
 from recorder import Recorder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -112,7 +112,7 @@ class LegalRig:
         self.proc = subprocess.Popen([self.legal_bin, "--config", self.path("legal.conf")],
                                      stdout=subprocess.DEVNULL, stderr=log)
         log.close()
-        self.wait(lambda: os.path.exists(sock), 30, "legal to bind")
+        wait_for(lambda: os.path.exists(sock), 30, "legal to bind")
 
     def kill_legal(self):
         self.proc.kill()
@@ -123,15 +123,6 @@ class LegalRig:
         m = self.ac.envelope_pb2.ClockAdvance(to_ms=to_ms)
         self.operator.send(m)
         self.operator.flush(timeout)
-
-    def wait(self, predicate, timeout_s, what):
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.01)
-        raise AssertionError("timed out after %.0f s waiting for %s" % (timeout_s, what))
 
     def dump(self):
         out = subprocess.run([self.legal_bin, "dump", "--config", self.path("legal.conf")],

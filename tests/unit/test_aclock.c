@@ -130,6 +130,21 @@ static void test_concurrent_readers(void **state)
     aclock_destroy(&clock);
 }
 
+static void test_for_service_resumes_at_the_later_instant(void **state)
+{
+    (void)state;
+    aclock_t *c = aclock_new_for_service(true, 1000, 5000);   /* restarted after 5000 */
+    assert_true(aclock_is_simulated(c));
+    assert_true(aclock_now_ms(c) == 5000);
+    aclock_destroy(&c);
+    c = aclock_new_for_service(true, 1000, 0);                /* first start */
+    assert_true(aclock_now_ms(c) == 1000);
+    aclock_destroy(&c);
+    c = aclock_new_for_service(false, 1000, 5000);
+    assert_false(aclock_is_simulated(c));
+    aclock_destroy(&c);
+}
+
 static void test_strerror(void **state)
 {
     (void)state;
@@ -150,6 +165,7 @@ int main(void)
         cmocka_unit_test(test_simulated_before_epoch),
         cmocka_unit_test(test_monotonic),
         cmocka_unit_test(test_concurrent_readers),
+        cmocka_unit_test(test_for_service_resumes_at_the_later_instant),
         cmocka_unit_test(test_strerror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
