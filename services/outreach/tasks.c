@@ -14,6 +14,7 @@
 struct tasks {
     crypt_t *crypt;
     MDB_dbi tasks, queue, leases, accounts, ledger, persons, points, meta, inbound;
+    MDB_dbi holders, held;
     uint8_t plain[TASKS_RECORD_MAX];
     uint8_t sealed[TASKS_RECORD_MAX + CRYPT_OVERHEAD_BYTES];
 };
@@ -33,6 +34,8 @@ int tasks_open(store_t *store, crypt_t *crypt, tasks_t **self_p)
     rc = rc ? rc : store_table(store, "outreach.points", MDB_DUPSORT, &self->points);
     rc = rc ? rc : store_table(store, "outreach.meta", 0, &self->meta);
     rc = rc ? rc : store_table(store, "outreach.inbound", 0, &self->inbound);
+    rc = rc ? rc : store_table(store, "outreach.holders", 0, &self->holders);
+    rc = rc ? rc : store_table(store, "outreach.held", MDB_DUPSORT, &self->held);
     if (rc != 0) {
         free(self);
         return rc;
@@ -75,11 +78,18 @@ int tasks_get(tasks_t *self, MDB_txn *txn, const char *task_id, StoredTask **out
     return *out ? 0 : TASKS_ECORRUPT;
 }
 
+bool tasks_is_assigned(const ContactRequest *r)
+{
+    return r->stage && strcmp(r->stage, "legal") == 0 &&
+           (r->channel == ARREARS__CHANNEL__CALL || r->channel == ARREARS__CHANNEL__VISIT);
+}
+
 static size_t queue_key(const StoredTask *t, const char *id, uint8_t *key)
 {
     size_t n = strlen(id);
     key[0] = (uint8_t)t->priority;
-    key[1] = (uint8_t)t->request->channel;
+    key[1] = (uint8_t)((unsigned)t->request->channel |
+                       (tasks_is_assigned(t->request) ? TASKS_BUCKET_ASSIGNED : 0u));
     store_put_u64(key + 2, (uint64_t)t->due_ms);
     memcpy(key + 10, id, n);
     return 10 + n;
@@ -224,6 +234,18 @@ int tasks_expired(tasks_t *self, MDB_txn *txn, int64_t now_ms, size_t max,
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Where a walk over every bucket goes after (priority, bucket). false: nothing after. */
+static bool following_bucket(uint8_t priority, uint8_t bucket, uint8_t seek[10])
+{
+    memset(seek, 0, 10);
+    if (bucket < 255) {
+        seek[0] = priority, seek[1] = bucket + 1;
+        return true;
+    }
+    seek[0] = priority + 1;
+    return priority < 255;
+}
+
 int tasks_next_instant(tasks_t *self, MDB_txn *txn, int64_t *due_ms, int64_t *lease_ms)
 {
     *due_ms = *lease_ms = INT64_MAX;
@@ -239,7 +261,7 @@ int tasks_next_instant(tasks_t *self, MDB_txn *txn, int64_t *due_ms, int64_t *le
         const uint8_t *key = k.mv_data;
         int64_t due = k.mv_size >= 10 ? (int64_t)store_get_u64(key + 2) : 0;
         *due_ms = due < *due_ms ? due : *due_ms;
-        if (!next_bucket(key[0], key[1], 0xffu, seek))
+        if (k.mv_size < 10 || !following_bucket(key[0], key[1], seek))
             break;
         k = (MDB_val){sizeof seek, seek};
     }
@@ -273,6 +295,102 @@ int tasks_of_account(tasks_t *self, MDB_txn *txn, const char *account_key, size_
         }
         memcpy(ids[*n], v.mv_data, v.mv_size);
         ids[(*n)++][v.mv_size] = '\0';
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ---------------------------------------------------------------- holders */
+
+static int holder_keys(const char *account_key, const char *principal, MDB_val *account,
+                       MDB_val *who)
+{
+    size_t a = strlen(account_key), p = principal ? strlen(principal) : 0;
+    if (a == 0 || a > TASKS_ACCOUNT_KEY_MAX || p > TASKS_PRINCIPAL_MAX)
+        return TASKS_EKEY;
+    *account = (MDB_val){a, (void *)account_key};
+    *who = (MDB_val){p, (void *)principal};
+    return 0;
+}
+
+int tasks_holder_get(tasks_t *self, MDB_txn *txn, const char *account_key,
+                     char holder[TASKS_PRINCIPAL_MAX + 1])
+{
+    MDB_val k, v, unused;
+    holder[0] = '\0';
+    int rc = holder_keys(account_key, NULL, &k, &unused);
+    rc = rc ? rc : mdb_get(txn, self->holders, &k, &v);
+    if (rc != 0)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    if (v.mv_size == 0 || v.mv_size > TASKS_PRINCIPAL_MAX)
+        return TASKS_ECORRUPT;
+    memcpy(holder, v.mv_data, v.mv_size);
+    holder[v.mv_size] = '\0';
+    return 0;
+}
+
+/* Removes the account from its holder's list and the holder from the account. */
+static int holder_drop(tasks_t *self, MDB_txn *txn, MDB_val *account, const char *holder)
+{
+    MDB_val who = {strlen(holder), (void *)holder};
+    int rc = mdb_del(txn, self->held, &who, account);
+    rc = rc == MDB_NOTFOUND ? 0 : rc;
+    rc = rc ? rc : mdb_del(txn, self->holders, account, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int tasks_holder_set(tasks_t *self, MDB_txn *txn, const char *account_key, const char *principal)
+{
+    char old[TASKS_PRINCIPAL_MAX + 1];
+    MDB_val k, who;
+    int rc = holder_keys(account_key, principal, &k, &who);
+    if (rc == 0 && who.mv_size == 0)
+        rc = TASKS_EKEY;
+    rc = rc ? rc : tasks_holder_get(self, txn, account_key, old);
+    if (rc != 0 || strcmp(old, principal) == 0)
+        return rc;
+    rc = old[0] ? holder_drop(self, txn, &k, old) : 0;
+    rc = rc ? rc : mdb_put(txn, self->holders, &k, &who, 0);
+    rc = rc ? rc : mdb_put(txn, self->held, &who, &k, MDB_NODUPDATA);
+    return rc == MDB_KEYEXIST ? 0 : rc;
+}
+
+int tasks_holder_clear(tasks_t *self, MDB_txn *txn, const char *account_key)
+{
+    char old[TASKS_PRINCIPAL_MAX + 1];
+    MDB_val k, unused;
+    int rc = holder_keys(account_key, NULL, &k, &unused);
+    rc = rc ? rc : tasks_holder_get(self, txn, account_key, old);
+    return rc || !old[0] ? rc : holder_drop(self, txn, &k, old);
+}
+
+int tasks_held(tasks_t *self, MDB_txn *txn, const char *principal, size_t start, size_t max,
+               char (*accounts)[TASKS_ACCOUNT_KEY_MAX + 1], size_t *n, size_t *total)
+{
+    *n = *total = 0;
+    if (!*principal || strlen(principal) > TASKS_PRINCIPAL_MAX)
+        return 0;   /* no such holder */
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, self->held, &cur);
+    if (rc != 0)
+        return rc;
+    MDB_val who = {strlen(principal), (void *)principal}, k = who, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+    rc = rc ? rc : mdb_cursor_count(cur, total);
+    for (size_t i = 0; rc == 0 && i < start % *total; i++)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
+    while (rc == 0 && *n < max && *n < *total) {
+        if (v.mv_size > TASKS_ACCOUNT_KEY_MAX) {
+            rc = TASKS_ECORRUPT;
+            break;
+        }
+        memcpy(accounts[*n], v.mv_data, v.mv_size);
+        accounts[(*n)++][v.mv_size] = '\0';
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
+        if (rc == MDB_NOTFOUND) {   /* past the last: round to the first */
+            k = who;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+        }
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;

@@ -6,9 +6,12 @@
  * Tables (keys big-endian so byte order is numeric order):
  *   outreach.tasks     task id "<platform>/<contact_id>" -> StoredTask, sealed (it holds
  *                      the borrower's name and contact points)
- *   outreach.queue     [priority u8][channel u8][due_ms u64][task id] -> ""
- *                      (PENDING, UNRESOLVED; by channel, so a puller of calls is never
- *                      starved behind a backlog of texts it cannot send)
+ *   outreach.queue     [priority u8][bucket u8][due_ms u64][task id] -> ""
+ *                      (PENDING, UNRESOLVED; bucket = the channel, so a puller of calls is
+ *                      never starved behind a backlog of texts it cannot send; an assigned
+ *                      task's bucket is TASKS_BUCKET_ASSIGNED | channel, out of every
+ *                      ordinary pull's way: only its account's holder finds it, by the
+ *                      account)
  *   outreach.leases    [until_ms u64][task id] -> ""    (LEASED, STARTED, RESOLVING)
  *   outreach.accounts  "<platform>/<account_ref>" -> task id, dupsort (open tasks only)
  *   outreach.ledger    [who 16][at_ms u64][task id] -> [channel u8][connected u8]
@@ -16,6 +19,10 @@
  *   outreach.points    BLAKE2b-128 of a contact point -> [who 16], dupsort
  *   outreach.meta      name -> u64 (the next lease id, the clock)
  *   outreach.inbound   the channel's inbound id -> "" (an inbound taken once)
+ *   outreach.holders   "<platform>/<account_ref>" -> the assignee principal holding the
+ *                      account's case (legal's CaseAssignment)
+ *   outreach.held      assignee principal -> "<platform>/<account_ref>", dupsort (the
+ *                      accounts it holds, read a bounded slice at a time)
  * A "who" is a person (staging's 16-byte person key) or, for an account without one and
  * for per-account caps, the BLAKE2b-128 of "a:<platform>/<account_ref>". */
 #ifndef ARREARS_OUTREACH_TASKS_H
@@ -56,6 +63,8 @@ typedef Arrears__ContactPoint ContactPoint;
 #define TASKS_WHO_BYTES 16
 #define TASKS_RECORD_MAX (64 * 1024)
 #define TASKS_PRIORITY_MAX 100
+#define TASKS_PRINCIPAL_MAX 64      /* an assignee principal, as legal names it */
+#define TASKS_BUCKET_ASSIGNED 0x80u  /* the queue bucket bit of an assigned task */
 
 enum {
     TASKS_OK = 0,
@@ -82,7 +91,8 @@ bool tasks_state_is_final(StoredTaskState state);
 
 /* Up to max ids of queued tasks (PENDING, and UNRESOLVED awaiting a look-up) on the
  * channels of the mask (bit c: proto Channel c + 1) due at now_ms or before: most urgent
- * priority first, then by channel, then earliest due. ids is max rows of TASKS_ID_MAX + 1. */
+ * priority first, then by channel, then earliest due; never an assigned task (its
+ * holder finds it by the account). ids is max rows of TASKS_ID_MAX + 1. */
 int tasks_due(tasks_t *self, MDB_txn *txn, int64_t now_ms, unsigned channels, size_t max,
               char (*ids)[TASKS_ID_MAX + 1], size_t *n);
 /* Up to max ids of tasks whose lease ended at now_ms or before. */
@@ -95,6 +105,22 @@ int tasks_of_account(tasks_t *self, MDB_txn *txn, const char *account_key, size_
                      char (*ids)[TASKS_ID_MAX + 1], size_t *n);
 /* Counts of tasks by state (index StoredTaskState) over the whole table. */
 int tasks_count_states(tasks_t *self, MDB_txn *txn, uint64_t counts[10]);
+
+/* An assigned task: a call or visit at the "legal" stage. Only the assignee holding its
+ * account's case works it (outreach.proto, legal.proto CaseAssignment). */
+bool tasks_is_assigned(const ContactRequest *r);
+
+/* Who holds the account's case: holder "" (and 0 returned) when nobody does. */
+int tasks_holder_get(tasks_t *self, MDB_txn *txn, const char *account_key,
+                     char holder[TASKS_PRINCIPAL_MAX + 1]);
+/* Makes principal the account's holder, in place of any earlier one. */
+int tasks_holder_set(tasks_t *self, MDB_txn *txn, const char *account_key, const char *principal);
+/* The account has no holder from now on (nothing when it had none). */
+int tasks_holder_clear(tasks_t *self, MDB_txn *txn, const char *account_key);
+/* Up to max of the accounts principal holds, in key order from the start-th (counted
+ * from 0, modulo how many it holds; *total), wrapping round once. */
+int tasks_held(tasks_t *self, MDB_txn *txn, const char *principal, size_t start, size_t max,
+               char (*accounts)[TASKS_ACCOUNT_KEY_MAX + 1], size_t *n, size_t *total);
 
 void tasks_who_of_account(const char *account_key, tasks_who_t who);
 /* The request's person when staging sent one, else its account. */

@@ -11,7 +11,12 @@
  *     lease end; tasks_of_account lists the account's open tasks and drops final ones;
  *   - the contact ledger (window from since_ms, cap, remove), persons, contact points
  *     (case-insensitive, several people per point), inbound ids taken once, meta
- *     counters, counts by state and the JSON-lines dump.
+ *     counters, counts by state and the JSON-lines dump;
+ *   - an account's holder is set, replaced (the old holder's list loses the account)
+ *     and cleared; an assignee's accounts are read a bounded slice at a time from any
+ *     start, round to the first, never one twice;
+ *   - an assigned task (a "legal" call or visit) is never in an ordinary pull's queue
+ *     walk, yet counts for the next instant and is listed with its account's tasks.
  * Work runs in store_write on a store in a fresh temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -746,6 +751,148 @@ static void test_dump_prints_json_lines(void **state)
     in_write(state, dump_work);
 }
 
+/* ---------------------------------------------------------------- holders */
+
+typedef struct {
+    char accounts[MAX_IDS][TASKS_ACCOUNT_KEY_MAX + 1];
+    size_t n, total;
+} held_t;
+
+static held_t held(fixture_t *f, MDB_txn *txn, const char *principal, size_t start, size_t max)
+{
+    held_t h;
+    assert_true(max <= MAX_IDS);
+    assert_int_equal(tasks_held(f->tasks, txn, principal, start, max, h.accounts, &h.n, &h.total), 0);
+    return h;
+}
+
+/* The slice, exactly: a NULL-terminated list. */
+static void assert_held(const held_t *got, const char *const *want)
+{
+    size_t n = 0;
+    for (; want[n]; n++) {
+        if (n >= got->n)
+            fail_msg("got %zu accounts, wanted at least %zu (missing %s)", got->n, n + 1, want[n]);
+        assert_string_equal(got->accounts[n], want[n]);
+    }
+    assert_int_equal(got->n, n);
+}
+
+static const char *holder_of(fixture_t *f, MDB_txn *txn, const char *account)
+{
+    static char holder[TASKS_PRINCIPAL_MAX + 1];
+    assert_int_equal(tasks_holder_get(f->tasks, txn, account, holder), 0);
+    return holder;
+}
+
+static void holders_work(fixture_t *f, MDB_txn *txn)
+{
+    assert_string_equal(holder_of(f, txn, "p1/a"), "");
+    const char *accounts[] = {"p1/a", "p1/b", "p1/c"};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(tasks_holder_set(f->tasks, txn, accounts[i], "firm-1"), 0);
+    assert_int_equal(tasks_holder_set(f->tasks, txn, "p1/d", "firm-2"), 0);
+    assert_int_equal(tasks_holder_set(f->tasks, txn, "p1/b", "firm-2"), 0);   /* replaced */
+    assert_int_equal(tasks_holder_set(f->tasks, txn, "p1/b", "firm-2"), 0);   /* again: no change */
+    assert_string_equal(holder_of(f, txn, "p1/b"), "firm-2");
+    held_t h = held(f, txn, "firm-1", 0, 8);
+    assert_held(&h, (const char *[]){"p1/a", "p1/c", NULL});
+    assert_int_equal(h.total, 2);
+    h = held(f, txn, "firm-2", 0, 8);
+    assert_held(&h, (const char *[]){"p1/b", "p1/d", NULL});
+
+    /* Slices: from any start (modulo the count), round to the first, each once. */
+    h = held(f, txn, "firm-1", 1, 1);
+    assert_held(&h, (const char *[]){"p1/c", NULL});
+    assert_int_equal(h.total, 2);
+    h = held(f, txn, "firm-1", 1, 8);
+    assert_held(&h, (const char *[]){"p1/c", "p1/a", NULL});
+    h = held(f, txn, "firm-1", 7, 8);
+    assert_held(&h, (const char *[]){"p1/c", "p1/a", NULL});
+
+    assert_int_equal(tasks_holder_clear(f->tasks, txn, "p1/c"), 0);
+    assert_int_equal(tasks_holder_clear(f->tasks, txn, "p1/c"), 0);   /* nobody: nothing */
+    assert_string_equal(holder_of(f, txn, "p1/c"), "");
+    h = held(f, txn, "firm-1", 0, 8);
+    assert_held(&h, (const char *[]){"p1/a", NULL});
+    h = held(f, txn, "nobody", 3, 8);
+    assert_true(h.n == 0 && h.total == 0);
+    h = held(f, txn, "", 0, 8);
+    assert_true(h.n == 0 && h.total == 0);
+
+    char longer[TASKS_PRINCIPAL_MAX + 2];
+    memset(longer, 'x', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    assert_int_equal(tasks_holder_set(f->tasks, txn, "p1/e", longer), TASKS_EKEY);
+    assert_int_equal(tasks_holder_set(f->tasks, txn, "p1/e", ""), TASKS_EKEY);
+    assert_string_equal(holder_of(f, txn, "p1/e"), "");
+}
+
+static void test_holders_set_replace_clear_and_slices(void **state)
+{
+    in_write(state, holders_work);
+}
+
+static void test_assigned_is_a_legal_call_or_visit(void **state)
+{
+    (void)state;
+    rec_t x;
+    rec_init(&x, "a1", "a1#1", TASK_PENDING, 10, 0);
+    struct { const char *stage; Arrears__Channel channel; bool assigned; } rows[] = {
+        {"legal", ARREARS__CHANNEL__CALL, true}, {"legal", ARREARS__CHANNEL__VISIT, true},
+        {"legal", ARREARS__CHANNEL__SMS, false}, {"legal", ARREARS__CHANNEL__LETTER, false},
+        {"late", ARREARS__CHANNEL__CALL, false}, {NULL, ARREARS__CHANNEL__CALL, false},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        x.r.stage = (char *)rows[i].stage;
+        x.r.channel = rows[i].channel;
+        assert_int_equal(tasks_is_assigned(&x.r), rows[i].assigned);
+    }
+}
+
+static void assigned_queue_work(fixture_t *f, MDB_txn *txn)
+{
+    /* At one priority: a legal call, a legal visit due first of all, an ordinary call
+     * and a legal-stage sms (not assigned: anyone's). */
+    struct { const char *contact; const char *stage; Arrears__Channel channel; int64_t due; } rows[] = {
+        {"a1#1", "legal", ARREARS__CHANNEL__CALL, 5000}, {"a1#2", "legal", ARREARS__CHANNEL__VISIT, 900},
+        {"a1#3", "late", ARREARS__CHANNEL__CALL, 3000}, {"a1#4", "legal", ARREARS__CHANNEL__SMS, 4000},
+    };
+    rec_t x[4];
+    for (size_t i = 0; i < 4; i++) {
+        rec_init(&x[i], "a1", rows[i].contact, TASK_PENDING, 10, rows[i].due);
+        x[i].r.stage = (char *)rows[i].stage;
+        x[i].r.channel = rows[i].channel;
+        save_new(f, txn, &x[i]);
+    }
+    ids_t got = due(f, txn, 10000, MAX_IDS);
+    assert_ids(&got, (const char *[]){"p1/a1#4", "p1/a1#3", NULL});   /* sms, then call */
+    int64_t due_ms = 0, lease_ms = 0;
+    assert_int_equal(tasks_next_instant(f->tasks, txn, &due_ms, &lease_ms), 0);
+    assert_int_equal(due_ms, 900);   /* the assigned visit is due work too */
+    got = of_account(f, txn, "p1/a1");
+    assert_int_equal(got.n, 4);
+
+    /* Leased and back: the index entry moves out of and into the assigned bucket. */
+    StoredTask before = x[0].t;
+    rec_lease(&x[0], TASK_LEASED, 20000);
+    save_move(f, txn, &x[0], &before);
+    before = x[0].t;
+    x[0].t.state = TASK_PENDING;
+    x[0].t.due_ms = 100;
+    save_move(f, txn, &x[0], &before);
+    assert_int_equal(tasks_next_instant(f->tasks, txn, &due_ms, &lease_ms), 0);
+    assert_int_equal(due_ms, 100);
+    assert_int_equal(lease_ms, INT64_MAX);
+    got = due(f, txn, 10000, MAX_IDS);
+    assert_int_equal(got.n, 2);
+}
+
+static void test_assigned_tasks_out_of_the_ordinary_queue(void **state)
+{
+    in_write(state, assigned_queue_work);
+}
+
 int main(void)
 {
     log_open("test_tasks", 2, LOG_WARN);
@@ -765,6 +912,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inbound_once_and_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_count_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dump_prints_json_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_holders_set_replace_clear_and_slices, setup, teardown),
+        cmocka_unit_test(test_assigned_is_a_legal_call_or_visit),
+        cmocka_unit_test_setup_teardown(test_assigned_tasks_out_of_the_ordinary_queue, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
