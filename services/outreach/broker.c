@@ -1,4 +1,4 @@
-/* broker: what each message from staging and operators does (see broker.h); the
+/* broker: what each message from staging, legal and operators does (see broker.h); the
  * workers' calls are in lease.c, the gate's inputs in screen.c. */
 #include "broker.h"
 
@@ -211,6 +211,49 @@ static int contact_cancel(broker_t *self, MDB_txn *txn, const Arrears__ContactCa
     return rc;
 }
 
+/* ---------------------------------------------------------------- from legal */
+
+static int check_assignment(const Arrears__CaseAssignment *m, reject_t *reject)
+{
+    const char *field = NULL;
+    if (!m->platform || !*m->platform || strlen(m->platform) > 64) field = "platform";
+    else if (!m->account_ref || !validate_ref(m->account_ref)) field = "account_ref";
+    else if (!m->assignee || !*m->assignee || strlen(m->assignee) > TASKS_PRINCIPAL_MAX) field = "assignee";
+    if (!field)
+        return 0;
+    return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, field,
+                           "missing or out of its limits (legal.proto CaseAssignment)");
+}
+
+/* Who holds an account's case: an active assignment makes its assignee the holder (in
+ * place of any earlier one); an ended one clears the holder only when it is still that
+ * assignee, so an end that arrives after a reassignment leaves the new holder alone. */
+static int case_assignment(broker_t *self, MDB_txn *txn, const Arrears__CaseAssignment *m,
+                           reject_t *reject)
+{
+    if (check_assignment(m, reject) != 0)
+        return APPLY_REJECTED;
+    char account[TASKS_ACCOUNT_KEY_MAX + 1], holder[TASKS_PRINCIPAL_MAX + 1];
+    snprintf(account, sizeof account, "%s/%s", m->platform, m->account_ref);
+    int rc = tasks_holder_get(self->tasks, txn, account, holder);
+    const char *did = "kept";
+    if (rc == 0 && m->active) {
+        did = !holder[0] ? "set" : strcmp(holder, m->assignee) != 0 ? "replaced" : "kept";
+        rc = tasks_holder_set(self->tasks, txn, account, m->assignee);
+    } else if (rc == 0 && strcmp(holder, m->assignee) == 0) {
+        did = "cleared";
+        rc = tasks_holder_clear(self->tasks, txn, account);
+    } else if (rc == 0) {
+        did = "ignored";   /* not (or no longer) this assignee's: nothing to end */
+    }
+    if (rc == 0)
+        log_event(LOG_INFO, "case_assignment",
+                  "account=%s case=%.64s assignee=%s active=%s holder_was=%s holder=%s", account,
+                  m->case_id ? m->case_id : "-", m->assignee, m->active ? "yes" : "no",
+                  holder[0] ? holder : "-", did);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- the clock */
 
 /* Acknowledged only when nothing due by the instant waits in the queue or under a
@@ -240,6 +283,10 @@ int broker_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
 {
     broker_t *self = app;
     int64_t now = aclock_now_ms(self->clock);
+    bool service = strcmp(from->role, "service") == 0;
+    /* An assignment tells staging nothing: it never waits for staging's outbox. */
+    if (service && env->body_case == ARREARS__ENVELOPE__BODY_CASE_ASSIGNMENT)
+        return case_assignment(self, txn, env->case_assignment, reject);
     uint64_t room = 0;
     int rc = outbox_room(self->to_staging, txn, &room);
     if (rc != 0)
@@ -247,7 +294,6 @@ int broker_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
     if (room < BROKER_OUTCOMES_PER_MESSAGE)
         return receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL,
                        "the outbox to staging is full: staging is behind; retry later");
-    bool service = strcmp(from->role, "service") == 0;
     if (service && env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_REQUEST)
         return contact_request(self, txn, env->contact_request, now, reject);
     if (service && env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_CANCEL)
@@ -256,7 +302,8 @@ int broker_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
         return clock_advance(self, txn, env->clock_advance, reject);
     if (service || strcmp(from->role, "operator") == 0)
         return receiver_refuse(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
-                       "the broker takes contact requests and cancels from staging, clock advances from operators");
+                       "the broker takes contact requests and cancels from staging, case assignments "
+                       "from legal, clock advances from operators");
     return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
                    "this principal's role may not send stream messages to the broker");
 }

@@ -4,14 +4,22 @@
  *   from staging (role "service"), stream messages: ContactRequest queues a task (its
  *     (platform, contact_id) is the natural key: a repeat is a duplicate, never a second
  *     task); ContactCancel drops the account's tasks not yet started;
+ *   from legal (role "service"), stream messages: CaseAssignment names the assignee
+ *     (a law firm or agency principal) holding an account's case, or ends it;
  *   from operators (role "operator"): ClockAdvance on a simulated clock, answered busy
  *     until nothing due before the instant is still queued or leased and every outcome
  *     sent to staging is acknowledged (DESIGN.md "Time");
- *   from workers and agents (role "worker"), calls: TaskPull leases due tasks the
- *     conduct gate lets go (deferring or refusing the others, each decision kept with its
- *     reason), AttemptStart checks the gate again at the moment of sending and records
- *     the attempt in the contact ledger before answering go, TaskReport records what
- *     came of it and tells staging, Inbound honours an opt-out at once.
+ *   from workers (role "worker", any channel), agents (role "agent") and assignees (role
+ *     "firm" or "agency"; agents and assignees calls and visits only), calls: TaskPull
+ *     leases due tasks the conduct gate lets go (deferring or refusing the others, each
+ *     decision kept with its reason), AttemptStart checks the gate again at the moment
+ *     of sending and records the attempt in the contact ledger before answering go,
+ *     TaskReport records what came of it and tells staging, Inbound honours an opt-out
+ *     at once. Only the principal that pulled a lease may start or report under it.
+ * An assigned task (a "legal" stage call or visit, tasks_is_assigned) is leased only to
+ * the assignee holding its account, which pulls from the accounts it holds; workers
+ * and agents never see it, and it waits while its account has no holder. Every contact,
+ * whoever makes it, passes the same gate.
  * A lease that ends before its report returns the task: to the queue when no attempt
  * started, else to resolution by its idempotency key in the channel's own record (a
  * worker looks it up) or to a person — never a blind resend. */

@@ -1,13 +1,17 @@
-/* lease: the workers' calls to the broker — pull under a lease, attempt started, report,
- * inbound — and the return of tasks whose lease ended (see broker.h). Each call runs in
- * the receiver's write transaction and is answered after the commit, so a worker never
- * hears "go" for an attempt the ledger does not hold. */
+/* lease: the workers', agents' and assignees' calls to the broker — pull under a lease,
+ * attempt started, report, inbound — and the return of tasks whose lease ended (see
+ * broker.h). A lease is its puller's: the principal that pulled it, and only it, starts
+ * and reports under it. Each call runs in the receiver's write transaction and is
+ * answered after the commit, so a worker never hears "go" for an attempt the ledger
+ * does not hold. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "broker.h"
 #include "log.h"
@@ -150,6 +154,7 @@ static void lease_to(call_t *c, StoredTask *t, const char *worker, uint64_t leas
     t->lease_until_ms = c->lease_now_ms + c->self->limits.lease_ms;
     t->leases++;
     set_string(&t->worker, worker);
+    set_string(&t->puller, c->from->principal);
 }
 
 /* A task the gate refused: final, and staging hears why. */
@@ -238,77 +243,213 @@ static bool covers(const Arrears__TaskPull *m, const ContactRequest *r)
     return false;
 }
 
-/* Screens due tasks on the worker's channels into l[], up to max leased. */
-static int screen_due(call_t *c, const Arrears__TaskPull *m, unsigned mask, leased_t *l,
-                      size_t *leased_n)
+/* One pull as it goes: what it asked for and what it has leased so far. */
+typedef struct {
+    const Arrears__TaskPull *m;
+    unsigned mask;           /* the channels asked for */
+    bool assignee;           /* a firm or agency: its held accounts' assigned tasks */
+    leased_t *l;             /* m->max_tasks of them */
+    size_t leased_n;
+    uint64_t next_lease;
+} pull_t;
+
+static bool is_assignee(const receiver_peer_t *from)
 {
-    broker_t *self = c->self;
-    uint64_t room = 0, next_lease = 0;
-    int rc = outbox_room(self->to_staging, c->txn, &room);
-    size_t scan = self->limits.pull_scan_max < room ? self->limits.pull_scan_max : (size_t)room;
-    char (*ids)[TASKS_ID_MAX + 1] = malloc((scan ? scan : 1) * sizeof *ids);
+    return strcmp(from->role, "firm") == 0 || strcmp(from->role, "agency") == 0;
+}
+
+/* May this task go to this pull: queued and due, on a channel asked for, in a region
+ * covered, and assigned exactly when the puller is an assignee (who pulls from the
+ * accounts it holds; workers and agents never get an assigned task). */
+static bool offerable(const call_t *c, const pull_t *p, const StoredTask *t)
+{
+    const ContactRequest *r = t->request;
+    return (t->state == TASK_PENDING || t->state == TASK_UNRESOLVED) && t->due_ms <= c->now_ms &&
+           r->channel >= ARREARS__CHANNEL__SMS && ((p->mask >> (r->channel - 1)) & 1) &&
+           tasks_is_assigned(r) == p->assignee && covers(p->m, r);
+}
+
+/* Reads the task and screens it for the pull when it may go to it. */
+static int offer_id(call_t *c, pull_t *p, const char *id)
+{
+    leased_t *cur = &p->l[p->leased_n];
+    bool leased = false;
+    snprintf(cur->id, sizeof cur->id, "%s", id);
+    int rc = tasks_get(c->self->tasks, c->txn, cur->id, &cur->stored);
+    if (rc == 0 && cur->stored && offerable(c, p, cur->stored))
+        rc = offer_one(c, cur, p->m->worker, p->next_lease, &leased);
+    if (leased) {
+        p->next_lease++;
+        p->leased_n++;
+    } else {
+        arrears__stored_task__free_unpacked(cur->stored, NULL);
+        cur->stored = NULL;
+    }
+    return rc;
+}
+
+/* A worker's or agent's pull: the queue's due tasks on its channels, most urgent first. */
+static int screen_queue(call_t *c, pull_t *p, size_t scan)
+{
+    char (*ids)[TASKS_ID_MAX + 1] = malloc(scan * sizeof *ids);
     size_t n = 0;
-    rc = rc ? rc : ids ? tasks_due(self->tasks, c->txn, c->now_ms, mask, scan, ids, &n) : ENOMEM;
-    rc = rc ? rc : tasks_meta_get(self->tasks, c->txn, "next_lease_id", 1, &next_lease);
-    for (size_t i = 0; rc == 0 && i < n && *leased_n < (size_t)m->max_tasks; i++) {
-        leased_t *cur = &l[*leased_n];
-        snprintf(cur->id, sizeof cur->id, "%s", ids[i]);
-        rc = tasks_get(self->tasks, c->txn, cur->id, &cur->stored);
-        if (rc != 0 || !cur->stored || !covers(m, cur->stored->request)) {
-            arrears__stored_task__free_unpacked(cur->stored, NULL);
-            cur->stored = NULL;
-            continue;
-        }
-        bool leased = false;
-        rc = offer_one(c, cur, m->worker, next_lease, &leased);
-        if (leased) {
-            next_lease++;
-            (*leased_n)++;
-        } else {
-            arrears__stored_task__free_unpacked(cur->stored, NULL);
-            cur->stored = NULL;
+    int rc = ids ? tasks_due(c->self->tasks, c->txn, c->now_ms, p->mask, scan, ids, &n) : ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n && p->leased_n < (size_t)p->m->max_tasks; i++)
+        rc = offer_id(c, p, ids[i]);
+    free(ids);
+    return rc;
+}
+
+typedef struct {
+    char id[TASKS_ID_MAX + 1];
+    int32_t priority;
+    int64_t due_ms;
+} candidate_t;
+
+static int by_urgency(const void *a, const void *b)
+{
+    const candidate_t *x = a, *y = b;
+    if (x->priority != y->priority)
+        return x->priority < y->priority ? -1 : 1;
+    if (x->due_ms != y->due_ms)
+        return x->due_ms < y->due_ms ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+/* The offerable tasks of the accounts the assignee holds, at most scan tasks read. An
+ * assignee holding more accounts than one pull reads is read from a random one of
+ * them on, round to the first, so no account waits for ever behind the others. */
+static int held_candidates(call_t *c, const pull_t *p, size_t scan, candidate_t *out, size_t *n)
+{
+    tasks_t *tasks = c->self->tasks;
+    char (*accounts)[TASKS_ACCOUNT_KEY_MAX + 1] = malloc(scan * sizeof *accounts);
+    char (*ids)[TASKS_ID_MAX + 1] = malloc(scan * sizeof *ids);
+    size_t held = 0, total = 0, read = 0;
+    int rc = accounts && ids ? tasks_held(tasks, c->txn, c->from->principal, randombytes_random(),
+                                          scan, accounts, &held, &total)
+                             : ENOMEM;
+    *n = 0;
+    for (size_t a = 0; rc == 0 && a < held && read < scan; a++) {
+        size_t got = 0;
+        rc = tasks_of_account(tasks, c->txn, accounts[a], scan - read, ids, &got);
+        for (size_t i = 0; rc == 0 && i < got; i++, read++) {
+            StoredTask *t = NULL;
+            rc = tasks_get(tasks, c->txn, ids[i], &t);
+            if (rc == 0 && t && offerable(c, p, t)) {
+                candidate_t *k = &out[(*n)++];
+                snprintf(k->id, sizeof k->id, "%s", ids[i]);
+                k->priority = t->priority;
+                k->due_ms = t->due_ms;
+            }
+            arrears__stored_task__free_unpacked(t, NULL);
         }
     }
+    free(accounts);
     free(ids);
+    return rc;
+}
+
+/* An assignee's pull: the due assigned tasks of its own accounts, most urgent first. */
+static int screen_held(call_t *c, pull_t *p, size_t scan)
+{
+    candidate_t *k = malloc(scan * sizeof *k);
+    size_t n = 0;
+    int rc = k ? held_candidates(c, p, scan, k, &n) : ENOMEM;
+    if (rc == 0)
+        qsort(k, n, sizeof *k, by_urgency);
+    for (size_t i = 0; rc == 0 && i < n && p->leased_n < (size_t)p->m->max_tasks; i++)
+        rc = offer_id(c, p, k[i].id);
+    free(k);
+    return rc;
+}
+
+/* Screens the tasks this pull may take into p->l, up to max leased: at most
+ * pull_scan_max read, and no more than the outbox to staging has room for refusals. */
+static int screen_pull(call_t *c, pull_t *p)
+{
+    broker_t *self = c->self;
+    uint64_t room = 0;
+    int rc = outbox_room(self->to_staging, c->txn, &room);
+    size_t scan = self->limits.pull_scan_max < room ? self->limits.pull_scan_max : (size_t)room;
+    rc = rc ? rc : tasks_meta_get(self->tasks, c->txn, "next_lease_id", 1, &p->next_lease);
+    if (rc != 0 || scan == 0)
+        return rc;
+    rc = p->assignee ? screen_held(c, p, scan) : screen_queue(c, p, scan);
     /* A pull that leased nothing writes nothing: an idle worker's poll costs no fsync. */
-    return rc || *leased_n == 0 ? rc : tasks_meta_put(self->tasks, c->txn, "next_lease_id", next_lease);
+    return rc || p->leased_n == 0 ? rc : tasks_meta_put(self->tasks, c->txn, "next_lease_id", p->next_lease);
 }
 
 static int task_pull(call_t *c, const Arrears__Envelope *env, uint8_t *buf, size_t cap,
                      size_t *len)
 {
     const Arrears__TaskPull *m = env->task_pull;
-    unsigned mask;
-    if (check_pull(m, strcmp(c->from->role, "agent") == 0, &mask, c->reject) != 0)
+    pull_t p = {.m = m, .assignee = is_assignee(c->from)};
+    if (check_pull(m, strcmp(c->from->role, "worker") != 0, &p.mask, c->reject) != 0)
         return APPLY_REJECTED;
-    size_t expired = 0, leased_n = 0;
+    size_t expired = 0;
     int rc = broker_expire_leases(c->self, c->txn, &expired);
-    leased_t *l = rc ? NULL : calloc((size_t)m->max_tasks, sizeof *l);
-    rc = rc ? rc : l ? screen_due(c, m, mask, l, &leased_n) : ENOMEM;
+    p.l = rc ? NULL : calloc((size_t)m->max_tasks, sizeof *p.l);
+    rc = rc ? rc : p.l ? screen_pull(c, &p) : ENOMEM;
     Arrears__Task *tasks[PULL_MAX_TASKS];
-    for (size_t i = 0; rc == 0 && i < leased_n; i++) {
-        describe_task(c, &l[i],
-                      l[i].stored->state == TASK_RESOLVING ? ARREARS__TASK_KIND__TASK_RESOLVE
-                                                           : ARREARS__TASK_KIND__TASK_SEND);
-        tasks[i] = &l[i].task;
-        log_event(LOG_INFO, "task_leased", "task=%s worker=%s lease=%llu kind=%s", l[i].id,
-                  m->worker, (unsigned long long)l[i].stored->lease_id,
-                  l[i].stored->state == TASK_RESOLVING ? "resolve" : "send");
+    for (size_t i = 0; rc == 0 && i < p.leased_n; i++) {
+        leased_t *l = &p.l[i];
+        bool resolve = l->stored->state == TASK_RESOLVING;
+        describe_task(c, l, resolve ? ARREARS__TASK_KIND__TASK_RESOLVE : ARREARS__TASK_KIND__TASK_SEND);
+        tasks[i] = &l->task;
+        log_event(LOG_INFO, "task_leased", "task=%s worker=%s principal=%s lease=%llu kind=%s",
+                  l->id, m->worker, c->from->principal, (unsigned long long)l->stored->lease_id,
+                  resolve ? "resolve" : "send");
     }
     Arrears__TaskLease lease = ARREARS__TASK_LEASE__INIT;
-    lease.n_tasks = leased_n;
+    lease.n_tasks = p.leased_n;
     lease.tasks = tasks;
     Arrears__Envelope reply = ARREARS__ENVELOPE__INIT;
     reply.body_case = ARREARS__ENVELOPE__BODY_TASK_LEASE;
     reply.task_lease = &lease;
     rc = rc ? rc : pack_reply(env->request_id, &reply, buf, cap, len);
-    for (size_t i = 0; l && i < leased_n; i++)
-        arrears__stored_task__free_unpacked(l[i].stored, NULL);
-    free(l);
+    for (size_t i = 0; p.l && i < p.leased_n; i++)
+        arrears__stored_task__free_unpacked(p.l[i].stored, NULL);
+    free(p.l);
     return rc;
 }
 
 /* ---------------------------------------------------------------- attempt started */
+
+/* Finds the task a start or report names; refuses one under another principal's lease
+ * (the lease id alone does not make a lease the caller's) before anything changes. */
+static int leased_task(call_t *c, const char *task_id, bool has_lease, uint64_t lease_id,
+                       StoredTask **t)
+{
+    *t = NULL;
+    int rc = task_id && strlen(task_id) <= TASKS_ID_MAX ? tasks_get(c->self->tasks, c->txn, task_id, t) : 0;
+    if (rc != 0 || !*t)
+        return rc ? rc : receiver_refuse(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "task_id",
+                                         "no such task");
+    bool named = has_lease && lease_id == (*t)->lease_id;
+    if (!named || !(*t)->puller || strcmp((*t)->puller, c->from->principal) == 0)
+        return 0;
+    log_event(LOG_WARN, "lease_not_callers", "task=%s lease=%llu principal=%s", task_id,
+              (unsigned long long)lease_id, c->from->principal);
+    arrears__stored_task__free_unpacked(*t, NULL);
+    *t = NULL;
+    return receiver_refuse(c->reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "lease_id",
+                           "this lease is another puller's");
+}
+
+/* An assigned task goes only while the caller still holds its account's case: a recall
+ * or a reassignment after the pull stops the call, and the task waits for its holder. */
+static int still_holder(call_t *c, const char *id, StoredTask *t, const char **why)
+{
+    char holder[TASKS_PRINCIPAL_MAX + 1], account[TASKS_ACCOUNT_KEY_MAX + 1];
+    if (!tasks_is_assigned(t->request))
+        return 0;
+    account_key(t, account);
+    int rc = tasks_holder_get(c->self->tasks, c->txn, account, holder);
+    if (rc != 0 || strcmp(holder, c->from->principal) == 0)
+        return rc;
+    *why = "the account's case is no longer this assignee's";
+    return defer_task(c, id, t, c->now_ms);
+}
 
 /* The gate once more, at the moment of sending; on SEND the attempt enters the ledger. */
 static int start_attempt(call_t *c, const char *id, StoredTask *t, const char **why)
@@ -341,11 +482,9 @@ static int attempt_start(call_t *c, const Arrears__Envelope *env, uint8_t *buf, 
 {
     const Arrears__AttemptStart *m = env->attempt_start;
     StoredTask *t = NULL;
-    int rc = m->task_id && strlen(m->task_id) <= TASKS_ID_MAX
-                 ? tasks_get(c->self->tasks, c->txn, m->task_id, &t) : 0;
-    if (rc != 0 || !t)
-        return rc ? rc : receiver_refuse(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "task_id",
-                                 "no such task");
+    int rc = leased_task(c, m->task_id, m->has_lease_id, m->lease_id, &t);
+    if (rc != 0)
+        return rc;
     const char *why = NULL;
     bool mine = m->has_lease_id && m->lease_id == t->lease_id;
     if (mine && t->state == TASK_STARTED)
@@ -354,8 +493,10 @@ static int attempt_start(call_t *c, const Arrears__Envelope *env, uint8_t *buf, 
         why = "this lease is no longer the task's: it went back to the queue or was cancelled";
     else if (c->lease_now_ms > t->lease_until_ms)
         why = "the lease ended";
-    else
-        rc = start_attempt(c, m->task_id, t, &why);
+    else {
+        rc = still_holder(c, m->task_id, t, &why);
+        rc = rc || why ? rc : start_attempt(c, m->task_id, t, &why);
+    }
     if (rc == 0)
         log_event(why ? LOG_INFO : LOG_DEBUG, "attempt_start", "task=%s lease=%llu go=%s",
                   m->task_id, (unsigned long long)m->lease_id, why ? "no" : "yes");
@@ -498,11 +639,9 @@ static int task_report(call_t *c, const Arrears__Envelope *env, uint8_t *buf, si
         return receiver_refuse(c->reject, ARREARS__REJECT__CODE__TOO_LARGE, "detail",
                        "detail and channel_ref: at most 200 bytes");
     StoredTask *t = NULL;
-    int rc = m->task_id && strlen(m->task_id) <= TASKS_ID_MAX
-                 ? tasks_get(c->self->tasks, c->txn, m->task_id, &t) : 0;
-    if (rc != 0 || !t)
-        return rc ? rc : receiver_refuse(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "task_id",
-                                 "no such task");
+    int rc = leased_task(c, m->task_id, m->has_lease_id, m->lease_id, &t);
+    if (rc != 0)
+        return rc;
     const char *why = NULL;
     rc = apply_report(c, m, t, &why);
     arrears__stored_task__free_unpacked(t, NULL);
@@ -624,9 +763,9 @@ int broker_call(void *app, MDB_txn *txn, const receiver_peer_t *from,
     default:
         return RECEIVER_NOT_A_CALL;
     }
-    if (strcmp(from->role, "worker") != 0 && strcmp(from->role, "agent") != 0)
+    if (strcmp(from->role, "worker") != 0 && strcmp(from->role, "agent") != 0 && !is_assignee(from))
         return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
-                       "only workers and agents pull, start and report tasks");
+                       "only workers, agents and assignees pull, start and report tasks");
     uint64_t room = 0;
     int rc = outbox_room(self->to_staging, txn, &room);
     if (rc != 0)

@@ -30,7 +30,17 @@
  *   - a cancel that arrives while an attempt is started or being looked up ends the
  *     task there if it did not go: it never goes back to the queue;
  *   - a due call is offered to an agent behind any backlog of texts (the queue is kept
- *     by channel).
+ *     by channel);
+ *   - legal's CaseAssignment sets an account's holder, replaces it, clears it only when
+ *     it names the holder (a stale end leaves a newer holder alone), and is refused
+ *     malformed or from anyone but a service;
+ *   - a "legal" stage call goes to the principal holding its account and nobody else
+ *     (not a worker, an agent, another firm or agency; not before legal names a holder);
+ *     an assignee's pull reads only its own accounts' legal calls, a bounded slice at a
+ *     time yet reaching every account, and goes through the same gate (window, person
+ *     caps); legal calls waiting for a holder never hold an agent's pull back;
+ *   - a lease is its puller's: a start or report under it by any other principal is
+ *     refused and changes nothing; a reassignment after the pull stops the call.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +62,8 @@
 #define NAME "Ada Quillfeather"
 #define SMS ARREARS__CHANNEL__SMS
 #define CALL ARREARS__CHANNEL__CALL
+#define FIRM_1 "firm-1"
+#define FIRM_2 "firm-2"
 #define SMS_TPL "reminder_sms_v1"
 #define CALL_TPL "early_call_v1"
 #define BANNED_TPL "early_sms_v1"   /* "... is {dpd} days overdue ...": banned below */
@@ -222,6 +234,7 @@ static void in_read(fx_t *f, txn_fn *fn, void *arg)
 
 typedef struct {
     const char *role;
+    const char *principal;       /* NULL: "<role>-1" */
     const Arrears__Envelope *env;
     bool call;
 } msg_t;
@@ -233,7 +246,10 @@ static void msg_work(fx_t *f, MDB_txn *txn, void *arg)
     msg_t *m = arg;
     receiver_peer_t peer;
     memset(&peer, 0, sizeof peer);
-    snprintf(peer.principal, sizeof peer.principal, "%s-1", m->role);
+    if (m->principal)
+        snprintf(peer.principal, sizeof peer.principal, "%s", m->principal);
+    else
+        snprintf(peer.principal, sizeof peer.principal, "%s-1", m->role);
     snprintf(peer.role, sizeof peer.role, "%s", m->role);
     memset(&f->reject, 0, sizeof f->reject);
     f->len = 0;
@@ -244,14 +260,15 @@ static void msg_work(fx_t *f, MDB_txn *txn, void *arg)
 
 static int send_msg(fx_t *f, const char *role, const Arrears__Envelope *env)
 {
-    msg_t m = {role, env, false};
+    msg_t m = {role, NULL, env, false};
     in_write(f, msg_work, &m);
     return f->rc;
 }
 
-static int call(fx_t *f, const char *role, Arrears__Envelope *env)
+/* A call by principal (NULL: "<role>-1") of role. */
+static int call_as(fx_t *f, const char *role, const char *principal, Arrears__Envelope *env)
 {
-    msg_t m = {role, env, true};
+    msg_t m = {role, principal, env, true};
     env->has_request_id = 1;
     env->request_id = 77;
     arrears__envelope__free_unpacked(f->reply, NULL);
@@ -263,6 +280,11 @@ static int call(fx_t *f, const char *role, Arrears__Envelope *env)
         assert_int_equal(f->reply->request_id, 77);
     }
     return f->rc;
+}
+
+static int call(fx_t *f, const char *role, Arrears__Envelope *env)
+{
+    return call_as(f, role, NULL, env);
 }
 
 static void assert_refused(fx_t *f, int rc, Arrears__Reject__Code code, const char *field)
@@ -365,8 +387,8 @@ static int advance_as(fx_t *f, const char *role, int64_t to_ms)
 
 /* ---- worker calls */
 
-static int pull_call(fx_t *f, const char *role, const char *worker, Arrears__Channel channel,
-                     int max)
+static int pull_call_as(fx_t *f, const char *role, const char *principal, const char *worker,
+                        Arrears__Channel channel, int max)
 {
     Arrears__Channel channels[1] = {channel};
     Arrears__TaskPull m = ARREARS__TASK_PULL__INIT;
@@ -378,7 +400,13 @@ static int pull_call(fx_t *f, const char *role, const char *worker, Arrears__Cha
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_TASK_PULL;
     env.task_pull = &m;
-    return call(f, role, &env);
+    return call_as(f, role, principal, &env);
+}
+
+static int pull_call(fx_t *f, const char *role, const char *worker, Arrears__Channel channel,
+                     int max)
+{
+    return pull_call_as(f, role, NULL, worker, channel, max);
 }
 
 static const Arrears__TaskLease *pull(fx_t *f, Arrears__Channel channel, int max)
@@ -418,7 +446,9 @@ static bool go_reply(fx_t *f)
     return f->reply->attempt_reply->go;
 }
 
-static bool start(fx_t *f, const char *task_id, uint64_t lease_id)
+/* AttemptStart by principal (NULL: "<role>-1") of role. */
+static int start_call(fx_t *f, const char *role, const char *principal, const char *task_id,
+                      uint64_t lease_id)
 {
     Arrears__AttemptStart m = ARREARS__ATTEMPT_START__INIT;
     m.task_id = (char *)task_id;
@@ -428,12 +458,19 @@ static bool start(fx_t *f, const char *task_id, uint64_t lease_id)
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_ATTEMPT_START;
     env.attempt_start = &m;
-    assert_int_equal(call(f, "worker", &env), APPLY_OK);
+    return call_as(f, role, principal, &env);
+}
+
+static bool start(fx_t *f, const char *task_id, uint64_t lease_id)
+{
+    assert_int_equal(start_call(f, "worker", NULL, task_id, lease_id), APPLY_OK);
     return go_reply(f);
 }
 
-/* result 0: none given (CONTACT_RESULT_UNSPECIFIED). */
-static bool report(fx_t *f, const lease_t *l, ContactResult result)
+/* TaskReport by principal (NULL: "<role>-1") of role; result 0: none given
+ * (CONTACT_RESULT_UNSPECIFIED). */
+static int report_call(fx_t *f, const char *role, const char *principal, const lease_t *l,
+                       ContactResult result)
 {
     Arrears__TaskReport m = ARREARS__TASK_REPORT__INIT;
     m.task_id = (char *)l->id;
@@ -446,7 +483,12 @@ static bool report(fx_t *f, const lease_t *l, ContactResult result)
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_TASK_REPORT;
     env.task_report = &m;
-    assert_int_equal(call(f, "worker", &env), APPLY_OK);
+    return call_as(f, role, principal, &env);
+}
+
+static bool report(fx_t *f, const lease_t *l, ContactResult result)
+{
+    assert_int_equal(report_call(f, "worker", NULL, l, result), APPLY_OK);
     return go_reply(f);
 }
 
@@ -1265,6 +1307,354 @@ static void test_call_not_starved_behind_sms_backlog(void **state)
                  "to an agent pulling calls (leased %zu)", backlog, leased);
 }
 
+/* ---------------------------------------------------------------- assignees */
+
+static Arrears__CaseAssignment assignment(const char *account, const char *assignee, bool active)
+{
+    Arrears__CaseAssignment m = ARREARS__CASE_ASSIGNMENT__INIT;
+    m.platform = "p1";
+    m.account_ref = (char *)account;
+    m.case_id = "C-1";
+    m.assignee = (char *)assignee;
+    m.has_active = m.has_at_ms = 1;
+    m.active = active;
+    m.at_ms = 1;
+    return m;
+}
+
+static int assignment_as(fx_t *f, const char *role, Arrears__CaseAssignment *m)
+{
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_CASE_ASSIGNMENT;
+    env.case_assignment = m;
+    return send_msg(f, role, &env);
+}
+
+/* legal (role service) says the assignee holds account "p1/<account>", or no longer. */
+static void assign(fx_t *f, const char *account, const char *assignee, bool active)
+{
+    Arrears__CaseAssignment m = assignment(account, assignee, active);
+    assert_int_equal(assignment_as(f, "service", &m), APPLY_OK);
+}
+
+typedef struct {
+    const char *account;
+    const char *principal;
+    char holder[TASKS_PRINCIPAL_MAX + 1];
+    size_t held;
+} holder_t;
+
+static void holder_work(fx_t *f, MDB_txn *txn, void *arg)
+{
+    holder_t *h = arg;
+    char key[64], accounts[8][TASKS_ACCOUNT_KEY_MAX + 1];
+    size_t n = 0;
+    snprintf(key, sizeof key, "p1/%s", h->account);
+    assert_int_equal(tasks_holder_get(f->b.tasks, txn, key, h->holder), 0);
+    assert_int_equal(tasks_held(f->b.tasks, txn, h->principal, 0, 8, accounts, &n, &h->held), 0);
+}
+
+/* The holder of "p1/<account>" ("" for none). */
+static const char *holder(fx_t *f, const char *account)
+{
+    static holder_t h;
+    h = (holder_t){.account = account, .principal = "-"};
+    in_read(f, holder_work, &h);
+    return h.holder;
+}
+
+/* How many accounts principal holds. */
+static size_t held_by(fx_t *f, const char *principal)
+{
+    holder_t h = {.account = "-", .principal = principal};
+    in_read(f, holder_work, &h);
+    return h.held;
+}
+
+/* Queues a "legal" stage call "<account>#<n>": an assigned task. */
+static void queue_legal(fx_t *f, const char *account, int n, uint8_t person)
+{
+    req_t q;
+    ContactRequest *r = req(&q, account, n, CALL, CALL_TPL, person);
+    r->stage = "legal";
+    assert_int_equal(request_as(f, "service", r), APPLY_OK);
+}
+
+/* How many calls a pull by principal (NULL: "<role>-1") of role leased. */
+static size_t pulled(fx_t *f, const char *role, const char *principal, int max)
+{
+    assert_int_equal(pull_call_as(f, role, principal, "w1", CALL, max), APPLY_OK);
+    return f->reply->task_lease->n_tasks;
+}
+
+/* The one call a pull by the firm principal leased. */
+static lease_t firm_lease(fx_t *f, const char *principal)
+{
+    assert_int_equal(pulled(f, "firm", principal, 8), 1);
+    return lease_of(f->reply->task_lease->tasks[0]);
+}
+
+static void test_assignment_sets_replaces_and_clears_holder(void **state)
+{
+    fx_t *f = *state;
+    assert_string_equal(holder(f, "a1"), "");
+    assign(f, "a1", FIRM_1, true);
+    assert_string_equal(holder(f, "a1"), FIRM_1);
+    assign(f, "a1", FIRM_1, true);   /* a repeat */
+    assert_string_equal(holder(f, "a1"), FIRM_1);
+    assert_int_equal(held_by(f, FIRM_1), 1);
+
+    assign(f, "a1", FIRM_2, true);   /* reassigned: the new holder replaces the old */
+    assert_string_equal(holder(f, "a1"), FIRM_2);
+    assert_int_equal(held_by(f, FIRM_1), 0);
+    assert_int_equal(held_by(f, FIRM_2), 1);
+
+    assign(f, "a1", FIRM_1, false);  /* the old holder's end, late: the new one stays */
+    assert_string_equal(holder(f, "a1"), FIRM_2);
+    assert_int_equal(held_by(f, FIRM_2), 1);
+
+    assign(f, "a1", FIRM_2, false);
+    assert_string_equal(holder(f, "a1"), "");
+    assert_int_equal(held_by(f, FIRM_2), 0);
+    assign(f, "a1", FIRM_2, false);  /* ended twice: nothing more */
+    assert_string_equal(holder(f, "a1"), "");
+    assert_int_equal(outcomes(f), 0);   /* staging hears nothing of it */
+}
+
+static void test_assignment_invalid_or_not_from_a_service_refused(void **state)
+{
+    fx_t *f = *state;
+    char longer[TASKS_PRINCIPAL_MAX + 2];
+    memset(longer, 'f', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    struct { const char *platform, *account, *assignee, *field; } bad[] = {
+        {"p1", "a1", NULL, "assignee"}, {"p1", "a1", "", "assignee"}, {"p1", "a1", longer, "assignee"},
+        {"p1", "", FIRM_1, "account_ref"}, {"p1", "a/1", FIRM_1, "account_ref"},
+        {"p1", NULL, FIRM_1, "account_ref"}, {"", "a1", FIRM_1, "platform"},
+        {longer, "a1", FIRM_1, "platform"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        Arrears__CaseAssignment m = assignment(bad[i].account, bad[i].assignee, true);
+        m.platform = (char *)bad[i].platform;
+        assert_refused(f, assignment_as(f, "service", &m), ARREARS__REJECT__CODE__INVALID_FIELD,
+                       bad[i].field);
+    }
+    Arrears__CaseAssignment m = assignment("a1", FIRM_1, true);
+    assert_refused(f, assignment_as(f, "firm", &m), ARREARS__REJECT__CODE__UNAUTHORIZED, NULL);
+    assert_refused(f, assignment_as(f, "operator", &m), ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body");
+    assert_string_equal(holder(f, "a1"), "");
+    assert_int_equal(held_by(f, FIRM_1), 0);
+    assert_int_equal(held_by(f, longer), 0);
+}
+
+static void test_legal_call_leased_only_to_its_holder(void **state)
+{
+    fx_t *f = *state;
+    move_clock(f, local(f, 0, 10, 0));
+    queue_legal(f, "a1", 1, 0x31);
+    /* No holder yet: the call waits, unscreened, for whoever legal names. */
+    assert_int_equal(pulled(f, "worker", NULL, 8), 0);
+    assert_int_equal(pulled(f, "agent", NULL, 8), 0);
+    assert_int_equal(pulled(f, "firm", FIRM_1, 8), 0);
+    const StoredTask *t = stored(f, "p1/a1#1");
+    assert_int_equal(t->state, TASK_PENDING);
+    assert_int_equal(t->n_decisions, 0);
+
+    assign(f, "a1", FIRM_1, true);
+    assert_int_equal(pulled(f, "worker", NULL, 8), 0);
+    assert_int_equal(pulled(f, "agent", NULL, 8), 0);
+    assert_int_equal(pulled(f, "firm", FIRM_2, 8), 0);
+    assert_int_equal(pulled(f, "agency", "agency-1", 8), 0);
+    assert_refused(f, pull_call_as(f, "buyer", "buyer-1", "w1", CALL, 8),
+                   ARREARS__REJECT__CODE__UNAUTHORIZED, NULL);
+    assert_int_equal(stored(f, "p1/a1#1")->state, TASK_PENDING);
+
+    lease_t l = firm_lease(f, FIRM_1);
+    assert_string_equal(l.id, "p1/a1#1");
+    assert_int_equal(l.kind, ARREARS__TASK_KIND__TASK_SEND);
+    t = stored(f, l.id);
+    assert_int_equal(t->state, TASK_LEASED);
+    assert_string_equal(t->puller, FIRM_1);
+    assert_int_equal(last_rule(t), CONDUCT_RULE_NONE);   /* the gate let it go */
+    assert_int_equal(pulled(f, "firm", FIRM_1, 8), 0);   /* leased: not offered twice */
+}
+
+static void test_assignee_pull_sees_only_its_accounts(void **state)
+{
+    fx_t *f = *state;
+    move_clock(f, local(f, 0, 10, 0));
+    queue_legal(f, "a1", 1, 0x32);
+    queue_legal(f, "a2", 1, 0x33);
+    queue_legal(f, "a3", 1, 0x34);                 /* nobody holds a3 */
+    queue(f, "a4", 1, CALL, CALL_TPL, 0x35);        /* an ordinary call */
+    queue(f, "a5", 1, CALL, CALL_TPL, 0x3a);        /* another, on a held account */
+    assign(f, "a1", FIRM_1, true);
+    assign(f, "a2", FIRM_2, true);
+    assign(f, "a5", FIRM_1, true);
+
+    assert_int_equal(pulled(f, "firm", FIRM_1, 8), 1);
+    assert_string_equal(f->reply->task_lease->tasks[0]->task_id, "p1/a1#1");
+    assert_int_equal(pulled(f, "firm", FIRM_2, 8), 1);
+    assert_string_equal(f->reply->task_lease->tasks[0]->task_id, "p1/a2#1");
+    /* The ordinary calls stay the call centre's, held account or not. */
+    assert_int_equal(pulled(f, "agent", NULL, 8), 2);
+    assert_string_equal(f->reply->task_lease->tasks[0]->task_id, "p1/a4#1");
+    assert_string_equal(f->reply->task_lease->tasks[1]->task_id, "p1/a5#1");
+    assert_int_equal(pulled(f, "firm", FIRM_1, 8), 0);
+    assert_int_equal(stored(f, "p1/a3#1")->n_decisions, 0);   /* never screened for anyone */
+    /* Assignees, like agents, work calls and visits only. */
+    assert_refused(f, pull_call_as(f, "firm", FIRM_1, "w1", SMS, 8),
+                   ARREARS__REJECT__CODE__UNAUTHORIZED, "channels");
+}
+
+/* Legal calls waiting for a holder (or for a holder that does not pull) sit out of the
+ * ordinary queue's way: an agent's pull still reaches the due call behind them. */
+static void test_waiting_legal_calls_never_starve_agents(void **state)
+{
+    fx_t *f = *state;
+    move_clock(f, local(f, 0, 10, 0));
+    size_t backlog = f->b.limits.pull_scan_max;
+    for (size_t i = 0; i < backlog; i++) {
+        char account[32];
+        snprintf(account, sizeof account, "L%03zu", i);
+        queue_legal(f, account, 1, NOBODY);
+    }
+    move_clock(f, local(f, 0, 10, 1));
+    queue(f, "c1", 1, CALL, CALL_TPL, 0x3b);
+    assert_int_equal(pulled(f, "agent", NULL, 4), 1);
+    assert_string_equal(f->reply->task_lease->tasks[0]->task_id, "p1/c1#1");
+}
+
+/* One pull reads at most pull_scan_max tasks; a holder with more accounts than that
+ * still gets every account's call over a few pulls (never the same slice for ever). */
+static void test_assignee_pull_bounded_yet_reaches_every_account(void **state)
+{
+    fx_t *f = *state;
+    f->b.limits.pull_scan_max = 2;
+    move_clock(f, local(f, 0, 10, 0));
+    enum { ACCOUNTS = 5 };
+    for (int i = 0; i < ACCOUNTS; i++) {
+        char account[8];
+        snprintf(account, sizeof account, "b%d", i);
+        queue_legal(f, account, 1, (uint8_t)(0x40 + i));
+        assign(f, account, FIRM_1, true);
+    }
+    size_t leased = pulled(f, "firm", FIRM_1, 8);
+    assert_int_equal(leased, 2);
+    for (int i = 0; i < 200 && leased < ACCOUNTS; i++) {
+        size_t n = pulled(f, "firm", FIRM_1, 8);
+        assert_true(n <= 2);
+        leased += n;
+    }
+    if (leased != ACCOUNTS)
+        fail_msg("after 200 pulls the holder of %d accounts had leased %zu of their calls",
+                 ACCOUNTS, leased);
+    assert_int_equal(pulled(f, "firm", FIRM_2, 8), 0);
+}
+
+static void test_gate_defers_assignee_call_outside_window(void **state)
+{
+    fx_t *f = *state;
+    queue_legal(f, "a1", 1, 0x36);   /* at 06:00 local, before the window */
+    assign(f, "a1", FIRM_1, true);
+    assert_int_equal(pulled(f, "firm", FIRM_1, 8), 0);
+    const StoredTask *t = stored(f, "p1/a1#1");
+    assert_int_equal(t->state, TASK_PENDING);
+    assert_int_equal(t->due_ms, local(f, 0, 8, 0));
+    assert_int_equal(last_rule(t), CONDUCT_RULE_WINDOW);
+    assert_int_equal(t->decisions[t->n_decisions - 1]->verdict, CONDUCT_DEFER);
+    assert_string_equal(t->decisions[t->n_decisions - 1]->reason,
+                        "deferred by t: window; next opening 2026-06-10 08:00 BST");
+    assert_int_equal(t->deferrals, 1);
+    assert_int_equal(outcomes(f), 0);
+
+    move_clock(f, local(f, 0, 8, 0));
+    assert_string_equal(firm_lease(f, FIRM_1).id, "p1/a1#1");
+}
+
+/* The person's call today, made by the call centre, caps the firm's call too. */
+static void test_assignee_call_counts_against_person_cap(void **state)
+{
+    fx_t *f = *state;
+    move_clock(f, local(f, 0, 10, 0));
+    lease_t ordinary = started(f, "a4", CALL, CALL_TPL, 0x37);
+    assert_true(report(f, &ordinary, ARREARS__CONTACT_RESULT__NO_ANSWER));
+    queue_legal(f, "a1", 1, 0x37);
+    assign(f, "a1", FIRM_1, true);
+    assert_int_equal(pulled(f, "firm", FIRM_1, 8), 0);
+    const StoredTask *t = stored(f, "p1/a1#1");
+    assert_int_equal(t->state, TASK_PENDING);
+    assert_int_equal(t->due_ms, local(f, 1, 8, 0));
+    assert_int_equal(last_rule(t), CONDUCT_RULE_CAP_PERSON_DAY);
+}
+
+static void test_lease_is_its_pullers_only(void **state)
+{
+    fx_t *f = *state;
+    move_clock(f, local(f, 0, 10, 0));
+    queue_legal(f, "a1", 1, 0x38);
+    assign(f, "a1", FIRM_1, true);
+    lease_t l = firm_lease(f, FIRM_1);
+
+    assert_refused(f, start_call(f, "firm", FIRM_2, l.id, l.lease), ARREARS__REJECT__CODE__UNAUTHORIZED,
+                   "lease_id");
+    assert_string_equal(f->reject.reason, "this lease is another puller's");
+    assert_int_equal(stored(f, l.id)->state, TASK_LEASED);
+    assert_int_equal(ledger(f, 0x38, NULL).n, 0);
+
+    assert_int_equal(start_call(f, "firm", FIRM_1, l.id, l.lease), APPLY_OK);
+    assert_true(go_reply(f));
+    assert_refused(f, report_call(f, "firm", FIRM_2, &l, ARREARS__CONTACT_RESULT__PROMISE_TO_PAY),
+                   ARREARS__REJECT__CODE__UNAUTHORIZED, "lease_id");
+    assert_refused(f, report_call(f, "worker", NULL, &l, ARREARS__CONTACT_RESULT__NO_ANSWER),
+                   ARREARS__REJECT__CODE__UNAUTHORIZED, "lease_id");
+    const StoredTask *t = stored(f, l.id);
+    assert_int_equal(t->state, TASK_STARTED);
+    assert_null(t->channel_ref);
+    assert_int_equal(outcomes(f), 0);
+    assert_false(has_person(f, 0x38));
+    /* A lease that is not the task's any more says so, to anyone: nothing is taken. */
+    lease_t stale = l;
+    stale.lease++;
+    assert_int_equal(report_call(f, "firm", FIRM_2, &stale, ARREARS__CONTACT_RESULT__NO_ANSWER), APPLY_OK);
+    assert_false(go_reply(f));
+
+    assert_int_equal(report_call(f, "firm", FIRM_1, &l, ARREARS__CONTACT_RESULT__RIGHT_PARTY_CONTACT),
+                     APPLY_OK);
+    assert_true(go_reply(f));
+    assert_int_equal(stored(f, l.id)->state, TASK_DONE);
+    assert_int_equal(outcomes(f), 1);
+
+    /* The same for a worker's lease: an agent may not report it. */
+    queue(f, "a2", 1, SMS, SMS_TPL, NOBODY);
+    lease_t w = lease_one(f, SMS);
+    assert_refused(f, report_call(f, "agent", NULL, &w, ARREARS__CONTACT_RESULT__DELIVERED),
+                   ARREARS__REJECT__CODE__UNAUTHORIZED, "lease_id");
+    assert_int_equal(stored(f, w.id)->state, TASK_LEASED);
+    assert_int_equal(outcomes(f), 1);
+}
+
+/* Reassigned between the pull and the call: the old holder is told not to call, and
+ * the task waits for the new one. */
+static void test_reassignment_after_pull_stops_the_call(void **state)
+{
+    fx_t *f = *state;
+    move_clock(f, local(f, 0, 10, 0));
+    queue_legal(f, "a1", 1, 0x39);
+    assign(f, "a1", FIRM_1, true);
+    lease_t l = firm_lease(f, FIRM_1);
+    assign(f, "a1", FIRM_2, true);
+    assert_int_equal(start_call(f, "firm", FIRM_1, l.id, l.lease), APPLY_OK);
+    assert_false(go_reply(f));
+    assert_string_equal(f->reply->attempt_reply->reason, "the account's case is no longer this assignee's");
+    const StoredTask *t = stored(f, l.id);
+    assert_int_equal(t->state, TASK_PENDING);
+    assert_int_equal(t->due_ms, local(f, 0, 10, 0));
+    assert_int_equal(ledger(f, 0x39, NULL).n, 0);
+    assert_int_equal(pulled(f, "firm", FIRM_1, 8), 0);
+    assert_string_equal(firm_lease(f, FIRM_2).id, "p1/a1#1");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1299,6 +1689,16 @@ int main(void)
         T(test_cancel_then_not_attempted_ends_cancelled),
         T(test_cancel_then_resolved_not_attempted_ends_cancelled),
         T(test_call_not_starved_behind_sms_backlog),
+        T(test_assignment_sets_replaces_and_clears_holder),
+        T(test_assignment_invalid_or_not_from_a_service_refused),
+        T(test_legal_call_leased_only_to_its_holder),
+        T(test_assignee_pull_sees_only_its_accounts),
+        T(test_waiting_legal_calls_never_starve_agents),
+        T(test_assignee_pull_bounded_yet_reaches_every_account),
+        T(test_gate_defers_assignee_call_outside_window),
+        T(test_assignee_call_counts_against_person_cap),
+        T(test_lease_is_its_pullers_only),
+        T(test_reassignment_after_pull_stops_the_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
