@@ -2,7 +2,10 @@
 """call_agent: the reference client of an agent — a person in a call centre or in the
 field, or a voice robot — working outreach's call queue and visits (DESIGN.md section
 4). Built on arrears_client (pyzmq, protobuf), with the agent's own CURVE key; the
-broker admits its key with role "agent", which may pull calls and visits only.
+broker admits its key with role "agent", which may pull calls and visits only. A law
+firm or collection agency works the same way with its own key (role "firm" or
+"agency"): its pulls get the "legal" stage calls and visits of the accounts legal placed
+with it, and nothing else. Only the key that pulled a task may start and report it.
 
 For each task: pull it under a lease (TaskPull, with the regions the agent covers for
 visits), ask to start (AttemptStart: the broker checks the conduct gate again at this
