@@ -36,9 +36,12 @@ typedef Arrears__LegalReferral LegalReferral;
 
 #define CASES_ID_MAX 16
 #define CASES_ACCOUNT_KEY_MAX 130        /* platform (64) + '/' + account ref (64) */
-#define CASES_RECORD_MAX (256 * 1024)    /* a case with its history */
+#define CASES_RECORD_MAX (512 * 1024)    /* a case with its history (512 steps of ~600 B) */
 #define CASES_FILE_MAX (2 * 1024 * 1024) /* a case file in one form */
 #define CASES_STEPS_MAX 512              /* history entries per case */
+/* Of those, kept for legal's own steps (offers, deadlines, recalls, notices): an
+ * assignee's reports stop here, so legal can always still move a full case. */
+#define CASES_STEPS_RESERVED 64
 
 enum {
     CASES_OK = 0,

@@ -141,15 +141,18 @@ static int check_referral(legal_t *self, const LegalReferral *r, const tz_zone_t
         return receiver_refuse(reject, bad, "product", "a known product");
     if (!r->time_zone || tz_cache_get(self->zones, r->time_zone, zone) != TZ_OK)
         return receiver_refuse(reject, bad, "time_zone", "an IANA time zone tzdata knows");
-    if ((r->jurisdiction && strlen(r->jurisdiction) > LIMITATION_NAME_MAX) ||
-        (r->reason && strlen(r->reason) > 200) || (r->has_person_key && r->person_key.len > 32))
-        return receiver_refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "jurisdiction",
-                               "jurisdiction at most 32 bytes, reason 200, person_key 32");
+    if (r->jurisdiction && strlen(r->jurisdiction) > LIMITATION_NAME_MAX)
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "jurisdiction", "at most 32 bytes");
+    if ((r->reason && strlen(r->reason) > 200) || (r->has_person_key && r->person_key.len > 32))
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE,
+                               r->has_person_key && r->person_key.len > 32 ? "person_key" : "reason",
+                               "reason at most 200 bytes, person_key 32");
     if (!r->first_missed_due_date || validate_date(r->first_missed_due_date, &f->first_missed_due_day) != 0)
         return receiver_refuse(reject, bad, "first_missed_due_date", "a date YYYY-MM-DD");
-    if (!optional_date(r->last_payment_date, &f->last_payment_day) ||
-        !optional_date(r->last_acknowledgment_date, &f->last_acknowledgment_day))
+    if (!optional_date(r->last_payment_date, &f->last_payment_day))
         return receiver_refuse(reject, bad, "last_payment_date", "absent, or a date YYYY-MM-DD");
+    if (!optional_date(r->last_acknowledgment_date, &f->last_acknowledgment_day))
+        return receiver_refuse(reject, bad, "last_acknowledgment_date", "absent, or a date YYYY-MM-DD");
     f->jurisdiction = r->jurisdiction;
     f->currency = r->currency;
     f->outstanding_minor = r->outstanding_minor;
@@ -303,14 +306,19 @@ static int note_notice(legal_t *self, MDB_txn *txn, StoredCase *before, StoredCa
             rc = legal_tell_outreach(self, txn, after, before->assignee, false);
     }
     s.status = after->status;
-    rc = rc ? rc : legal_add_step(after, &s);
+    if (rc == 0 && after->n_steps < CASES_STEPS_MAX)
+        rc = legal_add_step(after, &s);
+    else if (rc == 0)   /* a full history keeps its counts; the notice is in the log */
+        log_event(LOG_WARN, "case_history_full", "case=%s notice=%s", after->case_id,
+                  notice_what(n->kind));
     return rc ? rc : cases_save(self->cases, txn, before, after);
 }
 
 static int case_notice(legal_t *self, MDB_txn *txn, const Arrears__CaseNotice *n,
                        reject_t *reject)
 {
-    if (!n->platform || !validate_ref(n->account_ref) || !notice_what(n->kind))
+    if (!n->platform || !*n->platform || strlen(n->platform) > INBOX_PRINCIPAL_MAX ||
+        !validate_ref(n->account_ref) || !notice_what(n->kind))
         return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "kind",
                                "a notice names the platform, the account and a known kind");
     if (n->amount_minor < 0 || (n->detail && strlen(n->detail) > 200) ||

@@ -88,7 +88,7 @@ static size_t case_list(legal_t *self, MDB_txn *txn, const char *principal,
     if (max > self->limits.list_max || (q->after_case_id && strlen(q->after_case_id) > CASES_ID_MAX))
         return refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "max_cases",
                       "max_cases 1 to 500, after_case_id a case id");
-    char (*ids)[CASES_ID_MAX + 1] = malloc(max * sizeof *ids);
+    char (*ids)[CASES_ID_MAX + 1] = malloc((max + 1) * sizeof *ids);
     Arrears__CaseSummary *rows = calloc(max, sizeof *rows);
     Arrears__CaseSummary **ptrs = calloc(max, sizeof *ptrs);
     StoredCase **held = calloc(max, sizeof *held);
@@ -96,7 +96,10 @@ static size_t case_list(legal_t *self, MDB_txn *txn, const char *principal,
     Arrears__CaseList list = ARREARS__CASE_LIST__INIT;
     size_t n = 0, len = 0;
     int rc = ids && rows && ptrs && held && days ? 0 : ENOMEM;
-    rc = rc ? rc : cases_of_assignee(self->cases, txn, principal, q->after_case_id, max, ids, &n);
+    /* One id past the page says whether there is a next page. */
+    rc = rc ? rc : cases_of_assignee(self->cases, txn, principal, q->after_case_id, max + 1, ids, &n);
+    bool more = n > max;
+    n = more ? max : n;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = cases_get(self->cases, txn, ids[i], &held[i]);
         if (rc == 0 && held[i] && (q->include_ended || !is_ended(held[i]))) {
@@ -107,7 +110,7 @@ static size_t case_list(legal_t *self, MDB_txn *txn, const char *principal,
         }
     }
     list.cases = ptrs;
-    list.next_after = n == max ? ids[n - 1] : NULL;
+    list.next_after = more ? ids[n - 1] : NULL;
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_CASE_LIST;
     env.case_list = &list;

@@ -162,6 +162,10 @@ static int update_case(update_t *x, StoredCase *before, StoredCase *after)
         return receiver_refuse(x->reject, ARREARS__REJECT__CODE__CONFLICT, "case_id",
                                "case %s has ended (%s)", before->case_id,
                                case_status_name((case_status_t)before->status));
+    if (before->n_steps >= CASES_STEPS_MAX - CASES_STEPS_RESERVED)
+        return receiver_refuse(x->reject, ARREARS__REJECT__CODE__TOO_LARGE, "case_id",
+                               "case %s's history is full (%zu steps): report the case's end, "
+                               "or ask legal's operators", before->case_id, before->n_steps);
     if (x->u->hand_back)
         return hand_back(x, before, after);
     int rc = check_step(x, before, a);
