@@ -67,14 +67,24 @@ int cases_meta_put(cases_t *self, MDB_txn *txn, const char *name, uint64_t value
     return store_put_named_u64(txn, self->meta, name, value);
 }
 
+bool cases_id_of(uint64_t number, char id[CASES_ID_MAX + 1])
+{
+    char text[32];
+    int n = snprintf(text, sizeof text, "L%09llu", (unsigned long long)number);
+    if (n < 0 || n > CASES_ID_MAX)
+        return false;
+    memcpy(id, text, (size_t)n + 1);
+    return true;
+}
+
 int cases_next_id(cases_t *self, MDB_txn *txn, bool take, char id[CASES_ID_MAX + 1])
 {
     uint64_t next = 0;
     int rc = cases_meta_get(self, txn, "next_case", 1, &next);
     if (rc == 0 && take)
         rc = cases_meta_put(self, txn, "next_case", next + 1);
-    if (rc == 0)
-        snprintf(id, CASES_ID_MAX + 1, "L%09llu", (unsigned long long)next);
+    if (rc == 0 && !cases_id_of(next, id))
+        rc = CASES_EKEY;
     return rc;
 }
 

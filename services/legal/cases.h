@@ -56,6 +56,8 @@ int cases_open(store_t *store, crypt_t *crypt, cases_t **self_p);
 void cases_destroy(cases_t **self_p);
 const char *cases_strerror(int code);
 
+/* Case number n's id ("L000000042"); false when it would not fit CASES_ID_MAX. */
+bool cases_id_of(uint64_t number, char id[CASES_ID_MAX + 1]);
 /* The next case id; take counts it (else it is only read, nothing is written). */
 int cases_next_id(cases_t *self, MDB_txn *txn, bool take, char id[CASES_ID_MAX + 1]);
 

@@ -161,8 +161,8 @@ static int sweep_waiting(legal_t *self, MDB_txn *txn, size_t max, size_t *moved)
     uint64_t cursor = 0;
     int rc = cases_meta_get(self->cases, txn, "waiting_cursor", 0, &cursor);
     char after_id[CASES_ID_MAX + 1] = "";
-    if (cursor > 0)
-        snprintf(after_id, sizeof after_id, "L%09llu", (unsigned long long)cursor);
+    if (cursor > 0 && !cases_id_of(cursor, after_id))
+        after_id[0] = '\0';   /* a cursor past every id: start again at the oldest */
     char (*ids)[CASES_ID_MAX + 1] = malloc((max ? max : 1) * sizeof *ids);
     size_t n = 0;
     rc = rc ? rc : ids ? cases_waiting(self->cases, txn, after_id, max, ids, &n) : ENOMEM;
