@@ -253,14 +253,17 @@ int tasks_next_instant(tasks_t *self, MDB_txn *txn, int64_t *due_ms, int64_t *le
     int rc = mdb_cursor_open(txn, self->queue, &cur);
     if (rc != 0)
         return rc;
-    /* The first key of each (priority, channel) bucket is its earliest due. */
+    /* The first key of each (priority, bucket) is its earliest due. */
     uint8_t seek[10] = {0};
     MDB_val k = {sizeof seek, seek}, v;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)) {
         const uint8_t *key = k.mv_data;
         int64_t due = k.mv_size >= 10 ? (int64_t)store_get_u64(key + 2) : 0;
-        *due_ms = due < *due_ms ? due : *due_ms;
+        /* An assigned task is a person's work (a firm's or agency's agent calls when
+         * they call): the broker's clock does not wait for it. */
+        if (k.mv_size < 10 || !(key[1] & TASKS_BUCKET_ASSIGNED))
+            *due_ms = due < *due_ms ? due : *due_ms;
         if (k.mv_size < 10 || !following_bucket(key[0], key[1], seek))
             break;
         k = (MDB_val){sizeof seek, seek};

@@ -98,7 +98,9 @@ int tasks_due(tasks_t *self, MDB_txn *txn, int64_t now_ms, unsigned channels, si
 /* Up to max ids of tasks whose lease ended at now_ms or before. */
 int tasks_expired(tasks_t *self, MDB_txn *txn, int64_t now_ms, size_t max,
                   char (*ids)[TASKS_ID_MAX + 1], size_t *n);
-/* The earliest due instant in the queue and lease end, INT64_MAX when none. */
+/* The earliest due instant in the queue and lease end, INT64_MAX when none. Assigned
+ * tasks (a firm's or agency's calls) are left out of due_ms: they are people's work, which
+ * neither holds a simulated clock nor counts as the broker's next work. */
 int tasks_next_instant(tasks_t *self, MDB_txn *txn, int64_t *due_ms, int64_t *lease_ms);
 /* Ids of the account's open tasks. */
 int tasks_of_account(tasks_t *self, MDB_txn *txn, const char *account_key, size_t max,
