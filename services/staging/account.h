@@ -27,6 +27,7 @@
 #include "arrangement.h"
 #include "book.h"
 #include "envelope.h"
+#include "journal.h"
 #include "limitation.h"
 #include "penalty.h"
 #include "stage.h"
@@ -84,6 +85,7 @@ typedef struct {
     book_t book;
     book_instalment_t instalments[BOOK_MAX_INSTALMENTS];
     penalty_terms_t penalty;                      /* frozen is decided per day */
+    journal_t penalty_journal;                    /* the penalty day by day (journal.h) */
     bool vulnerable, may_refer_to_legal, may_sell;
     stage_t stage;
     int32_t stage_since_day;

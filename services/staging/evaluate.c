@@ -130,7 +130,7 @@ static void accrue_penalty(account_t *self, const account_policy_t *policy, int3
                     (self->stage == STAGE_CHARGED_OFF || self->stage == STAGE_SALE));
     int64_t added = 0;
     /* An error stops at the day it hit (penalty.h), which the next run retries. */
-    (void)penalty_accrue(&self->book, &terms, from, to, &added);
+    (void)penalty_accrue(&self->book, &terms, from, to, &self->penalty_journal, &added);
     if (self->book.credit_minor > 0)
         book_apply_credit(&self->book, &policy->waterfall, NULL);
 }

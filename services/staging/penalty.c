@@ -90,12 +90,15 @@ static int64_t cap_room(const book_t *book, const penalty_terms_t *terms)
     return counted >= cap ? 0 : cap - counted;
 }
 
-/* One day's work before anything is booked: each overdue instalment's accrual and new
- * carry. *overdue is how many instalments (the oldest ones) are overdue on day;
- * *anchor_day the due day of the oldest with a base, BOOK_DAY_NONE if none has one. */
+/* One day's work before anything is booked: each overdue instalment's base, accrual,
+ * new carry and whether the cap cut it. *overdue is how many instalments (the oldest
+ * ones) are overdue on day; *anchor_day the due day of the oldest with a base,
+ * BOOK_DAY_NONE if none has one. */
 typedef struct {
+    int64_t base_minor[BOOK_MAX_INSTALMENTS];
     int64_t accrual_minor[BOOK_MAX_INSTALMENTS];
     int64_t carry[BOOK_MAX_INSTALMENTS];
+    bool capped[BOOK_MAX_INSTALMENTS];
     size_t overdue;
     int64_t anchor_day;
 } day_plan_t;
@@ -113,8 +116,10 @@ static int plan_day(const book_t *book, const penalty_terms_t *terms, int64_t da
                       in->owed_minor[BOOK_INTEREST] - in->paid_minor[BOOK_INTEREST],
                       &base) != MONEY_OK)
             return PENALTY_EOVERFLOW;
+        plan->base_minor[i] = base;
         plan->carry[i] = in->penalty_carry;
         plan->accrual_minor[i] = 0;
+        plan->capped[i] = false;
         if (base > 0) {
             if (plan->anchor_day == BOOK_DAY_NONE)
                 plan->anchor_day = in->due_day;
@@ -139,6 +144,7 @@ static int fit_plan(const book_t *book, int64_t room_minor, int64_t added_minor,
         if (want > room_minor) {
             plan->accrual_minor[i] = room_minor;
             plan->carry[i] = 0;
+            plan->capped[i] = true;
         }
         room_minor -= plan->accrual_minor[i];
         int64_t owed = 0;
@@ -155,10 +161,31 @@ static int fit_plan(const book_t *book, int64_t room_minor, int64_t added_minor,
     return PENALTY_OK;
 }
 
+/* The booked day of each instalment that accrued on a base, for the journal. */
+static void note_day(journal_t *journal, const book_t *book, const penalty_terms_t *terms,
+                     int64_t day, const day_plan_t *plan)
+{
+    for (size_t i = 0; i < plan->overdue; i++) {
+        if (plan->base_minor[i] <= 0)
+            continue;
+        journal_line_t line = {
+            .due_day = book->instalments[i].due_day,
+            .from_day = day,
+            .to_day = day,
+            .base_minor = plan->base_minor[i],
+            .rate_bps = terms->rate_bps,
+            .period = (int32_t)terms->period,
+            .capped = plan->capped[i],
+            .accrued_minor = plan->accrual_minor[i],
+        };
+        journal_note_day(journal, &line);
+    }
+}
+
 /* One day, all or nothing; *added_minor, the span's running total, grows by the day's
- * penalty. The plan lives in the caller's scratch (it is ~10 KiB). */
+ * penalty. The plan lives in the caller's scratch (it is ~15 KiB). */
 static int accrue_day(book_t *book, const penalty_terms_t *terms, int64_t day,
-                      day_plan_t *plan, int64_t *added_minor)
+                      day_plan_t *plan, journal_t *journal, int64_t *added_minor)
 {
     int rc = plan_day(book, terms, day, plan);
     if (rc != PENALTY_OK || plan->anchor_day == BOOK_DAY_NONE)
@@ -181,6 +208,8 @@ static int accrue_day(book_t *book, const penalty_terms_t *terms, int64_t day,
     }
     book->cap_window_penalty_minor += total;
     *added_minor += total;
+    if (journal)
+        note_day(journal, book, terms, day, plan);
     return PENALTY_OK;
 }
 
@@ -190,7 +219,7 @@ static bool day_valid(int64_t day)
 }
 
 int penalty_accrue(book_t *book, const penalty_terms_t *terms, int64_t from_day,
-                   int64_t to_day, int64_t *added_minor)
+                   int64_t to_day, journal_t *journal, int64_t *added_minor)
 {
     assert(book && added_minor);
     *added_minor = 0;
@@ -214,7 +243,7 @@ int penalty_accrue(book_t *book, const penalty_terms_t *terms, int64_t from_day,
     day_plan_t plan;
     int64_t added = 0;
     for (int64_t day = from_day; day < to_day; day++) {
-        int rc = accrue_day(book, terms, day, &plan, &added);
+        int rc = accrue_day(book, terms, day, &plan, journal, &added);
         if (rc != PENALTY_OK) {
             book->penalty_next_day = day;
             *added_minor = added;

@@ -46,7 +46,13 @@
  *
  * Failure. Each day is all or nothing. On an error at day d the days before d stay
  *   accrued (book->penalty_next_day = d), *added_minor says what they added, and day d
- *   changed nothing. */
+ *   changed nothing.
+ *
+ * Journal. Given a journal (journal.h), every booked day of every overdue instalment
+ *   with a base is noted in it: the base, the rate, whether the cap cut it, and the
+ *   amount booked (0 on a day whose fraction went to the carry). A frozen day, a day
+ *   with nothing overdue and an instalment without a base note nothing; a failed day
+ *   notes nothing either, so the journal and the book always agree. */
 #ifndef ARREARS_STAGING_PENALTY_H
 #define ARREARS_STAGING_PENALTY_H
 
@@ -54,6 +60,7 @@
 #include <stdint.h>
 
 #include "book.h"
+#include "journal.h"
 
 enum {
     PENALTY_OK = 0,
@@ -91,8 +98,8 @@ bool penalty_terms_valid(const penalty_terms_t *terms);
 
 /* Accrues the days [from_day, to_day) (see the top of this file) and sets
  * book->penalty_next_day = to_day. *added_minor gets the penalty added. from_day ==
- * to_day is a valid empty span. */
+ * to_day is a valid empty span. journal may be NULL: no journal kept. */
 int penalty_accrue(book_t *book, const penalty_terms_t *terms, int64_t from_day,
-                   int64_t to_day, int64_t *added_minor);
+                   int64_t to_day, journal_t *journal, int64_t *added_minor);
 
 #endif

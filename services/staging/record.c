@@ -8,6 +8,9 @@
 #include "staging_store.pb-c.h"
 
 #define ARENA_BYTES (1024 * 1024)
+/* A journal line's numbers in StoredAccount.penalty_journal, in this order. */
+enum { LINE_DUE, LINE_FROM, LINE_TO, LINE_BASE, LINE_RATE, LINE_PERIOD, LINE_CAPPED,
+       LINE_ACCRUED, LINE_NUMBERS };
 #define SET(msg, field, value)        \
     do {                              \
         (msg)->has_##field = 1;       \
@@ -24,6 +27,7 @@ struct record {
     Arrears__StoredInstalment *inst_ptr[BOOK_MAX_INSTALMENTS];
     Arrears__StoredPlanInstalment plan[ARRANGEMENT_PLAN_MAX];
     Arrears__StoredPlanInstalment *plan_ptr[ARRANGEMENT_PLAN_MAX];
+    int64_t journal[JOURNAL_MAX_LINES * LINE_NUMBERS];
     int32_t payment_days[ACCOUNT_PAYMENT_DAYS];
     uint8_t *out;
 };
@@ -144,6 +148,25 @@ static void encode_book(record_t *self, const account_t *a, Arrears__StoredAccou
     SET(m, penalty_cap_bps, a->penalty.cap_bps);
 }
 
+static void encode_journal(record_t *self, const journal_t *j, Arrears__StoredAccount *m)
+{
+    for (size_t i = 0; i < j->count; i++) {
+        const journal_line_t *line = journal_line(j, i);
+        int64_t *n = &self->journal[i * LINE_NUMBERS];
+        n[LINE_DUE] = line->due_day;
+        n[LINE_FROM] = line->from_day;
+        n[LINE_TO] = line->to_day;
+        n[LINE_BASE] = line->base_minor;
+        n[LINE_RATE] = line->rate_bps;
+        n[LINE_PERIOD] = line->period;
+        n[LINE_CAPPED] = line->capped;
+        n[LINE_ACCRUED] = line->accrued_minor;
+    }
+    m->n_penalty_journal = j->count * LINE_NUMBERS;
+    m->penalty_journal = self->journal;
+    SET(m, penalty_brought_forward_minor, j->brought_forward_minor);
+}
+
 static void encode_state(record_t *self, const account_t *a, Arrears__StoredAccount *m)
 {
     SET(m, vulnerable, a->vulnerable);
@@ -196,6 +219,7 @@ int record_encode(record_t *self, const account_t *a, const uint8_t **bytes, siz
         SET(&m, person_key, ((ProtobufCBinaryData){ACCOUNT_PERSON_KEY_BYTES, (uint8_t *)a->person_key}));
     SET(&m, version, a->version);
     encode_book(self, a, &m);
+    encode_journal(self, &a->penalty_journal, &m);
     encode_state(self, a, &m);
     encode_arrangement(self, &a->arrangement, &arr);
     m.arrangement = &arr;
@@ -246,6 +270,30 @@ static int decode_book(const Arrears__StoredAccount *m, account_t *a)
     a->penalty.rate_bps = m->penalty_rate_bps;
     a->penalty.period = (penalty_period_t)m->penalty_period;
     a->penalty.cap_bps = m->penalty_cap_bps;
+    return RECORD_OK;
+}
+
+/* Lines beyond the journal's bound (a record of a build that kept more) fold into the
+ * brought-forward total as they are read: the sum is kept either way. */
+static int decode_journal(const Arrears__StoredAccount *m, journal_t *j)
+{
+    if (m->n_penalty_journal % LINE_NUMBERS != 0)
+        return RECORD_ECORRUPT;
+    j->brought_forward_minor = m->penalty_brought_forward_minor;
+    for (size_t i = 0; i < m->n_penalty_journal; i += LINE_NUMBERS) {
+        const int64_t *n = &m->penalty_journal[i];
+        journal_line_t line = {
+            .due_day = n[LINE_DUE],
+            .from_day = n[LINE_FROM],
+            .to_day = n[LINE_TO],
+            .base_minor = n[LINE_BASE],
+            .rate_bps = n[LINE_RATE],
+            .period = (int32_t)n[LINE_PERIOD],
+            .capped = n[LINE_CAPPED] != 0,
+            .accrued_minor = n[LINE_ACCRUED],
+        };
+        journal_add_line(j, &line);
+    }
     return RECORD_OK;
 }
 
@@ -350,6 +398,7 @@ int record_decode(record_t *self, const uint8_t *bytes, size_t len, account_t *a
     a->payment_count = (uint32_t)m->n_payment_days;
     decode_state(m, a);
     int rc = decode_book(m, a);
+    rc = rc ? rc : decode_journal(m, &a->penalty_journal);
     rc = rc ? rc : decode_arrangement(m->arrangement, &a->arrangement);
     decode_stats(m->stats, &a->stats);
     return rc;

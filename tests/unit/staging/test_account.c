@@ -12,9 +12,10 @@
  * current, "paid" when nothing is left); promises (broken the day after date + grace,
  * kept by a payment, dunning paused meanwhile); a complaint hold (no contacts, the
  * overdue answer noted once) lifted by an operator's RESOLVE_COMPLAINT; legal referral
- * after two broken promises with the mandate and none without it; refusals (negative or
- * zero payment, another currency, bad dates, a missing operator reason) answering
- * ACCOUNT_EREFUSED with a reject code and field; a day evaluated twice changing nothing.
+ * after two broken promises with the mandate and none without it; the penalty journal
+ * of a payment that changes the base; refusals (negative or zero payment, another
+ * currency, bad dates, a missing operator reason) answering ACCOUNT_EREFUSED with a
+ * reject code and field; a day evaluated twice changing nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -574,6 +575,25 @@ static void test_payment_allocation_and_credit(void **state)
     assert_int_equal(f->acc.book.credit_minor, 96477);
     assert_int_equal(f->acc.stage, STAGE_PAID);
     assert_int_equal(f->acc.stats.collected_minor, 203000);
+    /* The journal: D+1..D+4 on 105000 (420), then D+5 on 103420 (103), as charged. */
+    const journal_t *j = &f->acc.penalty_journal;
+    assert_int_equal(j->count, 2);
+    const journal_line_t *line = journal_line(j, 0);
+    assert_int_equal(line->due_day, due);
+    assert_int_equal(line->from_day, due + 1);
+    assert_int_equal(line->to_day, due + 4);
+    assert_int_equal(line->base_minor, 105000);
+    assert_int_equal(line->rate_bps, 10);
+    assert_int_equal(line->period, PENALTY_PER_DAY);
+    assert_false(line->capped);
+    assert_int_equal(line->accrued_minor, 420);
+    line = journal_line(j, 1);
+    assert_int_equal(line->from_day, due + 5);
+    assert_int_equal(line->to_day, due + 5);
+    assert_int_equal(line->base_minor, 103420);
+    assert_int_equal(line->accrued_minor, 103);
+    assert_int_equal(j->brought_forward_minor, 0);
+    assert_int_equal(f->acc.book.instalments[0].owed_minor[BOOK_PENALTY], 523);
 }
 
 /* ---------------------------------------------------------------- promises */

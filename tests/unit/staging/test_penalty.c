@@ -41,7 +41,7 @@ static void add(book_t *b, int64_t due_day, int64_t principal, int64_t interest)
 static int64_t accrue(book_t *b, const penalty_terms_t *t, int64_t from, int64_t to)
 {
     int64_t added = -1;
-    assert_int_equal(penalty_accrue(b, t, from, to, &added), PENALTY_OK);
+    assert_int_equal(penalty_accrue(b, t, from, to, NULL, &added), PENALTY_OK);
     return added;
 }
 
@@ -269,7 +269,7 @@ static void test_overlap_and_bad_terms_refused(void **state)
     assert_int_equal(accrue(&book, &t, due + 1, due + 3), 2000); /* 1,000 a day */
     int64_t added = -1;
     /* The same day twice would charge it twice. */
-    assert_int_equal(penalty_accrue(&book, &t, due + 2, due + 4, &added), PENALTY_EOVERLAP);
+    assert_int_equal(penalty_accrue(&book, &t, due + 2, due + 4, NULL, &added), PENALTY_EOVERLAP);
     assert_int_equal(added, 0);
     assert_int_equal(book.instalments[0].owed_minor[BOOK_PENALTY], 2000);
     /* A gap is the caller's decision: allowed. */
@@ -277,7 +277,8 @@ static void test_overlap_and_bad_terms_refused(void **state)
 
     penalty_terms_t bad = t;
     bad.rate_bps = PENALTY_MAX_RATE_BPS + 1;
-    assert_int_equal(penalty_accrue(&book, &bad, due + 11, due + 12, &added), PENALTY_EINVALID);
+    assert_int_equal(penalty_accrue(&book, &bad, due + 11, due + 12, NULL, &added),
+                     PENALTY_EINVALID);
     bad = t;
     bad.period = (penalty_period_t)0;
     assert_false(penalty_terms_valid(&bad));
@@ -286,9 +287,9 @@ static void test_overlap_and_bad_terms_refused(void **state)
     bad = t;
     bad.cap_bps = -1;
     assert_false(penalty_terms_valid(&bad));
-    assert_int_equal(penalty_accrue(&book, &t, due + 12, due + 11, &added), PENALTY_EINVALID);
+    assert_int_equal(penalty_accrue(&book, &t, due + 12, due + 11, NULL, &added), PENALTY_EINVALID);
     assert_int_equal(penalty_accrue(&book, &t, due + 12, due + 12 + PENALTY_MAX_SPAN_DAYS + 1,
-                                    &added),
+                                    NULL, &added),
                      PENALTY_ESPAN);
     assert_int_equal(accrue(&book, &t, due + 12, due + 12), 0); /* an empty span */
     assert_string_equal(penalty_strerror(PENALTY_EOVERLAP), "those days were already accrued");
@@ -304,7 +305,7 @@ static void test_overflow_refused(void **state)
     const int64_t due = day_of(2026, 1, 15);
     add(&book, due, INT64_C(1) << 62, 0);
     penalty_terms_t t = { .rate_bps = PENALTY_MAX_RATE_BPS, .period = PENALTY_PER_DAY };
-    assert_int_equal(penalty_accrue(&book, &t, due + 1, due + 3, &added), PENALTY_EOVERFLOW);
+    assert_int_equal(penalty_accrue(&book, &t, due + 1, due + 3, NULL, &added), PENALTY_EOVERFLOW);
     assert_int_equal(added, 0);
     assert_int_equal(book.instalments[0].owed_minor[BOOK_PENALTY], 0);
     assert_int_equal(book.instalments[0].penalty_carry, 0);
@@ -316,7 +317,7 @@ static void test_overflow_refused(void **state)
     add(&book, due, INT64_MAX, 0);
     book.instalments[0].owed_minor[BOOK_INTEREST] = 1;
     t.rate_bps = 1;
-    assert_int_equal(penalty_accrue(&book, &t, due + 1, due + 2, &added), PENALTY_EOVERFLOW);
+    assert_int_equal(penalty_accrue(&book, &t, due + 1, due + 2, NULL, &added), PENALTY_EOVERFLOW);
 
     /* Penalty owed INT64_MAX - 250, 1 bps a day on 1,000,000 = 100 a day: days 1 and 2
      * fit (INT64_MAX - 50), day 3 would pass INT64_MAX. Days 1-2 stay booked and
@@ -324,7 +325,7 @@ static void test_overflow_refused(void **state)
     fresh_book();
     add(&book, due, 1000000, 0);
     book.instalments[0].owed_minor[BOOK_PENALTY] = INT64_MAX - 250;
-    assert_int_equal(penalty_accrue(&book, &t, due + 1, due + 6, &added), PENALTY_EOVERFLOW);
+    assert_int_equal(penalty_accrue(&book, &t, due + 1, due + 6, NULL, &added), PENALTY_EOVERFLOW);
     assert_int_equal(added, 200);
     assert_int_equal(book.instalments[0].owed_minor[BOOK_PENALTY], INT64_MAX - 50);
     assert_int_equal(book.penalty_next_day, due + 3);
