@@ -282,6 +282,8 @@ static void take_borrower_terms(account_t *self, const Arrears__AccountUpsert *u
     snprintf(self->jurisdiction, sizeof self->jurisdiction, "%s", country);
     self->contact_points = account_contact_points(b);
     self->penalty = *terms;
+    self->interest_bps = u->rates ? u->rates->interest_bps : 0;
+    self->interest_period = u->rates ? (int)u->rates->interest_period : 0;
     self->vulnerable = u->flags && u->flags->vulnerable;
     self->may_refer_to_legal = u->mandate && u->mandate->may_refer_to_legal;
     self->may_sell = u->mandate && u->mandate->may_sell;

@@ -85,6 +85,8 @@ typedef struct {
     book_t book;
     book_instalment_t instalments[BOOK_MAX_INSTALMENTS];
     penalty_terms_t penalty;                      /* frozen is decided per day */
+    int64_t interest_bps;                         /* the contract's, for the statement */
+    int interest_period;                          /* proto RatePeriod; 0: not stated */
     journal_t penalty_journal;                    /* the penalty day by day (journal.h) */
     bool vulnerable, may_refer_to_legal, may_sell;
     stage_t stage;

@@ -1,5 +1,6 @@
 /* emit: an account's effects (account.h) as stored timeline entries and as messages in
- * staging's outboxes, all in the caller's transaction. */
+ * staging's outboxes, all in the caller's transaction. A referral carries the case's
+ * statement (statement.h) with the borrower and the collection record from storage. */
 #include <stdio.h>
 #include <string.h>
 
@@ -119,36 +120,111 @@ static void date_or_null(int32_t day, char buf[TZ_DATE_LEN + 1], char **out)
     *out = buf;
 }
 
-static int emit_referral(emit_t *c, const effect_t *e)
+/* A referral and the storage its fields point at. */
+typedef struct {
+    Arrears__LegalReferral m;
+    char missed[TZ_DATE_LEN + 1], paid[TZ_DATE_LEN + 1];
+    Arrears__Borrower borrower;
+    Arrears__ContactPoint *phones[8], *emails[8];
+} referral_t;
+
+/* The book's figures, the days the limitation runs from, and the mandate and holds
+ * legal re-checks. */
+static void referral_facts(const emit_t *c, const effect_t *e, referral_t *r)
 {
     const account_t *a = c->account;
-    char missed[TZ_DATE_LEN + 1], paid[TZ_DATE_LEN + 1];
-    Arrears__LegalReferral m = ARREARS__LEGAL_REFERRAL__INIT;
-    m.platform = (char *)a->platform;
-    m.account_ref = (char *)a->account_ref;
-    m.has_referred_at_ms = m.has_product = m.has_outstanding_minor = m.has_principal_minor = 1;
-    m.has_interest_minor = m.has_penalty_minor = m.has_fees_minor = m.has_days_past_due = 1;
-    m.has_broken_promises = 1;
-    m.referred_at_ms = c->now_ms;
-    m.product = (Arrears__Product)a->product;
-    m.currency = (char *)a->currency;
-    m.outstanding_minor = account_outstanding(a);
-    m.principal_minor = outstanding_of(a, BOOK_PRINCIPAL);
-    m.interest_minor = outstanding_of(a, BOOK_INTEREST);
-    m.penalty_minor = outstanding_of(a, BOOK_PENALTY);
-    m.fees_minor = outstanding_of(a, BOOK_FEES);
-    m.days_past_due = a->dpd;
-    date_or_null(a->first_missed_due_day, missed, &m.first_missed_due_date);
-    date_or_null(a->last_payment_day, paid, &m.last_payment_date);
-    m.time_zone = (char *)a->time_zone;
-    m.jurisdiction = (char *)a->jurisdiction;
-    m.broken_promises = arrangement_broken_count(&a->arrangement);
-    m.reason = (char *)e->reason;
-    m.has_person_key = person_key_of(a, &m.person_key);
+    Arrears__LegalReferral *m = &r->m;
+    *m = (Arrears__LegalReferral)ARREARS__LEGAL_REFERRAL__INIT;
+    m->platform = (char *)a->platform;
+    m->account_ref = (char *)a->account_ref;
+    m->has_referred_at_ms = m->has_product = m->has_outstanding_minor = 1;
+    m->has_principal_minor = m->has_interest_minor = m->has_penalty_minor = 1;
+    m->has_fees_minor = m->has_days_past_due = m->has_broken_promises = 1;
+    m->referred_at_ms = c->now_ms;
+    m->product = (Arrears__Product)a->product;
+    m->currency = (char *)a->currency;
+    m->outstanding_minor = account_outstanding(a);
+    m->principal_minor = outstanding_of(a, BOOK_PRINCIPAL);
+    m->interest_minor = outstanding_of(a, BOOK_INTEREST);
+    m->penalty_minor = outstanding_of(a, BOOK_PENALTY);
+    m->fees_minor = outstanding_of(a, BOOK_FEES);
+    m->days_past_due = a->dpd;
+    date_or_null(a->first_missed_due_day, r->missed, &m->first_missed_due_date);
+    date_or_null(a->last_payment_day, r->paid, &m->last_payment_date);
+    m->time_zone = (char *)a->time_zone;
+    m->jurisdiction = (char *)a->jurisdiction;
+    m->broken_promises = arrangement_broken_count(&a->arrangement);
+    m->reason = (char *)e->reason;
+    m->has_person_key = person_key_of(a, &m->person_key);
+    m->has_may_refer_to_legal = m->has_bankrupt = m->has_deceased = m->has_dispute_open = 1;
+    m->may_refer_to_legal = a->may_refer_to_legal;
+    m->bankrupt = holds_has(&a->holds, HOLD_BANKRUPTCY);
+    m->deceased = holds_has(&a->holds, HOLD_DECEASED);
+    m->dispute_open = holds_has(&a->holds, HOLD_DISPUTE);
+}
+
+/* Who is sued, as staging holds the borrower: the contact points passed on are the
+ * ones staging may use itself (copy_verified), as in a contact request. */
+static void attach_borrower(referral_t *r, const Arrears__Borrower *b)
+{
+    r->borrower = *b;
+    copy_verified(b->phones, b->n_phones, r->phones, &r->borrower.n_phones);
+    copy_verified(b->emails, b->n_emails, r->emails, &r->borrower.n_emails);
+    r->borrower.phones = r->phones;
+    r->borrower.emails = r->emails;
+    r->m.statement->borrower = &r->borrower;
+}
+
+/* The collection record, oldest first; when the whole of it would make env too large
+ * for the outbox, the latest entries that fit, with record_first_seq where they start
+ * (the fewer entries kept, the smaller the message: a binary search). */
+static void attach_record(const outbox_t *out, Arrears__Envelope *env,
+                          Arrears__CaseStatement *s, const ledger_entries_t *entries)
+{
+    s->record = entries->items;
+    s->n_record = entries->count;
+    if (entries->count == 0 || outbox_fits(out, env))
+        return;   /* with no record to shorten, outbox_append judges the size */
+    size_t lo = 1, hi = entries->count;   /* the first entry kept is in [lo, hi] */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        s->record = entries->items + mid;
+        s->n_record = entries->count - mid;
+        if (outbox_fits(out, env))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    s->record = entries->items + lo;
+    s->n_record = entries->count - lo;
+    s->has_record_first_seq = 1;
+    s->record_first_seq = entries->items[lo - 1]->seq + 1;
+}
+
+static int emit_referral(emit_t *c, const effect_t *e)
+{
+    staging_t *s = c->self;
+    referral_t r;
+    referral_facts(c, e, &r);
+    statement_build(&s->statement, c->account, e->day);
+    r.m.statement = &s->statement.msg;
+    Arrears__Borrower *b = NULL;
+    ledger_entries_t entries = {0};
+    int rc = ledger_get_borrower(s->ledger, c->txn, c->account->id, &b);
+    if (rc == 0 && b)
+        attach_borrower(&r, b);
+    rc = rc ? rc : ledger_load_entries(s->ledger, c->txn, c->account, &entries);
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_LEGAL_REFERRAL;
-    env.legal_referral = &m;
-    return append(c, STAGING_TO_LEGAL, &env);
+    env.legal_referral = &r.m;
+    if (rc == 0) {
+        attach_record(s->out[STAGING_TO_LEGAL], &env, r.m.statement, &entries);
+        rc = append(c, STAGING_TO_LEGAL, &env);
+    }
+    ledger_entries_free(&entries);
+    if (b)
+        arrears__borrower__free_unpacked(b, NULL);
+    return rc;
 }
 
 static int emit_listing(emit_t *c)

@@ -252,8 +252,12 @@ int ledger_append_entry(ledger_t *self, MDB_txn *txn, account_t *account, const 
     return rc;
 }
 
-int ledger_each_entry(ledger_t *self, MDB_txn *txn, uint64_t id, uint32_t after_seq,
-                      uint32_t max, ledger_entry_fn *visit, void *arg)
+/* The stored bytes of an account's entries after after_seq, at most max, in order;
+ * visit's non-zero return stops the walk and is returned (LEDGER_OK at the end). */
+typedef int (raw_entry_fn)(const MDB_val *value, void *arg);
+
+static int walk_entries(ledger_t *self, MDB_txn *txn, uint64_t id, uint32_t after_seq,
+                        uint32_t max, raw_entry_fn *visit, void *arg)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, self->timeline, &cur);
@@ -270,18 +274,75 @@ int ledger_each_entry(ledger_t *self, MDB_txn *txn, uint64_t id, uint32_t after_
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
         if (k.mv_size != 12 || store_get_u64(k.mv_data) != id)
             break;
-        Arrears__TimelineEntry *t = arrears__timeline_entry__unpack(NULL, v.mv_size, v.mv_data);
-        if (!t) {
-            rc = LEDGER_ECORRUPT;
-            break;
-        }
-        int stop = visit(t, arg);
-        arrears__timeline_entry__free_unpacked(t, NULL);
-        if (stop)
+        if ((rc = visit(&v, arg)) != 0)
             break;
     }
     mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+typedef struct {
+    ledger_entry_fn *visit;
+    void *arg;
+} each_entry_t;
+
+/* A visitor's stop, within the ledger's codes so no LMDB or errno value is mistaken
+ * for it; never returned to callers. */
+#define STOP_WALK (-40599)
+
+static int unpack_and_visit(const MDB_val *value, void *arg)
+{
+    each_entry_t *each = arg;
+    Arrears__TimelineEntry *t = arrears__timeline_entry__unpack(NULL, value->mv_size,
+                                                                value->mv_data);
+    if (!t)
+        return LEDGER_ECORRUPT;
+    int stop = each->visit(t, each->arg);
+    arrears__timeline_entry__free_unpacked(t, NULL);
+    return stop ? STOP_WALK : 0;
+}
+
+int ledger_each_entry(ledger_t *self, MDB_txn *txn, uint64_t id, uint32_t after_seq,
+                      uint32_t max, ledger_entry_fn *visit, void *arg)
+{
+    each_entry_t each = {visit, arg};
+    int rc = walk_entries(self, txn, id, after_seq, max, unpack_and_visit, &each);
+    return rc == STOP_WALK ? 0 : rc;
+}
+
+static int unpack_and_keep(const MDB_val *value, void *arg)
+{
+    ledger_entries_t *out = arg;   /* the walk's max is its capacity */
+    Arrears__TimelineEntry *t = arrears__timeline_entry__unpack(NULL, value->mv_size,
+                                                                value->mv_data);
+    if (!t)
+        return LEDGER_ECORRUPT;
+    out->items[out->count++] = t;
+    return 0;
+}
+
+int ledger_load_entries(ledger_t *self, MDB_txn *txn, const account_t *account,
+                        ledger_entries_t *out)
+{
+    *out = (ledger_entries_t){0};
+    if (account->timeline_count == 0)
+        return LEDGER_OK;
+    out->items = calloc(account->timeline_count, sizeof *out->items);
+    if (!out->items)
+        return LEDGER_ENOMEM;
+    int rc = walk_entries(self, txn, account->id, 0, account->timeline_count, unpack_and_keep,
+                          out);
+    if (rc != 0)
+        ledger_entries_free(out);
+    return rc;
+}
+
+void ledger_entries_free(ledger_entries_t *entries)
+{
+    for (size_t i = 0; i < entries->count; i++)
+        arrears__timeline_entry__free_unpacked(entries->items[i], NULL);
+    free(entries->items);
+    *entries = (ledger_entries_t){0};
 }
 
 static size_t payment_key(uint64_t id, const char *payment_ref,

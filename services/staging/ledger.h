@@ -62,6 +62,16 @@ typedef int (ledger_entry_fn)(const Arrears__TimelineEntry *entry, void *arg);
 int ledger_each_entry(ledger_t *self, MDB_txn *txn, uint64_t id, uint32_t after_seq,
                       uint32_t max, ledger_entry_fn *visit, void *arg);
 
+/* Every entry of an account (account->timeline_count of them), unpacked, oldest first:
+ * a referral's collection record. Free with ledger_entries_free. */
+typedef struct {
+    Arrears__TimelineEntry **items;
+    size_t count;
+} ledger_entries_t;
+int ledger_load_entries(ledger_t *self, MDB_txn *txn, const account_t *account,
+                        ledger_entries_t *entries);
+void ledger_entries_free(ledger_entries_t *entries);
+
 /* Records payment_ref for the account; *seen when it was already recorded (nothing
  * written then). */
 int ledger_note_payment(ledger_t *self, MDB_txn *txn, uint64_t id, const char *payment_ref,

@@ -92,8 +92,9 @@ static int open_store(service_t *s)
     rc = rc ? rc : inbox_open(s->store, &s->inbox);
     for (int i = 0; rc == 0 && i < STAGING_OUTBOXES; i++) {
         rc = outbox_open(s->store, outbox_names[i], &c->svc.outbox, &s->app.out[i]);
-        /* Contact requests carry the borrower's contact points: sealed at rest. */
-        if (rc == 0 && i == STAGING_TO_OUTREACH)
+        /* Contact requests and referrals carry the borrower's personal data (a referral's
+         * statement names who is sued): sealed at rest. */
+        if (rc == 0 && (i == STAGING_TO_OUTREACH || i == STAGING_TO_LEGAL))
             rc = outbox_seal_with(s->app.out[i], s->crypt);
     }
     rc = rc ? rc : ledger_open(s->store, s->crypt, &s->app.ledger);

@@ -146,6 +146,8 @@ static void encode_book(record_t *self, const account_t *a, Arrears__StoredAccou
     SET(m, penalty_rate_bps, a->penalty.rate_bps);
     SET(m, penalty_period, a->penalty.period);
     SET(m, penalty_cap_bps, a->penalty.cap_bps);
+    SET(m, interest_bps, a->interest_bps);
+    SET(m, interest_period, (uint32_t)a->interest_period);
 }
 
 static void encode_journal(record_t *self, const journal_t *j, Arrears__StoredAccount *m)
@@ -270,6 +272,8 @@ static int decode_book(const Arrears__StoredAccount *m, account_t *a)
     a->penalty.rate_bps = m->penalty_rate_bps;
     a->penalty.period = (penalty_period_t)m->penalty_period;
     a->penalty.cap_bps = m->penalty_cap_bps;
+    a->interest_bps = m->interest_bps;
+    a->interest_period = (int)m->interest_period;
     return RECORD_OK;
 }
 

@@ -21,6 +21,7 @@
 #include "ledger.h"
 #include "outbox.h"
 #include "receiver.h"
+#include "statement.h"
 #include "tz.h"
 #include "validate.h"
 
@@ -55,6 +56,7 @@ typedef struct {
     /* Scratch for one account at a time (the service is single-threaded). */
     account_t account;
     effects_t fx;
+    statement_t statement;          /* a referral's, while it is packed */
 } staging_t;
 
 int staging_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,

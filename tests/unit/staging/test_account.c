@@ -13,9 +13,10 @@
  * kept by a payment, dunning paused meanwhile); a complaint hold (no contacts, the
  * overdue answer noted once) lifted by an operator's RESOLVE_COMPLAINT; legal referral
  * after two broken promises with the mandate and none without it; the penalty journal
- * of a payment that changes the base; refusals (negative or zero payment, another
- * currency, bad dates, a missing operator reason) answering ACCOUNT_EREFUSED with a
- * reject code and field; a day evaluated twice changing nothing.
+ * of a payment that changes the base; the statement of account a referral carries;
+ * refusals (negative or zero payment, another currency, bad dates, a missing operator
+ * reason) answering ACCOUNT_EREFUSED with a reject code and field; a day evaluated twice
+ * changing nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +28,7 @@
 #include <cmocka.h>
 
 #include "account.h"
+#include "statement.h"
 #include "conf.h"
 #include "limitation.h"
 #include "strategy.h"
@@ -912,6 +914,77 @@ static void test_no_legal_without_mandate(void **state)
     assert_int_equal(f->acc.stats.referrals, 0);
 }
 
+/* ---------------------------------------------------------------- the statement */
+
+/* The statement legal's case file is built from, as of D+5 = 2026-03-06: 100000 +
+ * 5000 interest + 1000 fees due D = 2026-03-01 and 100000 + 5000 due 2026-04-01;
+ * penalty 10 bps a day, no cap in the contract (the jurisdiction's 360000 applied),
+ * interest 18% a year. As in test_payment_allocation_and_credit: D+1..D+4 accrue 105 a
+ * day on 105000 (420), 3000 paid on D+4 (fees 1000, penalty 420, interest 1580), D+5
+ * accrues 103 on 103420. The first instalment: charged 106000 + 523 penalty, 3000 paid,
+ * 103523 left; the second untouched. */
+static void test_statement_of_account(void **state)
+{
+    fixture_t *f = *state;
+    static statement_t st;
+    int32_t due = day_of(2026, 3, 1);
+    upsert_add(&f->up, due, 100000, 5000, 1000);
+    upsert_add(&f->up, day_of(2026, 4, 1), 100000, 5000, 0);
+    f->up.up.rates = &f->up.rates;
+    f->up.rates.has_penalty_bps = f->up.rates.has_penalty_period = 1;
+    f->up.rates.penalty_bps = 10;
+    f->up.rates.penalty_period = ARREARS__RATE_PERIOD__PER_DAY;
+    f->up.rates.has_interest_bps = f->up.rates.has_interest_period = 1;
+    f->up.rates.interest_bps = 1800;
+    f->up.rates.interest_period = ARREARS__RATE_PERIOD__PER_YEAR;
+    open_at(f, due + 1);
+    for (int32_t d = due + 2; d <= due + 4; d++)
+        eval(f, d);
+    pay(f, 3000, "PAY-1", due + 4);
+    eval(f, due + 5);
+    statement_build(&st, &f->acc, due + 5);
+    const Arrears__CaseStatement *m = &st.msg;
+    assert_string_equal(m->as_of_date, "2026-03-06");
+    assert_null(m->borrower);   /* the caller's, from storage */
+    assert_int_equal(m->n_record, 0);
+    assert_int_equal(m->rates->interest_bps, 1800);
+    assert_int_equal(m->rates->interest_period, ARREARS__RATE_PERIOD__PER_YEAR);
+    assert_int_equal(m->rates->penalty_bps, 10);
+    assert_int_equal(m->rates->penalty_period, ARREARS__RATE_PERIOD__PER_DAY);
+    assert_int_equal(m->rates->penalty_cap_bps, 360000);
+    assert_int_equal(m->n_schedule, 2);
+    const Arrears__StatementInstalment *in = m->schedule[0];
+    assert_string_equal(in->due_date, "2026-03-01");
+    assert_int_equal(in->principal_minor, 100000);
+    assert_int_equal(in->interest_minor, 5000);
+    assert_int_equal(in->fees_minor, 1000);
+    assert_int_equal(in->penalty_minor, 523);
+    assert_int_equal(in->paid_minor, 3000);
+    assert_int_equal(in->outstanding_minor, 103523);
+    in = m->schedule[1];
+    assert_string_equal(in->due_date, "2026-04-01");
+    assert_int_equal(in->penalty_minor, 0);
+    assert_int_equal(in->paid_minor, 0);
+    assert_int_equal(in->outstanding_minor, 105000);
+    assert_true(m->has_penalty_brought_forward_minor);
+    assert_int_equal(m->penalty_brought_forward_minor, 0);
+    assert_int_equal(m->n_penalty, 2);
+    const Arrears__PenaltyLine *line = m->penalty[0];
+    assert_string_equal(line->instalment_due_date, "2026-03-01");
+    assert_string_equal(line->from_date, "2026-03-02");
+    assert_string_equal(line->to_date, "2026-03-05");
+    assert_int_equal(line->base_minor, 105000);
+    assert_int_equal(line->rate_bps, 10);
+    assert_int_equal(line->period, ARREARS__RATE_PERIOD__PER_DAY);
+    assert_int_equal(line->accrued_minor, 420);
+    assert_false(line->capped);
+    line = m->penalty[1];
+    assert_string_equal(line->from_date, "2026-03-06");
+    assert_string_equal(line->to_date, "2026-03-06");
+    assert_int_equal(line->base_minor, 103420);
+    assert_int_equal(line->accrued_minor, 103);
+}
+
 /* ---------------------------------------------------------------- refusals */
 
 static void test_payment_refusals(void **state)
@@ -1018,6 +1091,7 @@ int main(void)
         T(test_complaint_hold_and_resolve),
         T(test_legal_after_two_broken_promises),
         T(test_no_legal_without_mandate),
+        T(test_statement_of_account),
         T(test_payment_refusals),
         T(test_other_refusals),
         T(test_open_refusals),
