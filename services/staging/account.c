@@ -62,6 +62,7 @@ effect_t *fx_push(effects_t *fx, effect_kind_t kind, const account_t *self, int3
     e->reference[0] = '\0';
     e->amount_minor = 0;
     e->feed_kind = 0;
+    e->notice_kind = 0;
     e->action = NULL;
     return e;
 }
@@ -88,6 +89,19 @@ void fx_status(effects_t *fx, const account_t *self, int32_t day, int feed_kind,
     e->what = detail ? detail : "";
     e->amount_minor = amount_minor;
     snprintf(e->reference, sizeof e->reference, "%s", reference ? reference : "");
+}
+
+void fx_notice(effects_t *fx, const account_t *self, stage_t stage_was, int32_t day,
+               const char *actor, int notice_kind, int64_t amount_minor,
+               const char *reference, const char *detail)
+{
+    if (stage_was != STAGE_LEGAL || strcmp(actor, "legal") == 0)
+        return;
+    effect_t *e = fx_push(fx, EFFECT_NOTICE, self, day, actor);
+    e->notice_kind = notice_kind;
+    e->amount_minor = amount_minor;
+    snprintf(e->reference, sizeof e->reference, "%s", reference ? reference : "");
+    snprintf(e->reason, sizeof e->reason, "%s", detail ? detail : "");
 }
 
 void fx_cancel(effects_t *fx, account_t *self, int32_t day, const char *reason)
@@ -417,6 +431,11 @@ int account_pay(account_t *self, const account_policy_t *policy, const char *act
              (long long)account_outstanding(self));
     fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__PAYMENT_APPLIED, amount_minor,
               reference, NULL);
+    char outstanding[ACCOUNT_REASON_MAX];
+    snprintf(outstanding, sizeof outstanding, "outstanding %lld after it",
+             (long long)account_outstanding(self));
+    fx_notice(fx, self, self->stage, today_day, actor,
+              ARREARS__CASE_NOTICE_KIND__NOTICE_PAYMENT, amount_minor, reference, outstanding);
     fx_cancel(fx, self, today_day, "payment received");
     settle_arrangement(self, policy, amount_minor, today_day, now_ms, fx);
     account_restage(self, policy, today_day, now_ms, fx);
@@ -440,11 +459,16 @@ int account_complaint(account_t *self, const account_policy_t *policy, const cha
     holds_place(&self->holds, kind, today_day, today_day + days);
     self->hold_overdue_noted &= ~HOLD_BIT(kind);
     self->stats.complaints++;
-    char due[TZ_DATE_LEN + 1];
+    char due[TZ_DATE_LEN + 1], why[ACCOUNT_REASON_MAX];
     tz_date_format(self->holds.deadline_day[kind], due);
-    fx_entry(fx, self, today_day, actor, "hold", 0, reference,
+    snprintf(why, sizeof why,
              "%s received: contact held until it is resolved; answer due by %s",
              hold_name(kind), due);
+    fx_entry(fx, self, today_day, actor, "hold", 0, reference, "%s", why);
+    fx_notice(fx, self, self->stage, today_day, actor,
+              dispute ? ARREARS__CASE_NOTICE_KIND__NOTICE_DISPUTE
+                      : ARREARS__CASE_NOTICE_KIND__NOTICE_COMPLAINT,
+              0, reference, why);
     fx_cancel(fx, self, today_day, "hold placed");
     fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__HOLD_CHANGED, 0, reference,
               hold_name(kind));

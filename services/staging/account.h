@@ -7,8 +7,9 @@
  * with, and stores the account after each call. Each call appends what it caused to an
  * effects_t, in order: entries for the account's timeline, and the messages to send
  * (a contact request, a cancel, a referral, a listing, a status event for the
- * platform). The caller writes the account, its entries and its messages in one
- * transaction, so they happen together or not at all.
+ * platform, a notice to legal about an account it holds). The caller writes the
+ * account, its entries and its messages in one transaction, so they happen together or
+ * not at all.
  *
  * A call that refuses (ACCOUNT_EREFUSED, *reject filled with a code and a reason) may
  * have changed the account and effects part way: the caller, which loaded the account
@@ -120,6 +121,7 @@ typedef enum {
     EFFECT_REFER,       /* a LegalReferral: reason */
     EFFECT_LIST,        /* a SaleListing */
     EFFECT_STATUS,      /* a StatusEvent of feed_kind for the platform */
+    EFFECT_NOTICE,      /* a CaseNotice of notice_kind for legal: reason is its detail */
 } effect_kind_t;
 
 typedef struct {
@@ -132,6 +134,7 @@ typedef struct {
     char reference[ACCOUNT_REFERENCE_MAX + 1];
     int64_t amount_minor;
     int feed_kind;                                /* STATUS: proto FeedEventKind */
+    int notice_kind;                              /* NOTICE: proto CaseNoticeKind */
     const strategy_action_t *action;              /* CONTACT (lives with the strategy) */
 } effect_t;
 
@@ -160,6 +163,9 @@ int account_open(account_t *self, const account_policy_t *policy,
 int account_update(account_t *self, const account_policy_t *policy,
                    const Arrears__AccountEvent *ev, int32_t today_day, int64_t now_ms,
                    effects_t *fx, reject_t *reject);
+/* A payment from actor ("platform", or "legal" for a recovery). While legal holds the
+ * account it hears of the payments it did not report itself (NOTICE_PAYMENT), and of
+ * the account closing (NOTICE_ACCOUNT_CLOSED) whoever but legal closed it. */
 int account_pay(account_t *self, const account_policy_t *policy, const char *actor,
                 const char *reference, int64_t amount_minor, const char *currency,
                 int32_t today_day, int64_t now_ms, effects_t *fx, reject_t *reject);
@@ -167,7 +173,8 @@ int account_pay(account_t *self, const account_policy_t *policy, const char *act
 uint32_t account_contact_points(const Arrears__Borrower *borrower);
 int account_contact_update(account_t *self, uint32_t contact_points, int32_t today_day,
                            effects_t *fx);
-/* A complaint (dispute = false) or dispute from the platform or an outcome. */
+/* A complaint (dispute = false) or dispute from the platform or an outcome; legal hears
+ * of it while it holds the account (it counts complaints against its assignee). */
 int account_complaint(account_t *self, const account_policy_t *policy, const char *actor,
                       bool dispute, const char *reference, int32_t today_day,
                       effects_t *fx);

@@ -14,6 +14,12 @@ void fx_entry(effects_t *fx, const account_t *self, int32_t day, const char *act
               const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 void fx_status(effects_t *fx, const account_t *self, int32_t day, int feed_kind,
                int64_t amount_minor, const char *reference, const char *detail);
+/* A CaseNotice of notice_kind (proto CaseNoticeKind) for legal, when the account was
+ * with legal before the change (stage_was) and actor is not legal itself: legal is
+ * never told its own news. */
+void fx_notice(effects_t *fx, const account_t *self, stage_t stage_was, int32_t day,
+               const char *actor, int notice_kind, int64_t amount_minor,
+               const char *reference, const char *detail);
 /* A ContactCancel, when requests are out. */
 void fx_cancel(effects_t *fx, account_t *self, int32_t day, const char *reason);
 

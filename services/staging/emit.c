@@ -227,6 +227,25 @@ static int emit_referral(emit_t *c, const effect_t *e)
     return rc;
 }
 
+/* Something legal should know about an account it holds (account_fx.h fx_notice). */
+static int emit_notice(emit_t *c, const effect_t *e)
+{
+    Arrears__CaseNotice m = ARREARS__CASE_NOTICE__INIT;
+    m.platform = c->account->platform;
+    m.account_ref = c->account->account_ref;
+    m.has_kind = m.has_at_ms = 1;
+    m.kind = (Arrears__CaseNoticeKind)e->notice_kind;
+    m.at_ms = c->now_ms;
+    m.has_amount_minor = e->amount_minor != 0;
+    m.amount_minor = e->amount_minor;
+    m.reference = e->reference[0] ? (char *)e->reference : NULL;
+    m.detail = e->reason[0] ? (char *)e->reason : NULL;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_CASE_NOTICE;
+    env.case_notice = &m;
+    return append(c, STAGING_TO_LEGAL, &env);
+}
+
 static int emit_listing(emit_t *c)
 {
     const account_t *a = c->account;
@@ -297,6 +316,7 @@ int staging_commit_account(staging_t *self, MDB_txn *txn, account_t *account, in
         case EFFECT_REFER: rc = emit_referral(&c, e); break;
         case EFFECT_LIST: rc = emit_listing(&c); break;
         case EFFECT_STATUS: rc = emit_status(&c, e); break;
+        case EFFECT_NOTICE: rc = emit_notice(&c, e); break;
         }
     }
     return rc ? rc : ledger_put(self->ledger, txn, account);

@@ -28,12 +28,17 @@ static int32_t oldest_unpaid_due_day(const account_t *self, int32_t today_day)
     return ACCOUNT_DAY_NONE;
 }
 
-static void note_closed(account_t *self, int32_t today_day, int64_t now_ms, effects_t *fx)
+/* The account reached a terminal stage from stage before, moved by actor. */
+static void note_closed(account_t *self, stage_t before, const char *actor, int32_t today_day,
+                        int64_t now_ms, effects_t *fx)
 {
     self->stats.closed_at_ms = now_ms;
     self->stats.closed_day = today_day;
     fx_cancel(fx, self, today_day, "account closed");
     fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__CLOSED, 0, NULL,
+              stage_name(self->stage));
+    fx_notice(fx, self, before, today_day, actor,
+              ARREARS__CASE_NOTICE_KIND__NOTICE_ACCOUNT_CLOSED, 0, NULL,
               stage_name(self->stage));
 }
 
@@ -64,7 +69,7 @@ bool account_move(account_t *self, const account_policy_t *policy, stage_event_k
         self->stats.cures++;
     fx_entry(fx, self, today_day, actor, what, 0, NULL, "%s (dpd %d)", reason, (int)self->dpd);
     if (stage_is_terminal(next))
-        note_closed(self, today_day, now_ms, fx);
+        note_closed(self, before, actor, today_day, now_ms, fx);
     else if (before == STAGE_SOLD)
         self->stats.closed_day = ACCOUNT_DAY_NONE;   /* put back: open again */
     if (!stage_is_terminal(next))

@@ -5,6 +5,7 @@ day from 2026-01-01 (borrowers in Asia/Shanghai; the driver advances to 12:00 lo
 
   PAY-1        pays in full after the first (pre-due) reminder: closed as paid
   PROMISE-2    promises twice and breaks both; at 61 days past due referred to legal
+               with its statement of account; a later payment is told to legal
   PLAN-3       agrees a two-instalment plan on the first call and keeps it: paid
   COMPLAINT-4  complains: contact stops until an operator resolves it, then resumes
   SALE-5       reaches charged off and is listed for sale; the stand-in sells it
@@ -47,9 +48,9 @@ SCRIPT = {
 }
 
 
-def upsert(rig, ref, due, principal, interest, legal=False, sell=False):
+def upsert(rig, ref, due, principal, interest, legal=False, sell=False, penalty_bps=0):
     pb = rig.ac.platform_pb2
-    return pb.AccountUpsert(
+    u = pb.AccountUpsert(
         account_ref=ref, product=pb.ONLINE_LOAN, currency="CNY", opened_date="2025-06-01",
         borrower=pb.Borrower(name="Borrower " + ref, id_number_hash=bytes(32),
                              time_zone="Asia/Shanghai", language="zh-CN",
@@ -57,6 +58,9 @@ def upsert(rig, ref, due, principal, interest, legal=False, sell=False):
                              address=pb.Address(line1="1 Road", city="Shanghai", country="CN")),
         schedule=[pb.Instalment(due_date=due, principal_minor=principal, interest_minor=interest)],
         mandate=pb.Mandate(may_refer_to_legal=legal, may_sell=sell))
+    if penalty_bps:
+        u.rates.CopyFrom(pb.ContractRates(penalty_bps=penalty_bps, penalty_period=pb.PER_DAY))
+    return u
 
 
 def payment(rig, ref, pref, amount, d):
@@ -69,7 +73,7 @@ def platform_events(rig, d):
     pb = rig.ac.platform_pb2
     events = {
         0: [upsert(rig, "PAY-1", "2026-01-04", 50000, 5000),
-            upsert(rig, "PROMISE-2", "2025-12-20", 200000, 20000, legal=True),
+            upsert(rig, "PROMISE-2", "2025-12-20", 200000, 20000, legal=True, penalty_bps=5),
             upsert(rig, "PLAN-3", "2025-12-25", 90000, 10000),
             upsert(rig, "COMPLAINT-4", "2025-12-15", 90000, 10000),
             upsert(rig, "SALE-5", "2025-10-10", 90000, 10000, sell=True),
@@ -79,6 +83,7 @@ def platform_events(rig, d):
                          category="tone", text="too many calls", received_at_ms=day_ms(4))],
         7: [payment(rig, "PLAN-3", "PLAN-3-a", 50000, 7)],
         21: [payment(rig, "PLAN-3", "PLAN-3-b", 50000, 21)],
+        55: [payment(rig, "PROMISE-2", "PROMISE-2-a", 20000, 55)],
     }
     return events.get(d, [])
 
@@ -121,7 +126,8 @@ EXPECTED = {
     # paused until 01-08; the sms cadence (10 days) brings the next contact on 01-11 and
     # a second promise by 01-16, broken 01-19. Middle at DPD 31 (01-20), calls every 10
     # days; at DPD 61 (02-19) late, and with 2 broken promises, 220000 >= 100000 and
-    # the mandate: referred to legal the same day; the stand-in's firm accepts it.
+    # the mandate: referred to legal the same day; the stand-in's firm accepts it. The
+    # platform's payment on 02-25 is legal's news too (a case notice).
     "PROMISE-2": [
         ("2026-01-01", "platform", "opened", "current"),
         ("2026-01-01", "staging", "stage", "early"),
@@ -138,7 +144,8 @@ EXPECTED = {
         ("2026-02-19", "staging", "stage", "late"),
         ("2026-02-19", "staging", "stage", "legal"),
         ("2026-02-19", "staging", "referral", "legal"),
-        ("2026-02-19", "legal", "legal", "legal")],
+        ("2026-02-19", "legal", "legal", "legal"),
+        ("2026-02-25", "platform", "payment", "legal")],
     # A plan of 50000 on 01-08 and 50000 on 01-22, agreed on the first contact; no
     # contact while it is kept; the second payment completes it and pays the account.
     "PLAN-3": [
@@ -195,9 +202,39 @@ EXPECTED_SENT = {
                   ("outreach", "contact_request"), ("outreach", "contact_cancel"),
                   ("outreach", "contact_request"), ("outreach", "contact_request"),
                   ("outreach", "contact_request"), ("outreach", "contact_cancel"),
-                  ("legal", "legal_referral")],
+                  ("legal", "legal_referral"), ("legal", "case_notice")],
     "NOMANDATE-6": [("outreach", "contact_request"), ("outreach", "contact_request")],
 }
+
+
+def check_legal(sent):
+    """PROMISE-2's referral carries what legal re-checks and the statement of account:
+    the borrower, the schedule, the penalty day by day (5 bps a day on 220000 = 110 for
+    each of the 50 days 01-01..02-19: 5500, the book's penalty) and the record up to the
+    referral. The payment on 02-25 reaches legal as a notice: 20000 pays the penalty of
+    56 days (6160) and 13840 interest, leaving 206160."""
+    ref = [m for m in sent if m.get("body") == "legal_referral"][0]
+    st = ref["statement"]
+    want = {"may_refer_to_legal": True, "bankrupt": False, "deceased": False,
+            "dispute_open": False, "penalty_minor": 5500}
+    got = {k: ref.get(k) for k in want}
+    if got != want:
+        fail("referral facts %r, expected %r" % (got, want))
+    lines = [(p["from_date"], p["to_date"], p["base_minor"], p["accrued_minor"])
+             for p in st.get("penalty", [])]
+    if lines != [("2026-01-01", "2026-02-19", 220000, 5500)]:
+        fail("penalty lines %r" % lines)
+    sched = [(i["due_date"], i["penalty_minor"], i["outstanding_minor"]) for i in st["schedule"]]
+    if (st["as_of_date"], st["borrower"]["name"], sched) != (
+            "2026-02-19", "Borrower PROMISE-2", [("2025-12-20", 5500, 225500)]):
+        fail("statement %r" % st)
+    kinds = [e["kind"] for e in st["record"]]
+    if len(kinds) != 15 or kinds[-1] != "referral" or "record_first_seq" in st:
+        fail("statement record %r" % kinds)
+    notice = [m for m in sent if m.get("body") == "case_notice"][0]
+    got = (notice["kind"], notice["amount_minor"], notice["reference"], notice["detail"])
+    if got != ("NOTICE_PAYMENT", 20000, "PROMISE-2-a", "outstanding 206160 after it"):
+        fail("case notice %r" % (got,))
 
 
 def check_all(results, sent, rig):
@@ -214,6 +251,7 @@ def check_all(results, sent, rig):
             "SALE-5": "sold", "NOMANDATE-6": "charged_off"}
     if stages != want:
         fail("final stages %r, expected %r" % (stages, want))
+    check_legal(sent)
 
 
 def show(rig, ref):

@@ -14,9 +14,10 @@
  * overdue answer noted once) lifted by an operator's RESOLVE_COMPLAINT; legal referral
  * after two broken promises with the mandate and none without it; the penalty journal
  * of a payment that changes the base; the statement of account a referral carries;
- * refusals (negative or zero payment, another currency, bad dates, a missing operator
- * reason) answering ACCOUNT_EREFUSED with a reject code and field; a day evaluated twice
- * changing nothing.
+ * while legal holds the account, notices of complaints, disputes, platform payments and
+ * the account closing, never of legal's own news; refusals (negative or zero payment,
+ * another currency, bad dates, a missing operator reason) answering ACCOUNT_EREFUSED
+ * with a reject code and field; a day evaluated twice changing nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -178,7 +179,7 @@ static int teardown(void **state)
 /* ---------------------------------------------------------------- effects as text */
 
 /* The effects in order, one word each: an entry's kind, "status:<FeedEventKind>",
- * "contact><template>", "cancel", "refer", "list". */
+ * "contact><template>", "cancel", "refer", "list", "notice:<CaseNoticeKind>". */
 static const char *seq(const effects_t *fx)
 {
     static char text[2048];
@@ -200,6 +201,11 @@ static const char *seq(const effects_t *fx)
             v = protobuf_c_enum_descriptor_get_value(&arrears__feed_event_kind__descriptor,
                                                      e->feed_kind);
             n += snprintf(text + n, sizeof text - n, "%sstatus:%s", sep, v ? v->name : "?");
+            break;
+        case EFFECT_NOTICE:
+            v = protobuf_c_enum_descriptor_get_value(&arrears__case_notice_kind__descriptor,
+                                                     e->notice_kind);
+            n += snprintf(text + n, sizeof text - n, "%snotice:%s", sep, v ? v->name : "?");
             break;
         }
         assert_true(n < sizeof text);
@@ -985,6 +991,127 @@ static void test_statement_of_account(void **state)
     assert_int_equal(line->accrued_minor, 103);
 }
 
+/* ---------------------------------------------------------------- with legal */
+
+/* Referred on D+11 (two_broken_promises): 100000 outstanding, no penalty rate. */
+static void refer(fixture_t *f)
+{
+    two_broken_promises(f, true);
+    eval(f, day_of(2026, 3, 1) + 11);
+    assert_int_equal(f->acc.stage, STAGE_LEGAL);
+}
+
+static int legal_update(fixture_t *f, Arrears__CaseStatus status, int64_t recovery,
+                        const char *recovery_ref, bool time_barred, const char *detail,
+                        int32_t day)
+{
+    Arrears__LegalUpdate u = ARREARS__LEGAL_UPDATE__INIT;
+    u.platform = "platform-a";
+    u.account_ref = REF;
+    u.case_id = "CASE-1";
+    u.has_status = u.has_recovery_minor = u.has_time_barred = 1;
+    u.status = status;
+    u.recovery_minor = recovery;
+    u.recovery_ref = (char *)recovery_ref;
+    u.time_barred = time_barred;
+    u.detail = (char *)detail;
+    effects_clear(&f->fx);
+    return account_legal_update(&f->acc, &f->policy, &u, day, ms_of(day), &f->fx, &f->reject);
+}
+
+static int complaint(fixture_t *f, const char *actor, bool dispute, const char *ref, int32_t day)
+{
+    effects_clear(&f->fx);
+    return account_complaint(&f->acc, &f->policy, actor, dispute, ref, day, &f->fx);
+}
+
+/* While legal holds the account it hears of a complaint (D+12: answer due 15 days later,
+ * 2026-03-28), a dispute (D+13: 30 days, 2026-04-13) and the platform's payments, with
+ * the balance left; never of its own recovery (D+15). The platform's last 50000 (D+16)
+ * pays the account off: the payment, then the account closed ("paid"). */
+static void test_legal_hears_of_complaints_and_payments(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = day_of(2026, 3, 1);
+    refer(f);
+    assert_int_equal(complaint(f, "platform", false, "CMP-7", d + 12), ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "hold notice:NOTICE_COMPLAINT status:HOLD_CHANGED");
+    const effect_t *e = find_kind(&f->fx, EFFECT_NOTICE, 0);
+    assert_string_equal(e->actor, "platform");
+    assert_string_equal(e->reference, "CMP-7");
+    assert_string_equal(e->reason, "complaint received: contact held until it is resolved; "
+                                   "answer due by 2026-03-28");
+    assert_int_equal(complaint(f, "outreach", true, "C-9", d + 13), ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "hold notice:NOTICE_DISPUTE status:HOLD_CHANGED");
+    assert_string_equal(find_kind(&f->fx, EFFECT_NOTICE, 0)->reason,
+                        "dispute received: contact held until it is resolved; "
+                        "answer due by 2026-04-13");
+    assert_string_equal(pay(f, 30000, "PAY-9", d + 14),
+                        "payment status:PAYMENT_APPLIED notice:NOTICE_PAYMENT");
+    e = find_kind(&f->fx, EFFECT_NOTICE, 0);
+    assert_int_equal(e->notice_kind, ARREARS__CASE_NOTICE_KIND__NOTICE_PAYMENT);
+    assert_int_equal(e->amount_minor, 30000);
+    assert_string_equal(e->reference, "PAY-9");
+    assert_string_equal(e->reason, "outstanding 70000 after it");
+    assert_int_equal(legal_update(f, ARREARS__CASE_STATUS__ENFORCEMENT, 20000, "REC-1", false,
+                                  NULL, d + 15),
+                     ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "legal status:LEGAL_STATUS payment status:PAYMENT_APPLIED");
+    assert_string_equal(pay(f, 50000, "PAY-10", d + 16),
+                        "payment status:PAYMENT_APPLIED notice:NOTICE_PAYMENT stage "
+                        "status:CLOSED notice:NOTICE_ACCOUNT_CLOSED");
+    e = &f->fx.items[f->fx.count - 1];
+    assert_int_equal(e->notice_kind, ARREARS__CASE_NOTICE_KIND__NOTICE_ACCOUNT_CLOSED);
+    assert_string_equal(e->reason, "paid");
+    assert_int_equal(e->amount_minor, 0);
+    assert_int_equal(f->acc.stage, STAGE_PAID);
+}
+
+/* The platform recalls an account legal holds: legal hears it closed ("recalled"). */
+static void test_recall_from_legal_tells_legal(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = day_of(2026, 3, 1);
+    refer(f);
+    effects_clear(&f->fx);
+    assert_int_equal(account_recall(&f->acc, &f->policy, d + 12, ms_of(d + 12), &f->fx,
+                                    &f->reject),
+                     ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "stage status:CLOSED notice:NOTICE_ACCOUNT_CLOSED recalled");
+    assert_string_equal(find_kind(&f->fx, EFFECT_NOTICE, 0)->reason, "recalled");
+}
+
+/* Legal's own moves are not echoed: the settlement it reports closes the account with
+ * no notice, and its recovery is no payment notice. */
+static void test_legal_is_not_told_its_own_news(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = day_of(2026, 3, 1);
+    refer(f);
+    assert_int_equal(legal_update(f, ARREARS__CASE_STATUS__CASE_SETTLED, 60000, "REC-2", false,
+                                  "settled for 60%", d + 12),
+                     ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "legal status:LEGAL_STATUS payment status:PAYMENT_APPLIED "
+                                     "stage status:CLOSED");
+    assert_int_equal(f->acc.stage, STAGE_SETTLED);
+}
+
+/* A recovery that pays the whole balance is legal's money, but the account closing on
+ * it is staging's news (the balance includes penalty legal does not follow): legal hears
+ * the account closed, though not of the payment. */
+static void test_recovery_paying_off_tells_legal_closed(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = day_of(2026, 3, 1);
+    refer(f);
+    assert_int_equal(legal_update(f, ARREARS__CASE_STATUS__ENFORCEMENT, 100000, "REC-3", false,
+                                  NULL, d + 12),
+                     ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "legal status:LEGAL_STATUS payment status:PAYMENT_APPLIED "
+                                     "stage status:CLOSED notice:NOTICE_ACCOUNT_CLOSED");
+    assert_int_equal(f->acc.stage, STAGE_PAID);
+}
+
 /* ---------------------------------------------------------------- refusals */
 
 static void test_payment_refusals(void **state)
@@ -1092,6 +1219,10 @@ int main(void)
         T(test_legal_after_two_broken_promises),
         T(test_no_legal_without_mandate),
         T(test_statement_of_account),
+        T(test_legal_hears_of_complaints_and_payments),
+        T(test_recall_from_legal_tells_legal),
+        T(test_legal_is_not_told_its_own_news),
+        T(test_recovery_paying_off_tells_legal_closed),
         T(test_payment_refusals),
         T(test_other_refusals),
         T(test_open_refusals),
