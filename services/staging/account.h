@@ -182,6 +182,8 @@ int account_recall(account_t *self, const account_policy_t *policy, int32_t toda
 int account_outcome(account_t *self, const account_policy_t *policy,
                     const Arrears__ContactOutcome *outcome, int32_t today_day,
                     int64_t now_ms, effects_t *fx, reject_t *reject);
+/* A case's step from legal. DECLINED with time_barred marks the account time-barred
+ * (as staging's own limitation check would) before it returns to collection. */
 int account_legal_update(account_t *self, const account_policy_t *policy,
                          const Arrears__LegalUpdate *update, int32_t today_day,
                          int64_t now_ms, effects_t *fx, reject_t *reject);

@@ -154,6 +154,17 @@ int account_outcome(account_t *self, const account_policy_t *policy,
 
 /* ---------------------------------------------------------------- legal and sale */
 
+/* Legal's re-check found the debt time-barred: the same flag staging's own limitation
+ * check sets (never lifted), so no referral again and no template that mentions legal
+ * action. */
+static void mark_time_barred_by_legal(account_t *self, const Arrears__LegalUpdate *u,
+                                      int32_t today_day, effects_t *fx)
+{
+    self->time_barred = true;
+    fx_entry(fx, self, today_day, "legal", "time_barred", 0, u->case_id, "%.190s",
+             u->detail && *u->detail ? u->detail : "legal's re-check found the debt time-barred");
+}
+
 int account_legal_update(account_t *self, const account_policy_t *policy,
                          const Arrears__LegalUpdate *u, int32_t today_day, int64_t now_ms,
                          effects_t *fx, reject_t *reject)
@@ -180,6 +191,8 @@ int account_legal_update(account_t *self, const account_policy_t *policy,
         if (rc != ACCOUNT_OK)
             return rc;
     }
+    if (u->status == ARREARS__CASE_STATUS__DECLINED && u->time_barred)
+        mark_time_barred_by_legal(self, u, today_day, fx);
     char why[ACCOUNT_REASON_MAX];
     if (u->status == ARREARS__CASE_STATUS__CASE_SETTLED && !account_is_closed(self))
         account_move(self, policy, STAGE_EVENT_SETTLED, today_day, now_ms, "legal", "stage", fx,

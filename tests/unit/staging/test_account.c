@@ -15,9 +15,10 @@
  * after two broken promises with the mandate and none without it; the penalty journal
  * of a payment that changes the base; the statement of account a referral carries;
  * while legal holds the account, notices of complaints, disputes, platform payments and
- * the account closing, never of legal's own news; refusals (negative or zero payment,
- * another currency, bad dates, a missing operator reason) answering ACCOUNT_EREFUSED
- * with a reject code and field; a day evaluated twice changing nothing.
+ * the account closing, never of legal's own news; a DECLINED update that finds the debt
+ * time-barred marking the account; refusals (negative or zero payment, another
+ * currency, bad dates, a missing operator reason) answering ACCOUNT_EREFUSED with a
+ * reject code and field; a day evaluated twice changing nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1112,6 +1113,52 @@ static void test_recovery_paying_off_tells_legal_closed(void **state)
     assert_int_equal(f->acc.stage, STAGE_PAID);
 }
 
+/* Legal declines the referral because its re-check found the debt time-barred: staging
+ * marks the account so (an entry with legal's reason) before it returns to collection
+ * (DPD 12: early), and never refers it again. */
+static void test_declined_time_barred_marks_the_account(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = day_of(2026, 3, 1);
+    refer(f);
+    assert_int_equal(legal_update(f, ARREARS__CASE_STATUS__DECLINED, 0, NULL, true,
+                                  "limitation: 3 years from the last payment ran out", d + 12),
+                     ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "legal status:LEGAL_STATUS time_barred stage "
+                                     "status:STAGE_CHANGED");
+    const effect_t *e = find_entry(&f->fx, "time_barred");
+    assert_string_equal(e->actor, "legal");
+    assert_string_equal(e->reference, "CASE-1");
+    assert_string_equal(e->reason, "limitation: 3 years from the last payment ran out");
+    assert_true(f->acc.time_barred);
+    assert_int_equal(f->acc.stage, STAGE_EARLY);
+    for (int32_t day = d + 13; day <= d + 40; day++) {
+        eval(f, day);
+        for (size_t i = 0; i < f->fx.count; i++)
+            assert_int_not_equal(f->fx.items[i].kind, EFFECT_REFER);
+    }
+    assert_true(f->acc.time_barred);
+}
+
+/* time_barred means something with DECLINED only; a decline for another reason leaves
+ * the flag alone. */
+static void test_declined_otherwise_leaves_the_time_bar(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = day_of(2026, 3, 1);
+    refer(f);
+    assert_int_equal(legal_update(f, ARREARS__CASE_STATUS__ACCEPTED, 0, NULL, true, NULL,
+                                  d + 12),
+                     ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "legal status:LEGAL_STATUS");
+    assert_false(f->acc.time_barred);
+    assert_int_equal(legal_update(f, ARREARS__CASE_STATUS__DECLINED, 0, NULL, false,
+                                  "below the balance floor", d + 13),
+                     ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "legal status:LEGAL_STATUS stage status:STAGE_CHANGED");
+    assert_false(f->acc.time_barred);
+}
+
 /* ---------------------------------------------------------------- refusals */
 
 static void test_payment_refusals(void **state)
@@ -1223,6 +1270,8 @@ int main(void)
         T(test_recall_from_legal_tells_legal),
         T(test_legal_is_not_told_its_own_news),
         T(test_recovery_paying_off_tells_legal_closed),
+        T(test_declined_time_barred_marks_the_account),
+        T(test_declined_otherwise_leaves_the_time_bar),
         T(test_payment_refusals),
         T(test_other_refusals),
         T(test_open_refusals),
