@@ -152,6 +152,21 @@ static int hand_back(update_t *x, StoredCase *before, StoredCase *after)
     return rc ? rc : legal_place(x->self, x->txn, before, after);
 }
 
+/* A report on a case that has ended. Its end, reported again without money, is a
+ * duplicate: legal may have closed the case first (the account was paid in full by the
+ * assignee's own recovery) while the assignee's closing report was on its way. */
+static int ended_already(update_t *x, const StoredCase *c)
+{
+    const Arrears__CaseUpdate *u = x->u;
+    bool an_end = case_status_terminal((case_status_t)u->status) &&
+                  u->status != ARREARS__CASE_STATUS__DECLINED;
+    if (an_end && !u->hand_back && u->recovery_minor == 0 && u->costs_minor == 0)
+        return APPLY_DUPLICATE;
+    return receiver_refuse(x->reject, ARREARS__REJECT__CODE__CONFLICT, "case_id",
+                           "case %s has ended (%s): money or steps after its end are for a "
+                           "person at legal", c->case_id, case_status_name((case_status_t)c->status));
+}
+
 static int update_case(update_t *x, StoredCase *before, StoredCase *after)
 {
     const assignee_t *a = legal_assignee(x->self, x->principal);
@@ -159,9 +174,7 @@ static int update_case(update_t *x, StoredCase *before, StoredCase *after)
     if (!mine)
         return not_yours(x);
     if (case_status_terminal((case_status_t)before->status))
-        return receiver_refuse(x->reject, ARREARS__REJECT__CODE__CONFLICT, "case_id",
-                               "case %s has ended (%s)", before->case_id,
-                               case_status_name((case_status_t)before->status));
+        return ended_already(x, before);
     if (before->n_steps >= CASES_STEPS_MAX - CASES_STEPS_RESERVED)
         return receiver_refuse(x->reject, ARREARS__REJECT__CODE__TOO_LARGE, "case_id",
                                "case %s's history is full (%zu steps): report the case's end, "

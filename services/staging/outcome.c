@@ -176,9 +176,19 @@ int account_legal_update(account_t *self, const account_policy_t *policy,
     if (u->recovery_minor < 0 || u->costs_minor < 0)
         return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "recovery_minor",
                        "amounts are never negative");
-    if (self->stage != STAGE_LEGAL)
+    /* The case's last steps may follow the account's close (the firm's recovery paid it
+     * off and the firm then reports the case closed): recorded, without money. */
+    bool after_close = account_is_closed(self) && u->recovery_minor == 0 &&
+                       u->case_id && strcmp(u->case_id, self->case_id) == 0;
+    if (self->stage != STAGE_LEGAL && !after_close)
         return refused(reject, ARREARS__REJECT__CODE__CONFLICT, "account_ref",
                        "the account is not with legal");
+    if (after_close) {
+        fx_entry(fx, self, today_day, "legal", "legal", u->costs_minor, u->case_id,
+                 "case %s after the account closed%s%.120s", st->name,
+                 u->detail && *u->detail ? ": " : "", u->detail ? u->detail : "");
+        return ACCOUNT_OK;
+    }
     snprintf(self->case_id, sizeof self->case_id, "%s", u->case_id ? u->case_id : "");
     fx_entry(fx, self, today_day, "legal", "legal", u->costs_minor, u->case_id,
              "case %s%s%.120s", st->name, u->detail && *u->detail ? ": " : "",

@@ -425,8 +425,6 @@ static const char *stage_refusal(stage_t stage)
     switch (stage) {
     case STAGE_CURRENT:
         return "current: nothing to collect yet";
-    case STAGE_LEGAL:
-        return "legal: the assigned firm or agency contacts the borrower";
     case STAGE_PAID:
         return "closed: paid";
     case STAGE_SETTLED:

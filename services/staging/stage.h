@@ -181,9 +181,11 @@ const char *hold_name(hold_kind_t kind);
 int hold_from_name(const char *name, hold_kind_t *kind);
 
 /* Whether staging may ask outreach to contact the borrower about this account now.
- * false in a terminal stage, in current (nothing to collect), in legal (the firm or
- * agency contacts) and under any hold; *reason (may be NULL) gets a static line
- * saying why ("on hold: dispute"), or "contact allowed". */
+ * false in a terminal stage, in current (nothing to collect) and under any hold. In
+ * legal the strategy's legal-stage actions are requested like any other: outreach
+ * leases their calls and visits only to the firm or agency holding the case, through
+ * the gate. *reason (may be NULL) gets a static line saying why ("on hold: dispute"),
+ * or "contact allowed". */
 bool stage_contact_allowed(stage_t stage, const holds_t *holds, const char **reason);
 
 const char *stage_strerror(int code);

@@ -2,7 +2,8 @@
 processes on ipc:// endpoints in a short temporary directory, with staging on the
 simulated clock, and the simulation driver (DESIGN.md "Time") that advances it. With
 outreach=Outreach(...) the real outreach broker and its workers take the stand-in's
-place for outreach (the stand-in still plays legal and sale).
+place for outreach; with legal=Legal(...) (which needs the real outreach) the real legal
+service takes the stand-in's place for legal, with its firms and agencies' keys.
 
 Keys (`arrears keygen`): intake, staging, downstream (the stand-in's, for all three
 endpoints), the platform p1 and an operator. intake admits p1 (platform) and staging
@@ -39,15 +40,32 @@ class Outreach:
         self.workers, self.seed, self.extra_conf, self.lease_ms = workers, seed, extra_conf, lease_ms
 
 
+class Legal:
+    """The real legal service: its binary and the assignees of its file (principal,
+    role "firm" or "agency", and the rest of the entry, e.g. 'regions = ["CN"]; ...');
+    limitation: the text of legal's own jurisdiction file (None: staging's)."""
+    def __init__(self, binary, assignees, currencies, sweep_every_ms=100, limitation=None):
+        self.binary = os.path.abspath(binary)
+        self.assignees, self.currencies, self.sweep_every_ms = assignees, currencies, sweep_every_ms
+        self.limitation = limitation
+
+    def conf_text(self):
+        rows = ",\n    ".join('{ principal = "%s"; kind = "%s"; %s }' % a for a in self.assignees)
+        return 'legal = {\n  currencies = ( %s );\n  assignees = (\n    %s\n  );\n' \
+               '  sweep_every_ms = %d;\n};\n' % (self.currencies, rows, self.sweep_every_ms)
+
+
 class PipelineRig:
     def __init__(self, arrears, intake, staging, proto_dir, strategy, start_date="2026-01-01",
                  prefix="pip", script=None, extra_staging_conf="", extra_intake_conf="",
-                 outreach=None, durability="durable"):
+                 outreach=None, durability="durable", legal=None):
         """extra_staging_conf, extra_intake_conf: settings appended to each service's
         configuration file, e.g. 'daily = { chunk_accounts = 2; };' for staging.
         durability: "relaxed" (no fsync; a crash may lose commits) for tests that kill
         nothing and want speed; "durable" otherwise."""
-        self.outreach = outreach
+        self.outreach, self.legal = outreach, legal
+        if legal and not outreach:
+            raise ValueError("the real legal service talks to the real outreach")
         self.durability = durability
         self.bins = dict(arrears=arrears, intake=intake, staging=staging)
         self.proto_dir = proto_dir
@@ -61,14 +79,18 @@ class PipelineRig:
         os.mkdir(self.path("keys"), 0o700)
         names = ["intake", "staging", "downstream", "p1", "operator"]
         names += ["outreach", "worker"] if outreach else []
+        names += ["legal"] + [a[0] for a in legal.assignees] if legal else []
         for name in names:
             self.run([arrears, "keygen", name, self.path("keys")])
         self.ep = {name: "ipc://%s/%s.sock" % (self.dir, name)
-                   for name in ("intake", "staging", "outreach", "legal", "sale", "standin_outreach")}
+                   for name in ("intake", "staging", "outreach", "legal", "sale", "standin_outreach",
+                                "standin_legal")}
         self.write_keys()
         self.write_configs(strategy, start_date, extra_staging_conf, extra_intake_conf)
         if outreach:
             self.write_outreach_configs(start_date)
+        if legal:
+            self.write_legal_config(start_date)
         with open(self.path("script.json"), "w") as f:
             json.dump(script or {}, f)
         self.platform = self.operator = None
@@ -94,34 +116,40 @@ class PipelineRig:
                 f.write("keys = (\n%s\n);\n" % text)
         allowed("intake_allowed.conf", [("p1", "platform"), ("staging", "service")])
         services = [("intake", "service"), ("downstream", "service"), ("operator", "operator")]
+        assignees = [(a[0], a[1]) for a in self.legal.assignees] if self.legal else []
         if self.outreach:
             services.append(("outreach", "service"))
             allowed("outreach_allowed.conf", [("staging", "service"), ("worker", "worker"),
-                                              ("operator", "operator")])
+                                              ("operator", "operator")] +
+                    ([("legal", "service")] if self.legal else []) + assignees)
+        if self.legal:
+            services.append(("legal", "service"))
+            allowed("legal_allowed.conf", [("staging", "service"), ("operator", "operator")] + assignees)
         allowed("staging_allowed.conf", services)
+
+    def service_conf(self, name):
+        """The lines every service's file starts with: its store, keys and endpoint."""
+        return ['data_dir = "%s_data";' % name, 'durability = "%s";' % self.durability,
+                'keys = { own = "keys/%s.key"; allowed = "keys/%s_allowed.conf"; '
+                'secret = "keys/%s.secret"; };' % (name, name, name), 'create_secret = true;',
+                'listen = "%s";' % self.ep[name]]
 
     def write_configs(self, strategy, start_date, extra_staging_conf="", extra_intake_conf=""):
         shutil.copy(strategy, self.path("strategy.conf"))
         shutil.copy(os.path.join(HERE, "conf", "limitation.conf"), self.path("limitation.conf"))
         with open(self.path("intake.conf"), "w") as f:
-            f.write("\n".join([
-                'data_dir = "intake_data";', 'durability = "%s";' % self.durability,
-                'keys = { own = "keys/intake.key"; allowed = "keys/intake_allowed.conf"; '
-                'secret = "keys/intake.secret"; };', 'create_secret = true;',
-                'listen = "%s";' % self.ep["intake"],
+            f.write("\n".join(self.service_conf("intake") + [
                 'staging = { endpoint = "%s"; public_key = "keys/staging.pub"; };' % self.ep["staging"],
                 'limits = { resend_timeout_ms = 500; };', extra_intake_conf, ""]))
         def peer_key(name):
-            return name if name == "intake" or (name == "outreach" and self.outreach) else "downstream"
+            real = name == "intake" or (name == "outreach" and self.outreach) or \
+                (name == "legal" and self.legal)
+            return name if real else "downstream"
         peers = "\n".join('%s = { endpoint = "%s"; public_key = "keys/%s.pub"; };'
                           % (name, self.ep[name], peer_key(name))
                           for name in ("outreach", "legal", "sale", "intake"))
         with open(self.path("staging.conf"), "w") as f:
-            f.write("\n".join([
-                'data_dir = "staging_data";', 'durability = "%s";' % self.durability,
-                'keys = { own = "keys/staging.key"; allowed = "keys/staging_allowed.conf"; '
-                'secret = "keys/staging.secret"; };', 'create_secret = true;',
-                'listen = "%s";' % self.ep["staging"],
+            f.write("\n".join(self.service_conf("staging") + [
                 'strategy = "strategy.conf";', 'limitation = "limitation.conf";',
                 'clock = { kind = "simulated"; start = "%s"; };' % start_date,
                 peers, 'limits = { resend_timeout_ms = 500; };', extra_staging_conf, ""]))
@@ -129,11 +157,7 @@ class PipelineRig:
     def write_outreach_configs(self, start_date):
         o = self.outreach
         with open(self.path("outreach.conf"), "w") as f:
-            f.write("\n".join([
-                'data_dir = "outreach_data";', 'durability = "%s";' % self.durability,
-                'keys = { own = "keys/outreach.key"; allowed = "keys/outreach_allowed.conf"; '
-                'secret = "keys/outreach.secret"; };', 'create_secret = true;',
-                'listen = "%s";' % self.ep["outreach"],
+            f.write("\n".join(self.service_conf("outreach") + [
                 'staging = { endpoint = "%s"; public_key = "keys/staging.pub"; };' % self.ep["staging"],
                 'profiles = "%s";' % o.profiles, 'templates = "%s";' % o.templates,
                 'clock = { kind = "simulated"; start = "%s"; };' % start_date,
@@ -146,6 +170,20 @@ class PipelineRig:
                 'channels = ["sms", "email", "letter", "call", "visit"];',
                 'spool = "spool";', 'seed = %d;' % o.seed, 'idle_poll_ms = 5;',
                 'reply_timeout_ms = 1000;', ""]))
+
+    def write_legal_config(self, start_date):
+        limitation = "limitation.conf"
+        if self.legal.limitation is not None:
+            limitation = "legal_limitation.conf"
+            with open(self.path(limitation), "w") as f:
+                f.write(self.legal.limitation)
+        with open(self.path("legal.conf"), "w") as f:
+            f.write("\n".join(self.service_conf("legal") + [
+                'staging = { endpoint = "%s"; public_key = "keys/staging.pub"; };' % self.ep["staging"],
+                'outreach = { endpoint = "%s"; public_key = "keys/outreach.pub"; };' % self.ep["outreach"],
+                'limitation = "%s";' % limitation,
+                'clock = { kind = "simulated"; start = "%s"; };' % start_date,
+                'limits = { resend_timeout_ms = 500; };', self.legal.conf_text(), ""]))
 
     # -- processes --
 
@@ -168,7 +206,7 @@ class PipelineRig:
         return self.spawn("standin", [
             sys.executable, STANDIN, "--proto-dir", self.proto_dir,
             "--outreach-endpoint", self.ep["standin_outreach" if self.outreach else "outreach"],
-            "--legal-endpoint", self.ep["legal"],
+            "--legal-endpoint", self.ep["standin_legal" if self.legal else "legal"],
             "--sale-endpoint", self.ep["sale"], "--key", self.path("keys", "downstream.key"),
             "--allow", self.path("keys", "staging.pub"), "--log", self.path("standin.jsonl"),
             "--staging-endpoint", self.ep["staging"],
@@ -187,6 +225,10 @@ class PipelineRig:
     def start_broker(self):
         return self.spawn("broker", [self.outreach.broker, "--config", self.path("outreach.conf")],
                           self.ep["outreach"])
+
+    def start_legal(self):
+        return self.spawn("legal", [self.legal.binary, "--config", self.path("legal.conf")],
+                          self.ep["legal"])
 
     def start_worker(self, i):
         """Workers bind nothing: started, they are up once their log says so."""
@@ -209,6 +251,8 @@ class PipelineRig:
             self.start_broker()
             for i in range(self.outreach.workers):
                 self.start_worker(i)
+        if self.legal:
+            self.start_legal()
         self.start_staging()
         self.start_intake()
         self.platform = self.stream("intake", "p1", "p1.state")
@@ -219,6 +263,9 @@ class PipelineRig:
         if self.outreach:
             self.broker_operator = self.stream("outreach", "operator", "broker_operator.state",
                                                backoff_initial=0.002, backoff_max=0.004)
+        if self.legal:
+            self.legal_operator = self.stream("legal", "operator", "legal_operator.state",
+                                              backoff_initial=0.002, backoff_max=0.004)
 
     def stream(self, service, key, state, **kw):
         s = self.ac.Stream(self.ep[service], self.ac.load_public(self.path("keys", service + ".pub")),
@@ -297,28 +344,33 @@ class PipelineRig:
             self.operator.flush(timeout)
             if self.operator.rejected:
                 fail("staging refused a clock advance: %r" % self.operator.rejected)
-            if self.outreach:
-                self.broker_operator.send(self.ac.envelope_pb2.ClockAdvance(to_ms=at_ms))
-                self.broker_operator.flush(timeout)
-                if self.broker_operator.rejected:
-                    fail("the broker refused a clock advance: %r" % self.broker_operator.rejected)
+            for name, op in self.service_operators():
+                op.send(self.ac.envelope_pb2.ClockAdvance(to_ms=at_ms))
+                op.flush(timeout)
+                if op.rejected:
+                    fail("%s refused a clock advance: %r" % (name, op.rejected))
             if self.standin_settled() and (len(self.standin_log()), self.moved()) == seen:
                 return
 
+    def service_operators(self):
+        """The operator streams of the services after staging, in pipeline order."""
+        return ([("the broker", self.broker_operator)] if self.outreach else []) + \
+            ([("legal", self.legal_operator)] if self.legal else [])
+
     def next_work_ms(self):
-        """The earliest instant staging or the broker has work of its own (Health
-        next_work_ms), None when neither knows of any."""
-        replies = [self.operator.health()] + ([self.broker_operator.health()] if self.outreach else [])
+        """The earliest instant staging, the broker or legal has work of its own (Health
+        next_work_ms), None when none knows of any."""
+        replies = [self.operator.health()] + [op.health() for _, op in self.service_operators()]
         times = [h.next_work_ms for h in replies if h.HasField("next_work_ms")]
         return min(times) if times else None
 
     def moved(self):
-        """What staging and the broker ever put in their outboxes: a round in which it did
-        not grow moved nothing."""
+        """What staging, the broker and legal ever put in their outboxes: a round in which
+        it did not grow moved nothing."""
         if not self.outreach:
             return 0
-        return (self.operator.health().outbox_appended,
-                self.broker_operator.health().outbox_appended)
+        return tuple([self.operator.health().outbox_appended] +
+                     [op.health().outbox_appended for _, op in self.service_operators()])
 
     def standin_settled(self):
         """Every reply the stand-in sent was acknowledged by staging."""
@@ -343,8 +395,10 @@ class PipelineRig:
                 return view, entries
             after = entries[-1].seq
 
-    def dump(self):
-        return self.run([self.bins["staging"], "dump", "--config", self.path("staging.conf")]).stdout
+    def dump(self, service="staging"):
+        binary = {"staging": self.bins["staging"], "legal": self.legal and self.legal.binary,
+                  "outreach": self.outreach and self.outreach.broker}[service]
+        return self.run([binary, "dump", "--config", self.path(service + ".conf")]).stdout
 
     def log_text(self, name):
         try:

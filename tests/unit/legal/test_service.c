@@ -1305,6 +1305,12 @@ static void test_notices_count_complaint_and_close_case(void **state)
     const Arrears__CaseList *l = list_as(f, "firm-a", NULL, 0, true);
     assert_int_equal(l->n_cases, 1);
     assert_int_equal(l->cases[0]->status, S_CLOSED);
+    /* Its own closing report, on its way while legal closed the case: a duplicate. */
+    digest_t ended = digest(f);
+    assert_int_equal(update(f, "firm-a", STEP(.case_id = id, .status = S_CLOSED,
+                                              .evidence = "CL-9")), APPLY_DUPLICATE);
+    assert_unchanged(f, &ended);
+    assert_no_news(f);
 }
 
 /* ---------------------------------------------------------------- limits */

@@ -1111,6 +1111,19 @@ static void test_recovery_paying_off_tells_legal_closed(void **state)
     assert_string_equal(seq(&f->fx), "legal status:LEGAL_STATUS payment status:PAYMENT_APPLIED "
                                      "stage status:CLOSED notice:NOTICE_ACCOUNT_CLOSED");
     assert_int_equal(f->acc.stage, STAGE_PAID);
+    /* The firm's closing report, after: recorded on the timeline, nothing else moves. */
+    assert_int_equal(legal_update(f, ARREARS__CASE_STATUS__CASE_CLOSED, 0, NULL, false,
+                                  "enforcement complete", d + 13),
+                     ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "legal");
+    assert_string_equal(find_entry(&f->fx, "legal")->reason,
+                        "case CASE_CLOSED after the account closed: enforcement complete");
+    assert_int_equal(f->acc.stage, STAGE_PAID);
+    /* Money after the close is not for the book to take: refused. */
+    assert_int_equal(legal_update(f, ARREARS__CASE_STATUS__CASE_CLOSED, 500, "REC-4", false,
+                                  NULL, d + 13),
+                     ACCOUNT_EREFUSED);
+    assert_int_equal(f->reject.code, ARREARS__REJECT__CODE__CONFLICT);
 }
 
 /* Legal declines the referral because its re-check found the debt time-barred: staging

@@ -334,7 +334,7 @@ static void test_contact_allowed(void **state)
     holds_init(&h);
     const char *why = NULL;
     static const stage_t working[] = {STAGE_PRE_DUE, STAGE_EARLY, STAGE_MIDDLE, STAGE_LATE,
-                                      STAGE_CHARGED_OFF, STAGE_SALE};
+                                      STAGE_CHARGED_OFF, STAGE_LEGAL, STAGE_SALE};
     for (size_t i = 0; i < sizeof working / sizeof working[0]; i++) {
         assert_true(stage_contact_allowed(working[i], &h, &why));
         assert_string_equal(why, "contact allowed");
@@ -344,7 +344,6 @@ static void test_contact_allowed(void **state)
         const char *why;
     } closed[] = {
         {STAGE_CURRENT, "current: nothing to collect yet"},
-        {STAGE_LEGAL, "legal: the assigned firm or agency contacts the borrower"},
         {STAGE_PAID, "closed: paid"},
         {STAGE_SETTLED, "closed: settled"},
         {STAGE_RECALLED, "closed: recalled by the platform"},
