@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "money.h"
 #include "staging_store.pb-c.h"
 
 #define ARENA_BYTES (1024 * 1024)
@@ -277,13 +278,27 @@ static int decode_book(const Arrears__StoredAccount *m, account_t *a)
     return RECORD_OK;
 }
 
+/* The penalty a book has charged so far (paid or not); saturated, as journal.c's sums. */
+static int64_t penalty_charged(const book_t *book)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < book->count; i++)
+        if (money_add(total, book->instalments[i].owed_minor[BOOK_PENALTY], &total) != MONEY_OK)
+            return INT64_MAX;
+    return total;
+}
+
 /* Lines beyond the journal's bound (a record of a build that kept more) fold into the
- * brought-forward total as they are read: the sum is kept either way. */
-static int decode_journal(const Arrears__StoredAccount *m, journal_t *j)
+ * brought-forward total as they are read: the sum is kept either way. A record written
+ * before the journal existed has no brought-forward total: the penalty its book had
+ * already charged is brought forward whole, so the statement still adds up. */
+static int decode_journal(const Arrears__StoredAccount *m, const book_t *book, journal_t *j)
 {
     if (m->n_penalty_journal % LINE_NUMBERS != 0)
         return RECORD_ECORRUPT;
-    j->brought_forward_minor = m->penalty_brought_forward_minor;
+    j->brought_forward_minor = m->has_penalty_brought_forward_minor
+                                   ? m->penalty_brought_forward_minor
+                                   : penalty_charged(book);
     for (size_t i = 0; i < m->n_penalty_journal; i += LINE_NUMBERS) {
         const int64_t *n = &m->penalty_journal[i];
         journal_line_t line = {
@@ -402,7 +417,7 @@ int record_decode(record_t *self, const uint8_t *bytes, size_t len, account_t *a
     a->payment_count = (uint32_t)m->n_payment_days;
     decode_state(m, a);
     int rc = decode_book(m, a);
-    rc = rc ? rc : decode_journal(m, &a->penalty_journal);
+    rc = rc ? rc : decode_journal(m, &a->book, &a->penalty_journal);
     rc = rc ? rc : decode_arrangement(m->arrangement, &a->arrangement);
     decode_stats(m->stats, &a->stats);
     return rc;

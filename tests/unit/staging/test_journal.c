@@ -3,7 +3,8 @@
  * instalment falling due, a frozen span that notes nothing, the annual cap cutting a
  * day (a capped line) and then leaving no room (a capped line of 0) — the same lines
  * whether the days are accrued one call each or in spans, the bound (the oldest lines
- * folded into the brought-forward total), and the journal through the stored record.
+ * folded into the brought-forward total), and the journal through the stored record
+ * (a record from before the journal brings its book's penalty forward).
  * Throughout: brought forward + the lines' sum == the penalty the book charged. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "journal.h"
 #include "penalty.h"
 #include "record.h"
+#include "staging_store.pb-c.h"
 #include "tz.h"
 
 static book_instalment_t storage[8];
@@ -222,6 +224,34 @@ static void test_stored_with_the_account(void **state)
     record_destroy(&rec);
 }
 
+/* A record stored before the journal existed (no brought-forward total): what its book
+ * had charged, 1300 + 221 here, is brought forward whole, so the sum still holds. */
+static void test_record_from_before_the_journal(void **state)
+{
+    (void)state;
+    static account_t acc, back;
+    work_the_account(accrue);
+    account_init(&acc);
+    memcpy(acc.instalments, book.instalments, book.count * sizeof book.instalments[0]);
+    acc.book.count = book.count;
+    record_t *rec = record_new();
+    assert_non_null(rec);
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(record_encode(rec, &acc, &bytes, &len), RECORD_OK);
+    Arrears__StoredAccount *m = arrears__stored_account__unpack(NULL, len, bytes);
+    assert_non_null(m);
+    m->has_penalty_brought_forward_minor = 0;   /* as an older build wrote it */
+    uint8_t old[4096];
+    assert_true(arrears__stored_account__get_packed_size(m) <= sizeof old);
+    size_t old_len = arrears__stored_account__pack(m, old);
+    arrears__stored_account__free_unpacked(m, NULL);
+    assert_int_equal(record_decode(rec, old, old_len, &back), RECORD_OK);
+    assert_int_equal(back.penalty_journal.count, 0);
+    assert_int_equal(back.penalty_journal.brought_forward_minor, 1521);
+    record_destroy(&rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_failed_day_notes_nothing),
         cmocka_unit_test(test_bound_folds_the_oldest),
         cmocka_unit_test(test_stored_with_the_account),
+        cmocka_unit_test(test_record_from_before_the_journal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
