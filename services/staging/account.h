@@ -110,6 +110,7 @@ typedef struct {
     bool contact_pending;                         /* requests out that a cancel would stop */
     uint32_t timeline_count;                      /* entries so far (the caller numbers) */
     bool time_barred;
+    int32_t legal_returned_day;                   /* legal gave it back; NONE: never */
     char case_id[ACCOUNT_REFERENCE_MAX + 1];
     account_stats_t stats;
 } account_t;

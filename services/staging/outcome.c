@@ -212,6 +212,7 @@ int account_legal_update(account_t *self, const account_policy_t *policy,
               u->status == ARREARS__CASE_STATUS__CASE_CLOSED) &&
              self->stage == STAGE_LEGAL) {
         self->dpd = (int32_t)book_dpd(&self->book, today_day);
+        self->legal_returned_day = today_day;
         account_move(self, policy, STAGE_EVENT_LEGAL_RETURNED, today_day, now_ms, "legal", "stage",
                      fx, why, sizeof why);
     }

@@ -186,6 +186,8 @@ static void encode_state(record_t *self, const account_t *a, Arrears__StoredAcco
     m->hold_deadline_day = (int32_t *)a->holds.deadline_day;
     SET(m, hold_overdue_noted, a->hold_overdue_noted);
     SET(m, last_payment_day, a->last_payment_day);
+    if (a->legal_returned_day != ACCOUNT_DAY_NONE)
+        SET(m, legal_returned_day, a->legal_returned_day);
     /* Oldest first, so the ring decodes with its next slot on the oldest day. */
     size_t n = a->payment_count < ACCOUNT_PAYMENT_DAYS ? a->payment_count : ACCOUNT_PAYMENT_DAYS;
     for (size_t i = 0; i < n; i++)
@@ -390,6 +392,7 @@ static void decode_state(const Arrears__StoredAccount *m, account_t *a)
     a->contact_pending = m->contact_pending;
     a->timeline_count = m->timeline_count;
     a->time_barred = m->time_barred;
+    a->legal_returned_day = m->has_legal_returned_day ? m->legal_returned_day : ACCOUNT_DAY_NONE;
     copy_text(a->case_id, sizeof a->case_id, m->case_id);
 }
 

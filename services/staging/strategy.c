@@ -34,6 +34,7 @@ typedef struct {
     int64_t min_dpd;
     int64_t min_balance_minor;
     int64_t min_broken_promises;
+    int64_t retry_after_return_days;   /* legal: wait this long after legal gave it back */
 } escalation_rule_t;
 
 struct strategy {
@@ -270,7 +271,8 @@ static int load_rule(const conf_t *conf, const config_setting_t *root, const cha
                      size_t err_len)
 {
     static const char *const legal_keys[] = {"enabled", "min_dpd", "min_balance_minor",
-                                             "min_broken_promises", NULL};
+                                             "min_broken_promises", "retry_after_return_days",
+                                             NULL};
     static const char *const sale_keys[] = {"enabled", "min_dpd", "min_balance_minor", NULL};
     memset(rule, 0, sizeof *rule);
     const config_setting_t *g = root ? config_setting_get_member(root, name) : NULL;
@@ -283,7 +285,9 @@ static int load_rule(const conf_t *conf, const config_setting_t *root, const cha
         || conf_int64_at(conf, g, "min_balance_minor", 0, 0, INT64_MAX,
                          &rule->min_balance_minor, err, err_len)
         || conf_int64_at(conf, g, "min_broken_promises", 0, 0, 1000,
-                         &rule->min_broken_promises, err, err_len))
+                         &rule->min_broken_promises, err, err_len)
+        || conf_int64_at(conf, g, "retry_after_return_days", 30, 1, 3650,
+                         &rule->retry_after_return_days, err, err_len))
         return STRATEGY_EINVALID;
     return STRATEGY_OK;
 }
@@ -537,6 +541,9 @@ static bool legal_applies(const escalation_rule_t *r, const escalation_facts_t *
     else if (f->broken_promises < r->min_broken_promises)
         snprintf(why, len, "%u broken promises, fewer than %lld", f->broken_promises,
                  (long long)r->min_broken_promises);
+    else if (f->days_since_legal_return < r->retry_after_return_days)
+        snprintf(why, len, "legal gave it back %d days ago; referred again after %lld",
+                 (int)f->days_since_legal_return, (long long)r->retry_after_return_days);
     else {
         snprintf(why, len, "dpd %d, balance %lld minor, %u broken promises; mandate allows; "
                  "not time-barred", (int)f->dpd, (long long)f->balance_minor,

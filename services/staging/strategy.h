@@ -100,6 +100,7 @@ typedef struct {
     uint32_t hold_bits;         /* holds_t.bits */
     bool may_refer_to_legal;    /* the platform's Mandate */
     bool may_sell;
+    int32_t days_since_legal_return;   /* since legal last gave it back; INT32_MAX never */
 } escalation_facts_t;
 
 typedef struct strategy strategy_t;

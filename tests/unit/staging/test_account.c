@@ -1153,6 +1153,33 @@ static void test_declined_time_barred_marks_the_account(void **state)
     assert_true(f->acc.time_barred);
 }
 
+/* Declined for another reason (legal's floor, say), the account still meets staging's
+ * rule, but is not referred again until the rule's retry period (30 days) has passed
+ * since legal gave it back: a decline is not asked again every day. */
+static bool referred_on(fixture_t *f, int32_t day)
+{
+    eval(f, day);
+    for (size_t i = 0; i < f->fx.count; i++)
+        if (f->fx.items[i].kind == EFFECT_REFER)
+            return true;
+    return false;
+}
+
+static void test_declined_is_referred_again_after_the_retry_period(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = day_of(2026, 3, 1);
+    refer(f);
+    assert_int_equal(legal_update(f, ARREARS__CASE_STATUS__DECLINED, 0, NULL, false,
+                                  "below the floor", d + 12),
+                     ACCOUNT_OK);
+    assert_int_equal(f->acc.legal_returned_day, d + 12);
+    for (int32_t day = d + 13; day < d + 42; day++)
+        assert_false(referred_on(f, day));
+    assert_true(referred_on(f, d + 42));
+    assert_int_equal(f->acc.stage, STAGE_LEGAL);
+}
+
 /* time_barred means something with DECLINED only; a decline for another reason leaves
  * the flag alone. */
 static void test_declined_otherwise_leaves_the_time_bar(void **state)
@@ -1283,6 +1310,7 @@ int main(void)
         T(test_recall_from_legal_tells_legal),
         T(test_legal_is_not_told_its_own_news),
         T(test_recovery_paying_off_tells_legal_closed),
+        T(test_declined_is_referred_again_after_the_retry_period),
         T(test_declined_time_barred_marks_the_account),
         T(test_declined_otherwise_leaves_the_time_bar),
         T(test_payment_refusals),

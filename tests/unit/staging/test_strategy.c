@@ -274,7 +274,7 @@ static void test_escalation_legal(void **state)
     char reason[300];
     const escalation_facts_t ok = {.stage = STAGE_LATE, .dpd = 61, .balance_minor = 100000,
                                    .broken_promises = 2, .may_refer_to_legal = true,
-                                   .may_sell = true};
+                                   .may_sell = true, .days_since_legal_return = INT32_MAX};
     assert_int_equal(escalate(s, &ok, reason), ESCALATION_LEGAL);
     assert_string_equal(reason, "refer to legal: dpd 61, balance 100000 minor, 2 broken "
                                 "promises; mandate allows; not time-barred");
@@ -292,6 +292,8 @@ static void test_escalation_legal(void **state)
         {"dispute", "dispute hold"},
         {"litigation", "litigation hold"},
         {"stage", "stage pre_due cannot be referred"},
+        /* legal gave it back 29 days ago: the example's retry period is 30 days */
+        {"returned", "legal gave it back 29 days ago; referred again after 30"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         escalation_facts_t f = ok;
@@ -308,6 +310,8 @@ static void test_escalation_legal(void **state)
             f.may_refer_to_legal = false;
         else if (!strcmp(c, "stage"))
             f.stage = STAGE_PRE_DUE;
+        else if (!strcmp(c, "returned"))
+            f.days_since_legal_return = 29;
         else {
             hold_kind_t k;
             assert_int_equal(hold_from_name(c, &k), STAGE_OK);
@@ -319,8 +323,12 @@ static void test_escalation_legal(void **state)
         if (strncmp(reason, want, strlen(want)) != 0)
             fail_msg("row %s:\n got  %s\n want %s...", c, reason, want);
     }
-    /* Holds that do not block a referral (they only stop contact). */
+    /* The retry period at its boundary: 30 days after legal gave it back, referred. */
     escalation_facts_t f = ok;
+    f.days_since_legal_return = 30;
+    assert_int_equal(escalate(s, &f, reason), ESCALATION_LEGAL);
+    /* Holds that do not block a referral (they only stop contact). */
+    f = ok;
     f.hold_bits = HOLD_BIT(HOLD_COMPLAINT) | HOLD_BIT(HOLD_CEASE_CONTACT);
     assert_int_equal(escalate(s, &f, reason), ESCALATION_LEGAL);
     /* Charged off and over every threshold: both qualify, legal is preferred. */
@@ -582,7 +590,7 @@ static void test_prefer_sale(void **state)
                   &s, err) != STRATEGY_OK)
         fail_msg("%s", err);
     escalation_facts_t f = {.stage = STAGE_CHARGED_OFF, .dpd = 100, .may_refer_to_legal = true,
-                            .may_sell = true};
+                            .may_sell = true, .days_since_legal_return = INT32_MAX};
     escalation_t e;
     char reason[300];
     strategy_escalation(s, &f, &e, reason, sizeof reason);
