@@ -214,6 +214,20 @@ def what_steps(case):
     return [(s.get("what"), s.get("assignee", "")) for s in case.get("steps", [])]
 
 
+def check_case_file(p):
+    """LAW-2's file as its firm pulls it: staging's statement, figures and record."""
+    name, case = p.holder("LAW-2")
+    f = p.cases[name].case_file(case, machine=True)
+    st = f.referral.statement
+    if f.referral.account_ref != "LAW-2" or len(st.schedule) != 1 or not st.record or \
+            st.borrower.name != "Borrower LAW-2" or st.schedule[0].principal_minor != 1500000:
+        fail("LAW-2's case file does not carry staging's statement: %s" % st)
+    html = p.cases[name].case_file(case).decode()
+    for words in ("Borrower LAW-2", "15000.00", "Penalty interest, day by day", "referral"):
+        if words not in html:
+            fail("LAW-2's case file does not show %r" % words)
+
+
 def check_law(rig):
     view, entries = rig.timeline("LAW-1")
     if view.stage != "paid" or view.outstanding_minor != 0:
@@ -297,6 +311,7 @@ def run(argv, kills=()):
         notes = simulate(rig, p, kills)
         cases = legal_cases(rig)
         check_law(rig)
+        check_case_file(p)
         check_declined(rig, cases)
         check_moves(cases, notes)
         check_calls(rig, notes)
