@@ -11,7 +11,8 @@ their own CURVE keys (issue 7, acceptance 2).
              firm's own closing report the next day is a duplicate), and the platform's
              feed shows both
   LAW-2      15,000 CNY: the firm recovers 5,000 under receipt R2-1 and the platform
-             posts the same money under the same reference: counted once
+             posts the same money under the same reference: counted once; then the other
+             way round (R2-2: the platform first, the firm the next day): counted once
   BAR-3      legal's jurisdiction file (changed there first: two years for CN, staging
              still has three) finds the debt time-barred: declined, and staging marks
              the account time-barred
@@ -141,6 +142,9 @@ def platform_events(rig, d):
     if d == 4:   # the same 5,000 the firm reported under R2-1: counted once
         return [pb.PaymentPosted(account_ref="LAW-2", payment_ref="R2-1", amount_minor=500000,
                                  currency="CNY", paid_at_ms=day_ms(4), channel=pb.BANK_TRANSFER)]
+    if d == 6:   # the other order: the platform first, the firm reports R2-2 the next day
+        return [pb.PaymentPosted(account_ref="LAW-2", payment_ref="R2-2", amount_minor=300000,
+                                 currency="CNY", paid_at_ms=day_ms(6), channel=pb.BANK_TRANSFER)]
     return []
 
 
@@ -162,6 +166,8 @@ def assignee_steps(p, d, notes):
                recovery_ref="R1-1")
     elif d == 6:   # the firm's own closing report comes after: taken as a duplicate
         p.step("LAW-1", "CASE_CLOSED", d, evidence_ref="END-77")
+    elif d == 7:
+        p.step("LAW-2", "ACCEPTED", d, recovery_minor=300000, recovery_ref="R2-2")
 
 
 def night_pull(rig, p, notes):
@@ -241,7 +247,7 @@ def check_law(rig):
         fail("the platform's feed for LAW-1 lacks the recovery or the closing: %s" % feed)
     view2, entries2 = rig.timeline("LAW-2")
     twice = [(e.amount_minor, e.reference) for e in entries2 if e.kind == "payment"]
-    if twice != [(500000, "R2-1")] or view2.outstanding_minor != 1000000:
+    if twice != [(500000, "R2-1"), (300000, "R2-2")] or view2.outstanding_minor != 700000:
         fail("LAW-2: payments %s, outstanding %d (the same money reported by the firm and "
              "posted by the platform counts once)" % (twice, view2.outstanding_minor))
 
@@ -292,7 +298,7 @@ def check_report(rig):
     lp = rig.ac.legal_pb2 if hasattr(rig.ac, "legal_pb2") else __import__("legal_pb2")
     r = rig.legal_operator.query(lp.LegalReportQuery(), 10)
     recovered = sum(f.recovered_minor for f in r.assignees)
-    if recovered != 2500000 or r.declined != 1 or list(r.declined_by_reason) != ["time_barred=1"]:
+    if recovered != 2800000 or r.declined != 1 or list(r.declined_by_reason) != ["time_barred=1"]:
         fail("legal's report: recovered %d, declined %d %s" % (recovered, r.declined,
                                                              list(r.declined_by_reason)))
 
