@@ -12,6 +12,15 @@ import tempfile
 import time
 
 
+def _stop_on_term(signum, frame):
+    """SIGTERM (a person's kill, a runner's timeout) unwinds like a failure, so every
+    `finally` that closes a rig still kills the processes the test started."""
+    raise SystemExit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _stop_on_term)
+
+
 def fail(message):
     print("FAIL: " + message, flush=True)
     sys.exit(1)
