@@ -404,6 +404,21 @@ static Arrears__Envelope *pull(worker_t *self)
     return call(self, &env);
 }
 
+/* A lease's sends go one after another (each durable); one that would start too near
+ * its lease's end is not sent at all, and says so: the broker puts it back, or, if the
+ * lease has already ended, finds nothing under its key. */
+static void deliver_in_lease(worker_t *self, job_t *j)
+{
+    if (real_now_ms() + self->limits.send_margin_ms < j->task->lease_until_ms) {
+        deliver_job(self, j);
+        return;
+    }
+    self->stats.missed++;
+    log_event(LOG_WARN, "lease_too_short", "task=%s worker=%s", j->task->task_id, self->name);
+    job_report(j, self->name, ARREARS__CONTACT_RESULT__NOT_ATTEMPTED, j->now_ms,
+               "the lease ran out before it could be sent");
+}
+
 int worker_step(worker_t *self, int *leased)
 {
     *leased = 0;
@@ -423,7 +438,7 @@ int worker_step(worker_t *self, int *leased)
         start_jobs(self, n);
         for (size_t i = 0; i < n; i++)
             if (self->jobs[i].state == JOB_SENT)
-                deliver_job(self, &self->jobs[i]);
+                deliver_in_lease(self, &self->jobs[i]);
         /* Reported only once durable; unreported, the leases run out and the broker
          * looks the keys up. */
         if (spool_commit(self->spool) == 0)

@@ -27,6 +27,9 @@ typedef struct {
     int call_attempts;
     int64_t rest_initial_ms;     /* a channel that is down rests this long, */
     int64_t rest_max_ms;         /* doubling up to this, before it is tried again */
+    /* Nothing is sent with less than this left of its lease: once a lease ends another
+     * worker may look the key up, and a send racing that look-up could go twice. */
+    int64_t send_margin_ms;
 } worker_limits_t;
 
 typedef struct {

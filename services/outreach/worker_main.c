@@ -10,6 +10,7 @@
  *   seed = 1;                            # simulated call outcomes (the voice robot)
  *   max_tasks = 16;  reply_timeout_ms = 2000;  call_attempts = 3;  idle_poll_ms = 200;
  *   rest_initial_ms = 500;  rest_max_ms = 60000;   # a channel that is down rests
+ *   send_margin_ms = 1000;               # nothing sent with less left of its lease
  *   adapters = {                         # channels not named here go to the spool
  *     email = { kind = "smtp"; url = "smtp://mail:25"; from = "collections@example.com";
  *               timeout_ms = 10000; };
@@ -111,7 +112,8 @@ static int load_adapters(const conf_t *c, worker_config_t *o, char *err, size_t 
 static int load_numbers(const conf_t *c, worker_config_t *o, char *err, size_t len)
 {
     static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
-    int64_t max_tasks = 16, timeout = 2000, attempts = 3, rest = 500, rest_max = 60000;
+    int64_t max_tasks = 16, timeout = 2000, attempts = 3, rest = 500, rest_max = 60000,
+            margin = 1000;
     int level = 1;
     int rc = conf_int64(c, "seed", 1, 0, INT64_MAX, &o->seed, err, len);
     rc = rc ? rc : conf_int64(c, "max_tasks", 16, 1, 64, &max_tasks, err, len);
@@ -120,9 +122,10 @@ static int load_numbers(const conf_t *c, worker_config_t *o, char *err, size_t l
     rc = rc ? rc : conf_int64(c, "idle_poll_ms", 200, 1, 60000, &o->idle_poll_ms, err, len);
     rc = rc ? rc : conf_int64(c, "rest_initial_ms", 500, 1, 3600000, &rest, err, len);
     rc = rc ? rc : conf_int64(c, "rest_max_ms", 60000, 1, 86400000, &rest_max, err, len);
+    rc = rc ? rc : conf_int64(c, "send_margin_ms", 1000, 0, 600000, &margin, err, len);
     rc = rc ? rc : conf_enum(c, "log_level", levels, 1, &level, err, len);
     o->limits = (worker_limits_t){(int)max_tasks, timeout, (int)attempts, rest,
-                                  rest_max > rest ? rest_max : rest};
+                                  rest_max > rest ? rest_max : rest, margin};
     o->log_level = (log_level_t)level;
     return rc;
 }
@@ -132,7 +135,7 @@ static int load_config(const char *path, worker_config_t *o, char *err, size_t l
     static const char *const top[] = {"broker", "keys", "name", "channels", "spool", "seed",
                                       "max_tasks", "reply_timeout_ms", "call_attempts",
                                       "idle_poll_ms", "log_level", "adapters", "rest_initial_ms",
-                                      "rest_max_ms", NULL};
+                                      "rest_max_ms", "send_margin_ms", NULL};
     static const char *const key_keys[] = {"own", NULL};
     conf_t *c = conf_load(path, err, len);
     if (!c)
