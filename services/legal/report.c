@@ -54,21 +54,30 @@ static void note_judgment(row_t *r, int64_t days)
     r->days[r->n_days++] = days;
 }
 
+/* A figure's sum; past int64 (no real book comes near) it stays at the most a figure
+ * can show rather than wrap into a wrong number. */
+static void add_money(int64_t *sum, int64_t minor)
+{
+    if (money_add(*sum, minor, sum) != MONEY_OK)
+        *sum = INT64_MAX;
+}
+
 /* One step's contribution to its assignee's row. */
 static void tally_step(row_t *r, const StoredCase *c, const StoredStep *s, int64_t *accepted_ms)
 {
     const char *what = s->what ? s->what : "";
     if (strcmp(what, "offered") == 0) {
         r->f.cases++;
-        r->f.placed_minor += c->outstanding_minor;
+        add_money(&r->f.placed_minor, c->outstanding_minor);
     } else if (strcmp(what, "deadline_passed") == 0 || strcmp(what, "recalled") == 0) {
         r->f.recalled++;
     } else if (strcmp(what, "complaint") == 0) {
         r->f.complaints++;
     }
-    r->f.recovered_minor += strcmp(what, "platform_payment") ? s->recovery_minor : 0;
-    r->f.commission_minor += s->commission_minor;
-    r->f.costs_minor += s->costs_minor;
+    if (strcmp(what, "platform_payment") != 0)
+        add_money(&r->f.recovered_minor, s->recovery_minor);
+    add_money(&r->f.commission_minor, s->commission_minor);
+    add_money(&r->f.costs_minor, s->costs_minor);
     if (strcmp(what, "step") == 0 && s->status == ARREARS__CASE_STATUS__ACCEPTED)
         *accepted_ms = s->at_ms;
     if (strcmp(what, "step") == 0 && s->status == ARREARS__CASE_STATUS__JUDGMENT) {
