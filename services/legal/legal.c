@@ -370,7 +370,7 @@ static int clock_advance(legal_t *self, MDB_txn *txn, const Arrears__ClockAdvanc
 
 /* ---------------------------------------------------------------- dispatch */
 
-static bool has_room(legal_t *self, MDB_txn *txn, int *rc)
+bool legal_has_room(legal_t *self, MDB_txn *txn, int *rc)
 {
     uint64_t staging = 0, outreach = 0;
     *rc = outbox_room(self->to_staging, txn, &staging);
@@ -388,7 +388,7 @@ int legal_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
 {
     legal_t *self = app;
     int rc = 0;
-    if (!has_room(self, txn, &rc))
+    if (!legal_has_room(self, txn, &rc))
         return rc ? rc : receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL,
                                          "legal's outboxes are full: staging or outreach is "
                                          "behind; retry later");

@@ -67,6 +67,9 @@ int legal_sweep(legal_t *self, MDB_txn *txn, size_t *moved);
 
 /* ---- shared between legal.c, place.c, update.c and query.c */
 
+/* Whether both outboxes have room for what one message or one swept case may append
+ * (LEGAL_MESSAGES_PER_APPLY each); false with *rc set on a store error. */
+bool legal_has_room(legal_t *self, MDB_txn *txn, int *rc);
 /* A step of a case's history (strings borrowed: legal_add_step copies them). */
 StoredStep legal_step(int64_t at_ms, Arrears__CaseStatus status, const char *actor,
                       const char *what, const char *assignee, const char *detail);

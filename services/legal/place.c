@@ -110,14 +110,6 @@ int legal_take_back(legal_t *self, MDB_txn *txn, StoredCase *c, const char *what
 
 /* ---------------------------------------------------------------- the sweep */
 
-static bool room_for_one(legal_t *self, MDB_txn *txn, int *rc)
-{
-    uint64_t staging = 0, outreach = 0;
-    *rc = outbox_room(self->to_staging, txn, &staging);
-    *rc = *rc ? *rc : outbox_room(self->to_outreach, txn, &outreach);
-    return *rc == 0 && staging >= LEGAL_MESSAGES_PER_APPLY && outreach >= LEGAL_MESSAGES_PER_APPLY;
-}
-
 /* One case whose due instant came: an offer's deadline or a recall check. */
 static int sweep_due(legal_t *self, MDB_txn *txn, const char *id, int64_t now_ms, bool *moved)
 {
@@ -166,7 +158,7 @@ static int sweep_waiting(legal_t *self, MDB_txn *txn, size_t max, size_t *moved)
     char (*ids)[CASES_ID_MAX + 1] = malloc((max ? max : 1) * sizeof *ids);
     size_t n = 0;
     rc = rc ? rc : ids ? cases_waiting(self->cases, txn, after_id, max, ids, &n) : ENOMEM;
-    for (size_t i = 0; rc == 0 && i < n && room_for_one(self, txn, &rc); i++) {
+    for (size_t i = 0; rc == 0 && i < n && legal_has_room(self, txn, &rc); i++) {
         StoredCase *before = NULL, *after = NULL;
         rc = cases_get(self->cases, txn, ids[i], &before);
         rc = rc ? rc : cases_get(self->cases, txn, ids[i], &after);
@@ -189,7 +181,7 @@ int legal_sweep(legal_t *self, MDB_txn *txn, size_t *moved)
     char (*ids)[CASES_ID_MAX + 1] = malloc(max * sizeof *ids);
     int64_t now = aclock_now_ms(self->clock);
     int rc = ids ? cases_due(self->cases, txn, now, max, ids, &n) : ENOMEM;
-    for (size_t i = 0; rc == 0 && i < n && room_for_one(self, txn, &rc); i++) {
+    for (size_t i = 0; rc == 0 && i < n && legal_has_room(self, txn, &rc); i++) {
         bool changed = false;
         rc = sweep_due(self, txn, ids[i], now, &changed);
         *moved += changed;

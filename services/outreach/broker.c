@@ -113,6 +113,16 @@ static int remember_person(broker_t *self, MDB_txn *txn, const ContactRequest *r
     return rc;
 }
 
+/* A task that never started ends cancelled, with why. */
+static void cancel_unstarted(StoredTask *t, int64_t now_ms, const char *why)
+{
+    t->state = TASK_CANCELLED;
+    t->has_done_ms = 1;
+    t->done_ms = now_ms;
+    free(t->detail);
+    t->detail = strdup(why);
+}
+
 /* A newer request for the account on the same channel replaces one still waiting in the
  * queue (a cadence that ran on while the window, a cap or a holiday held the older one):
  * the borrower gets the current message once, not a backlog of them. staging hears why. */
@@ -130,11 +140,7 @@ static int supersede(broker_t *self, MDB_txn *txn, const ContactRequest *r, int6
         rc = rc ? rc : tasks_get(self->tasks, txn, ids[i], &after);
         if (rc == 0 && before && before->state == TASK_PENDING &&
             before->request->channel == r->channel) {
-            after->state = TASK_CANCELLED;
-            after->has_done_ms = 1;
-            after->done_ms = now_ms;
-            free(after->detail);
-            after->detail = strdup(why);
+            cancel_unstarted(after, now_ms, why);
             rc = tasks_save(self->tasks, txn, ids[i], before, after);
             rc = rc ? rc : broker_tell_staging(self, txn, after, NULL,
                                                ARREARS__CONTACT_RESULT__NOT_ATTEMPTED, now_ms, why);
@@ -196,11 +202,7 @@ static int contact_cancel(broker_t *self, MDB_txn *txn, const Arrears__ContactCa
             after->has_cancel_requested = after->cancel_requested = 1;
             rc = tasks_save(self->tasks, txn, ids[i], before, after);
         } else if (rc == 0 && before && (before->state == TASK_PENDING || before->state == TASK_LEASED)) {
-            after->state = TASK_CANCELLED;
-            after->has_done_ms = 1;
-            after->done_ms = now_ms;
-            free(after->detail);
-            after->detail = strdup(m->reason ? m->reason : "cancelled by staging");
+            cancel_unstarted(after, now_ms, m->reason ? m->reason : "cancelled by staging");
             rc = tasks_save(self->tasks, txn, ids[i], before, after);
             log_event(LOG_INFO, "task_cancelled", "task=%s", ids[i]);
         }
