@@ -332,15 +332,30 @@ def read_json(path):
 
 
 def read_jsonl(path):
-    rows = []
+    """The file's rows one at a time: a 100,000-account run's exports do not fit in
+    memory as dicts all at once."""
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if line.strip():
                 try:
-                    rows.append(json.loads(line))
+                    yield json.loads(line)
                 except ValueError as e:
                     raise InputError("%s:%d: %s" % (path, n, e))
-    return rows
+
+
+def only(row, keys):
+    """The fields of row a rule reads. Each loaded record keeps no more: 1.1 million spool
+    records and broker tasks whole took 19 GB; slimmed, a few."""
+    return {k: row[k] for k in keys if k in row}
+
+
+# The fields the rules read, per input.
+SPOOL_TASK_KEYS = ("task_id", "platform", "account_ref", "contact_id", "channel", "profile",
+                   "time_zone", "to", "language", "subject", "text")
+BROKER_TASK_KEYS = ("state", "result", "due_ms", "done_ms", "created_ms")
+BROKER_REQUEST_KEYS = ("account_ref", "channel", "person_key")
+TIMELINE_KEYS = ("seq", "at_ms", "kind", "reason", "stage")
+STAGING_ACCOUNT_KEYS = ("id", "account_ref", "timeline_count")
 
 
 def load_spool(spool_dir):
@@ -350,7 +365,9 @@ def load_spool(spool_dir):
     for folder in CHANNELS:
         for path in sorted(glob.glob(os.path.join(spool_dir, folder, "*.json"))):
             rec = read_json(path)
-            task = rec.get("task") or {}
+            whole = rec.get("task") or {}
+            task = only(whole, SPOOL_TASK_KEYS)
+            task["address"] = {"line1": (whole.get("address") or {}).get("line1", "")}
             records.append(types.SimpleNamespace(
                 path=path, folder=folder, at=int(rec.get("sent_at_ms", 0)),
                 result=int(rec.get("result", 0)), task=task, task_id=task.get("task_id", ""),
@@ -365,7 +382,9 @@ def load_broker(path):
     tasks, persons = {}, {}
     for row in read_jsonl(path):
         if row.get("table") == "task":
-            tasks[row["id"]] = row["task"]
+            task = only(row["task"], BROKER_TASK_KEYS)
+            task["request"] = only(row["task"].get("request", {}), BROKER_REQUEST_KEYS)
+            tasks[row["id"]] = task
         elif row.get("table") == "person":
             persons[row["who"]] = row.get("person", {})
     return tasks, persons
@@ -378,9 +397,9 @@ def staging_rows(path):
     accounts, entries = [], []
     for n, row in enumerate(read_jsonl(path), 1):
         if "seq" in row:
-            entries.append(row)
+            entries.append(only(row, TIMELINE_KEYS))
         elif "account_ref" in row and "id" in row:
-            accounts.append(row)
+            accounts.append(only(row, STAGING_ACCOUNT_KEYS))
         else:
             raise InputError("%s: line %d is neither an account nor a timeline entry" % (path, n))
     return sorted(accounts, key=lambda a: int(a["id"])), entries
@@ -939,7 +958,7 @@ class Sample:
 
     def edit_lines(self, name, change):
         """change(rows) -> rows, on one of the .jsonl files."""
-        rows = change(read_jsonl(self.path(name)))
+        rows = change(list(read_jsonl(self.path(name))))
         with open(self.path(name), "w", encoding="utf-8") as f:
             f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
