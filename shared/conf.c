@@ -676,3 +676,29 @@ const char *conf_strerror(int code)
         return "unknown configuration error";
     }
 }
+
+int conf_each_group(const conf_t *self, const char *path, size_t max_count, conf_group_fn *load,
+                    void *arg, size_t *count, char *err, size_t err_len)
+{
+    const config_setting_t *list = conf_lookup(self, path);
+    if (!list || !config_setting_is_list(list) || config_setting_length(list) == 0) {
+        /* Where it should be: the list itself, else the group that should hold it. */
+        char parent[128];
+        const char *dot = strrchr(path, '.');
+        snprintf(parent, sizeof parent, "%.*s", dot ? (int)(dot - path) : 0, path);
+        const config_setting_t *at = list ? list : dot ? conf_lookup(self, parent) : NULL;
+        at = at ? at : config_root_setting(&self->cfg);
+        return conf_error_at(self, at, CONF_ETYPE, err, err_len,
+                             "%s must be a non-empty list of groups ( {...}, ... )", path);
+    }
+    size_t n = (size_t)config_setting_length(list);
+    if (n > max_count)
+        return conf_error_at(self, list, CONF_ERANGE, err, err_len, "%s lists %zu, at most %zu",
+                             path, n, max_count);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = load(self, config_setting_get_elem(list, (unsigned)i), i, arg, err, err_len);
+        *count = i + 1;
+    }
+    return rc;
+}

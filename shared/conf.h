@@ -111,6 +111,14 @@ int conf_check_keys_at(const conf_t *self, const config_setting_t *group,
 int conf_error_at(const conf_t *self, const config_setting_t *s, int code, char *err,
                   size_t err_len, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* A required, non-empty list of at most max_count groups at path ( {...}, ... ): each
+ * loaded in order by load(self, group, index, arg); *count says how many were reached.
+ * Refused at the list's line (or its parent's) when absent, empty or too long. */
+typedef int (conf_group_fn)(const conf_t *self, const config_setting_t *group, size_t index,
+                            void *arg, char *err, size_t err_len);
+int conf_each_group(const conf_t *self, const char *path, size_t max_count, conf_group_fn *load,
+                    void *arg, size_t *count, char *err, size_t err_len);
+
 const char *conf_strerror(int code);
 
 #endif

@@ -1,10 +1,12 @@
 /* svcconf: see svcconf.h. */
 #include "svcconf.h"
 
+#include <ctype.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "platform.pb-c.h"
 #include "tz.h"
 
 const char *const svcconf_keys[] = { "data_dir", "durability", "log_level", "keys", "limits", NULL };
@@ -156,4 +158,39 @@ int svcconf_clock(const conf_t *c, bool *simulated, int64_t *start_ms, char *err
     }
     *start_ms = day * 86400000;
     return 0;
+}
+
+/* The proto Product value named (lower case) by name; 0 when none. */
+static int product_named(const char *name)
+{
+    const ProtobufCEnumDescriptor *d = &arrears__product__descriptor;
+    for (unsigned i = 0; i < d->n_values; i++) {
+        const char *v = d->values[i].name;
+        size_t k = 0;
+        while (v[k] && name[k] && tolower((unsigned char)v[k]) == name[k])
+            k++;
+        if (!v[k] && !name[k] && d->values[i].value > 0)
+            return d->values[i].value;
+    }
+    return 0;
+}
+
+int svcconf_products_at(const conf_t *c, const config_setting_t *base, const char *path,
+                        uint32_t *mask, char *err, size_t len)
+{
+    const char *names[16];
+    size_t n = 0;
+    int rc = conf_strings_at(c, base, path, 16, 32, names, &n, err, len);
+    if (rc == 0 && n == 0)
+        return conf_error_at(c, base, CONF_ERANGE, err, len, "%s needs at least one product", path);
+    *mask = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int p = product_named(names[i]);
+        if (p <= 0 || p >= 32)
+            return conf_error_at(c, base, CONF_ERANGE, err, len,
+                                 "product \"%s\" is not one of online_loan, credit_card, "
+                                 "instalment_loan, bnpl", names[i]);
+        *mask |= UINT32_C(1) << p;
+    }
+    return rc;
 }

@@ -66,4 +66,10 @@ int svcconf_peer(const conf_t *conf, const char *name, char endpoint[LINK_ENDPOI
 int svcconf_clock(const conf_t *conf, bool *simulated, int64_t *start_ms, char *err,
                   size_t err_len);
 
+/* A required list of products by their proto Product names in lower case
+ * ("online_loan", "credit_card", "instalment_loan", "bnpl") at path under base, as a
+ * mask of bits (1 << value). Used wherever a service serves some products only. */
+int svcconf_products_at(const conf_t *conf, const config_setting_t *base, const char *path,
+                        uint32_t *mask, char *err, size_t err_len);
+
 #endif

@@ -5,9 +5,6 @@
 
 #include "money.h"
 
-/* proto Product values by index: "online_loan" is 1. */
-static const char *const product_names[] = {"unspecified", "online_loan", "credit_card",
-                                            "instalment_loan", "bnpl", NULL};
 static const char *const kind_names[] = {"firm", "agency", NULL};
 
 static bool is_region(const char *r)
@@ -18,9 +15,10 @@ static bool is_region(const char *r)
     return *r != '\0' && *r != '-';
 }
 
-static int load_currency(const conf_t *c, const config_setting_t *g, legal_config_t *o,
-                         size_t i, char *err, size_t len)
+static int load_currency(const conf_t *c, const config_setting_t *g, size_t i, void *arg,
+                         char *err, size_t len)
 {
+    legal_config_t *o = arg;
     static const char *const keys[] = {"currency", "floor_minor", "firm_from_minor", NULL};
     const char *code = NULL;
     int64_t floor = 0, firm_from = 0;
@@ -50,14 +48,12 @@ static int load_currency(const conf_t *c, const config_setting_t *g, legal_confi
 static int load_places(const conf_t *c, const config_setting_t *g, assignee_t *a, char *err,
                        size_t len)
 {
-    const char *regions[ASSIGN_MAX_REGIONS], *products[8];
-    size_t nr = 0, np = 0;
+    const char *regions[ASSIGN_MAX_REGIONS];
+    size_t nr = 0;
     int rc = conf_strings_at(c, g, "regions", ASSIGN_MAX_REGIONS, ASSIGN_REGION_MAX, regions,
                              &nr, err, len);
-    rc = rc ? rc : conf_strings_at(c, g, "products", 8, 32, products, &np, err, len);
-    if (rc == 0 && (nr == 0 || np == 0))
-        return conf_error_at(c, g, CONF_ERANGE, err, len,
-                             "an assignee needs at least one region and one product");
+    if (rc == 0 && nr == 0)
+        return conf_error_at(c, g, CONF_ERANGE, err, len, "an assignee needs at least one region");
     for (size_t i = 0; rc == 0 && i < nr; i++) {
         if (!is_region(regions[i]))
             return conf_error_at(c, g, CONF_ERANGE, err, len,
@@ -65,22 +61,13 @@ static int load_places(const conf_t *c, const config_setting_t *g, assignee_t *a
         snprintf(a->regions[i], sizeof a->regions[i], "%s", regions[i]);
     }
     a->region_count = nr;
-    for (size_t i = 0; rc == 0 && i < np; i++) {
-        int p = 0;
-        while (product_names[p] && strcmp(product_names[p], products[i]) != 0)
-            p++;
-        if (p == 0 || !product_names[p])
-            return conf_error_at(c, g, CONF_ERANGE, err, len,
-                                 "product \"%s\" is not one of online_loan, credit_card, "
-                                 "instalment_loan, bnpl", products[i]);
-        a->products |= UINT32_C(1) << p;
-    }
-    return rc;
+    return rc ? rc : svcconf_products_at(c, g, "products", &a->products, err, len);
 }
 
-static int load_assignee(const conf_t *c, const config_setting_t *g, legal_config_t *o,
-                         size_t i, char *err, size_t len)
+static int load_assignee(const conf_t *c, const config_setting_t *g, size_t i, void *arg,
+                         char *err, size_t len)
 {
+    legal_config_t *o = arg;
     static const char *const keys[] = {"principal", "kind", "regions", "products", "capacity",
                                        "commission_bps", "accept_deadline_days",
                                        "recall_after_days", NULL};
@@ -118,29 +105,6 @@ static int load_assignee(const conf_t *c, const config_setting_t *g, legal_confi
     return 0;
 }
 
-typedef int (element_fn)(const conf_t *c, const config_setting_t *g, legal_config_t *o,
-                         size_t i, char *err, size_t len);
-
-/* A required list of groups at path, each loaded by load; *count set. */
-static int load_list(const conf_t *c, const char *path, size_t max, element_fn *load,
-                     legal_config_t *o, size_t *count, char *err, size_t len)
-{
-    const config_setting_t *list = conf_lookup(c, path);
-    if (!list || !config_setting_is_list(list) || config_setting_length(list) == 0)
-        return conf_error_at(c, list ? list : conf_lookup(c, "legal"), CONF_ETYPE, err, len,
-                             "%s must be a non-empty list of groups ( {...}, ... )", path);
-    size_t n = (size_t)config_setting_length(list);
-    if (n > max)
-        return conf_error_at(c, list, CONF_ERANGE, err, len, "%s lists %zu, at most %zu", path,
-                             n, max);
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = load(c, config_setting_get_elem(list, (unsigned)i), o, i, err, len);
-        *count = i + 1;
-    }
-    return rc;
-}
-
 static int load_from(conf_t *c, legal_config_t *o, bool resolve_paths, char *err, size_t len)
 {
     static const char *const top[] = {"data_dir", "durability", "log_level", "keys", "limits",
@@ -161,10 +125,10 @@ static int load_from(conf_t *c, legal_config_t *o, bool resolve_paths, char *err
     rc = rc ? rc : svcconf_clock(c, &o->simulated, &o->simulated_start_ms, err, len);
     rc = rc ? rc : conf_int64(c, "legal.sweep_every_ms", 1000, 10, 3600000, &o->sweep_every_ms,
                               err, len);
-    rc = rc ? rc : load_list(c, "legal.currencies", ELIGIBILITY_MAX_FLOORS, load_currency, o,
-                             &o->eligibility.floor_count, err, len);
-    rc = rc ? rc : load_list(c, "legal.assignees", ASSIGN_MAX_ASSIGNEES, load_assignee, o,
-                             &o->assignee_count, err, len);
+    rc = rc ? rc : conf_each_group(c, "legal.currencies", ELIGIBILITY_MAX_FLOORS, load_currency,
+                                   o, &o->eligibility.floor_count, err, len);
+    rc = rc ? rc : conf_each_group(c, "legal.assignees", ASSIGN_MAX_ASSIGNEES, load_assignee, o,
+                                   &o->assignee_count, err, len);
     conf_destroy(&c);
     return rc;
 }

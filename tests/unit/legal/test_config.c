@@ -199,7 +199,7 @@ static void test_bad_region_code_refused(void **state)
     refused_at(f, 10, "    { principal = \"firm-a\"; kind = \"firm\"; regions = [\"CN 31\"];",
                CONF_ERANGE, 10, "region \"CN 31\" must be a code like");
     refused_at(f, 10, "    { principal = \"firm-a\"; kind = \"firm\"; regions = [];", CONF_ERANGE,
-               10, "at least one region and one product");
+               10, "an assignee needs at least one region");
 }
 
 static void test_duplicate_principal_refused(void **state)
