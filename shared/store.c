@@ -266,3 +266,29 @@ int store_put_named_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t va
     MDB_val k = {strlen(name), (void *)name}, v = {sizeof b, b};
     return mdb_put(txn, dbi, &k, &v, 0);
 }
+
+int store_scan(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t prefix_len,
+               const void *from, size_t from_len, store_visit_fn *visit, void *arg)
+{
+    uint8_t seek[512];
+    if (prefix_len + from_len > sizeof seek)
+        return EINVAL;
+    memcpy(seek, prefix, prefix_len);
+    if (from_len)
+        memcpy(seek + prefix_len, from, from_len);
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    MDB_val k = {prefix_len + from_len, seek}, v;
+    MDB_cursor_op op = k.mv_size ? MDB_SET_RANGE : MDB_FIRST;
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, op); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < prefix_len || memcmp(k.mv_data, prefix, prefix_len) != 0)
+            break;   /* past the prefix */
+        rc = visit(&k, &v, arg);
+        if (rc != 0)
+            break;
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND || rc == STORE_STOP ? 0 : rc;
+}

@@ -74,6 +74,15 @@ int store_get_named_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t df
                         uint64_t *out);
 int store_put_named_u64(MDB_txn *txn, MDB_dbi dbi, const char *name, uint64_t value);
 
+/* Visits the entries whose keys start with prefix, in key order, from the first key
+ * at or after prefix + from (from_len 0: the first of the prefix). visit returns 0 to
+ * go on, STORE_STOP to stop early (store_scan then returns 0), anything else to stop
+ * with that error. */
+#define STORE_STOP 1
+typedef int (store_visit_fn)(const MDB_val *key, const MDB_val *value, void *arg);
+int store_scan(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t prefix_len,
+               const void *from, size_t from_len, store_visit_fn *visit, void *arg);
+
 /* Keys in big-endian so LMDB's byte order is numeric order. */
 static inline void store_put_u64(uint8_t out[8], uint64_t value)
 {

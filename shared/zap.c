@@ -331,6 +331,20 @@ int zap_reload(zap_t *self, char *err, size_t err_len)
     return ZAP_OK;
 }
 
+bool zap_public_of(zap_t *self, const char *principal, const char *role, uint8_t key[32])
+{
+    bool found = false;
+    pthread_mutex_lock(&self->lock);
+    for (size_t i = 0; !found && i < self->table.count; i++) {
+        const zap_entry_t *e = &self->table.entries[i];
+        found = strcmp(e->principal, principal) == 0 && strcmp(e->role, role) == 0;
+        if (found)
+            memcpy(key, e->public_key, 32);
+    }
+    pthread_mutex_unlock(&self->lock);
+    return found;
+}
+
 zap_stats_t zap_stats(zap_t *self)
 {
     pthread_mutex_lock(&self->lock);

@@ -14,6 +14,7 @@
 #ifndef ARREARS_ZAP_H
 #define ARREARS_ZAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,10 @@ zap_t *zap_new(void *ctx, const char *keys_path, int *error, char *err, size_t e
 void zap_destroy(zap_t **self_p);
 int zap_reload(zap_t *self, char *err, size_t err_len);
 zap_stats_t zap_stats(zap_t *self);
+/* The public key (32 bytes) the keys file holds for principal with role: true when
+ * there is one. For services that encrypt to a party (sale seals a buyer's file to
+ * the key it connects with). */
+bool zap_public_of(zap_t *self, const char *principal, const char *role, uint8_t key[32]);
 const char *zap_strerror(int code);
 
 #endif

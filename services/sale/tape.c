@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <zmq.h>
 
 _Static_assert(TAPE_SEAL_OVERHEAD == crypto_box_SEALBYTES, "crypto_box_SEALBYTES changed");
+_Static_assert(crypto_box_PUBLICKEYBYTES == 32, "a CURVE key is a crypto_box key");
 
 int tape_pseudonym(const uint8_t key[TAPE_KEY_BYTES], const char *buyer, const char *platform,
                    const char *account_ref, char out[TAPE_PSEUDONYM_LEN + 1])
@@ -78,16 +78,12 @@ void tape_row_of(const Arrears__SaleListing *listing, const char *pseudonym,
     row->balance_band = text->balance_band;
 }
 
-int tape_seal(const char *buyer_public_z85, const uint8_t *plain, size_t len, uint8_t *sealed,
+int tape_seal(const uint8_t buyer_public[32], const uint8_t *plain, size_t len, uint8_t *sealed,
               size_t cap)
 {
-    uint8_t pk[crypto_box_PUBLICKEYBYTES];
-    if (!buyer_public_z85 || strlen(buyer_public_z85) != 40 ||
-        !zmq_z85_decode(pk, buyer_public_z85))
-        return TAPE_EKEY;
     if (cap < len || cap - len < crypto_box_SEALBYTES)
         return TAPE_ESPACE;
-    if (sodium_init() < 0 || crypto_box_seal(sealed, plain, len, pk) != 0)
+    if (sodium_init() < 0 || crypto_box_seal(sealed, plain, len, buyer_public) != 0)
         return TAPE_ESODIUM;
     return TAPE_OK;
 }
@@ -96,7 +92,6 @@ const char *tape_strerror(int code)
 {
     switch (code) {
     case TAPE_OK: return "ok";
-    case TAPE_EKEY: return "not a buyer's CURVE public key (40 z85 characters)";
     case TAPE_ESPACE: return "the output buffer is too small";
     case TAPE_ESODIUM: return "libsodium refused";
     default: return "unknown tape error";

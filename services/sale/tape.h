@@ -32,9 +32,8 @@
 
 enum {
     TAPE_OK = 0,
-    TAPE_EKEY = -31401,     /* a buyer key that is not 40 z85 characters of a public key */
     TAPE_ESPACE = -31402,   /* the output buffer is too small */
-    TAPE_ESODIUM = -31403,  /* libsodium refused */
+    TAPE_ESODIUM = -31403,  /* libsodium refused (a key that is no curve point) */
 };
 
 /* The buyer's pseudonym for an account: TAPE_PSEUDONYM_LEN hex characters and a NUL. */
@@ -58,9 +57,9 @@ void tape_row_of(const Arrears__SaleListing *listing, const char *pseudonym,
                  const char *dpd_band, const char *balance_band, tape_text_t *text,
                  Arrears__TapeRow *row);
 
-/* sealed = crypto_box_seal(plain) to the buyer's CURVE public key (z85). cap must hold
- * len + TAPE_SEAL_OVERHEAD. */
-int tape_seal(const char *buyer_public_z85, const uint8_t *plain, size_t len, uint8_t *sealed,
+/* sealed = crypto_box_seal(plain) to the buyer's CURVE public key (the 32 bytes its
+ * z85 text decodes to). cap must hold len + TAPE_SEAL_OVERHEAD. */
+int tape_seal(const uint8_t buyer_public[32], const uint8_t *plain, size_t len, uint8_t *sealed,
               size_t cap);
 
 const char *tape_strerror(int code);

@@ -148,10 +148,10 @@ static void test_seal(void **state)
     assert_int_equal(zmq_curve_keypair(other_pub, other_sec), 0);
     const uint8_t plain[] = "the full file of portfolio P-1";
     uint8_t sealed[sizeof plain + TAPE_SEAL_OVERHEAD], opened[sizeof plain];
-    assert_int_equal(tape_seal(pub, plain, sizeof plain, sealed, sizeof sealed), TAPE_OK);
-    assert_null(memmem(sealed, sizeof sealed, "portfolio", 9));
     uint8_t pk[32], sk[32], osk[32], opk[32];
     assert_non_null(zmq_z85_decode(pk, pub));
+    assert_int_equal(tape_seal(pk, plain, sizeof plain, sealed, sizeof sealed), TAPE_OK);
+    assert_null(memmem(sealed, sizeof sealed, "portfolio", 9));
     assert_non_null(zmq_z85_decode(sk, sec));
     assert_non_null(zmq_z85_decode(opk, other_pub));
     assert_non_null(zmq_z85_decode(osk, other_sec));
@@ -159,10 +159,8 @@ static void test_seal(void **state)
     assert_memory_equal(opened, plain, sizeof plain);
     /* Another buyer's key does not open it. */
     assert_int_not_equal(crypto_box_seal_open(opened, sealed, sizeof sealed, opk, osk), 0);
-    /* Refusals: a short buffer, a key that is not one. */
-    assert_int_equal(tape_seal(pub, plain, sizeof plain, sealed, sizeof sealed - 1), TAPE_ESPACE);
-    assert_int_equal(tape_seal("not a key", plain, sizeof plain, sealed, sizeof sealed), TAPE_EKEY);
-    assert_int_equal(tape_seal(NULL, plain, sizeof plain, sealed, sizeof sealed), TAPE_EKEY);
+    /* A short buffer is refused, nothing written past it. */
+    assert_int_equal(tape_seal(pk, plain, sizeof plain, sealed, sizeof sealed - 1), TAPE_ESPACE);
 }
 
 int main(void)
