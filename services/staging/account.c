@@ -63,6 +63,7 @@ effect_t *fx_push(effects_t *fx, effect_kind_t kind, const account_t *self, int3
     e->reference[0] = '\0';
     e->amount_minor = 0;
     e->feed_kind = 0;
+    e->peer = PEER_LEGAL;
     e->notice_kind = 0;
     e->action = NULL;
     return e;
@@ -92,14 +93,39 @@ void fx_status(effects_t *fx, const account_t *self, int32_t day, int feed_kind,
     snprintf(e->reference, sizeof e->reference, "%s", reference ? reference : "");
 }
 
+/* Each peer's word for each news (0: the peer is not told). */
+static const int peer_kind[][NEWS_COUNT] = {
+    [PEER_LEGAL] = {
+        [NEWS_PAYMENT] = ARREARS__CASE_NOTICE_KIND__NOTICE_PAYMENT,
+        [NEWS_COMPLAINT] = ARREARS__CASE_NOTICE_KIND__NOTICE_COMPLAINT,
+        [NEWS_DISPUTE] = ARREARS__CASE_NOTICE_KIND__NOTICE_DISPUTE,
+        [NEWS_CLOSED] = ARREARS__CASE_NOTICE_KIND__NOTICE_ACCOUNT_CLOSED,
+    },
+    [PEER_SALE] = {
+        [NEWS_PAYMENT] = ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_PAYMENT,
+        [NEWS_DISPUTE] = ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_DISPUTE,
+        [NEWS_CLOSED] = ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_CLOSED,
+        [NEWS_INELIGIBLE] = ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_INELIGIBLE,
+    },
+};
+static const char *const peer_names[] = {[PEER_LEGAL] = "legal", [PEER_SALE] = "sale"};
+
 void fx_notice(effects_t *fx, const account_t *self, stage_t stage_was, int32_t day,
-               const char *actor, int notice_kind, int64_t amount_minor,
-               const char *reference, const char *detail)
+               const char *actor, news_t news, int64_t amount_minor, const char *reference,
+               const char *detail)
 {
-    if (stage_was != STAGE_LEGAL || strcmp(actor, "legal") == 0)
+    peer_t peer;
+    if (stage_was == STAGE_LEGAL)
+        peer = PEER_LEGAL;
+    else if (stage_was == STAGE_SALE)
+        peer = PEER_SALE;
+    else
+        return;
+    if (strcmp(actor, peer_names[peer]) == 0 || peer_kind[peer][news] == 0)
         return;
     effect_t *e = fx_push(fx, EFFECT_NOTICE, self, day, actor);
-    e->notice_kind = notice_kind;
+    e->peer = peer;
+    e->notice_kind = peer_kind[peer][news];
     e->amount_minor = amount_minor;
     snprintf(e->reference, sizeof e->reference, "%s", reference ? reference : "");
     snprintf(e->reason, sizeof e->reason, "%s", detail ? detail : "");
@@ -112,6 +138,17 @@ void fx_cancel(effects_t *fx, account_t *self, int32_t day, const char *reason)
     effect_t *e = fx_push(fx, EFFECT_CANCEL, self, day, NULL);
     snprintf(e->reason, sizeof e->reason, "%s", reason);
     self->contact_pending = false;
+}
+
+effect_t *fx_contact(effects_t *fx, account_t *self, int32_t day,
+                     const strategy_action_t *action)
+{
+    self->contact_seq++;
+    self->stats.contacts++;
+    effect_t *e = fx_push(fx, EFFECT_CONTACT, self, day, NULL);
+    e->action = action;
+    snprintf(e->reference, sizeof e->reference, "%s#%u", self->account_ref, self->contact_seq);
+    return e;
 }
 
 /* ---------------------------------------------------------------- opening */
@@ -338,6 +375,24 @@ int account_open(account_t *self, const account_policy_t *policy,
     return account_evaluate(self, policy, today_day, now_ms, fx);
 }
 
+/* Why the account may not be sold now, or NULL: the facts an upsert can change that
+ * rule a sale out (a dispute is its own news: account_complaint). */
+static const char *sale_bar(const account_t *self)
+{
+    static const struct {
+        hold_kind_t kind;
+        const char *why;
+    } bars[] = {
+        {HOLD_BANKRUPTCY, "the borrower is bankrupt"},
+        {HOLD_DECEASED, "the borrower is deceased"},
+        {HOLD_LITIGATION, "the account is in litigation"},
+    };
+    for (size_t i = 0; i < sizeof bars / sizeof bars[0]; i++)
+        if (holds_has(&self->holds, bars[i].kind))
+            return bars[i].why;
+    return self->may_sell ? NULL : "the platform's mandate no longer allows a sale";
+}
+
 int account_update(account_t *self, const account_policy_t *policy,
                    const Arrears__AccountEvent *ev, int32_t today_day, int64_t now_ms,
                    effects_t *fx, reject_t *reject)
@@ -357,6 +412,7 @@ int account_update(account_t *self, const account_policy_t *policy,
     if (!build_book(self, policy, ev->upsert, &old, reject))
         return ACCOUNT_EREFUSED;
     self->version = ev->version ? ev->version : self->version + 1;
+    const char *barred_before = sale_bar(self);
     take_borrower_terms(self, ev->upsert, &terms);
     fx_entry(fx, self, today_day, "platform", "updated", account_outstanding(self), NULL,
              "version %llu: %zu instalments, outstanding %lld %s",
@@ -364,6 +420,9 @@ int account_update(account_t *self, const account_policy_t *policy,
              (long long)account_outstanding(self), self->currency);
     fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__ACCOUNT_ACCEPTED, 0, NULL, "updated");
     apply_flag_holds(self, ev->upsert->flags, today_day, fx);
+    const char *barred = sale_bar(self);
+    if (barred && !barred_before)
+        fx_notice(fx, self, self->stage, today_day, "platform", NEWS_INELIGIBLE, 0, NULL, barred);
     book_apply_credit(&self->book, &policy->waterfall, NULL);
     account_restage(self, policy, today_day, now_ms, fx);
     return ACCOUNT_OK;
@@ -435,8 +494,8 @@ int account_pay(account_t *self, const account_policy_t *policy, const char *act
     char outstanding[ACCOUNT_REASON_MAX];
     snprintf(outstanding, sizeof outstanding, "outstanding %lld after it",
              (long long)account_outstanding(self));
-    fx_notice(fx, self, self->stage, today_day, actor,
-              ARREARS__CASE_NOTICE_KIND__NOTICE_PAYMENT, amount_minor, reference, outstanding);
+    fx_notice(fx, self, self->stage, today_day, actor, NEWS_PAYMENT, amount_minor, reference,
+              outstanding);
     fx_cancel(fx, self, today_day, "payment received");
     settle_arrangement(self, policy, amount_minor, today_day, now_ms, fx);
     account_restage(self, policy, today_day, now_ms, fx);
@@ -466,9 +525,7 @@ int account_complaint(account_t *self, const account_policy_t *policy, const cha
              "%s received: contact held until it is resolved; answer due by %s",
              hold_name(kind), due);
     fx_entry(fx, self, today_day, actor, "hold", 0, reference, "%s", why);
-    fx_notice(fx, self, self->stage, today_day, actor,
-              dispute ? ARREARS__CASE_NOTICE_KIND__NOTICE_DISPUTE
-                      : ARREARS__CASE_NOTICE_KIND__NOTICE_COMPLAINT,
+    fx_notice(fx, self, self->stage, today_day, actor, dispute ? NEWS_DISPUTE : NEWS_COMPLAINT,
               0, reference, why);
     fx_cancel(fx, self, today_day, "hold placed");
     fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__HOLD_CHANGED, 0, reference,

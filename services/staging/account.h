@@ -7,7 +7,7 @@
  * with, and stores the account after each call. Each call appends what it caused to an
  * effects_t, in order: entries for the account's timeline, and the messages to send
  * (a contact request, a cancel, a referral, a listing, a status event for the
- * platform, a notice to legal about an account it holds). The caller writes the
+ * platform, a notice to legal or sale about an account it holds). The caller writes the
  * account, its entries and its messages in one transaction, so they happen together or
  * not at all.
  *
@@ -49,6 +49,9 @@ enum {
 #define ACCOUNT_REFERENCE_MAX 80
 #define ACCOUNT_ACTOR_MAX 64
 #define ACCOUNT_DAY_NONE STAGE_NO_DAY
+/* The letter that tells a borrower their debt was sold (DESIGN.md section 5), in
+ * outreach's catalogue (services/outreach/templates.conf). */
+#define ACCOUNT_NOTICE_OF_ASSIGNMENT "notice_of_assignment_v1"
 
 /* What staging's configuration says beyond the strategy. */
 typedef struct {
@@ -122,8 +125,26 @@ typedef enum {
     EFFECT_REFER,       /* a LegalReferral: reason */
     EFFECT_LIST,        /* a SaleListing */
     EFFECT_STATUS,      /* a StatusEvent of feed_kind for the platform */
-    EFFECT_NOTICE,      /* a CaseNotice of notice_kind for legal: reason is its detail */
+    EFFECT_NOTICE,      /* news for the peer holding the account: reason is its detail */
 } effect_kind_t;
+
+/* The peers that hold an account for a while and hear what happens to it meanwhile:
+ * legal while the account is in stage legal (CaseNotice), sale while it is listed, in
+ * stage sale (SaleNotice). */
+typedef enum {
+    PEER_LEGAL = 0,
+    PEER_SALE,
+} peer_t;
+
+/* What a holding peer may hear (account_fx.h fx_notice), each peer in its own words. */
+typedef enum {
+    NEWS_PAYMENT = 0,   /* the platform posted a payment */
+    NEWS_COMPLAINT,     /* about how the debt is collected */
+    NEWS_DISPUTE,       /* the debt itself is disputed */
+    NEWS_CLOSED,        /* paid, settled, recalled or written off */
+    NEWS_INELIGIBLE,    /* bankrupt, deceased, in litigation, or the mandate withdrawn */
+    NEWS_COUNT
+} news_t;
 
 typedef struct {
     effect_kind_t kind;
@@ -135,7 +156,9 @@ typedef struct {
     char reference[ACCOUNT_REFERENCE_MAX + 1];
     int64_t amount_minor;
     int feed_kind;                                /* STATUS: proto FeedEventKind */
-    int notice_kind;                              /* NOTICE: proto CaseNoticeKind */
+    peer_t peer;                                  /* NOTICE: who hears it */
+    int notice_kind;                              /* NOTICE: proto CaseNoticeKind (legal)
+                                                     or SaleNoticeKind (sale) */
     const strategy_action_t *action;              /* CONTACT (lives with the strategy) */
 } effect_t;
 
@@ -160,13 +183,16 @@ int account_open(account_t *self, const account_policy_t *policy,
                  const Arrears__AccountEvent *ev, uint64_t id, int32_t today_day,
                  int64_t now_ms, effects_t *fx, reject_t *reject);
 /* A later version: borrower flags, mandate, rates and the schedule (penalty already
- * accrued on a due date kept is kept). An old version changes nothing (ACCOUNT_OK). */
+ * accrued on a due date kept is kept). An old version changes nothing (ACCOUNT_OK).
+ * While the account is listed, sale hears when the version makes it unsellable
+ * (bankrupt, deceased, or the mandate's may_sell withdrawn: SALE_NOTICE_INELIGIBLE). */
 int account_update(account_t *self, const account_policy_t *policy,
                    const Arrears__AccountEvent *ev, int32_t today_day, int64_t now_ms,
                    effects_t *fx, reject_t *reject);
 /* A payment from actor ("platform", or "legal" for a recovery). While legal holds the
  * account it hears of the payments it did not report itself (NOTICE_PAYMENT), and of
- * the account closing (NOTICE_ACCOUNT_CLOSED) whoever but legal closed it. */
+ * the account closing (NOTICE_ACCOUNT_CLOSED) whoever but legal closed it; while the
+ * account is listed, sale hears the same (SALE_NOTICE_PAYMENT, SALE_NOTICE_CLOSED). */
 int account_pay(account_t *self, const account_policy_t *policy, const char *actor,
                 const char *reference, int64_t amount_minor, const char *currency,
                 int32_t today_day, int64_t now_ms, effects_t *fx, reject_t *reject);
@@ -175,7 +201,8 @@ uint32_t account_contact_points(const Arrears__Borrower *borrower);
 int account_contact_update(account_t *self, uint32_t contact_points, int32_t today_day,
                            effects_t *fx);
 /* A complaint (dispute = false) or dispute from the platform or an outcome; legal hears
- * of it while it holds the account (it counts complaints against its assignee). */
+ * of it while it holds the account (it counts complaints against its assignee), sale of
+ * a dispute while the account is listed (a disputed debt leaves the portfolio). */
 int account_complaint(account_t *self, const account_policy_t *policy, const char *actor,
                       bool dispute, const char *reference, int32_t today_day,
                       effects_t *fx);
@@ -188,6 +215,12 @@ int account_outcome(account_t *self, const account_policy_t *policy,
 int account_legal_update(account_t *self, const account_policy_t *policy,
                          const Arrears__LegalUpdate *update, int32_t today_day,
                          int64_t now_ms, effects_t *fx, reject_t *reject);
+/* What sale made of a listing. SOLD closes the account: pending contact is cancelled
+ * and the borrower is sent one notice of assignment (a letter, template
+ * ACCOUNT_NOTICE_OF_ASSIGNMENT), the only request a sold account ever makes. SOLD or
+ * PUT_BACK out of turn is refused (CONFLICT). WITHDRAWN for an account no longer
+ * listed (it paid or closed during bidding, and sale then withdrew it) is recorded on
+ * the timeline and changes nothing else: refusing it would dead-letter sale's answer. */
 int account_sale_result(account_t *self, const account_policy_t *policy,
                         const Arrears__SaleResult *result, int32_t today_day,
                         int64_t now_ms, effects_t *fx, reject_t *reject);

@@ -14,14 +14,20 @@ void fx_entry(effects_t *fx, const account_t *self, int32_t day, const char *act
               const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 void fx_status(effects_t *fx, const account_t *self, int32_t day, int feed_kind,
                int64_t amount_minor, const char *reference, const char *detail);
-/* A CaseNotice of notice_kind (proto CaseNoticeKind) for legal, when the account was
- * with legal before the change (stage_was) and actor is not legal itself: legal is
- * never told its own news. */
+/* News for the peer that held the account before the change (stage_was legal: legal,
+ * a CaseNotice; stage_was sale: sale, a SaleNotice), in that peer's kind. Nothing when
+ * no peer held it, when actor is that peer (a peer is never told its own news), or when
+ * the peer has no word for the news (sale hears of no complaint, legal of no
+ * ineligibility: legal re-checks at referral only). */
 void fx_notice(effects_t *fx, const account_t *self, stage_t stage_was, int32_t day,
-               const char *actor, int notice_kind, int64_t amount_minor,
-               const char *reference, const char *detail);
+               const char *actor, news_t news, int64_t amount_minor, const char *reference,
+               const char *detail);
 /* A ContactCancel, when requests are out. */
 void fx_cancel(effects_t *fx, account_t *self, int32_t day, const char *reason);
+/* A ContactRequest for action (it lives as long as the strategy, or is static), with
+ * the account's next contact id as its reference; the caller writes the entry. */
+effect_t *fx_contact(effects_t *fx, account_t *self, int32_t day,
+                     const strategy_action_t *action);
 
 /* DPD and the stage it gives, after a payment, a new schedule or a returned case:
  * moves a DPD stage (or closes a paid account), with its entry and status event. */

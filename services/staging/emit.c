@@ -1,6 +1,7 @@
 /* emit: an account's effects (account.h) as stored timeline entries and as messages in
- * staging's outboxes, all in the caller's transaction. A referral carries the case's
- * statement (statement.h) with the borrower and the collection record from storage. */
+ * staging's outboxes, all in the caller's transaction. A referral and a listing carry
+ * the account's statement (statement.h) with the borrower and the collection record
+ * from storage. */
 #include <stdio.h>
 #include <string.h>
 
@@ -120,16 +121,40 @@ static void date_or_null(int32_t day, char buf[TZ_DATE_LEN + 1], char **out)
     *out = buf;
 }
 
+/* What a referral and a listing both carry about the account, under the same field
+ * names in both messages (legal.proto LegalReferral, sale.proto SaleListing): the book
+ * by component, DPD, the last payment (paid: storage for its date), the borrower's
+ * zone and person, and the holds their receiver re-checks before it takes the account. */
+#define SET_ACCOUNT_FACTS(m, a, paid)                                                  \
+    do {                                                                               \
+        (m)->has_product = (m)->has_outstanding_minor = (m)->has_days_past_due = 1;    \
+        (m)->has_principal_minor = (m)->has_interest_minor = 1;                        \
+        (m)->has_penalty_minor = (m)->has_fees_minor = 1;                              \
+        (m)->product = (Arrears__Product)(a)->product;                                 \
+        (m)->currency = (char *)(a)->currency;                                         \
+        (m)->outstanding_minor = account_outstanding(a);                               \
+        (m)->principal_minor = outstanding_of((a), BOOK_PRINCIPAL);                    \
+        (m)->interest_minor = outstanding_of((a), BOOK_INTEREST);                      \
+        (m)->penalty_minor = outstanding_of((a), BOOK_PENALTY);                        \
+        (m)->fees_minor = outstanding_of((a), BOOK_FEES);                              \
+        (m)->days_past_due = (a)->dpd;                                                 \
+        date_or_null((a)->last_payment_day, (paid), &(m)->last_payment_date);          \
+        (m)->time_zone = (char *)(a)->time_zone;                                       \
+        (m)->has_person_key = person_key_of((a), &(m)->person_key);                    \
+        (m)->has_bankrupt = (m)->has_deceased = (m)->has_dispute_open = 1;             \
+        (m)->bankrupt = holds_has(&(a)->holds, HOLD_BANKRUPTCY);                       \
+        (m)->deceased = holds_has(&(a)->holds, HOLD_DECEASED);                         \
+        (m)->dispute_open = holds_has(&(a)->holds, HOLD_DISPUTE);                      \
+    } while (0)
+
 /* A referral and the storage its fields point at. */
 typedef struct {
     Arrears__LegalReferral m;
     char missed[TZ_DATE_LEN + 1], paid[TZ_DATE_LEN + 1];
-    Arrears__Borrower borrower;
-    Arrears__ContactPoint *phones[8], *emails[8];
 } referral_t;
 
-/* The book's figures, the days the limitation runs from, and the mandate and holds
- * legal re-checks. */
+/* The account's facts, the day the limitation runs from, and the mandate legal
+ * re-checks. */
 static void referral_facts(const emit_t *c, const effect_t *e, referral_t *r)
 {
     const account_t *a = c->account;
@@ -137,42 +162,32 @@ static void referral_facts(const emit_t *c, const effect_t *e, referral_t *r)
     *m = (Arrears__LegalReferral)ARREARS__LEGAL_REFERRAL__INIT;
     m->platform = (char *)a->platform;
     m->account_ref = (char *)a->account_ref;
-    m->has_referred_at_ms = m->has_product = m->has_outstanding_minor = 1;
-    m->has_principal_minor = m->has_interest_minor = m->has_penalty_minor = 1;
-    m->has_fees_minor = m->has_days_past_due = m->has_broken_promises = 1;
+    m->has_referred_at_ms = m->has_broken_promises = m->has_may_refer_to_legal = 1;
     m->referred_at_ms = c->now_ms;
-    m->product = (Arrears__Product)a->product;
-    m->currency = (char *)a->currency;
-    m->outstanding_minor = account_outstanding(a);
-    m->principal_minor = outstanding_of(a, BOOK_PRINCIPAL);
-    m->interest_minor = outstanding_of(a, BOOK_INTEREST);
-    m->penalty_minor = outstanding_of(a, BOOK_PENALTY);
-    m->fees_minor = outstanding_of(a, BOOK_FEES);
-    m->days_past_due = a->dpd;
+    SET_ACCOUNT_FACTS(m, a, r->paid);
     date_or_null(a->first_missed_due_day, r->missed, &m->first_missed_due_date);
-    date_or_null(a->last_payment_day, r->paid, &m->last_payment_date);
-    m->time_zone = (char *)a->time_zone;
     m->jurisdiction = (char *)a->jurisdiction;
     m->broken_promises = arrangement_broken_count(&a->arrangement);
     m->reason = (char *)e->reason;
-    m->has_person_key = person_key_of(a, &m->person_key);
-    m->has_may_refer_to_legal = m->has_bankrupt = m->has_deceased = m->has_dispute_open = 1;
     m->may_refer_to_legal = a->may_refer_to_legal;
-    m->bankrupt = holds_has(&a->holds, HOLD_BANKRUPTCY);
-    m->deceased = holds_has(&a->holds, HOLD_DECEASED);
-    m->dispute_open = holds_has(&a->holds, HOLD_DISPUTE);
 }
 
-/* Who is sued, as staging holds the borrower: the contact points passed on are the
- * ones staging may use itself (copy_verified), as in a contact request. */
-static void attach_borrower(referral_t *r, const Arrears__Borrower *b)
+/* The borrower a statement names, as staging holds it: the contact points passed on
+ * are the ones staging may use itself (copy_verified), as in a contact request. */
+typedef struct {
+    Arrears__Borrower borrower;
+    Arrears__ContactPoint *phones[8], *emails[8];
+} statement_borrower_t;
+
+static void attach_borrower(statement_borrower_t *sb, Arrears__CaseStatement *s,
+                            const Arrears__Borrower *b)
 {
-    r->borrower = *b;
-    copy_verified(b->phones, b->n_phones, r->phones, &r->borrower.n_phones);
-    copy_verified(b->emails, b->n_emails, r->emails, &r->borrower.n_emails);
-    r->borrower.phones = r->phones;
-    r->borrower.emails = r->emails;
-    r->m.statement->borrower = &r->borrower;
+    sb->borrower = *b;
+    copy_verified(b->phones, b->n_phones, sb->phones, &sb->borrower.n_phones);
+    copy_verified(b->emails, b->n_emails, sb->emails, &sb->borrower.n_emails);
+    sb->borrower.phones = sb->phones;
+    sb->borrower.emails = sb->emails;
+    s->borrower = &sb->borrower;
 }
 
 /* The collection record, oldest first; when the whole of it would make env too large
@@ -201,25 +216,25 @@ static void attach_record(const outbox_t *out, Arrears__Envelope *env,
     s->record_first_seq = entries->items[lo - 1]->seq + 1;
 }
 
-static int emit_referral(emit_t *c, const effect_t *e)
+/* Appends env to outbox which with the account's statement of account as of day in
+ * *slot (the referral's statement, the listing's file): the book from statement.h, the
+ * borrower and the collection record from storage. */
+static int append_with_statement(emit_t *c, staging_outbox_t which, Arrears__Envelope *env,
+                                 Arrears__CaseStatement **slot, int32_t day)
 {
     staging_t *s = c->self;
-    referral_t r;
-    referral_facts(c, e, &r);
-    statement_build(&s->statement, c->account, e->day);
-    r.m.statement = &s->statement.msg;
+    statement_build(&s->statement, c->account, day);
+    *slot = &s->statement.msg;
+    statement_borrower_t sb;
     Arrears__Borrower *b = NULL;
     ledger_entries_t entries = {0};
     int rc = ledger_get_borrower(s->ledger, c->txn, c->account->id, &b);
     if (rc == 0 && b)
-        attach_borrower(&r, b);
+        attach_borrower(&sb, *slot, b);
     rc = rc ? rc : ledger_load_entries(s->ledger, c->txn, c->account, &entries);
-    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
-    env.body_case = ARREARS__ENVELOPE__BODY_LEGAL_REFERRAL;
-    env.legal_referral = &r.m;
     if (rc == 0) {
-        attach_record(s->out[STAGING_TO_LEGAL], &env, r.m.statement, &entries);
-        rc = append(c, STAGING_TO_LEGAL, &env);
+        attach_record(s->out[which], env, *slot, &entries);
+        rc = append(c, which, env);
     }
     ledger_entries_free(&entries);
     if (b)
@@ -227,8 +242,18 @@ static int emit_referral(emit_t *c, const effect_t *e)
     return rc;
 }
 
+static int emit_referral(emit_t *c, const effect_t *e)
+{
+    referral_t r;
+    referral_facts(c, e, &r);
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_LEGAL_REFERRAL;
+    env.legal_referral = &r.m;
+    return append_with_statement(c, STAGING_TO_LEGAL, &env, &r.m.statement, e->day);
+}
+
 /* Something legal should know about an account it holds (account_fx.h fx_notice). */
-static int emit_notice(emit_t *c, const effect_t *e)
+static int emit_case_notice(emit_t *c, const effect_t *e)
 {
     Arrears__CaseNotice m = ARREARS__CASE_NOTICE__INIT;
     m.platform = c->account->platform;
@@ -246,31 +271,59 @@ static int emit_notice(emit_t *c, const effect_t *e)
     return append(c, STAGING_TO_LEGAL, &env);
 }
 
-static int emit_listing(emit_t *c)
+/* Something sale should know about an account it has listed (fx_notice). */
+static int emit_sale_notice(emit_t *c, const effect_t *e)
+{
+    Arrears__SaleNotice m = ARREARS__SALE_NOTICE__INIT;
+    m.platform = c->account->platform;
+    m.account_ref = c->account->account_ref;
+    m.has_kind = m.has_at_ms = 1;
+    m.kind = (Arrears__SaleNoticeKind)e->notice_kind;
+    m.at_ms = c->now_ms;
+    m.has_amount_minor = e->amount_minor != 0;
+    m.amount_minor = e->amount_minor;
+    m.detail = e->reason[0] ? (char *)e->reason : NULL;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_SALE_NOTICE;
+    env.sale_notice = &m;
+    return append(c, STAGING_TO_SALE, &env);
+}
+
+static int emit_notice(emit_t *c, const effect_t *e)
+{
+    return e->peer == PEER_SALE ? emit_sale_notice(c, e) : emit_case_notice(c, e);
+}
+
+/* The day the account was charged off: the first missed due day plus the charged_off
+ * range's first DPD. */
+static int32_t charged_off_day(const emit_t *c)
+{
+    const account_t *a = c->account;
+    if (a->first_missed_due_day == ACCOUNT_DAY_NONE)
+        return ACCOUNT_DAY_NONE;
+    return a->first_missed_due_day +
+           strategy_stage_ranges(c->self->policy->strategy)->from_dpd[STAGE_RANGE_COUNT - 1];
+}
+
+/* Everything sale re-checks and the winner's file (sale.proto SaleListing). */
+static int emit_listing(emit_t *c, const effect_t *e)
 {
     const account_t *a = c->account;
     char charged[TZ_DATE_LEN + 1], paid[TZ_DATE_LEN + 1];
     Arrears__SaleListing m = ARREARS__SALE_LISTING__INIT;
     m.platform = (char *)a->platform;
     m.account_ref = (char *)a->account_ref;
-    m.has_listed_at_ms = m.has_product = m.has_outstanding_minor = m.has_days_past_due = 1;
+    m.has_listed_at_ms = m.has_may_sell = m.has_in_litigation = 1;
     m.listed_at_ms = c->now_ms;
-    m.product = (Arrears__Product)a->product;
-    m.currency = (char *)a->currency;
-    m.outstanding_minor = account_outstanding(a);
-    m.days_past_due = a->dpd;
-    int32_t co = a->first_missed_due_day == ACCOUNT_DAY_NONE
-                     ? ACCOUNT_DAY_NONE
-                     : a->first_missed_due_day +
-                           strategy_stage_ranges(c->self->policy->strategy)->from_dpd[3];
-    date_or_null(co, charged, &m.charged_off_date);
-    date_or_null(a->last_payment_day, paid, &m.last_payment_date);
+    SET_ACCOUNT_FACTS(&m, a, paid);
+    date_or_null(charged_off_day(c), charged, &m.charged_off_date);
     m.region = (char *)a->jurisdiction;
-    m.has_person_key = person_key_of(a, &m.person_key);
+    m.may_sell = a->may_sell;
+    m.in_litigation = holds_has(&a->holds, HOLD_LITIGATION);
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_SALE_LISTING;
     env.sale_listing = &m;
-    return append(c, STAGING_TO_SALE, &env);
+    return append_with_statement(c, STAGING_TO_SALE, &env, &m.file, e->day);
 }
 
 static int emit_status(emit_t *c, const effect_t *e)
@@ -314,7 +367,7 @@ int staging_commit_account(staging_t *self, MDB_txn *txn, account_t *account, in
         case EFFECT_CONTACT: rc = emit_contact(&c, e); break;
         case EFFECT_CANCEL: rc = emit_cancel(&c, e); break;
         case EFFECT_REFER: rc = emit_referral(&c, e); break;
-        case EFFECT_LIST: rc = emit_listing(&c); break;
+        case EFFECT_LIST: rc = emit_listing(&c, e); break;
         case EFFECT_STATUS: rc = emit_status(&c, e); break;
         case EFFECT_NOTICE: rc = emit_notice(&c, e); break;
         }

@@ -37,9 +37,7 @@ static void note_closed(account_t *self, stage_t before, const char *actor, int3
     fx_cancel(fx, self, today_day, "account closed");
     fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__CLOSED, 0, NULL,
               stage_name(self->stage));
-    fx_notice(fx, self, before, today_day, actor,
-              ARREARS__CASE_NOTICE_KIND__NOTICE_ACCOUNT_CLOSED, 0, NULL,
-              stage_name(self->stage));
+    fx_notice(fx, self, before, today_day, actor, NEWS_CLOSED, 0, NULL, stage_name(self->stage));
 }
 
 bool account_move(account_t *self, const account_policy_t *policy, stage_event_kind_t kind,
@@ -273,12 +271,8 @@ static void request_contacts(account_t *self, const account_policy_t *policy, in
         if (a->mentions_legal && self->time_barred)
             continue;   /* never a legal threat on a time-barred debt */
         self->action_last_day[i] = today_day;
-        self->contact_seq++;
         self->contact_pending = true;
-        self->stats.contacts++;
-        effect_t *e = fx_push(fx, EFFECT_CONTACT, self, today_day, NULL);
-        e->action = a;
-        snprintf(e->reference, sizeof e->reference, "%s#%u", self->account_ref, self->contact_seq);
+        const effect_t *e = fx_contact(fx, self, today_day, a);
         fx_entry(fx, self, today_day, "staging", "contact", 0, e->reference,
                  "%s %s: day %d of %s, segment %s, arm %s", strategy_channel_name(a->channel),
                  a->template_id, (int)in_stage, stage_name(self->stage),

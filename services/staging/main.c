@@ -92,9 +92,10 @@ static int open_store(service_t *s)
     rc = rc ? rc : inbox_open(s->store, &s->inbox);
     for (int i = 0; rc == 0 && i < STAGING_OUTBOXES; i++) {
         rc = outbox_open(s->store, outbox_names[i], &c->svc.outbox, &s->app.out[i]);
-        /* Contact requests and referrals carry the borrower's personal data (a referral's
-         * statement names who is sued): sealed at rest. */
-        if (rc == 0 && (i == STAGING_TO_OUTREACH || i == STAGING_TO_LEGAL))
+        /* Contact requests, referrals and listings carry the borrower's personal data (a
+         * referral's statement names who is sued, a listing's file is the buyer's): sealed
+         * at rest. Only status events for intake carry none. */
+        if (rc == 0 && i != STAGING_TO_INTAKE)
             rc = outbox_seal_with(s->app.out[i], s->crypt);
     }
     rc = rc ? rc : ledger_open(s->store, s->crypt, &s->app.ledger);

@@ -219,6 +219,27 @@ int account_legal_update(account_t *self, const account_policy_t *policy,
     return ACCOUNT_OK;
 }
 
+/* The one letter a sold account gets (account.h account_sale_result). */
+static const strategy_action_t notice_of_assignment = {
+    .channel = CHANNEL_LETTER,
+    .template_id = ACCOUNT_NOTICE_OF_ASSIGNMENT,
+    .cadence_days = 1,
+    .priority = 10,
+};
+
+/* The borrower learns the debt now belongs to the buyer. Not a dunning contact:
+ * contact_pending stays as the close left it, so no later payment or hold at staging
+ * takes the notice back; the stage (sold) stops every other request. The close's cancel
+ * went first, so outreach drops what was pending and keeps this. */
+static void notify_assignment(account_t *self, const Arrears__SaleResult *r, int32_t today_day,
+                              effects_t *fx)
+{
+    const effect_t *e = fx_contact(fx, self, today_day, &notice_of_assignment);
+    fx_entry(fx, self, today_day, "staging", "contact", 0, e->reference,
+             "letter %s: the borrower is told the debt was sold to %.64s",
+             ACCOUNT_NOTICE_OF_ASSIGNMENT, r->buyer && *r->buyer ? r->buyer : "a buyer");
+}
+
 int account_sale_result(account_t *self, const account_policy_t *policy,
                         const Arrears__SaleResult *r, int32_t today_day, int64_t now_ms,
                         effects_t *fx, reject_t *reject)
@@ -237,6 +258,15 @@ int account_sale_result(account_t *self, const account_policy_t *policy,
     if (r->price_minor < 0)
         return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "price_minor",
                        "a price is never negative");
+    const char *detail_sep = r->detail && *r->detail ? ": " : "";
+    const char *detail = r->detail ? r->detail : "";
+    if (kind == STAGE_EVENT_SALE_WITHDRAWN && self->stage != STAGE_SALE) {
+        /* Sale's answer to the news staging sent it (or a late one): on the record. */
+        fx_entry(fx, self, today_day, "sale", what, 0, r->portfolio_id,
+                 "withdrawn after the account left sale (stage %s)%s%.120s",
+                 stage_name(self->stage), detail_sep, detail);
+        return ACCOUNT_OK;
+    }
     self->dpd = (int32_t)book_dpd(&self->book, today_day);
     char why[ACCOUNT_REASON_MAX];
     if (!account_move(self, policy, kind, today_day, now_ms, "sale", "stage", fx, why, sizeof why))
@@ -246,8 +276,9 @@ int account_sale_result(account_t *self, const account_policy_t *policy,
                   r->portfolio_id, "sold");
     fx_entry(fx, self, today_day, "sale", what, r->price_minor, r->portfolio_id, "%s%.64s%s%.120s",
              kind == STAGE_EVENT_SOLD ? "sold to " : "",
-             kind == STAGE_EVENT_SOLD ? (r->buyer ? r->buyer : "a buyer") : "",
-             r->detail && *r->detail ? ": " : "", r->detail ? r->detail : "");
+             kind == STAGE_EVENT_SOLD ? (r->buyer ? r->buyer : "a buyer") : "", detail_sep, detail);
+    if (kind == STAGE_EVENT_SOLD)
+        notify_assignment(self, r, today_day, fx);
     return ACCOUNT_OK;
 }
 

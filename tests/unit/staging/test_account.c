@@ -16,7 +16,12 @@
  * of a payment that changes the base; the statement of account a referral carries;
  * while legal holds the account, notices of complaints, disputes, platform payments and
  * the account closing, never of legal's own news; a DECLINED update that finds the debt
- * time-barred marking the account; refusals (negative or zero payment, another
+ * time-barred marking the account; listing for sale at charge-off with the mandate, and
+ * while listed, notices to sale of payments, disputes, the close and a version that
+ * makes the account unsellable (none for an account not listed); sale's WITHDRAWN
+ * recorded (not refused) once the account left sale, SOLD refused unless listed, SOLD
+ * cancelling contact and requesting one notice of assignment and nothing after;
+ * refusals (negative or zero payment, another
  * currency, bad dates, a missing operator reason) answering ACCOUNT_EREFUSED with a
  * reject code and field; a day evaluated twice changing nothing.
  */
@@ -40,7 +45,8 @@
 #define INST_MAX 4
 #define REF "LN-000000001"
 
-/* One arm; promise grace 3 days; legal referral from DPD 10 with 2 broken promises. */
+/* One arm; promise grace 3 days; legal referral from DPD 10 with 2 broken promises;
+ * listing for sale from DPD 91 (charged off), where an sms goes out weekly. */
 static const char strategy_text[] =
     "currency = \"CNY\";\n"
     "stages = { reminder_days = 3;\n"
@@ -59,10 +65,13 @@ static const char strategy_text[] =
     "      priority = 45; } ); },\n"
     "  { stage = \"middle\"; actions = (\n"
     "    { channel = \"call\"; template = \"middle_call\"; cadence_days = 4;\n"
-    "      priority = 20; } ); }\n"
+    "      priority = 20; } ); },\n"
+    "  { stage = \"sale\"; actions = (\n"
+    "    { channel = \"sms\"; template = \"sale_sms\"; cadence_days = 7; priority = 60; } ); }\n"
     "); } );\n"
     "escalation = { legal = { enabled = true; min_dpd = 10; min_balance_minor = 50000;\n"
-    "  min_broken_promises = 2; }; };\n";
+    "  min_broken_promises = 2; };\n"
+    "  sale = { enabled = true; min_dpd = 91; min_balance_minor = 0; }; };\n";
 
 static const char limitation_text[] =
     "limitation = { default = { years = 6; };\n"
@@ -74,6 +83,7 @@ typedef struct {
     Arrears__AccountUpsert up;
     Arrears__Borrower borrower;
     Arrears__Mandate mandate;
+    Arrears__AccountFlags flags;
     Arrears__ContractRates rates;
     Arrears__Instalment inst[INST_MAX];
     Arrears__Instalment *inst_p[INST_MAX];
@@ -104,6 +114,7 @@ static void upsert_init(upsert_t *u)
     u->up = (Arrears__AccountUpsert)ARREARS__ACCOUNT_UPSERT__INIT;
     u->borrower = (Arrears__Borrower)ARREARS__BORROWER__INIT;
     u->mandate = (Arrears__Mandate)ARREARS__MANDATE__INIT;
+    u->flags = (Arrears__AccountFlags)ARREARS__ACCOUNT_FLAGS__INIT;
     u->rates = (Arrears__ContractRates)ARREARS__CONTRACT_RATES__INIT;
     u->ev.platform = "platform-a";
     u->ev.account_ref = REF;
@@ -204,7 +215,9 @@ static const char *seq(const effects_t *fx)
             n += snprintf(text + n, sizeof text - n, "%sstatus:%s", sep, v ? v->name : "?");
             break;
         case EFFECT_NOTICE:
-            v = protobuf_c_enum_descriptor_get_value(&arrears__case_notice_kind__descriptor,
+            v = protobuf_c_enum_descriptor_get_value(e->peer == PEER_SALE
+                                                         ? &arrears__sale_notice_kind__descriptor
+                                                         : &arrears__case_notice_kind__descriptor,
                                                      e->notice_kind);
             n += snprintf(text + n, sizeof text - n, "%snotice:%s", sep, v ? v->name : "?");
             break;
@@ -1199,6 +1212,272 @@ static void test_declined_otherwise_leaves_the_time_bar(void **state)
     assert_false(f->acc.time_barred);
 }
 
+/* ---------------------------------------------------------------- with sale */
+
+#define LISTED_DAY day_of(2026, 4, 2)
+
+/* Due 2026-01-01: 100000 + 5000 interest; opened 2026-04-02 at DPD 91 with (or
+ * without) the mandate to sell: charged off, and with the mandate listed at once;
+ * collection goes on while listed (the weekly sms), so a contact is pending. */
+static void open_charged_off(fixture_t *f, bool may_sell)
+{
+    upsert_add(&f->up, day_of(2026, 1, 1), 100000, 5000, 0);
+    f->up.mandate.has_may_sell = 1;
+    f->up.mandate.may_sell = may_sell;
+    open_at(f, LISTED_DAY);
+    assert_int_equal(f->acc.stage, may_sell ? STAGE_SALE : STAGE_CHARGED_OFF);
+}
+
+/* The same account, its next version from the platform (flags and mandate as f->up). */
+static const char *update(fixture_t *f, int32_t day)
+{
+    f->up.ev.version++;
+    f->up.up.flags = &f->up.flags;
+    effects_clear(&f->fx);
+    int rc = account_update(&f->acc, &f->policy, &f->up.ev, day, ms_of(day), &f->fx, &f->reject);
+    if (rc != ACCOUNT_OK)
+        fail_msg("update refused: %s: %s", f->reject.field, f->reject.reason);
+    return seq(&f->fx);
+}
+
+static int sale_result(fixture_t *f, Arrears__SaleOutcome outcome, int32_t day)
+{
+    Arrears__SaleResult r = ARREARS__SALE_RESULT__INIT;
+    r.platform = "platform-a";
+    r.account_ref = REF;
+    r.has_outcome = r.has_price_minor = 1;
+    r.outcome = outcome;
+    r.price_minor = outcome == ARREARS__SALE_OUTCOME__SALE_SOLD ? 31500 : 0;
+    r.buyer = outcome == ARREARS__SALE_OUTCOME__SALE_SOLD ? "buyer-a" : NULL;
+    r.portfolio_id = "PF-1";
+    effects_clear(&f->fx);
+    return account_sale_result(&f->acc, &f->policy, &r, day, ms_of(day), &f->fx, &f->reject);
+}
+
+static size_t count_kind(const effects_t *fx, effect_kind_t kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fx->count; i++)
+        n += fx->items[i].kind == kind;
+    return n;
+}
+
+/* Listed on opening, after the move to charged off; the listing carries the reason. */
+static void test_listed_at_charge_off_with_the_mandate(void **state)
+{
+    fixture_t *f = *state;
+    open_charged_off(f, true);
+    assert_string_equal(seq(&f->fx), "opened status:ACCOUNT_ACCEPTED stage status:STAGE_CHANGED "
+                                     "stage status:STAGE_CHANGED listing list "
+                                     "contact>sale_sms contact");
+    assert_int_equal(f->acc.stats.listings, 1);
+    assert_true(f->acc.contact_pending);
+}
+
+/* While listed, sale hears of the platform's payments (amount, balance after), a
+ * dispute (not a complaint: sale has no word for it), and the account closing when a
+ * payment clears it: the payment's notice, then the close's. */
+static void test_sale_hears_of_payments_disputes_and_the_close(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = LISTED_DAY;
+    open_charged_off(f, true);
+    assert_string_equal(pay(f, 30000, "PAY-S1", d + 1),
+                        "payment status:PAYMENT_APPLIED notice:SALE_NOTICE_PAYMENT cancel");
+    const effect_t *e = find_kind(&f->fx, EFFECT_NOTICE, 0);
+    assert_int_equal(e->peer, PEER_SALE);
+    assert_int_equal(e->notice_kind, ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_PAYMENT);
+    assert_int_equal(e->amount_minor, 30000);
+    assert_string_equal(e->reason, "outstanding 75000 after it");
+    assert_int_equal(complaint(f, "platform", false, "CMP-S", d + 2), ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "hold status:HOLD_CHANGED");
+    assert_int_equal(complaint(f, "outreach", true, "C-S", d + 3), ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "hold notice:SALE_NOTICE_DISPUTE status:HOLD_CHANGED");
+    assert_int_equal(find_kind(&f->fx, EFFECT_NOTICE, 0)->peer, PEER_SALE);
+    assert_string_equal(pay(f, 75000, "PAY-S2", d + 4),
+                        "payment status:PAYMENT_APPLIED notice:SALE_NOTICE_PAYMENT stage "
+                        "status:CLOSED notice:SALE_NOTICE_CLOSED");
+    e = &f->fx.items[f->fx.count - 1];
+    assert_int_equal(e->notice_kind, ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_CLOSED);
+    assert_string_equal(e->reason, "paid");
+    assert_int_equal(f->acc.stage, STAGE_PAID);
+}
+
+/* Recalled or written off while listed: sale hears the account closed, with how. */
+static void test_sale_hears_of_recall_and_write_off(void **state)
+{
+    fixture_t *f = *state;
+    open_charged_off(f, true);
+    effects_clear(&f->fx);
+    assert_int_equal(account_recall(&f->acc, &f->policy, LISTED_DAY + 1, ms_of(LISTED_DAY + 1),
+                                    &f->fx, &f->reject),
+                     ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "stage cancel status:CLOSED notice:SALE_NOTICE_CLOSED recalled");
+    assert_string_equal(find_kind(&f->fx, EFFECT_NOTICE, 0)->reason, "recalled");
+    teardown(state);
+    setup(state);
+    f = *state;
+    open_charged_off(f, true);
+    assert_int_equal(operator_action(f, ARREARS__OPERATOR_ACTION__KIND__WRITE_OFF,
+                                     "uneconomic to pursue", LISTED_DAY + 1),
+                     ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx),
+                        "stage cancel status:CLOSED notice:SALE_NOTICE_CLOSED written_off");
+    assert_string_equal(find_kind(&f->fx, EFFECT_NOTICE, 0)->reason, "written_off");
+}
+
+/* A new version that makes the account unsellable (bankrupt, deceased, the mandate
+ * withdrawn) is news for sale once, when it happens; one that keeps it so is not. */
+static void test_sale_hears_the_account_became_ineligible(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = LISTED_DAY;
+    open_charged_off(f, true);
+    f->up.flags.has_bankrupt = f->up.flags.bankrupt = 1;
+    assert_string_equal(update(f, d + 1), "updated status:ACCOUNT_ACCEPTED hold cancel "
+                                          "status:HOLD_CHANGED notice:SALE_NOTICE_INELIGIBLE");
+    const effect_t *e = find_kind(&f->fx, EFFECT_NOTICE, 0);
+    assert_int_equal(e->peer, PEER_SALE);
+    assert_string_equal(e->actor, "platform");
+    assert_string_equal(e->reason, "the borrower is bankrupt");
+    f->up.flags.has_deceased = f->up.flags.deceased = 1;   /* still unsellable: no news */
+    assert_string_equal(update(f, d + 2), "updated status:ACCOUNT_ACCEPTED hold status:HOLD_CHANGED");
+    f->up.flags.bankrupt = f->up.flags.deceased = 0;
+    assert_string_equal(update(f, d + 3), "updated status:ACCOUNT_ACCEPTED hold_lifted "
+                                          "status:HOLD_CHANGED hold_lifted status:HOLD_CHANGED");
+    f->up.mandate.may_sell = 0;
+    assert_string_equal(update(f, d + 4),
+                        "updated status:ACCOUNT_ACCEPTED notice:SALE_NOTICE_INELIGIBLE");
+    assert_string_equal(find_kind(&f->fx, EFFECT_NOTICE, 0)->reason,
+                        "the platform's mandate no longer allows a sale");
+    assert_int_equal(f->acc.stage, STAGE_SALE);   /* sale withdraws it and answers */
+}
+
+/* The borrower's death, told alone, names itself. */
+static void test_sale_hears_the_borrower_died(void **state)
+{
+    fixture_t *f = *state;
+    open_charged_off(f, true);
+    f->up.flags.has_deceased = f->up.flags.deceased = 1;
+    update(f, LISTED_DAY + 1);
+    assert_string_equal(find_kind(&f->fx, EFFECT_NOTICE, 0)->reason, "the borrower is deceased");
+}
+
+/* An account that is not listed is nobody's news: charged off without the mandate,
+ * the same payment, dispute, bankruptcy and close tell no peer. */
+static void test_unlisted_account_tells_sale_nothing(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = LISTED_DAY;
+    open_charged_off(f, false);
+    pay(f, 30000, "PAY-N1", d + 1);
+    assert_int_equal(count_kind(&f->fx, EFFECT_NOTICE), 0);
+    assert_int_equal(complaint(f, "outreach", true, "C-N", d + 2), ACCOUNT_OK);
+    assert_int_equal(count_kind(&f->fx, EFFECT_NOTICE), 0);
+    f->up.flags.has_bankrupt = f->up.flags.bankrupt = 1;
+    update(f, d + 3);
+    assert_int_equal(count_kind(&f->fx, EFFECT_NOTICE), 0);
+    pay(f, 75000, "PAY-N2", d + 4);
+    assert_int_equal(count_kind(&f->fx, EFFECT_NOTICE), 0);
+    assert_int_equal(f->acc.stage, STAGE_PAID);
+}
+
+/* The account paid in full during bidding; sale, told so, withdraws it and answers
+ * WITHDRAWN: recorded on the timeline, nothing else changes (a refusal would
+ * dead-letter sale's answer). */
+static void test_withdrawn_after_the_close_is_recorded(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = LISTED_DAY;
+    open_charged_off(f, true);
+    pay(f, 105000, "PAY-W", d + 1);
+    assert_int_equal(f->acc.stage, STAGE_PAID);
+    assert_int_equal(sale_result(f, ARREARS__SALE_OUTCOME__SALE_WITHDRAWN, d + 1), ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "sale_withdrawn");
+    const effect_t *e = find_entry(&f->fx, "sale_withdrawn");
+    assert_string_equal(e->actor, "sale");
+    assert_string_equal(e->reference, "PF-1");
+    assert_string_equal(e->reason, "withdrawn after the account left sale (stage paid)");
+    assert_int_equal(f->acc.stage, STAGE_PAID);
+}
+
+/* WITHDRAWN for a listed account returns it to collection where DPD puts it; a second,
+ * late WITHDRAWN finds it no longer listed and is recorded only. */
+static void test_withdrawn_returns_to_collection_once(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = LISTED_DAY;
+    open_charged_off(f, true);
+    assert_int_equal(sale_result(f, ARREARS__SALE_OUTCOME__SALE_WITHDRAWN, d + 1), ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "stage status:STAGE_CHANGED sale_withdrawn");
+    assert_int_equal(f->acc.stage, STAGE_CHARGED_OFF);
+    assert_int_equal(sale_result(f, ARREARS__SALE_OUTCOME__SALE_WITHDRAWN, d + 1), ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "sale_withdrawn");
+    assert_string_equal(find_entry(&f->fx, "sale_withdrawn")->reason,
+                        "withdrawn after the account left sale (stage charged_off)");
+    assert_int_equal(f->acc.stage, STAGE_CHARGED_OFF);
+}
+
+/* SOLD for an account that is not listed is refused (CONFLICT) with nothing changed:
+ * sale must never sell it, and the refusal is the evidence. */
+static void test_sold_when_not_listed_is_refused(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = LISTED_DAY;
+    open_charged_off(f, true);
+    pay(f, 105000, "PAY-X", d + 1);
+    uint32_t contacts = f->acc.contact_seq;
+    assert_refused(f, sale_result(f, ARREARS__SALE_OUTCOME__SALE_SOLD, d + 2),
+                   ARREARS__REJECT__CODE__CONFLICT, "outcome");
+    assert_int_equal(f->fx.count, 0);
+    assert_int_equal(f->acc.stage, STAGE_PAID);
+    assert_int_equal(f->acc.contact_seq, contacts);
+    teardown(state);
+    setup(state);
+    f = *state;
+    open_charged_off(f, false);   /* charged off, never listed */
+    assert_refused(f, sale_result(f, ARREARS__SALE_OUTCOME__SALE_SOLD, d + 1),
+                   ARREARS__REJECT__CODE__CONFLICT, "outcome");
+    assert_int_equal(f->fx.count, 0);
+    assert_int_equal(f->acc.stage, STAGE_CHARGED_OFF);
+}
+
+/* SOLD: the close cancels the pending sms, the platform hears closed and sold, and the
+ * borrower is sent exactly one notice of assignment (a letter, after the cancel, so
+ * outreach keeps it). Nothing is requested on the days after, nor on a payment or a
+ * hold that reaches the sold account, and a second SOLD is refused. */
+static void test_sold_cancels_and_sends_one_notice_of_assignment(void **state)
+{
+    fixture_t *f = *state;
+    int32_t d = LISTED_DAY;
+    open_charged_off(f, true);
+    assert_int_equal(sale_result(f, ARREARS__SALE_OUTCOME__SALE_SOLD, d + 3), ACCOUNT_OK);
+    assert_string_equal(seq(&f->fx), "stage cancel status:CLOSED status:SOLD sold "
+                                     "contact>" ACCOUNT_NOTICE_OF_ASSIGNMENT " contact");
+    assert_int_equal(count_kind(&f->fx, EFFECT_CONTACT), 1);
+    const effect_t *e = find_kind(&f->fx, EFFECT_CONTACT, 0);
+    assert_int_equal(e->action->channel, CHANNEL_LETTER);
+    assert_false(e->action->mentions_legal);
+    assert_int_equal(e->stage, STAGE_SOLD);
+    assert_string_equal(e->reference, REF "#2");
+    const effect_t *entry = find_entry(&f->fx, "contact");
+    assert_string_equal(entry->reference, REF "#2");
+    assert_string_equal(entry->reason, "letter notice_of_assignment_v1: the borrower is told "
+                                       "the debt was sold to buyer-a");
+    assert_int_equal(find_kind(&f->fx, EFFECT_STATUS, ARREARS__FEED_EVENT_KIND__SOLD)->amount_minor,
+                     31500);
+    assert_int_equal(f->acc.stage, STAGE_SOLD);
+    assert_false(f->acc.contact_pending);
+    eval_quiet(f, d + 4, d + 40);
+    assert_string_equal(pay(f, 5000, "PAY-AFTER", d + 41), "payment status:PAYMENT_APPLIED");
+    assert_int_equal(complaint(f, "platform", false, "CMP-AFTER", d + 42), ACCOUNT_OK);
+    assert_int_equal(count_kind(&f->fx, EFFECT_CANCEL) + count_kind(&f->fx, EFFECT_CONTACT), 0);
+    eval_quiet(f, d + 43, d + 50);
+    assert_refused(f, sale_result(f, ARREARS__SALE_OUTCOME__SALE_SOLD, d + 51),
+                   ARREARS__REJECT__CODE__CONFLICT, "outcome");
+    assert_int_equal(f->acc.stage, STAGE_SOLD);
+}
+
 /* ---------------------------------------------------------------- refusals */
 
 static void test_payment_refusals(void **state)
@@ -1313,6 +1592,16 @@ int main(void)
         T(test_declined_is_referred_again_after_the_retry_period),
         T(test_declined_time_barred_marks_the_account),
         T(test_declined_otherwise_leaves_the_time_bar),
+        T(test_listed_at_charge_off_with_the_mandate),
+        T(test_sale_hears_of_payments_disputes_and_the_close),
+        T(test_sale_hears_of_recall_and_write_off),
+        T(test_sale_hears_the_account_became_ineligible),
+        T(test_sale_hears_the_borrower_died),
+        T(test_unlisted_account_tells_sale_nothing),
+        T(test_withdrawn_after_the_close_is_recorded),
+        T(test_withdrawn_returns_to_collection_once),
+        T(test_sold_when_not_listed_is_refused),
+        T(test_sold_cancels_and_sends_one_notice_of_assignment),
         T(test_payment_refusals),
         T(test_other_refusals),
         T(test_open_refusals),
