@@ -142,6 +142,8 @@ static void test_covers_every_template_staging_names(void **state)
         {"middle_letter_v1", LETTER},    {"late_call_v1", CALL},
         {"late_notice_v1", LETTER},      {"late_visit_v1", VISIT},
         {"charged_off_letter_v1", LETTER},
+        /* Named by staging itself (account.h ACCOUNT_NOTICE_OF_ASSIGNMENT), on a sale. */
+        {"notice_of_assignment_v1", LETTER},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         add_use(&u, known[i].id, known[i].channel);
