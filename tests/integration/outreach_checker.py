@@ -30,7 +30,9 @@ holds). Rules (families in the summary):
                       visits go to the borrower's address
   banned              no banned phrase of the text's language (case-insensitive)
   opt_out_notice      on the profile's opt_out_notice channels, an opt-out phrase
-  hold                nothing while a hold is placed and not lifted, nor once closed
+  hold                nothing while a hold is placed and not lifted, nor once closed,
+                      but the one notice of assignment (notice_of_assignment_v1) each
+                      sale of the account owes its borrower
   duplicate           each (platform, contact_id) and each task delivered at most once
   resolution          every broker task final or pending; spool and broker agree
   person              the broker's person keys group accounts as the ground truth does
@@ -73,6 +75,10 @@ DELIVERED, OPTED_OUT, NOT_ATTEMPTED = 1, 12, 13
 CONVERSATION = {4, 6, 7, 8, 9, 10, 11, 12}     # a person was spoken to
 FINAL = {"TASK_DONE", "TASK_CANCELLED", "TASK_REFUSED", "TASK_NEEDS_PERSON", "TASK_PENDING"}
 CLOSED_STAGES = {"paid", "settled", "recalled", "sold", "written_off"}
+# The letter staging sends once when an account is sold (DESIGN.md section 5: the
+# borrower gets a notice of assignment through outreach): the one delivery a sold
+# account may have.
+NOTICE_OF_ASSIGNMENT = "notice_of_assignment_v1"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]   # Python's weekday() order
 FAMILIES = ["profile", "window", "caps", "after_conversation", "opt_out", "contact_point",
             "banned", "opt_out_notice", "hold", "duplicate", "resolution", "person"]
@@ -351,7 +357,7 @@ def only(row, keys):
 
 # The fields the rules read, per input.
 SPOOL_TASK_KEYS = ("task_id", "platform", "account_ref", "contact_id", "channel", "profile",
-                   "time_zone", "to", "language", "subject", "text")
+                   "time_zone", "to", "language", "subject", "text", "template_id")
 BROKER_TASK_KEYS = ("state", "result", "due_ms", "done_ms", "created_ms")
 BROKER_REQUEST_KEYS = ("account_ref", "channel", "person_key")
 TIMELINE_KEYS = ("seq", "at_ms", "kind", "reason", "stage")
@@ -714,13 +720,19 @@ class Checker:
 
     def check_hold(self):
         spans = {ref: hold_spans(entries) for ref, entries in self.data.timelines.items()}
+        notified = set()   # (account, sale instant): its notice of assignment was delivered
         for d in self.deliveries:
             self.checks["hold"] += 1
             for kind, start, end in spans.get(d.account, []):
-                if start < d.at and (end is None or d.at < end):
-                    self.violate("hold", d, "%s while %s (from %s%s)" % (
-                        d.channel, kind, instant(start),
-                        ", lifted " + instant(end) if end is not None else ", never lifted"))
+                if not (start < d.at and (end is None or d.at < end)):
+                    continue
+                if kind == "sold" and d.task.get("template_id") == NOTICE_OF_ASSIGNMENT \
+                        and (d.account, start) not in notified:
+                    notified.add((d.account, start))   # the first, in time order: owed
+                    continue
+                self.violate("hold", d, "%s %s while %s (from %s%s)" % (
+                    d.channel, d.task.get("template_id", "?"), kind, instant(start),
+                    ", lifted " + instant(end) if end is not None else ", never lifted"))
 
     # -------------------------------------------------------------- duplicates
 
@@ -827,8 +839,9 @@ def hold_kind(entry):
 
 
 def hold_spans(entries):
-    """[(what, start_ms, end_ms or None)]: holds placed until lifted, and closure."""
-    spans, open_holds, closed_at = [], collections.defaultdict(list), None
+    """[(what, start_ms, end_ms or None)]: holds placed until lifted, and closure ("sold"
+    when a sale closed the account, else "closed"); a put-back ends a sale's span."""
+    spans, open_holds, closed_at, closed_as = [], collections.defaultdict(list), None, None
     for e in sorted(entries, key=lambda e: (e.get("at_ms", 0), e.get("seq", 0))):
         at, kind = int(e.get("at_ms", 0)), e.get("kind")
         if kind == "hold":
@@ -838,12 +851,12 @@ def hold_spans(entries):
         elif kind == "stage":
             stage = e.get("stage") or e.get("reason", "").split(" -> ")[-1].split(":")[0]
             if stage in CLOSED_STAGES and closed_at is None:
-                closed_at = at
+                closed_at, closed_as = at, "sold" if stage == "sold" else "closed"
             elif stage not in CLOSED_STAGES and closed_at is not None:
-                spans.append(("closed", closed_at, at))
+                spans.append((closed_as, closed_at, at))
                 closed_at = None
     spans += [(k + " hold", s, None) for k, starts in open_holds.items() for s in starts]
-    return spans + ([("closed", closed_at, None)] if closed_at is not None else [])
+    return spans + ([(closed_as, closed_at, None)] if closed_at is not None else [])
 
 
 # ------------------------------------------------------------------ report
@@ -1215,6 +1228,35 @@ def mutate_closed(s):
     insert_timeline(s, d.account, timeline_entry(d, d.at - 3600000, "stage", "late -> paid: paid", "paid"))
 
 
+def sold_with_notice(s):
+    """An account sold an hour before its last delivery, which becomes its notice of
+    assignment (a letter when the sample has one): the control's data, and the first
+    notice of the doctored pair."""
+    def last_of_account(d):
+        return not any(e.account == d.account and e.at >= d.at - 3600000 and e is not d
+                       for e in s.checker.deliveries)
+
+    def fits(d):
+        return stage_free(s, d) and last_of_account(d)
+    try:
+        d = s.pick(lambda d: d.channel == "letter" and fits(d), "last delivery, a letter")
+    except AssertionError:
+        d = s.pick(fits, "delivery that is its account's last, with no stage change near it")
+    insert_timeline(s, d.account, timeline_entry(d, d.at - 3600000, "stage",
+                                                 "sale -> sold: sold (dpd 120)", "sold"))
+    s.rewrite(d, set_task("template_id", NOTICE_OF_ASSIGNMENT))
+    return d
+
+
+def mutate_one_notice(s):
+    sold_with_notice(s)
+
+
+def mutate_second_notice(s):
+    d = sold_with_notice(s)
+    s.add(d, "notice2", lambda rec: rec.update(sent_at_ms=d.at + DAY_MS))
+
+
 def mutate_hold_lifted(s):
     d = s.pick(lambda d: d.account in s.data.timelines, "delivery of an exported account")
     insert_timeline(s, d.account, timeline_entry(d, d.at - 7200000, "hold",
@@ -1290,6 +1332,8 @@ MUTATIONS = [
     ("a hold on another person's account", mutate_other_hold, "hold", False),
     ("after a hold was lifted", mutate_hold_lifted, "hold", False),
     ("after closure", mutate_closed, "hold", True),
+    ("a second notice of assignment after a sale", mutate_second_notice, "hold", True),
+    ("one notice of assignment after a sale", mutate_one_notice, "hold", False),
     ("task left leased", mutate_leased, "resolution", True),
     ("spool record lost", mutate_lost_record, "resolution", True),
     ("result differs from the broker's", mutate_result, "resolution", True),
