@@ -8,7 +8,9 @@ day from 2026-01-01 (borrowers in Asia/Shanghai; the driver advances to 12:00 lo
                with its statement of account; a later payment is told to legal
   PLAN-3       agrees a two-instalment plan on the first call and keeps it: paid
   COMPLAINT-4  complains: contact stops until an operator resolves it, then resumes
-  SALE-5       reaches charged off and is listed for sale; the stand-in sells it
+  SALE-5       reaches charged off and is listed for sale with what sale re-checks and
+               the file; the stand-in sells it: contact is cancelled and the borrower
+               is sent one notice of assignment
   NOMANDATE-6  the same path without the platform's mandate to sell: never listed
 
 Each account's timeline is asserted entry by entry (day, actor, kind, stage), and the
@@ -185,7 +187,8 @@ EXPECTED = {
         ("2026-02-07", "staging", "stage", "sale"),
         ("2026-02-07", "staging", "listing", "sale"),
         ("2026-02-07", "sale", "stage", "sold"),
-        ("2026-02-07", "sale", "sold", "sold")],
+        ("2026-02-07", "sale", "sold", "sold"),
+        ("2026-02-07", "staging", "contact", "sold")],
     # The same path without the mandate to sell: it stays charged off.
     "NOMANDATE-6": [
         ("2026-01-01", "platform", "opened", "current"),
@@ -203,6 +206,9 @@ EXPECTED_SENT = {
                   ("outreach", "contact_request"), ("outreach", "contact_request"),
                   ("outreach", "contact_request"), ("outreach", "contact_cancel"),
                   ("legal", "legal_referral"), ("legal", "case_notice")],
+    "SALE-5": [("outreach", "contact_request"), ("outreach", "contact_request"),
+               ("sale", "sale_listing"), ("outreach", "contact_cancel"),
+               ("outreach", "contact_request")],
     "NOMANDATE-6": [("outreach", "contact_request"), ("outreach", "contact_request")],
 }
 
@@ -237,6 +243,32 @@ def check_legal(sent):
         fail("case notice %r" % (got,))
 
 
+def check_sale(sent):
+    """SALE-5's listing carries the book by component (90000 principal, 10000 interest,
+    no penalty: the contract has no rate), the facts sale re-checks and the file: the
+    borrower and the schedule as of the listing. Once sold, its only request is the
+    notice of assignment, by letter, after the cancel."""
+    mine = [m for m in sent if m.get("account_ref") == "SALE-5"]
+    listing = [m for m in mine if m["body"] == "sale_listing"][0]
+    want = {"outstanding_minor": 100000, "principal_minor": 90000, "interest_minor": 10000,
+            "penalty_minor": 0, "fees_minor": 0, "days_past_due": 120,
+            "charged_off_date": "2026-01-09", "may_sell": True, "bankrupt": False,
+            "deceased": False, "dispute_open": False, "in_litigation": False,
+            "time_zone": "Asia/Shanghai", "region": "CN"}
+    got = {k: listing.get(k) for k in want}
+    if got != want:
+        fail("listing facts %r, expected %r" % (got, want))
+    f = listing["file"]
+    sched = [(i["due_date"], i["outstanding_minor"]) for i in f["schedule"]]
+    if (f["as_of_date"], f["borrower"]["name"], sched) != (
+            "2026-02-07", "Borrower SALE-5", [("2025-10-10", 100000)]):
+        fail("listing file %r" % f)
+    notice = mine[-1]
+    if (notice["template_id"], notice["channel"], notice["stage"]) != (
+            "notice_of_assignment_v1", "LETTER", "sold"):
+        fail("after the sale %r" % notice)
+
+
 def check_all(results, sent, rig):
     for ref, rows in EXPECTED.items():
         view, got = results[ref]
@@ -252,6 +284,7 @@ def check_all(results, sent, rig):
     if stages != want:
         fail("final stages %r, expected %r" % (stages, want))
     check_legal(sent)
+    check_sale(sent)
 
 
 def show(rig, ref):
