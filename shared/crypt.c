@@ -154,3 +154,12 @@ const char *crypt_strerror(int code)
     default: return strerror(code);
     }
 }
+
+_Static_assert(crypto_kdf_KEYBYTES == crypto_secretbox_KEYBYTES, "the KDF takes the record key");
+
+int crypt_derive(const crypt_t *self, const char context[8], uint64_t id,
+                 uint8_t out[CRYPT_DERIVED_BYTES])
+{
+    return crypto_kdf_derive_from_key(out, CRYPT_DERIVED_BYTES, id, context, self->key) == 0
+               ? CRYPT_OK : CRYPT_ESODIUM;
+}

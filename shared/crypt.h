@@ -32,6 +32,13 @@ int crypt_seal(crypt_t *self, const uint8_t *plain, size_t len, uint8_t *out,
 int crypt_open(const crypt_t *self, const uint8_t *sealed, size_t len, uint8_t *out,
                size_t cap, size_t *out_len);
 
+/* A key for another purpose derived from the service's key (libsodium's KDF, BLAKE2b):
+ * context names the purpose (8 characters, e.g. "pseudony"), id tells keys of one
+ * purpose apart. One secret to keep, and no derived key opens the records. */
+#define CRYPT_DERIVED_BYTES 32
+int crypt_derive(const crypt_t *self, const char context[8], uint64_t id,
+                 uint8_t out[CRYPT_DERIVED_BYTES]);
+
 const char *crypt_strerror(int code);
 
 #endif

@@ -128,6 +128,13 @@ size_t envelope_pack(const Arrears__Envelope *env, uint8_t *buf, size_t cap)
     return arrears__envelope__pack(env, buf);
 }
 
+size_t envelope_pack_reply(Arrears__Envelope *env, uint64_t request_id, uint8_t *buf, size_t cap)
+{
+    env->has_request_id = 1;
+    env->request_id = request_id;
+    return envelope_pack(env, buf, cap);
+}
+
 size_t envelope_pack_ack(uint64_t stream_id, uint64_t through_seq, int duplicate,
                          uint8_t *buf, size_t cap)
 {

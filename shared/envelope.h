@@ -50,6 +50,8 @@ void envelope_free(Arrears__Envelope **env_p);
 
 /* Packs into buf; returns the packed length, or 0 if it does not fit in cap. */
 size_t envelope_pack(const Arrears__Envelope *env, uint8_t *buf, size_t cap);
+/* A query's reply: env with request_id echoed, packed as envelope_pack. */
+size_t envelope_pack_reply(Arrears__Envelope *env, uint64_t request_id, uint8_t *buf, size_t cap);
 size_t envelope_pack_ack(uint64_t stream_id, uint64_t through_seq, int duplicate,
                          uint8_t *buf, size_t cap);
 size_t envelope_pack_reject(uint64_t stream_id, uint64_t request_id, const reject_t *reject,

@@ -273,7 +273,8 @@ int store_scan(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t prefix_len,
     uint8_t seek[512];
     if (prefix_len + from_len > sizeof seek)
         return EINVAL;
-    memcpy(seek, prefix, prefix_len);
+    if (prefix_len)
+        memcpy(seek, prefix, prefix_len);
     if (from_len)
         memcpy(seek + prefix_len, from, from_len);
     MDB_cursor *cur = NULL;
@@ -282,7 +283,7 @@ int store_scan(MDB_txn *txn, MDB_dbi dbi, const void *prefix, size_t prefix_len,
     MDB_cursor_op op = k.mv_size ? MDB_SET_RANGE : MDB_FIRST;
     for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, op); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size < prefix_len || memcmp(k.mv_data, prefix, prefix_len) != 0)
+        if (prefix_len && (k.mv_size < prefix_len || memcmp(k.mv_data, prefix, prefix_len) != 0))
             break;   /* past the prefix */
         rc = visit(&k, &v, arg);
         if (rc != 0)

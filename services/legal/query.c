@@ -2,19 +2,12 @@
  * case files in chunks (its own cases only), health, and the legal report (report.c). */
 #include "legal.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunk.h"
 #include "envelope.h"
 #include "report.h"
-
-static size_t pack_reply(Arrears__Envelope *env, uint64_t request_id, uint8_t *buf, size_t cap)
-{
-    env->has_request_id = 1;
-    env->request_id = request_id;
-    return envelope_pack(env, buf, cap);
-}
 
 static size_t refuse(reject_t *reject, Arrears__Reject__Code code, const char *field,
                      const char *why)
@@ -45,7 +38,7 @@ static size_t health(legal_t *self, MDB_txn *txn, uint64_t request_id, uint8_t *
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_HEALTH;
     env.health = &h;
-    return pack_reply(&env, request_id, buf, cap);
+    return envelope_pack_reply(&env, request_id, buf, cap);
 }
 
 static void summarize(const StoredCase *c, const char *principal, Arrears__CaseSummary *s,
@@ -114,7 +107,7 @@ static size_t case_list(legal_t *self, MDB_txn *txn, const char *principal,
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_CASE_LIST;
     env.case_list = &list;
-    if (rc == 0 && (len = pack_reply(&env, request_id, buf, cap)) == 0)
+    if (rc == 0 && (len = envelope_pack_reply(&env, request_id, buf, cap)) == 0)
         refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "max_cases", "ask for fewer cases");
     else if (rc != 0)
         refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL, "the case list could not be read now");
@@ -145,25 +138,23 @@ static size_t case_file(legal_t *self, MDB_txn *txn, const char *principal,
     if (cases_file_get(self->cases, txn, q->case_id, q->form, self->file_buf, CASES_FILE_MAX,
                        &total) != 0)
         return refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL, "the file could not be read now");
-    uint64_t max = q->max_bytes ? q->max_bytes : 65536;
-    if (max > self->limits.chunk_max_bytes || q->offset > total)
+    chunk_t part;
+    if (chunk_slice(self->file_buf, total, q->offset, q->max_bytes, self->limits.chunk_max_bytes,
+                    &part) != CHUNK_OK)
         return refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "offset",
                       "offset within the file, max_bytes at most 262144");
-    size_t take = total - q->offset < max ? total - (size_t)q->offset : (size_t)max;
-    uint8_t digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, self->file_buf, total);
     Arrears__CaseFileChunk m = ARREARS__CASE_FILE_CHUNK__INIT;
     m.case_id = q->case_id;
     m.has_form = m.has_total_bytes = m.has_offset = m.has_data = m.has_sha256 = 1;
     m.form = q->form;
     m.total_bytes = total;
-    m.offset = q->offset;
-    m.data = (ProtobufCBinaryData){take, self->file_buf + q->offset};
-    m.sha256 = (ProtobufCBinaryData){sizeof digest, digest};
+    m.offset = part.offset;
+    m.data = (ProtobufCBinaryData){part.len, self->file_buf + part.offset};
+    m.sha256 = (ProtobufCBinaryData){sizeof part.sha256, part.sha256};
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_CASE_FILE_CHUNK;
     env.case_file_chunk = &m;
-    size_t len = pack_reply(&env, request_id, buf, cap);
+    size_t len = envelope_pack_reply(&env, request_id, buf, cap);
     return len ? len : refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "max_bytes", "ask for less");
 }
 

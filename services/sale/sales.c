@@ -366,33 +366,33 @@ int sales_member_add(sales_t *self, MDB_txn *txn, const char *id, const char *ac
 }
 
 typedef struct {
-    size_t prefix_len, after_len;
-    const char *after;
-    key_walk_t keys;
+    size_t prefix_len;
+    sales_key_fn *visit;
+    void *arg;
 } member_walk_t;
 
-static int take_member(const MDB_val *k, const MDB_val *v, void *arg)
+static int visit_member(const MDB_val *k, const MDB_val *v, void *arg)
 {
     (void)v;
     member_walk_t *w = arg;
-    const char *key = (const char *)k->mv_data + w->prefix_len;
+    char key[SALES_ACCOUNT_KEY_MAX + 1];
     size_t n = k->mv_size - w->prefix_len;
-    if (n == w->after_len && memcmp(key, w->after, n) == 0)
-        return 0;   /* strictly after */
-    MDB_val as_value = {n, (void *)key};
-    return take_value_key(k, &as_value, &w->keys);
+    if (n > SALES_ACCOUNT_KEY_MAX)
+        return SALES_ECORRUPT;
+    memcpy(key, (const char *)k->mv_data + w->prefix_len, n);
+    key[n] = '\0';
+    return w->visit(key, w->arg);
 }
 
-int sales_members(sales_t *self, MDB_txn *txn, const char *id, const char *after_key,
-                  size_t max, char (*keys)[SALES_ACCOUNT_KEY_MAX + 1], size_t *n)
+int sales_each_member(sales_t *self, MDB_txn *txn, const char *id, sales_key_fn *visit,
+                      void *arg)
 {
-    *n = 0;
     uint8_t prefix[SALES_ID_MAX + 1];
     size_t plen = pair_key(id, "", prefix, sizeof prefix);
     if (plen == 0)
         return SALES_EKEY;
-    member_walk_t w = {plen, strlen(after_key), after_key, {keys, max, n}};
-    return store_scan(txn, self->members, prefix, plen, after_key, w.after_len, take_member, &w);
+    member_walk_t w = {plen, visit, arg};
+    return store_scan(txn, self->members, prefix, plen, NULL, 0, visit_member, &w);
 }
 
 /* ---------------------------------------------------------------- bids */

@@ -31,6 +31,8 @@
 typedef Arrears__StoredListed StoredListed;
 typedef Arrears__StoredPortfolio StoredPortfolio;
 typedef Arrears__StoredBid StoredBid;
+typedef Arrears__StoredValuation StoredValuation;
+typedef Arrears__StoredValuationLine StoredValuationLine;
 typedef Arrears__SaleListing SaleListing;
 
 #define SALES_ID_MAX 40                   /* plan name (24) + '-' + number */
@@ -90,9 +92,10 @@ int sales_due(sales_t *self, MDB_txn *txn, int64_t now_ms, size_t max,
 int sales_next_due(sales_t *self, MDB_txn *txn, int64_t *due_ms);
 
 int sales_member_add(sales_t *self, MDB_txn *txn, const char *id, const char *account_key);
-/* Account keys of a portfolio after after_key ("" from the first), at most max. */
-int sales_members(sales_t *self, MDB_txn *txn, const char *id, const char *after_key,
-                  size_t max, char (*keys)[SALES_ACCOUNT_KEY_MAX + 1], size_t *n);
+/* Every account key a portfolio was offered, in key order: visit(key). */
+typedef int (sales_key_fn)(const char *account_key, void *arg);
+int sales_each_member(sales_t *self, MDB_txn *txn, const char *id, sales_key_fn *visit,
+                      void *arg);
 
 /* *out NULL when absent; free with arrears__stored_bid__free_unpacked. */
 int sales_bid_get(sales_t *self, MDB_txn *txn, const char *id, const char *buyer, StoredBid **out);
