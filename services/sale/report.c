@@ -1,7 +1,9 @@
 /* report: sale's figures from its own records (DESIGN.md section 7: each service
  * reports on what it holds; `arrears report` gathers them). One walk over the accounts
  * listed and one over the portfolios with their bids: an operator's query, not a hot
- * path. */
+ * path. Accounts sold and put back are counted from the portfolios (an account put back
+ * may be listed again and be waiting now); listings, waiting and withdrawn are the
+ * accounts' states now. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +28,7 @@ static int count_listed(const StoredListed *l, void *arg)
     Arrears__SaleReport *r = &((report_t *)arg)->r;
     r->listings++;
     r->waiting += l->state == ARREARS__LISTED_STATE__LISTED_WAITING;
-    r->accounts_sold += l->state == ARREARS__LISTED_STATE__LISTED_SOLD;
     r->accounts_withdrawn += l->state == ARREARS__LISTED_STATE__LISTED_WITHDRAWN;
-    r->accounts_put_back += l->state == ARREARS__LISTED_STATE__LISTED_PUT_BACK;
     return 0;
 }
 
@@ -60,6 +60,10 @@ static int count_portfolio(const StoredPortfolio *p, void *arg)
     w->r.portfolios++;
     w->r.awarded += p->state == ARREARS__PORTFOLIO_STATE__PORTFOLIO_AWARDED;
     w->r.unsold += p->state == ARREARS__PORTFOLIO_STATE__PORTFOLIO_UNSOLD;
+    if (p->state == ARREARS__PORTFOLIO_STATE__PORTFOLIO_AWARDED) {
+        w->r.accounts_sold += p->accounts - p->put_back;
+        w->r.accounts_put_back += p->put_back;
+    }
     if (p->state == ARREARS__PORTFOLIO_STATE__PORTFOLIO_AWARDED && p->currency) {
         Arrears__SaleProceeds *sum = proceeds_of(w, p->currency);
         if (!sum || money_add(sum->price_minor, p->price_minor, &sum->price_minor) != MONEY_OK ||

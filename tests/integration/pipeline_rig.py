@@ -3,7 +3,9 @@ processes on ipc:// endpoints in a short temporary directory, with staging on th
 simulated clock, and the simulation driver (DESIGN.md "Time") that advances it. With
 outreach=Outreach(...) the real outreach broker and its workers take the stand-in's
 place for outreach; with legal=Legal(...) (which needs the real outreach) the real legal
-service takes the stand-in's place for legal, with its firms and agencies' keys.
+service takes the stand-in's place for legal, with its firms and agencies' keys; with
+sale=Sale(...) (likewise) the real sale service takes its place for sale, with its
+buyers' keys.
 
 Keys (`arrears keygen`): intake, staging, downstream (the stand-in's, for all three
 endpoints), the platform p1 and an operator. intake admits p1 (platform) and staging
@@ -55,17 +57,25 @@ class Legal:
                '  sweep_every_ms = %d;\n};\n' % (self.currencies, rows, self.sweep_every_ms)
 
 
+class Sale:
+    """The real sale service: its binary, its buyers (principals of role "buyer") and
+    the text of its `sale = { ... };` group."""
+    def __init__(self, binary, buyers, conf_text):
+        self.binary = os.path.abspath(binary)
+        self.buyers, self.conf_text = buyers, conf_text
+
+
 class PipelineRig:
     def __init__(self, arrears, intake, staging, proto_dir, strategy, start_date="2026-01-01",
                  prefix="pip", script=None, extra_staging_conf="", extra_intake_conf="",
-                 outreach=None, durability="durable", legal=None):
+                 outreach=None, durability="durable", legal=None, sale=None):
         """extra_staging_conf, extra_intake_conf: settings appended to each service's
         configuration file, e.g. 'daily = { chunk_accounts = 2; };' for staging.
         durability: "relaxed" (no fsync; a crash may lose commits) for tests that kill
         nothing and want speed; "durable" otherwise."""
-        self.outreach, self.legal = outreach, legal
-        if legal and not outreach:
-            raise ValueError("the real legal service talks to the real outreach")
+        self.outreach, self.legal, self.sale = outreach, legal, sale
+        if (legal or sale) and not outreach:
+            raise ValueError("the real legal and sale services work with the real outreach")
         self.durability = durability
         self.bins = dict(arrears=arrears, intake=intake, staging=staging)
         self.proto_dir = proto_dir
@@ -80,17 +90,20 @@ class PipelineRig:
         names = ["intake", "staging", "downstream", "p1", "operator"]
         names += ["outreach", "worker"] if outreach else []
         names += ["legal"] + [a[0] for a in legal.assignees] if legal else []
+        names += ["sale"] + list(sale.buyers) if sale else []
         for name in names:
             self.run([arrears, "keygen", name, self.path("keys")])
         self.ep = {name: "ipc://%s/%s.sock" % (self.dir, name)
                    for name in ("intake", "staging", "outreach", "legal", "sale", "standin_outreach",
-                                "standin_legal")}
+                                "standin_legal", "standin_sale")}
         self.write_keys()
         self.write_configs(strategy, start_date, extra_staging_conf, extra_intake_conf)
         if outreach:
             self.write_outreach_configs(start_date)
         if legal:
             self.write_legal_config(start_date)
+        if sale:
+            self.write_sale_config(start_date)
         with open(self.path("script.json"), "w") as f:
             json.dump(script or {}, f)
         self.platform = self.operator = None
@@ -125,6 +138,10 @@ class PipelineRig:
         if self.legal:
             services.append(("legal", "service"))
             allowed("legal_allowed.conf", [("staging", "service"), ("operator", "operator")] + assignees)
+        if self.sale:
+            services.append(("sale", "service"))
+            allowed("sale_allowed.conf", [("staging", "service"), ("operator", "operator")] +
+                    [(b, "buyer") for b in self.sale.buyers])
         allowed("staging_allowed.conf", services)
 
     def service_conf(self, name):
@@ -143,7 +160,7 @@ class PipelineRig:
                 'limits = { resend_timeout_ms = 500; };', extra_intake_conf, ""]))
         def peer_key(name):
             real = name == "intake" or (name == "outreach" and self.outreach) or \
-                (name == "legal" and self.legal)
+                (name == "legal" and self.legal) or (name == "sale" and self.sale)
             return name if real else "downstream"
         peers = "\n".join('%s = { endpoint = "%s"; public_key = "keys/%s.pub"; };'
                           % (name, self.ep[name], peer_key(name))
@@ -185,6 +202,13 @@ class PipelineRig:
                 'clock = { kind = "simulated"; start = "%s"; };' % start_date,
                 'limits = { resend_timeout_ms = 500; };', self.legal.conf_text(), ""]))
 
+    def write_sale_config(self, start_date):
+        with open(self.path("sale.conf"), "w") as f:
+            f.write("\n".join(self.service_conf("sale") + [
+                'staging = { endpoint = "%s"; public_key = "keys/staging.pub"; };' % self.ep["staging"],
+                'clock = { kind = "simulated"; start = "%s"; };' % start_date,
+                'limits = { resend_timeout_ms = 500; };', self.sale.conf_text, ""]))
+
     # -- processes --
 
     def spawn(self, name, argv, sock):
@@ -207,12 +231,13 @@ class PipelineRig:
             sys.executable, STANDIN, "--proto-dir", self.proto_dir,
             "--outreach-endpoint", self.ep["standin_outreach" if self.outreach else "outreach"],
             "--legal-endpoint", self.ep["standin_legal" if self.legal else "legal"],
-            "--sale-endpoint", self.ep["sale"], "--key", self.path("keys", "downstream.key"),
+            "--sale-endpoint", self.ep["standin_sale" if self.sale else "sale"],
+            "--key", self.path("keys", "downstream.key"),
             "--allow", self.path("keys", "staging.pub"), "--log", self.path("standin.jsonl"),
             "--staging-endpoint", self.ep["staging"],
             "--staging-public", self.path("keys", "staging.pub"),
             "--state", self.path("standin.state"), "--script", self.path("script.json")],
-            self.ep["sale"])
+            self.ep["standin_sale" if self.sale else "sale"])
 
     def start_staging(self):
         return self.spawn("staging", [self.bins["staging"], "--config", self.path("staging.conf")],
@@ -229,6 +254,10 @@ class PipelineRig:
     def start_legal(self):
         return self.spawn("legal", [self.legal.binary, "--config", self.path("legal.conf")],
                           self.ep["legal"])
+
+    def start_sale(self):
+        return self.spawn("sale", [self.sale.binary, "--config", self.path("sale.conf")],
+                          self.ep["sale"])
 
     def start_worker(self, i):
         """Workers bind nothing: started, they are up once their log says so."""
@@ -253,6 +282,8 @@ class PipelineRig:
                 self.start_worker(i)
         if self.legal:
             self.start_legal()
+        if self.sale:
+            self.start_sale()
         self.start_staging()
         self.start_intake()
         self.platform = self.stream("intake", "p1", "p1.state")
@@ -266,6 +297,9 @@ class PipelineRig:
         if self.legal:
             self.legal_operator = self.stream("legal", "operator", "legal_operator.state",
                                               backoff_initial=0.002, backoff_max=0.004)
+        if self.sale:
+            self.sale_operator = self.stream("sale", "operator", "sale_operator.state",
+                                             backoff_initial=0.002, backoff_max=0.004)
 
     def stream(self, service, key, state, **kw):
         s = self.ac.Stream(self.ep[service], self.ac.load_public(self.path("keys", service + ".pub")),
@@ -355,7 +389,8 @@ class PipelineRig:
     def service_operators(self):
         """The operator streams of the services after staging, in pipeline order."""
         return ([("the broker", self.broker_operator)] if self.outreach else []) + \
-            ([("legal", self.legal_operator)] if self.legal else [])
+            ([("legal", self.legal_operator)] if self.legal else []) + \
+            ([("sale", self.sale_operator)] if self.sale else [])
 
     def next_work_ms(self):
         """The earliest instant staging, the broker or legal has work of its own (Health
@@ -397,7 +432,8 @@ class PipelineRig:
 
     def dump(self, service="staging"):
         binary = {"staging": self.bins["staging"], "legal": self.legal and self.legal.binary,
-                  "outreach": self.outreach and self.outreach.broker}[service]
+                  "outreach": self.outreach and self.outreach.broker,
+                  "sale": self.sale and self.sale.binary}[service]
         return self.run([binary, "dump", "--config", self.path(service + ".conf")]).stdout
 
     def log_text(self, name):
