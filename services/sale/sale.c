@@ -250,14 +250,14 @@ static int sale_notice(sale_t *self, MDB_txn *txn, const Arrears__SaleNotice *n,
                                "not a sale notice kind");
     if (n->detail && strlen(n->detail) > 200)
         return receiver_refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "detail", "at most 200 bytes");
-    char key[SALES_ACCOUNT_KEY_MAX + 1], why[240];
+    char key[SALES_ACCOUNT_KEY_MAX + 1], why[256];
     StoredListed *before = NULL, *after = NULL;
     int rc = sales_account_key(n->platform, n->account_ref, key);
     rc = rc ? rc : sales_listed_get(self->sales, txn, key, &before);
     rc = rc ? rc : sales_listed_get(self->sales, txn, key, &after);
     bool waiting = rc == 0 && before && before->state == ARREARS__LISTED_STATE__LISTED_WAITING;
     bool bidding = rc == 0 && before && before->state == ARREARS__LISTED_STATE__LISTED_IN_PORTFOLIO;
-    snprintf(why, sizeof why, "%s during the sale%s%.200s", what, n->detail ? ": " : "",
+    snprintf(why, sizeof why, "%s during the sale%s%.150s", what, n->detail ? ": " : "",
              n->detail ? n->detail : "");
     if (bidding)
         rc = leave_portfolio(self, txn, before);
