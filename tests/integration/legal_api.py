@@ -22,6 +22,7 @@ import sys
 
 from harness import fail, wait_for
 from legal_rig import DAY_MS, START_MS, LegalRig
+import wire_checks
 
 
 def referral(rig, ref, outstanding, missed="2026-01-10", zone="Asia/Shanghai", name="Wang Li"):
@@ -134,32 +135,13 @@ def check_refusals(rig, ids):
 
 def check_garbage(rig):
     """Bytes that are no Envelope: Reject seq 0, MALFORMED, nothing consumed."""
-    zmq = __import__("zmq")
-    sock = rig.ctx.socket(zmq.DEALER)
-    sock.linger = 0
-    sock.curve_serverkey = rig.ac.load_public(rig.path("keys", "legal.pub"))
-    sock.curve_publickey, sock.curve_secretkey = rig.keypair("firm-a")
-    sock.connect(rig.ep["legal"])
-    try:
-        sock.send(b"\x00not an envelope")
-        if not sock.poll(10000):
-            fail("no answer to garbage bytes")
-        env = rig.ac.envelope_pb2.Envelope.FromString(sock.recv())
-        if env.WhichOneof("body") != "reject" or env.reject.seq != 0 or \
-                env.reject.code != env.reject.MALFORMED:
-            fail("garbage bytes answered %s" % env)
-    finally:
-        sock.close()
+    wire_checks.check_garbage(rig.ac, rig.ctx, rig.ep["legal"],
+                              rig.ac.load_public(rig.path("keys", "legal.pub")), rig.keypair("firm-a"))
 
 
 def check_stranger(rig):
-    ac = rig.ac
-    s = ac.Stream(rig.ep["legal"], ac.load_public(rig.path("keys", "legal.pub")),
-                  rig.keypair("stranger"), context=rig.ctx)
-    try:
-        wait_for(lambda: s.step() or s.auth_refused, 20, "the stranger's handshake refused")
-    finally:
-        s.close(save=False)
+    wire_checks.check_stranger(rig.ac, rig.ctx, rig.ep["legal"],
+                               rig.ac.load_public(rig.path("keys", "legal.pub")), rig.keypair("stranger"))
 
 
 def check_lifecycle(rig, ids):

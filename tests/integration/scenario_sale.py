@@ -16,7 +16,9 @@ reserve); buyer-d is a registered buyer the plan does not invite.
              withdrawn before the award and the winning price is taken down pro rata
   PUT        the winner of the first portfolio puts one account back two days after the
              award: staging takes it back into collection
-Checked: every tape any buyer pulled (during bidding and after) holds none of the
+Checked: bad input at sale's door (bytes that are no Envelope, an unknown key, a bid in
+another currency or below the step, a put-back before the award) is refused and changes
+nothing in sale's store; every tape any buyer pulled (during bidding and after) holds none of the
 planted values, searched byte for byte and normalized (lower case, letters and digits
 only); each winner opens its sealed file with its own secret key and finds the planted
 values of exactly its accounts; a loser cannot pull a file; buyer-d sees no portfolio
@@ -40,6 +42,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import fail  # noqa: E402
 from pipeline_rig import DAY_MS, HERE, Outreach, PipelineRig, Sale  # noqa: E402
+import wire_checks  # noqa: E402
 
 START = datetime.date(2026, 3, 1)
 NOON_MS = 4 * 3600 * 1000          # 12:00 in UTC+8
@@ -157,6 +160,35 @@ class Buyers:
                 fail("buyer-b is shown a bid on %s that is not its own" % p.portfolio_id)
         return offered
 
+    def check_door(self, rig, portfolio_id):
+        """Bad input at sale's door changes nothing: bytes that are no Envelope, a key
+        the keys file does not hold, and bids and a put-back sale must refuse."""
+        import zmq
+        before = rig.dump("sale")
+        ctx, pub = zmq.Context(), rig.ac.load_public(rig.path("keys", "sale.pub"))
+        rig.run([rig.bins["arrears"], "keygen", "stranger", rig.path("keys")])
+        try:
+            wire_checks.check_garbage(rig.ac, ctx, rig.ep["sale"], pub,
+                                      rig.ac.load_keypair(rig.path("keys", "buyer-a.key")))
+            wire_checks.check_stranger(rig.ac, ctx, rig.ep["sale"], pub,
+                                       rig.ac.load_keypair(rig.path("keys", "stranger.key")))
+        finally:
+            ctx.destroy(linger=0)
+        a = self.clients["buyer-a"]
+        n = len(a.rejected)
+        mine = {p.portfolio_id: p for p in a.portfolios()}[portfolio_id].my_bid_minor
+        a.bid(portfolio_id, "USD", mine * 2)                # not the portfolio's currency
+        a.bid(portfolio_id, "CNY", mine + 50)               # a raise below the step of 100
+        a.put_back(portfolio_id, "00" * 16, "not won yet")  # only the winner puts back
+        a.flush(60)
+        got = [(r["code"], r["field"]) for r in a.rejected[n:]]
+        want = [("INVALID_FIELD", "currency"), ("INVALID_FIELD", "amount_minor"),
+                ("UNAUTHORIZED", "portfolio_id")]
+        if got != want:
+            fail("refusals at sale's door: %s, wanted %s" % (got, want))
+        if rig.dump("sale") != before:
+            fail("refused input changed sale's store")
+
     def late_bid(self, portfolio_id):
         c = self.clients["buyer-c"]
         before = len(c.rejected)
@@ -201,6 +233,7 @@ def simulate(rig, buyers, n, kills=()):
         rig.advance(day_ms(d))
         if d == OPEN_DAY:
             notes["offered"] = [p.portfolio_id for p in buyers.bid_all(rig)]
+            buyers.check_door(rig, notes["offered"][0])
             for b in BUYERS[:3]:
                 buyers.pull_tapes(b)
         if d == PAY_DAY:
@@ -224,10 +257,11 @@ def put_back(buyers, portfolio_id):
         if p and p.won:
             f = c.file(portfolio_id)
             acct = f.accounts[0]
+            n = len(c.rejected)
             c.put_back(portfolio_id, acct.pseudonym, "the borrower was bankrupt before the sale")
             c.flush(60)
-            if c.rejected:
-                fail("the put-back was refused: %s" % c.rejected)
+            if c.rejected[n:]:
+                fail("the put-back was refused: %s" % c.rejected[n:])
             return acct.listing.account_ref
     fail("nobody won %s" % portfolio_id)
 
