@@ -10,9 +10,7 @@
 #include "config.h"
 #include "intake.h"
 #include "log.h"
-#include "signals.h"
-#include "svcloop.h"
-#include "svcnet.h"
+#include "svcmain.h"
 
 #define PRUNE_MAX 10000
 
@@ -25,8 +23,9 @@ typedef struct {
     intake_t app;
 } service_t;
 
-static void service_close(service_t *s)
+static void service_close(void *svc)
 {
+    service_t *s = svc;
     svcnet_destroy(&s->net);
     accepted_destroy(&s->app.accepted);
     feed_destroy(&s->app.feed);
@@ -38,8 +37,9 @@ static void service_close(service_t *s)
     aclock_destroy(&s->app.clock);
 }
 
-static int open_store(service_t *s)
+static int open_store(void *svc)
 {
+    service_t *s = svc;
     const intake_config_t *c = &s->cfg;
     int rc = svcnet_secret_open(c->secret_path, c->create_secret, &s->crypt);
     if (rc != CRYPT_OK) {
@@ -72,8 +72,11 @@ static int open_links(service_t *s)
     return s->net ? 0 : -1;
 }
 
-static int service_open(service_t *s)
+static int service_open(void *svc)
 {
+    service_t *s = svc;
+    log_event(LOG_INFO, "intake_config", "listen=%s staging=%s data_dir=%s", s->cfg.listen,
+              s->cfg.staging_endpoint, s->cfg.svc.data_dir);
     s->app.clock = aclock_new_wall();
     s->app.zones = tz_cache_new(NULL, 1024);
     s->app.limits = s->cfg.validate;
@@ -83,48 +86,10 @@ static int service_open(service_t *s)
     return rc ? rc : open_links(s);
 }
 
-typedef struct {
-    feed_t *feed;
-    int64_t now_ms;
-} prune_call_t;
-
-static int prune_feed(MDB_txn *txn, void *arg)
+static int prune_feed(MDB_txn *txn, void *svc)
 {
-    prune_call_t *p = arg;
-    return feed_prune(p->feed, txn, p->now_ms, PRUNE_MAX, NULL);
-}
-
-static int service_step(service_t *s, int64_t *next_prune_ms)
-{
-    int rc = svcnet_step(s->net, 1000, s->app.clock);
-    int64_t now = aclock_monotonic_ms();
-    if (rc == 0 && now >= *next_prune_ms) {
-        prune_call_t p = { s->app.feed, aclock_now_ms(s->app.clock) };
-        rc = store_write(s->store, prune_feed, &p);
-        *next_prune_ms = now + s->cfg.feed_prune_every_ms;
-    }
-    if (rc != 0 && !store_is_fatal(rc)) {
-        /* A full store or one bad batch: senders were told to retry; the next tick tries again. */
-        log_event(LOG_ERROR, "step_failed", "error=%d what=%s", rc, outbox_strerror(rc));
-        rc = 0;
-    }
-    return rc;
-}
-
-static int run(service_t *s)
-{
-    signals_install();
-    int rc = service_open(s);
-    log_event(LOG_INFO, "intake_start", "listen=%s staging=%s data_dir=%s error=%d", s->cfg.listen,
-              s->cfg.staging_endpoint, s->cfg.svc.data_dir, rc);
-    int64_t next_prune_ms = 0;
-    while (svcloop_continue(svcnet_zap(s->net), rc))
-        rc = service_step(s, &next_prune_ms);
-    svcnet_flush(s->net);
-    log_event(rc ? LOG_ERROR : LOG_INFO, "intake_stop", "error=%d reason=%s", rc,
-              rc ? "a store or socket error stopped the loop" : "signal");
-    service_close(s);
-    return rc == 0 ? 0 : 1;
+    service_t *s = svc;
+    return feed_prune(s->app.feed, txn, aclock_now_ms(s->app.clock), PRUNE_MAX, NULL);
 }
 
 static int dump_all(MDB_txn *txn, void *arg)
@@ -132,16 +97,6 @@ static int dump_all(MDB_txn *txn, void *arg)
     service_t *s = arg;
     int rc = accepted_dump(s->app.accepted, txn, stdout);
     return rc ? rc : feed_dump(s->app.feed, txn, stdout);
-}
-
-static int dump(service_t *s)
-{
-    int rc = open_store(s);
-    rc = rc ? rc : store_read(s->store, dump_all, s);
-    if (rc != 0)
-        fprintf(stderr, "intake dump: %s\n", store_strerror(rc));
-    service_close(s);
-    return rc == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -156,5 +111,10 @@ int main(int argc, char **argv)
         return 2;
     }
     log_open("intake", 2, s.cfg.svc.log_level);
-    return strcmp(command, "dump") == 0 ? dump(&s) : run(&s);
+    svcmain_t m = {.name = "intake", .svc = &s, .open = service_open, .open_store = open_store,
+                   .close = service_close, .dump = dump_all, .step_ms = 1000,
+                   .sweep = prune_feed, .sweep_every_ms = s.cfg.feed_prune_every_ms,
+                   .sweep_when_simulated = true, .strerror = outbox_strerror,
+                   .store = &s.store, .net = &s.net, .clock = &s.app.clock};
+    return strcmp(command, "dump") == 0 ? svcmain_dump(&m) : svcmain_run(&m);
 }

@@ -11,9 +11,7 @@
 
 #include "broker_config.h"
 #include "log.h"
-#include "signals.h"
-#include "svcloop.h"
-#include "svcnet.h"
+#include "svcmain.h"
 
 #define SWEEP_EVERY_MS 1000
 
@@ -28,8 +26,9 @@ typedef struct {
     broker_t app;
 } service_t;
 
-static void service_close(service_t *s)
+static void service_close(void *svc)
 {
+    service_t *s = svc;
     svcnet_destroy(&s->net);
     outbox_destroy(&s->app.to_staging);
     tasks_destroy(&s->app.tasks);
@@ -64,8 +63,9 @@ static int open_policy(service_t *s)
     return 0;
 }
 
-static int open_store(service_t *s)
+static int open_store(void *svc)
 {
+    service_t *s = svc;
     const broker_config_t *c = &s->cfg;
     int rc = svcnet_secret_open(c->secret_path, c->create_secret, &s->crypt);
     if (rc != CRYPT_OK) {
@@ -82,23 +82,10 @@ static int open_store(service_t *s)
     return rc;
 }
 
-/* The simulated clock resumes where it was before a restart. */
-static int read_clock(MDB_txn *txn, void *arg)
+static int read_clock_ms(MDB_txn *txn, void *svc, uint64_t *clock_ms)
 {
-    service_t *s = arg;
-    uint64_t v = 0;
-    int rc = tasks_meta_get(s->app.tasks, txn, "clock_ms", 0, &v);
-    s->app.clock = aclock_new_for_service(true, s->cfg.simulated_start_ms, (int64_t)v);
-    return rc;
-}
-
-static int open_clock(service_t *s)
-{
-    if (!s->cfg.simulated)
-        s->app.clock = aclock_new_for_service(false, 0, 0);
-    else if (store_read(s->store, read_clock, s) != 0)
-        return -1;
-    return s->app.clock ? 0 : -1;
+    service_t *s = svc;
+    return tasks_meta_get(s->app.tasks, txn, "clock_ms", 0, clock_ms);
 }
 
 static int open_links(service_t *s)
@@ -114,8 +101,11 @@ static int open_links(service_t *s)
     return s->net ? 0 : -1;
 }
 
-static int service_open(service_t *s)
+static int service_open(void *svc)
 {
+    service_t *s = svc;
+    log_event(LOG_INFO, "broker_config", "listen=%s data_dir=%s", s->cfg.listen,
+              s->cfg.svc.data_dir);
     s->app.zones = tz_cache_new(NULL, 1024);
     s->app.limits = s->cfg.limits;
     s->app.started_ms = aclock_monotonic_ms();
@@ -124,7 +114,8 @@ static int service_open(service_t *s)
     int rc = s->app.zones ? 0 : -1;
     rc = rc ? rc : open_policy(s);
     rc = rc ? rc : open_store(s);
-    rc = rc ? rc : open_clock(s);
+    rc = rc ? rc : svcmain_open_clock(s->store, s->cfg.simulated, s->cfg.simulated_start_ms,
+                                      read_clock_ms, s, &s->app.clock);
     return rc ? rc : open_links(s);
 }
 
@@ -135,51 +126,10 @@ static int sweep(MDB_txn *txn, void *arg)
     return broker_expire_leases(&s->app, txn, &returned);
 }
 
-static int service_step(service_t *s, int64_t *next_sweep_ms)
-{
-    int rc = svcnet_step(s->net, SWEEP_EVERY_MS, s->app.clock);
-    if (rc == 0 && aclock_monotonic_ms() >= *next_sweep_ms) {
-        rc = store_write(s->store, sweep, s);
-        *next_sweep_ms = aclock_monotonic_ms() + SWEEP_EVERY_MS;
-        rc = rc ? rc : svcnet_pump(s->net);
-    }
-    if (rc != 0 && !store_is_fatal(rc)) {
-        log_event(LOG_ERROR, "step_failed", "error=%d what=%s", rc, tasks_strerror(rc));
-        rc = 0;
-    }
-    return rc;
-}
-
-static int run(service_t *s)
-{
-    signals_install();
-    int rc = service_open(s);
-    log_event(LOG_INFO, "broker_start", "listen=%s data_dir=%s clock=%s error=%d", s->cfg.listen,
-              s->cfg.svc.data_dir, s->cfg.simulated ? "simulated" : "wall", rc);
-    int64_t next_sweep = 0;
-    while (svcloop_continue(svcnet_zap(s->net), rc))
-        rc = service_step(s, &next_sweep);
-    svcnet_flush(s->net);
-    log_event(rc ? LOG_ERROR : LOG_INFO, "broker_stop", "error=%d reason=%s", rc,
-              rc ? "a store or socket error stopped the loop" : "signal");
-    service_close(s);
-    return rc == 0 ? 0 : 1;
-}
-
 static int dump_all(MDB_txn *txn, void *arg)
 {
     service_t *s = arg;
     return tasks_dump(s->app.tasks, txn, stdout);
-}
-
-static int dump(service_t *s)
-{
-    int rc = open_store(s);
-    rc = rc ? rc : store_read(s->store, dump_all, s);
-    if (rc != 0)
-        fprintf(stderr, "outreach-broker dump: %s\n", tasks_strerror(rc));
-    service_close(s);
-    return rc == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -194,5 +144,10 @@ int main(int argc, char **argv)
         return 2;
     }
     log_open("outreach-broker", 2, s.cfg.svc.log_level);
-    return strcmp(command, "dump") == 0 ? dump(&s) : run(&s);
+    svcmain_t m = {.name = "broker", .svc = &s, .open = service_open, .open_store = open_store,
+                   .close = service_close, .dump = dump_all, .step_ms = SWEEP_EVERY_MS, .sweep = sweep,
+                   .sweep_every_ms = SWEEP_EVERY_MS, .sweep_when_simulated = true,
+                   .strerror = tasks_strerror, .store = &s.store, .net = &s.net,
+                   .clock = &s.app.clock};
+    return strcmp(command, "dump") == 0 ? svcmain_dump(&m) : svcmain_run(&m);
 }
