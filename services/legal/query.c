@@ -139,10 +139,11 @@ static size_t case_file(legal_t *self, MDB_txn *txn, const char *principal,
                        &total) != 0)
         return refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL, "the file could not be read now");
     chunk_t part;
-    if (chunk_slice(self->file_buf, total, q->offset, q->max_bytes, self->limits.chunk_max_bytes,
-                    &part) != CHUNK_OK)
+    uint8_t digest[CHUNK_DIGEST_BYTES];
+    if (chunk_slice(total, q->offset, q->max_bytes, self->limits.chunk_max_bytes, &part) != CHUNK_OK)
         return refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "offset",
                       "offset within the file, max_bytes at most 262144");
+    chunk_digest(self->file_buf, total, digest);   /* a case file is at most 2 MiB */
     Arrears__CaseFileChunk m = ARREARS__CASE_FILE_CHUNK__INIT;
     m.case_id = q->case_id;
     m.has_form = m.has_total_bytes = m.has_offset = m.has_data = m.has_sha256 = 1;
@@ -150,7 +151,7 @@ static size_t case_file(legal_t *self, MDB_txn *txn, const char *principal,
     m.total_bytes = total;
     m.offset = part.offset;
     m.data = (ProtobufCBinaryData){part.len, self->file_buf + part.offset};
-    m.sha256 = (ProtobufCBinaryData){sizeof part.sha256, part.sha256};
+    m.sha256 = (ProtobufCBinaryData){sizeof digest, digest};
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_CASE_FILE_CHUNK;
     env.case_file_chunk = &m;

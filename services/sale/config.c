@@ -246,6 +246,12 @@ static int load_from(conf_t *c, sale_config_t *o, bool resolve_paths, char *err,
     rc = rc ? rc : conf_bool(c, "create_secret", false, &o->create_secret, err, len);
     rc = rc ? rc : svcconf_clock(c, &o->simulated, &o->simulated_start_ms, err, len);
     rc = rc ? rc : load_sale(c, o, err, len);
+    /* An award tells staging about every account at once: the outbox must hold them. */
+    if (rc == 0 && resolve_paths && o->cuts.max_accounts >= o->svc.outbox.max_unacked)
+        rc = conf_error_at(c, conf_lookup(c, "sale"), CONF_ERANGE, err, len,
+                           "max_accounts (%u) must be below limits.outbox_max_unacked (%llu): "
+                           "an award tells staging about every account in one go",
+                           o->cuts.max_accounts, (unsigned long long)o->svc.outbox.max_unacked);
     conf_destroy(&c);
     return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "auction.h"
 #include "log.h"
+#include "money.h"
 #include "sale.h"
 
 #define CYCLE_DAY_MS INT64_C(86400000)
@@ -55,9 +56,10 @@ static int held_add(held_t *h, const char *key, int64_t outstanding_minor)
             return ENOMEM;
         h->cap = cap;
     }
+    if (money_add(h->total_minor, outstanding_minor, &h->total_minor) != MONEY_OK)
+        return SALES_ETOO_LARGE;
     snprintf(h->keys[h->n], sizeof h->keys[h->n], "%s", key);
     h->outstanding_minor[h->n++] = outstanding_minor;
-    h->total_minor += outstanding_minor;
     return 0;
 }
 
@@ -213,6 +215,7 @@ static int file_add_account(sale_t *self, MDB_txn *txn, const char *key, const c
 typedef struct {
     uint8_t *data;
     size_t len, cap;
+    uint8_t sha256[CHUNK_DIGEST_BYTES];   /* of the sealed file */
 } file_t;
 
 static int sell_account(sale_t *self, MDB_txn *txn, const char *winner, const char *key,
@@ -260,12 +263,16 @@ static int seal_file(sale_t *self, MDB_txn *txn, const StoredPortfolio *p, const
     rc = rc ? rc : tape_seal(key, file->data, file->len, sealed, file->len + TAPE_SEAL_OVERHEAD);
     rc = rc ? rc : sales_file_put(self->sales, txn, p->portfolio_id, sealed,
                                   file->len + TAPE_SEAL_OVERHEAD);
+    if (rc == 0)
+        chunk_digest(sealed, file->len + TAPE_SEAL_OVERHEAD, file->sha256);
     free(sealed);
     return rc;
 }
 
+/* Sells the held accounts to bid w. digest (the caller's, as long as p) takes the
+ * sealed file's SHA-256, which p then points to. */
 static int sell(sale_t *self, MDB_txn *txn, StoredPortfolio *p, const held_t *h,
-                const bids_t *g, size_t w)
+                const bids_t *g, size_t w, uint8_t digest[CHUNK_DIGEST_BYTES])
 {
     const sale_plan_t *plan = sale_plan_named(self->cfg, p->plan);
     int64_t *shares = malloc((h->n ? h->n : 1) * sizeof *shares);
@@ -286,6 +293,9 @@ static int sell(sale_t *self, MDB_txn *txn, StoredPortfolio *p, const held_t *h,
         rc = sell_account(self, txn, p->winner, h->keys[i], shares[i], &file);
     rc = rc ? rc : seal_file(self, txn, p, g->keys[w], &file);
     p->file_bytes = file.len + TAPE_SEAL_OVERHEAD;
+    memcpy(digest, file.sha256, CHUNK_DIGEST_BYTES);
+    p->has_file_sha256 = 1;
+    p->file_sha256 = (ProtobufCBinaryData){CHUNK_DIGEST_BYTES, digest};
     log_event(LOG_INFO, "sale_awarded", "portfolio=%s buyer=%s accounts=%zu price_minor=%lld "
               "currency=%s error=%d", p->portfolio_id, p->winner, h->n,
               (long long)p->price_minor, p->currency, rc);
@@ -300,7 +310,8 @@ static int unsold(sale_t *self, MDB_txn *txn, StoredPortfolio *p, const held_t *
                   size_t detail_len)
 {
     const sale_plan_t *plan = sale_plan_named(self->cfg, p->plan);
-    uint32_t relists = plan ? plan->relists : 0;
+    /* A one-off plan never opens again: its unsold accounts go back at once. */
+    uint32_t relists = plan && plan->kind == ARREARS__SALE_KIND__SALE_FORWARD_FLOW ? plan->relists : 0;
     size_t again = 0;
     char why[160];
     snprintf(why, sizeof why, "unsold in portfolio %s: no bid reached the reserve",
@@ -340,6 +351,7 @@ static int award(sale_t *self, MDB_txn *txn, const StoredPortfolio *before, bool
     StoredValuationLine lines[VALUATION_MAX_LINES], *ptrs[VALUATION_MAX_LINES];
     StoredValuation revaluation;
     char detail[160];
+    uint8_t digest[CHUNK_DIGEST_BYTES];
     int rc = v && g ? 0 : ENOMEM;
     *held_back = rc == 0 && !sale_has_room(self, txn, (uint64_t)before->accounts + 1, &rc);
     if (rc != 0 || *held_back) {
@@ -357,7 +369,7 @@ static int award(sale_t *self, MDB_txn *txn, const StoredPortfolio *before, bool
     if (rc == 0 && h.n == 0)
         after.state = ARREARS__PORTFOLIO_STATE__PORTFOLIO_EMPTY;
     else if (rc == 0 && auction_award(g->bids, g->n, v->reserve_minor, &w) == AUCTION_OK)
-        rc = sell(self, txn, &after, &h, g, w);
+        rc = sell(self, txn, &after, &h, g, w, digest);
     else if (rc == 0)
         rc = unsold(self, txn, &after, &h, detail, sizeof detail);
     after.version++;
@@ -365,6 +377,57 @@ static int award(sale_t *self, MDB_txn *txn, const StoredPortfolio *before, bool
     held_free(&h);
     free(v), free(g);
     return rc;
+}
+
+/* An award that cannot be made (a file past its limit, a key libsodium refuses) is
+ * this portfolio's failure, not the sweep's: its accounts go back to staging with the
+ * reason, and the other portfolios are awarded. */
+static bool award_failure(int rc)
+{
+    return rc == SALES_ETOO_LARGE || rc == TAPE_ESODIUM || rc == TAPE_ESPACE;
+}
+
+static int fail_award(sale_t *self, MDB_txn *txn, const StoredPortfolio *before, int why_rc)
+{
+    held_t h = {0};
+    valuation_t *v = malloc(sizeof *v);
+    char why[160];
+    snprintf(why, sizeof why, "the award of portfolio %s failed: %s", before->portfolio_id,
+             why_rc == SALES_ETOO_LARGE ? sales_strerror(why_rc) : tape_strerror(why_rc));
+    int rc = v ? held_read(self, txn, before, &h, v) : ENOMEM;
+    for (size_t i = 0; rc == 0 && i < h.n; i++) {
+        StoredListed *l = NULL;
+        rc = sales_listed_get(self->sales, txn, h.keys[i], &l);
+        if (rc == 0 && l) {
+            StoredListed after = *l;   /* shallow: l keeps owning the strings */
+            rc = sale_withdraw(self, txn, l, &after, why);
+        }
+        arrears__stored_listed__free_unpacked(l, NULL);
+    }
+    StoredPortfolio after = *before;   /* shallow: before keeps owning the strings */
+    after.state = ARREARS__PORTFOLIO_STATE__PORTFOLIO_UNSOLD;
+    after.detail = why;
+    after.version++;
+    rc = rc ? rc : sales_portfolio_put(self->sales, txn, before, &after);
+    log_event(LOG_ERROR, "sale_award_failed", "portfolio=%s accounts=%zu why=%d error=%d",
+              before->portfolio_id, h.n, why_rc, rc);
+    held_free(&h);
+    free(v);
+    return rc;
+}
+
+/* Awards one portfolio in a nested transaction, so a failure of its own leaves nothing
+ * half-done. */
+static int award_one(sale_t *self, MDB_txn *txn, const StoredPortfolio *p, bool *held_back)
+{
+    MDB_txn *child = NULL;
+    int rc = mdb_txn_begin(mdb_txn_env(txn), txn, 0, &child);
+    rc = rc ? rc : award(self, child, p, held_back);
+    if (child && rc == 0)
+        return mdb_txn_commit(child);
+    if (child)
+        mdb_txn_abort(child);
+    return award_failure(rc) ? fail_award(self, txn, p, rc) : rc;
 }
 
 static int award_due(sale_t *self, MDB_txn *txn, size_t *moved)
@@ -378,7 +441,7 @@ static int award_due(sale_t *self, MDB_txn *txn, size_t *moved)
         StoredPortfolio *p = NULL;
         bool held_back = false;
         rc = sales_portfolio_get(self->sales, txn, ids[i], &p);
-        rc = rc ? rc : p ? award(self, txn, p, &held_back) : SALES_ECORRUPT;
+        rc = rc ? rc : p ? award_one(self, txn, p, &held_back) : SALES_ECORRUPT;
         *moved += rc == 0 && !held_back;
         arrears__stored_portfolio__free_unpacked(p, NULL);
         if (held_back)
@@ -390,8 +453,11 @@ static int award_due(sale_t *self, MDB_txn *txn, size_t *moved)
 
 /* ---------------------------------------------------------------- opening */
 
+/* Puts one waiting account in portfolio id: valued into v, its balance added to
+ * *outstanding_minor (apart from the valuation, which leaves out a band without a
+ * curve: the bids are taken down pro rata against every balance). */
 static int open_member(sale_t *self, MDB_txn *txn, const char *id, const char *key,
-                       valuation_t *v, StoredListed **first)
+                       valuation_t *v, int64_t *outstanding_minor, StoredListed **first)
 {
     StoredListed *before = NULL;
     int rc = sales_listed_get(self->sales, txn, key, &before);
@@ -406,6 +472,9 @@ static int open_member(sale_t *self, MDB_txn *txn, const char *id, const char *k
     after.times_offered++;
     rc = sales_listed_put(self->sales, txn, before, &after);
     rc = rc ? rc : sales_member_add(self->sales, txn, id, key);
+    if (rc == 0 && money_add(*outstanding_minor, before->outstanding_minor, outstanding_minor) !=
+                       MONEY_OK)
+        rc = SALES_ETOO_LARGE;
     /* A band whose curve was since dropped is worth nothing; a sum past int64 fails. */
     if (rc == 0 && valuation_add(v, &self->cfg->curves, before->balance_band,
                                  before->days_past_due, before->outstanding_minor) ==
@@ -449,14 +518,14 @@ static int open_portfolio(sale_t *self, MDB_txn *txn, const sale_plan_t *plan, c
     const char *invited[SALE_MAX_BUYERS];
     StoredListed *first = NULL;
     size_t n = 0;
-    int64_t now = aclock_now_ms(self->clock);
+    int64_t now = aclock_now_ms(self->clock), outstanding = 0;
     int rc = keys && v ? 0 : ENOMEM;
     rc = rc ? rc : sales_waiting(self->sales, txn, plan->name, cut, size, keys, &n);
     rc = rc ? rc : sales_next_portfolio_id(self->sales, txn, plan->name, id);
     if (v)
         valuation_start(v, &self->cfg->curves);
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = open_member(self, txn, id, keys[i], v, &first);
+        rc = open_member(self, txn, id, keys[i], v, &outstanding, &first);
     rc = rc ? rc : first && valuation_finish(v) == VALUATION_OK ? 0 : SALES_ECORRUPT;
     if (rc == 0) {
         StoredPortfolio p;
@@ -469,7 +538,7 @@ static int open_portfolio(sale_t *self, MDB_txn *txn, const sale_plan_t *plan, c
         p.has_listed_accounts = p.has_listed_outstanding_minor = 1;
         p.has_accounts = p.has_outstanding_minor = 1;
         p.listed_accounts = p.accounts = (uint32_t)n;
-        p.listed_outstanding_minor = p.outstanding_minor = v->outstanding_minor;
+        p.listed_outstanding_minor = p.outstanding_minor = outstanding;
         stored_valuation(v, now, &valuation, lines, ptrs);
         p.valuation = &valuation;
         rc = sales_portfolio_put(self->sales, txn, NULL, &p);
@@ -536,6 +605,15 @@ static int open_plan(sale_t *self, MDB_txn *txn, const sale_plan_t *plan, size_t
     cuts_seen_t *seen = calloc(1, sizeof *seen);
     rc = seen ? sales_waiting_cuts(self->sales, txn, plan->name, note_cut, seen) : ENOMEM;
     bool one_off = plan->kind == ARREARS__SALE_KIND__SALE_ONE_OFF;
+    size_t waiting = 0;
+    for (size_t c = 0; seen && c < seen->n; c++)
+        waiting += seen->count[c];
+    /* A one-off plan returns what it cannot place, once: it opens when staging can be
+     * told about every account it may return. */
+    if (rc == 0 && one_off && !sale_has_room(self, txn, waiting, &rc)) {
+        free(seen);
+        return rc;
+    }
     for (size_t c = 0; rc == 0 && c < seen->n; c++) {
         size_t sizes[PORTFOLIO_MAX_PORTFOLIOS], k = 0;
         size_t taken = portfolio_plan(&self->cfg->cuts, seen->count[c], sizes, &k);

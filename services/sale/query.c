@@ -147,13 +147,12 @@ static size_t portfolio_list(sale_t *self, MDB_txn *txn, const char *buyer,
 /* ---------------------------------------------------------------- tapes and files */
 
 /* Whether a member account is on the portfolio's tape now: in it while bidding, sold
- * or put back after (withdrawn and relisted accounts are not). */
+ * in it after (withdrawn, put back and relisted accounts are not). */
 static bool on_tape(const StoredListed *l, const char *id)
 {
     return l->portfolio_id && strcmp(l->portfolio_id, id) == 0 &&
            (l->state == ARREARS__LISTED_STATE__LISTED_IN_PORTFOLIO ||
-            l->state == ARREARS__LISTED_STATE__LISTED_SOLD ||
-            l->state == ARREARS__LISTED_STATE__LISTED_PUT_BACK);
+            l->state == ARREARS__LISTED_STATE__LISTED_SOLD);
 }
 
 typedef struct {
@@ -228,17 +227,19 @@ static int build_tape(sale_t *self, MDB_txn *txn, const StoredPortfolio *p, cons
         return rc;
     }
     *c = (tape_cache_t){.version = p->version, .data = w.tape, .len = w.len};
+    chunk_digest(w.tape, w.len, c->sha256);
     snprintf(c->portfolio_id, sizeof c->portfolio_id, "%s", p->portfolio_id);
     snprintf(c->buyer, sizeof c->buyer, "%s", buyer);
     return 0;
 }
 
 static size_t send_chunk(const char *id, Arrears__SaleDocForm form, const uint8_t *doc,
-                         size_t total, const Arrears__SaleDocQuery *q, uint32_t limit,
-                         uint64_t request_id, uint8_t *buf, size_t cap, reject_t *reject)
+                         size_t total, const uint8_t digest[CHUNK_DIGEST_BYTES],
+                         const Arrears__SaleDocQuery *q, uint32_t limit, uint64_t request_id,
+                         uint8_t *buf, size_t cap, reject_t *reject)
 {
     chunk_t part;
-    if (chunk_slice(doc, total, q->offset, q->max_bytes, limit, &part) != CHUNK_OK)
+    if (chunk_slice(total, q->offset, q->max_bytes, limit, &part) != CHUNK_OK)
         return refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "offset",
                       "offset within the document, max_bytes at most 262144");
     Arrears__SaleDocChunk m = ARREARS__SALE_DOC_CHUNK__INIT;
@@ -248,7 +249,7 @@ static size_t send_chunk(const char *id, Arrears__SaleDocForm form, const uint8_
     m.total_bytes = total;
     m.offset = part.offset;
     m.data = (ProtobufCBinaryData){part.len, (uint8_t *)doc + part.offset};
-    m.sha256 = (ProtobufCBinaryData){sizeof part.sha256, part.sha256};
+    m.sha256 = (ProtobufCBinaryData){CHUNK_DIGEST_BYTES, (uint8_t *)digest};
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_SALE_DOC_CHUNK;
     env.sale_doc_chunk = &m;
@@ -270,26 +271,28 @@ static size_t sale_doc(sale_t *self, MDB_txn *txn, const char *buyer,
                       "no such portfolio is offered to you");
     }
     bool won = p->winner && strcmp(p->winner, buyer) == 0;
-    const uint8_t *doc = NULL;
+    const uint8_t *doc = NULL, *digest = NULL;
     size_t total = 0, len = 0;
     int rc = 0;
     if (q->form == ARREARS__SALE_DOC_FORM__SALE_TAPE) {
         rc = build_tape(self, txn, p, buyer);
         doc = self->tape.data;
         total = self->tape.len;
+        digest = self->tape.sha256;
     } else if (q->form == ARREARS__SALE_DOC_FORM__SALE_FILE && won) {
         rc = sales_file_get(self->sales, txn, p->portfolio_id, &doc, &total);
+        digest = p->file_sha256.len == CHUNK_DIGEST_BYTES ? p->file_sha256.data : NULL;
     }
     if (q->form != ARREARS__SALE_DOC_FORM__SALE_TAPE && q->form != ARREARS__SALE_DOC_FORM__SALE_FILE)
         refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "form", "tape or file");
     else if (q->form == ARREARS__SALE_DOC_FORM__SALE_FILE && !won)
         refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "form",
                "the file goes to the portfolio's buyer alone");
-    else if (rc != 0 || !doc)
+    else if (rc != 0 || !doc || !digest)
         refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL, "the document could not be read now");
     else
-        len = send_chunk(p->portfolio_id, q->form, doc, total, q, self->limits.chunk_max_bytes,
-                         request_id, buf, cap, reject);
+        len = send_chunk(p->portfolio_id, q->form, doc, total, digest, q,
+                         self->limits.chunk_max_bytes, request_id, buf, cap, reject);
     arrears__stored_portfolio__free_unpacked(p, NULL);
     return len;
 }

@@ -51,7 +51,7 @@ int sale_tell_staging(sale_t *self, MDB_txn *txn, const StoredListed *l,
     m.outcome = outcome;
     m.at_ms = aclock_now_ms(self->clock);
     m.buyer = outcome == ARREARS__SALE_OUTCOME__SALE_WITHDRAWN ? NULL : l->buyer;
-    m.has_price_minor = price_minor != 0;
+    m.has_price_minor = outcome != ARREARS__SALE_OUTCOME__SALE_WITHDRAWN;
     m.price_minor = price_minor;
     m.portfolio_id = l->portfolio_id && *l->portfolio_id ? l->portfolio_id : NULL;
     char why[201];
@@ -77,22 +77,39 @@ int sale_withdraw(sale_t *self, MDB_txn *txn, const StoredListed *before, Stored
     rc = rc ? rc : sale_tell_staging(self, txn, after, ARREARS__SALE_OUTCOME__SALE_WITHDRAWN, 0,
                                      detail);
     after->detail = owned;
-    log_event(LOG_INFO, "sale_withdrawn", "platform=%s account=%s portfolio=%s why=\"%.120s\" "
-              "error=%d", after->platform, after->account_ref,
-              after->portfolio_id ? after->portfolio_id : "", detail, rc);
+    log_event(LOG_INFO, "sale_withdrawn", "platform=%s account=%s portfolio=%s error=%d",
+              after->platform, after->account_ref, after->portfolio_id ? after->portfolio_id : "",
+              rc);   /* the reason may quote staging's free text: it is on the record, not here */
     return rc;
 }
 
 /* ---------------------------------------------------------------- listings */
 
+/* "CN", or "CN-31": the tape shows the two letters, so nothing else may stand there. */
+static bool is_region(const char *r)
+{
+    size_t n = strlen(r);
+    bool letters = n >= 2 && r[0] >= 'A' && r[0] <= 'Z' && r[1] >= 'A' && r[1] <= 'Z';
+    return letters && (n == 2 || (r[2] == '-' && n <= 16));
+}
+
+/* What both staging messages name: an account sale may store under its key. */
+static int check_account(const char *platform, const char *account_ref, reject_t *reject)
+{
+    const Arrears__Reject__Code bad = ARREARS__REJECT__CODE__INVALID_FIELD;
+    if (!platform || !*platform || strlen(platform) > INBOX_PRINCIPAL_MAX)
+        return receiver_refuse(reject, bad, "platform", "1 to 64 bytes");
+    if (!validate_ref(account_ref))
+        return receiver_refuse(reject, bad, "account_ref", "1 to 64 bytes of [A-Za-z0-9._:-]");
+    return 0;
+}
+
 static int check_listing(const SaleListing *l, reject_t *reject)
 {
     const Arrears__Reject__Code bad = ARREARS__REJECT__CODE__INVALID_FIELD;
     int64_t day;
-    if (!l->platform || !*l->platform || strlen(l->platform) > INBOX_PRINCIPAL_MAX)
-        return receiver_refuse(reject, bad, "platform", "1 to 64 bytes");
-    if (!validate_ref(l->account_ref))
-        return receiver_refuse(reject, bad, "account_ref", "1 to 64 bytes of [A-Za-z0-9._:-]");
+    if (check_account(l->platform, l->account_ref, reject) != 0)
+        return APPLY_REJECTED;
     if (!l->currency || !money_currency_known(l->currency))
         return receiver_refuse(reject, bad, "currency", "an ISO 4217 code with a minor unit");
     if (!l->has_outstanding_minor || l->outstanding_minor < 0 || l->principal_minor < 0 ||
@@ -107,9 +124,14 @@ static int check_listing(const SaleListing *l, reject_t *reject)
         return receiver_refuse(reject, bad, "charged_off_date", "absent, or a date YYYY-MM-DD");
     if (l->last_payment_date && validate_date(l->last_payment_date, &day) != 0)
         return receiver_refuse(reject, bad, "last_payment_date", "absent, or a date YYYY-MM-DD");
-    if ((l->region && strlen(l->region) > 16) || (l->has_person_key && l->person_key.len > 32))
-        return receiver_refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "region",
-                               "region at most 16 bytes, person_key 32");
+    if (l->region && !is_region(l->region))
+        return receiver_refuse(reject, bad, "region", "a country code, \"CN\" or \"CN-31\"");
+    if (l->has_person_key && l->person_key.len > 32)
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "person_key",
+                               "at most 32 bytes");
+    if (arrears__sale_listing__get_packed_size(l) > SALES_RECORD_MAX)
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "file",
+                               "a listing is at most %d bytes", SALES_RECORD_MAX);
     return 0;
 }
 
@@ -175,7 +197,7 @@ static bool still_for_sale(const StoredListed *l)
 
 static int sale_listing(sale_t *self, MDB_txn *txn, const SaleListing *l, reject_t *reject)
 {
-    char key[SALES_ACCOUNT_KEY_MAX + 1], why[PORTFOLIO_REASON_MAX], cut_name[SALES_CUT_MAX + 1];
+    char key[SALES_ACCOUNT_KEY_MAX + 1], why[PORTFOLIO_REASON_MAX], cut_name[SALES_CUT_MAX + 1] = "";
     int rc = check_listing(l, reject);
     if (rc != 0)
         return rc;
@@ -250,6 +272,8 @@ static int sale_notice(sale_t *self, MDB_txn *txn, const Arrears__SaleNotice *n,
                                "not a sale notice kind");
     if (n->detail && strlen(n->detail) > 200)
         return receiver_refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "detail", "at most 200 bytes");
+    if (check_account(n->platform, n->account_ref, reject) != 0)
+        return APPLY_REJECTED;
     char key[SALES_ACCOUNT_KEY_MAX + 1], why[256];
     StoredListed *before = NULL, *after = NULL;
     int rc = sales_account_key(n->platform, n->account_ref, key);
@@ -403,9 +427,15 @@ static int sale_put_back(sale_t *self, MDB_txn *txn, const char *buyer, const Ar
                              "not an account of this portfolio");
     StoredListed *l = NULL;
     rc = rc ? rc : sales_listed_get(self->sales, txn, key, &l);
-    if (rc == 0 && (!l || l->state != ARREARS__LISTED_STATE__LISTED_SOLD))
+    /* A pseudonym names the account in every portfolio the buyer won: only the sale in
+     * this one may be undone here. */
+    bool sold_here = rc == 0 && l && l->state == ARREARS__LISTED_STATE__LISTED_SOLD &&
+                     l->portfolio_id && strcmp(l->portfolio_id, p->portfolio_id) == 0 &&
+                     l->buyer && strcmp(l->buyer, buyer) == 0;
+    if (rc == 0 && !sold_here)
         rc = receiver_refuse(reject, ARREARS__REJECT__CODE__CONFLICT, "pseudonym",
-                             "the account was already put back");
+                             "the account is no longer yours in this portfolio (put back "
+                             "already, or sold again)");
     arrears__stored_listed__free_unpacked(l, NULL);
     rc = rc ? rc : return_account(self, txn, p, key, b->reason);
     log_event(LOG_INFO, "sale_put_back", "portfolio=%s buyer=%s error=%d",

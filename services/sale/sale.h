@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "aclock.h"
+#include "chunk.h"
 #include "config.h"
 #include "outbox.h"
 #include "receiver.h"
@@ -47,6 +48,7 @@ typedef struct {
     uint32_t version;
     uint8_t *data;
     size_t len;
+    uint8_t sha256[CHUNK_DIGEST_BYTES];
 } tape_cache_t;
 
 typedef struct {

@@ -234,7 +234,8 @@ int sales_waiting_cuts(sales_t *self, MDB_txn *txn, const char *plan, sales_cut_
         return SALES_EKEY;
     cut_walk_t w = {.prefix_len = (size_t)n, .visit = visit, .arg = arg};
     int rc = store_scan(txn, self->waiting, prefix, (size_t)n, NULL, 0, count_cut, &w);
-    return rc == 0 && w.count > 0 ? visit(w.cut, w.count, arg) : rc;
+    rc = rc == 0 && w.count > 0 ? visit(w.cut, w.count, arg) : rc;
+    return rc == STORE_STOP ? 0 : rc;   /* the visitor had enough: not an error */
 }
 
 typedef struct {

@@ -20,7 +20,10 @@
  *   - ties go to the earlier bid; no bid at the reserve: relisted, then returned;
  *   - put-backs: in the window (price down by the share), twice, unknown, too late,
  *     by a loser;
- *   - the report; ClockAdvance busy while messages are unacknowledged.
+ *   - the report; ClockAdvance busy while messages are unacknowledged;
+ *   - what a review found: a put-back through an older portfolio of an account sold
+ *     again, a one-off plan's unsold accounts, oversize and malformed input refused
+ *     before anything is written, a band whose curve was dropped after listing.
  *
  * Times: the clock starts 2026-03-02 00:00 UTC; the plan opens 2026-03-05 and bids run
  * 7 days. */
@@ -713,6 +716,105 @@ static void test_report_and_clock(void **state)
                            "body");
 }
 
+/* ---------------------------------------------------------------- what a review found */
+
+static void test_put_back_elsewhere(void **state)
+{
+    fx_t *f = *state;
+    f->cfg.plans[0].put_back_days = 90;
+    open_five(f);
+    assert_int_equal(bid_as(f, "buyer-a", ID1, 150000, "CNY"), 0);
+    advance(f, DEADLINE);
+    Arrears__SaleFile *file = file_of(f, 0);
+    char pseudonym[TAPE_PSEUDONYM_LEN + 1], ref[32];
+    snprintf(pseudonym, sizeof pseudonym, "%s", file->accounts[0]->pseudonym);
+    snprintf(ref, sizeof ref, "%s", file->accounts[0]->listing->account_ref);
+    arrears__sale_file__free_unpacked(file, NULL);
+    assert_int_equal(put_back_as(f, "buyer-a", pseudonym, "not eligible"), 0);
+    /* Listed again, it sells to the same buyer in the next cycle, under the same name. */
+    list_ok(f, ref, 100000);
+    list_ok(f, "X1", 100000);
+    advance(f, OPEN + 30 * DAY);
+    assert_int_equal(bid_as(f, "buyer-a", "cn-000002", 100000, "CNY"), 0);
+    advance(f, OPEN + 37 * DAY);
+    char key[64];
+    snprintf(key, sizeof key, "p1/%s", ref);
+    assert_int_equal(listed_state(f, key), ARREARS__LISTED_STATE__LISTED_SOLD);
+    /* The first portfolio's put-back may not undo the second sale. */
+    uint8_t before[SVCTEST_DIGEST_BYTES];
+    digest(f, before);
+    svctest_assert_refused(put_back_as(f, "buyer-a", pseudonym, "again"), &f->reject, R_CONFLICT,
+                           "pseudonym");
+    assert_unchanged(f, before);
+}
+
+static void test_one_off_unsold_returns(void **state)
+{
+    fx_t *f = *state;
+    f->cfg.plans[0].kind = ARREARS__SALE_KIND__SALE_ONE_OFF;
+    f->cfg.plans[0].cycle_days = 0;
+    open_five(f);
+    (void)news(f);
+    assert_int_equal(bid_as(f, "buyer-a", ID1, 1000, "CNY"), 0);   /* below the reserve */
+    advance(f, DEADLINE);
+    /* A one-off plan never opens again: all five go back, none waits. */
+    assert_int_equal(news(f), 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(result(f, i)->outcome, ARREARS__SALE_OUTCOME__SALE_WITHDRAWN);
+    assert_int_equal(listed_state(f, "p1/B1"), ARREARS__LISTED_STATE__LISTED_WITHDRAWN);
+    /* And a listing after it opened is returned at once. */
+    listing_t x;
+    assert_int_equal(list_as(f, "service", listing(&x, "L1", 100000)), 0);
+    assert_withdrawn_with(f, "L1", "the one-off sale cn has closed");
+}
+
+static void test_refused_before_any_write(void **state)
+{
+    fx_t *f = *state;
+    listing_t x;
+    uint8_t before[SVCTEST_DIGEST_BYTES];
+    digest(f, before);
+    SaleListing *l = listing(&x, "BIG", 100000);
+    static char huge[SALES_RECORD_MAX + 1];
+    memset(huge, 'n', sizeof huge - 1);
+    x.b.name = huge;
+    svctest_assert_refused(list_as(f, "service", l), &f->reject, ARREARS__REJECT__CODE__TOO_LARGE,
+                           "file");
+    l = listing(&x, "R1", 100000);
+    l->region = "12 Planted Road";
+    svctest_assert_refused(list_as(f, "service", l), &f->reject, R_INVALID, "region");
+    char long_ref[200];
+    memset(long_ref, 'A', sizeof long_ref - 1);
+    long_ref[sizeof long_ref - 1] = '\0';
+    svctest_assert_refused(notice(f, long_ref, ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_PAYMENT),
+                           &f->reject, R_INVALID, "account_ref");
+    assert_unchanged(f, before);
+}
+
+/* A band whose curve was dropped from the configuration after listing: its accounts are
+ * worth nothing to the valuation, but their balances still weigh in the pro rata. */
+static void test_band_without_curve(void **state)
+{
+    fx_t *f = *state;
+    const char *refs[] = {"B1", "B2", "B3"};
+    for (int i = 0; i < 3; i++)
+        list_ok(f, refs[i], 100000 * (i + 1));
+    snprintf(f->cfg.curves.curves[0].balance_band, sizeof f->cfg.curves.curves[0].balance_band,
+             "%s", "renamed");
+    advance(f, OPEN);
+    StoredPortfolio *p = portfolio(f, ID1);
+    assert_int_equal(p->listed_outstanding_minor, 600000);
+    assert_int_equal(p->valuation->value_minor, 0);
+    arrears__stored_portfolio__free_unpacked(p, NULL);
+    assert_int_equal(bid_as(f, "buyer-a", ID1, 60000, "CNY"), 0);
+    assert_int_equal(notice(f, "B3", ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_DISPUTE), 0);
+    advance(f, DEADLINE);
+    p = portfolio(f, ID1);
+    assert_int_equal(p->state, ARREARS__PORTFOLIO_STATE__PORTFOLIO_AWARDED);
+    assert_int_equal(p->price_minor, 30000);   /* 60,000 * 300,000 / 600,000 */
+    arrears__stored_portfolio__free_unpacked(p, NULL);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -725,6 +827,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ties_and_unsold, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_and_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_back_elsewhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_off_unsold_returns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_before_any_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_band_without_curve, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
