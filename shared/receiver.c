@@ -535,3 +535,10 @@ int receiver_refuse(reject_t *reject, Arrears__Reject__Code code, const char *fi
     reject_set(reject, klass, code, field, "%s", reason);
     return APPLY_REJECTED;
 }
+
+size_t receiver_refuse_query(reject_t *reject, Arrears__Reject__Code code, const char *field,
+                             const char *reason)
+{
+    (void)receiver_refuse(reject, code, field, "%s", reason);
+    return 0;
+}

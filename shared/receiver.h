@@ -39,6 +39,10 @@ enum {
  * can `return receiver_refuse(reject, CODE, "field", "why %d", n);`. */
 int receiver_refuse(reject_t *reject, Arrears__Reject__Code code, const char *field,
                     const char *reason_fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same for a query handler, which answers a refusal with no reply bytes: returns 0,
+ * so it can `return receiver_refuse_query(reject, CODE, "field", "why");`. */
+size_t receiver_refuse_query(reject_t *reject, Arrears__Reject__Code code, const char *field,
+                             const char *reason);
 
 /* Who sent a message: what the ZAP handler said about its connection's key. */
 typedef struct {

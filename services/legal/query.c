@@ -7,38 +7,17 @@
 
 #include "chunk.h"
 #include "envelope.h"
+#include "health.h"
 #include "report.h"
-
-static size_t refuse(reject_t *reject, Arrears__Reject__Code code, const char *field,
-                     const char *why)
-{
-    (void)receiver_refuse(reject, code, field, "%s", why);
-    return 0;
-}
 
 static size_t health(legal_t *self, MDB_txn *txn, uint64_t request_id, uint8_t *buf, size_t cap)
 {
-    Arrears__Health h = ARREARS__HEALTH__INIT;
-    h.service = "legal";
-    h.has_uptime_ms = h.has_outbox_unacked = 1;
-    h.uptime_ms = (uint64_t)(aclock_monotonic_ms() - self->started_ms);
-    h.outbox_unacked = self->unacked ? self->unacked(self->unacked_arg) : 0;
-    outbox_state_t a, b;
-    if (outbox_state(self->to_staging, txn, &a) == 0 && outbox_state(self->to_outreach, txn, &b) == 0) {
-        h.has_dead_letters = h.has_outbox_appended = 1;
-        h.dead_letters = a.dead_letters + b.dead_letters;
-        h.outbox_appended = a.last_seq + b.last_seq;
-    }
-    int64_t due = INT64_MAX;
-    if (cases_next_due(self->cases, txn, &due) == 0 && due != INT64_MAX) {
-        int64_t now = aclock_now_ms(self->clock);
-        h.has_next_work_ms = 1;
-        h.next_work_ms = due > now ? due : now;
-    }
-    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
-    env.body_case = ARREARS__ENVELOPE__BODY_HEALTH;
-    env.health = &h;
-    return envelope_pack_reply(&env, request_id, buf, cap);
+    outbox_t *const outboxes[] = {self->to_staging, self->to_outreach};
+    health_t h = {"legal", self->started_ms, self->unacked ? self->unacked(self->unacked_arg) : 0,
+                  outboxes, 2, INT64_MAX, self->clock};
+    if (cases_next_due(self->cases, txn, &h.next_due_ms) != 0)
+        h.next_due_ms = INT64_MAX;
+    return health_reply(&h, txn, request_id, buf, cap);
 }
 
 static void summarize(const StoredCase *c, const char *principal, Arrears__CaseSummary *s,
@@ -79,8 +58,8 @@ static size_t case_list(legal_t *self, MDB_txn *txn, const char *principal,
 {
     size_t max = q->max_cases ? q->max_cases : 100;
     if (max > self->limits.list_max || (q->after_case_id && strlen(q->after_case_id) > CASES_ID_MAX))
-        return refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "max_cases",
-                      "max_cases 1 to 500, after_case_id a case id");
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "max_cases",
+                                     "max_cases 1 to 500, after_case_id a case id");
     char (*ids)[CASES_ID_MAX + 1] = malloc((max + 1) * sizeof *ids);
     Arrears__CaseSummary *rows = calloc(max, sizeof *rows);
     Arrears__CaseSummary **ptrs = calloc(max, sizeof *ptrs);
@@ -108,9 +87,11 @@ static size_t case_list(legal_t *self, MDB_txn *txn, const char *principal,
     env.body_case = ARREARS__ENVELOPE__BODY_CASE_LIST;
     env.case_list = &list;
     if (rc == 0 && (len = envelope_pack_reply(&env, request_id, buf, cap)) == 0)
-        refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "max_cases", "ask for fewer cases");
+        receiver_refuse_query(reject, ARREARS__REJECT__CODE__TOO_LARGE,
+                              "max_cases", "ask for fewer cases");
     else if (rc != 0)
-        refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL, "the case list could not be read now");
+        receiver_refuse_query(reject, ARREARS__REJECT__CODE__BUSY,
+                              NULL, "the case list could not be read now");
     for (size_t i = 0; held && i < n; i++)
         arrears__stored_case__free_unpacked(held[i], NULL);
     free(ids), free(rows), free(ptrs), free(held), free(days);
@@ -127,22 +108,24 @@ static size_t case_file(legal_t *self, MDB_txn *txn, const char *principal,
         cases_get(self->cases, txn, q->case_id, &c) != 0 || !c ||
         !c->assignee || strcmp(c->assignee, principal) != 0) {
         arrears__stored_case__free_unpacked(c, NULL);
-        return refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "case_id",
-                      "no such case is placed with you");
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "case_id",
+                                     "no such case is placed with you");
     }
     arrears__stored_case__free_unpacked(c, NULL);
     if (q->form != ARREARS__CASE_FILE_FORM__CASE_FILE_HTML &&
         q->form != ARREARS__CASE_FILE_FORM__CASE_FILE_MACHINE)
-        return refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "form", "html or machine");
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__INVALID_FIELD,
+                                     "form", "html or machine");
     size_t total = 0;
     if (cases_file_get(self->cases, txn, q->case_id, q->form, self->file_buf, CASES_FILE_MAX,
                        &total) != 0)
-        return refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL, "the file could not be read now");
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__BUSY,
+                                     NULL, "the file could not be read now");
     chunk_t part;
     uint8_t digest[CHUNK_DIGEST_BYTES];
     if (chunk_slice(total, q->offset, q->max_bytes, self->limits.chunk_max_bytes, &part) != CHUNK_OK)
-        return refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "offset",
-                      "offset within the file, max_bytes at most 262144");
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "offset",
+                                     "offset within the file, max_bytes at most 262144");
     chunk_digest(self->file_buf, total, digest);   /* a case file is at most 2 MiB */
     Arrears__CaseFileChunk m = ARREARS__CASE_FILE_CHUNK__INIT;
     m.case_id = q->case_id;
@@ -156,7 +139,8 @@ static size_t case_file(legal_t *self, MDB_txn *txn, const char *principal,
     env.body_case = ARREARS__ENVELOPE__BODY_CASE_FILE_CHUNK;
     env.case_file_chunk = &m;
     size_t len = envelope_pack_reply(&env, request_id, buf, cap);
-    return len ? len : refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "max_bytes", "ask for less");
+    return len ? len : receiver_refuse_query(reject, ARREARS__REJECT__CODE__TOO_LARGE,
+                                             "max_bytes", "ask for less");
 }
 
 size_t legal_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
@@ -184,9 +168,9 @@ size_t legal_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
                                 reject);
         break;
     default:
-        return refuse(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
-                      "legal answers health, case list, case file and legal report queries");
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
+                                     "legal answers health, case list, case file and legal report queries");
     }
-    return refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "body",
-                  "case lists and files are for firms and agencies; reports for operators");
+    return receiver_refuse_query(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "body",
+                                 "case lists and files are for firms and agencies; reports for operators");
 }

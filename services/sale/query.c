@@ -7,38 +7,17 @@
 
 #include "chunk.h"
 #include "envelope.h"
+#include "health.h"
 #include "sale.h"
-
-static size_t refuse(reject_t *reject, Arrears__Reject__Code code, const char *field,
-                     const char *why)
-{
-    (void)receiver_refuse(reject, code, field, "%s", why);
-    return 0;
-}
 
 static size_t health(sale_t *self, MDB_txn *txn, uint64_t request_id, uint8_t *buf, size_t cap)
 {
-    Arrears__Health h = ARREARS__HEALTH__INIT;
-    h.service = "sale";
-    h.has_uptime_ms = h.has_outbox_unacked = 1;
-    h.uptime_ms = (uint64_t)(aclock_monotonic_ms() - self->started_ms);
-    h.outbox_unacked = self->unacked ? self->unacked(self->unacked_arg) : 0;
-    outbox_state_t o;
-    if (outbox_state(self->to_staging, txn, &o) == 0) {
-        h.has_dead_letters = h.has_outbox_appended = 1;
-        h.dead_letters = o.dead_letters;
-        h.outbox_appended = o.last_seq;
-    }
-    int64_t due = INT64_MAX;
-    if (sales_next_due(self->sales, txn, &due) == 0 && due != INT64_MAX) {
-        int64_t now = aclock_now_ms(self->clock);
-        h.has_next_work_ms = 1;
-        h.next_work_ms = due > now ? due : now;
-    }
-    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
-    env.body_case = ARREARS__ENVELOPE__BODY_HEALTH;
-    env.health = &h;
-    return envelope_pack_reply(&env, request_id, buf, cap);
+    outbox_t *const outboxes[] = {self->to_staging};
+    health_t h = {"sale", self->started_ms, self->unacked ? self->unacked(self->unacked_arg) : 0,
+                  outboxes, 1, INT64_MAX, self->clock};
+    if (sales_next_due(self->sales, txn, &h.next_due_ms) != 0)
+        h.next_due_ms = INT64_MAX;
+    return health_reply(&h, txn, request_id, buf, cap);
 }
 
 /* ---------------------------------------------------------------- portfolio list */
@@ -119,7 +98,8 @@ static size_t portfolio_list(sale_t *self, MDB_txn *txn, const char *buyer,
 {
     size_t max = q->max_portfolios ? q->max_portfolios : 100, len = 0;
     if (max > self->limits.list_max)
-        return refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "max_portfolios", "1 to 500");
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__INVALID_FIELD,
+                                     "max_portfolios", "1 to 500");
     listing_t w = {.self = self, .txn = txn, .buyer = buyer, .max = max,
                    .after = q->after_portfolio_id ? q->after_portfolio_id : ""};
     w.held = calloc(max, sizeof *w.held);
@@ -135,9 +115,11 @@ static size_t portfolio_list(sale_t *self, MDB_txn *txn, const char *buyer,
     env.body_case = ARREARS__ENVELOPE__BODY_PORTFOLIO_LIST;
     env.portfolio_list = &list;
     if (rc == 0 && (len = envelope_pack_reply(&env, request_id, buf, cap)) == 0)
-        refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "max_portfolios", "ask for fewer");
+        receiver_refuse_query(reject, ARREARS__REJECT__CODE__TOO_LARGE,
+                              "max_portfolios", "ask for fewer");
     else if (rc != 0)
-        refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL, "the list could not be read now");
+        receiver_refuse_query(reject, ARREARS__REJECT__CODE__BUSY,
+                              NULL, "the list could not be read now");
     for (size_t i = 0; w.held && i < w.n; i++)
         arrears__stored_portfolio__free_unpacked(w.held[i], NULL);
     free(w.held), free(w.rows), free(w.ptrs);
@@ -240,8 +222,8 @@ static size_t send_chunk(const char *id, Arrears__SaleDocForm form, const uint8_
 {
     chunk_t part;
     if (chunk_slice(total, q->offset, q->max_bytes, limit, &part) != CHUNK_OK)
-        return refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "offset",
-                      "offset within the document, max_bytes at most 262144");
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "offset",
+                                     "offset within the document, max_bytes at most 262144");
     Arrears__SaleDocChunk m = ARREARS__SALE_DOC_CHUNK__INIT;
     m.portfolio_id = (char *)id;
     m.has_form = m.has_total_bytes = m.has_offset = m.has_data = m.has_sha256 = 1;
@@ -254,7 +236,8 @@ static size_t send_chunk(const char *id, Arrears__SaleDocForm form, const uint8_
     env.body_case = ARREARS__ENVELOPE__BODY_SALE_DOC_CHUNK;
     env.sale_doc_chunk = &m;
     size_t len = envelope_pack_reply(&env, request_id, buf, cap);
-    return len ? len : refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "max_bytes", "ask for less");
+    return len ? len : receiver_refuse_query(reject, ARREARS__REJECT__CODE__TOO_LARGE,
+                                             "max_bytes", "ask for less");
 }
 
 /* A chunk of a tape (any invited buyer) or of the file (the winner alone). */
@@ -267,8 +250,8 @@ static size_t sale_doc(sale_t *self, MDB_txn *txn, const char *buyer,
         sales_portfolio_get(self->sales, txn, q->portfolio_id, &p) != 0 || !p ||
         !sale_invited(p, buyer)) {
         arrears__stored_portfolio__free_unpacked(p, NULL);
-        return refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "portfolio_id",
-                      "no such portfolio is offered to you");
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "portfolio_id",
+                                     "no such portfolio is offered to you");
     }
     bool won = p->winner && strcmp(p->winner, buyer) == 0;
     const uint8_t *doc = NULL, *digest = NULL;
@@ -284,12 +267,13 @@ static size_t sale_doc(sale_t *self, MDB_txn *txn, const char *buyer,
         digest = p->file_sha256.len == CHUNK_DIGEST_BYTES ? p->file_sha256.data : NULL;
     }
     if (q->form != ARREARS__SALE_DOC_FORM__SALE_TAPE && q->form != ARREARS__SALE_DOC_FORM__SALE_FILE)
-        refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "form", "tape or file");
+        receiver_refuse_query(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "form", "tape or file");
     else if (q->form == ARREARS__SALE_DOC_FORM__SALE_FILE && !won)
-        refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "form",
-               "the file goes to the portfolio's buyer alone");
+        receiver_refuse_query(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "form",
+                              "the file goes to the portfolio's buyer alone");
     else if (rc != 0 || !doc || !digest)
-        refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL, "the document could not be read now");
+        receiver_refuse_query(reject, ARREARS__REJECT__CODE__BUSY,
+                              NULL, "the document could not be read now");
     else
         len = send_chunk(p->portfolio_id, q->form, doc, total, digest, q,
                          self->limits.chunk_max_bytes, request_id, buf, cap, reject);
@@ -321,9 +305,9 @@ size_t sale_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
             return sale_report(self, txn, env->request_id, buf, cap, reject);
         break;
     default:
-        return refuse(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
-                      "sale answers health, portfolio list, tape and file, and report queries");
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
+                                     "sale answers health, portfolio list, tape and file, and report queries");
     }
-    return refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "body",
-                  "portfolios, tapes and files are for buyers; reports for operators");
+    return receiver_refuse_query(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "body",
+                                 "portfolios, tapes and files are for buyers; reports for operators");
 }
