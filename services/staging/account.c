@@ -26,6 +26,7 @@ void account_init(account_t *self)
     self->last_payment_day = ACCOUNT_DAY_NONE;
     self->first_missed_due_day = ACCOUNT_DAY_NONE;
     self->legal_returned_day = ACCOUNT_DAY_NONE;
+    self->sale_returned_day = ACCOUNT_DAY_NONE;
     self->stats.closed_day = ACCOUNT_DAY_NONE;
     for (size_t i = 0; i < STRATEGY_MAX_ACTIONS; i++)
         self->action_last_day[i] = ACCOUNT_DAY_NONE;

@@ -114,6 +114,7 @@ typedef struct {
     uint32_t timeline_count;                      /* entries so far (the caller numbers) */
     bool time_barred;
     int32_t legal_returned_day;                   /* legal gave it back; NONE: never */
+    int32_t sale_returned_day;                    /* sale gave it back; NONE: never */
     char case_id[ACCOUNT_REFERENCE_MAX + 1];
     account_stats_t stats;
 } account_t;

@@ -230,6 +230,8 @@ static void escalate(account_t *self, const account_policy_t *policy, int32_t to
         .may_sell = self->may_sell,
         .days_since_legal_return = self->legal_returned_day == ACCOUNT_DAY_NONE
                                        ? INT32_MAX : today_day - self->legal_returned_day,
+        .days_since_sale_return = self->sale_returned_day == ACCOUNT_DAY_NONE
+                                      ? INT32_MAX : today_day - self->sale_returned_day,
     };
     escalation_t decision;
     char why[ACCOUNT_REASON_MAX], moved[ACCOUNT_REASON_MAX];

@@ -279,6 +279,8 @@ int account_sale_result(account_t *self, const account_policy_t *policy,
              kind == STAGE_EVENT_SOLD ? (r->buyer ? r->buyer : "a buyer") : "", detail_sep, detail);
     if (kind == STAGE_EVENT_SOLD)
         notify_assignment(self, r, today_day, fx);
+    else
+        self->sale_returned_day = today_day;   /* listed again only after the retry period */
     return ACCOUNT_OK;
 }
 

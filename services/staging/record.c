@@ -188,6 +188,8 @@ static void encode_state(record_t *self, const account_t *a, Arrears__StoredAcco
     SET(m, last_payment_day, a->last_payment_day);
     if (a->legal_returned_day != ACCOUNT_DAY_NONE)
         SET(m, legal_returned_day, a->legal_returned_day);
+    if (a->sale_returned_day != ACCOUNT_DAY_NONE)
+        SET(m, sale_returned_day, a->sale_returned_day);
     /* Oldest first, so the ring decodes with its next slot on the oldest day. */
     size_t n = a->payment_count < ACCOUNT_PAYMENT_DAYS ? a->payment_count : ACCOUNT_PAYMENT_DAYS;
     for (size_t i = 0; i < n; i++)
@@ -393,6 +395,7 @@ static void decode_state(const Arrears__StoredAccount *m, account_t *a)
     a->timeline_count = m->timeline_count;
     a->time_barred = m->time_barred;
     a->legal_returned_day = m->has_legal_returned_day ? m->legal_returned_day : ACCOUNT_DAY_NONE;
+    a->sale_returned_day = m->has_sale_returned_day ? m->sale_returned_day : ACCOUNT_DAY_NONE;
     copy_text(a->case_id, sizeof a->case_id, m->case_id);
 }
 

@@ -34,7 +34,7 @@ typedef struct {
     int64_t min_dpd;
     int64_t min_balance_minor;
     int64_t min_broken_promises;
-    int64_t retry_after_return_days;   /* legal: wait this long after legal gave it back */
+    int64_t retry_after_return_days;   /* wait this long after legal or sale gave it back */
 } escalation_rule_t;
 
 struct strategy {
@@ -273,7 +273,8 @@ static int load_rule(const conf_t *conf, const config_setting_t *root, const cha
     static const char *const legal_keys[] = {"enabled", "min_dpd", "min_balance_minor",
                                              "min_broken_promises", "retry_after_return_days",
                                              NULL};
-    static const char *const sale_keys[] = {"enabled", "min_dpd", "min_balance_minor", NULL};
+    static const char *const sale_keys[] = {"enabled", "min_dpd", "min_balance_minor",
+                                            "retry_after_return_days", NULL};
     memset(rule, 0, sizeof *rule);
     const config_setting_t *g = root ? config_setting_get_member(root, name) : NULL;
     if (!g)
@@ -570,6 +571,9 @@ static bool sale_applies(const escalation_rule_t *r, const escalation_facts_t *f
     else if (f->balance_minor < r->min_balance_minor)
         snprintf(why, len, "balance %lld minor below %lld", (long long)f->balance_minor,
                  (long long)r->min_balance_minor);
+    else if (f->days_since_sale_return < r->retry_after_return_days)
+        snprintf(why, len, "sale gave it back %d days ago; listed again after %lld",
+                 (int)f->days_since_sale_return, (long long)r->retry_after_return_days);
     else {
         snprintf(why, len, "charged off at dpd %d, balance %lld minor; mandate allows",
                  (int)f->dpd, (long long)f->balance_minor);

@@ -101,6 +101,7 @@ typedef struct {
     bool may_refer_to_legal;    /* the platform's Mandate */
     bool may_sell;
     int32_t days_since_legal_return;   /* since legal last gave it back; INT32_MAX never */
+    int32_t days_since_sale_return;    /* since sale last gave it back; INT32_MAX never */
 } escalation_facts_t;
 
 typedef struct strategy strategy_t;
@@ -139,7 +140,8 @@ int strategy_actions_for(const strategy_t *strategy, stage_t stage, int segment,
  * delinquent DPD stage, the thresholds (DPD, balance, broken promises) met, the mandate,
  * not time-barred and no bankruptcy, deceased, dispute or litigation hold. Sale listing
  * needs the sale rule on, charged_off, its thresholds, the mandate and no bankruptcy,
- * deceased, dispute or litigation hold. When both qualify, the file's `prefer` decides
+ * deceased, dispute or litigation hold. Each waits its retry_after_return_days after
+ * its service last gave the account back. When both qualify, the file's `prefer` decides
  * (legal by default). reason (may be NULL) says why, or why not. Always STRATEGY_OK. */
 int strategy_escalation(const strategy_t *strategy, const escalation_facts_t *facts,
                         escalation_t *decision, char *reason, size_t reason_len);

@@ -15,7 +15,8 @@ reserve); buyer-d is a registered buyer the plan does not invite.
   PAY        one account's platform posts a payment while it is in a portfolio: it is
              withdrawn before the award and the winning price is taken down pro rata
   PUT        the winner of the first portfolio puts one account back two days after the
-             award: staging takes it back into collection
+             award: staging takes it back into collection and, like PAY's account, does
+             not list it again within the sale rule's retry period
 Checked: bad input at sale's door (bytes that are no Envelope, an unknown key, a bid in
 another currency or below the step, a put-back before the award) is refused and changes
 nothing in sale's store; every tape any buyer pulled (during bidding and after) holds none of the
@@ -331,10 +332,13 @@ def check_staging(rig, sold, notes):
         want = "sold" if ref != put else None
         if want and stage != want:
             fail("%s is %s at staging, sold expected" % (ref, stage))
-    if rig.account(put).stage == "sold":
-        fail("%s was put back but is still sold at staging" % put)
     if notes["paid"] in sold:
         fail("%s paid during bidding and was sold anyway" % notes["paid"])
+    # Back in collection, and not listed again within the sale rule's retry period.
+    for ref in (put, notes["paid"]):
+        if rig.account(ref).stage != "charged_off":
+            fail("%s, given back by sale, is %s at staging (charged_off expected until the "
+                 "retry period ends)" % (ref, rig.account(ref).stage))
 
 
 def spool_records(rig):

@@ -274,7 +274,8 @@ static void test_escalation_legal(void **state)
     char reason[300];
     const escalation_facts_t ok = {.stage = STAGE_LATE, .dpd = 61, .balance_minor = 100000,
                                    .broken_promises = 2, .may_refer_to_legal = true,
-                                   .may_sell = true, .days_since_legal_return = INT32_MAX};
+                                   .may_sell = true, .days_since_legal_return = INT32_MAX,
+                                   .days_since_sale_return = INT32_MAX};
     assert_int_equal(escalate(s, &ok, reason), ESCALATION_LEGAL);
     assert_string_equal(reason, "refer to legal: dpd 61, balance 100000 minor, 2 broken "
                                 "promises; mandate allows; not time-barred");
@@ -349,7 +350,8 @@ static void test_escalation_sale(void **state)
     char reason[300];
     const escalation_facts_t ok = {.stage = STAGE_CHARGED_OFF, .dpd = 181,
                                    .balance_minor = 5000, .broken_promises = 0,
-                                   .may_refer_to_legal = true, .may_sell = true};
+                                   .may_refer_to_legal = true, .may_sell = true,
+                                   .days_since_sale_return = INT32_MAX};
     assert_int_equal(escalate(s, &ok, reason), ESCALATION_SALE);
     assert_string_equal(reason, "list for sale: charged off at dpd 181, balance 5000 minor; "
                                 "mandate allows");
@@ -374,6 +376,13 @@ static void test_escalation_sale(void **state)
     assert_non_null(strstr(reason, "sale: stage sale is not charged_off"));
     f.stage = STAGE_LEGAL;
     assert_int_equal(escalate(s, &f, reason), ESCALATION_NONE);
+    /* Sale gave it back 29 days ago (the example waits 30): not yet; on day 30, listed. */
+    f = ok;
+    f.days_since_sale_return = 29;
+    assert_int_equal(escalate(s, &f, reason), ESCALATION_NONE);
+    assert_non_null(strstr(reason, "sale: sale gave it back 29 days ago; listed again after 30"));
+    f.days_since_sale_return = 30;
+    assert_int_equal(escalate(s, &f, reason), ESCALATION_SALE);
     strategy_destroy(&s);
 }
 
@@ -541,7 +550,7 @@ static const struct {
      "currency = \"CNY\";\n" VALID_ARMS
      "escalation = { sale = {\n  min_broken_promises = 1;  #<\n}; };\n",
      "escalation.sale.min_broken_promises is not a known setting (known here: enabled, "
-     "min_dpd, min_balance_minor)"},
+     "min_dpd, min_balance_minor, retry_after_return_days)"},
     {"syntax", "currency = \"CNY\";\narms = ( { name = ; } );  #<\n", "syntax error"},
 };
 
@@ -571,7 +580,7 @@ static void test_bad_files(void **state)
     assert_string_equal(segment_name(strategy_segments(s), 0), "all");
     escalation_facts_t f = {.stage = STAGE_CHARGED_OFF, .dpd = 999, .balance_minor = 1,
                             .broken_promises = 9, .may_refer_to_legal = true,
-                            .may_sell = true};
+                            .may_sell = true, .days_since_sale_return = INT32_MAX};
     escalation_t e;
     strategy_escalation(s, &f, &e, NULL, 0);
     assert_int_equal(e, ESCALATION_NONE);
@@ -590,7 +599,8 @@ static void test_prefer_sale(void **state)
                   &s, err) != STRATEGY_OK)
         fail_msg("%s", err);
     escalation_facts_t f = {.stage = STAGE_CHARGED_OFF, .dpd = 100, .may_refer_to_legal = true,
-                            .may_sell = true, .days_since_legal_return = INT32_MAX};
+                            .may_sell = true, .days_since_legal_return = INT32_MAX,
+                            .days_since_sale_return = INT32_MAX};
     escalation_t e;
     char reason[300];
     strategy_escalation(s, &f, &e, reason, sizeof reason);
