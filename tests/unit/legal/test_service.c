@@ -39,7 +39,6 @@
 
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +47,7 @@
 #include "casefile.h"
 #include "legal.h"
 #include "log.h"
+#include "svctest.h"
 
 #define NOW0 INT64_C(1772424000000)   /* 2026-03-02 04:00 UTC */
 #define DAY INT64_C(86400000)
@@ -111,13 +111,12 @@ static const char *const TABLES[] = {
 enum { STAGING = 0, OUTREACH = 1 };
 
 typedef struct {
-    char dir[64];
+    char dir[SVCTEST_DIR_MAX];
     store_t *store;
     crypt_t *crypt;
     legal_config_t *cfg;
     limitation_rules_t limitation;
     legal_t app;
-    MDB_dbi tables[N_TABLES];
     uint64_t unacked;                /* what the unacked stub answers */
     int rc;                          /* the last legal_apply */
     reject_t reject;
@@ -141,20 +140,11 @@ static uint64_t unacked_stub(void *arg)
 
 static int open_state(fx_t *f)
 {
-    char key[128];
-    store_options_t o = store_default_options();
-    o.relaxed = true;
-    o.max_tables = 64;
     outbox_limits_t ol = outbox_default_limits();
-    snprintf(key, sizeof key, "%s/legal.secret", f->dir);
-    int rc = crypt_key_create(key) == CRYPT_OK && crypt_load(key, &f->crypt) == CRYPT_OK ? 0 : -1;
-    rc = rc ? rc : store_open(&f->store, f->dir, &o);
+    int rc = svctest_open("t_legal", f->dir, &f->store, &f->crypt);
     rc = rc ? rc : outbox_open(f->store, "to_staging", &ol, &f->app.to_staging);
     rc = rc ? rc : outbox_open(f->store, "to_outreach", &ol, &f->app.to_outreach);
-    rc = rc ? rc : cases_open(f->store, f->crypt, &f->app.cases);
-    for (size_t i = 0; rc == 0 && i < N_TABLES; i++)
-        rc = store_table(f->store, TABLES[i], 0, &f->tables[i]);
-    return rc;
+    return rc ? rc : cases_open(f->store, f->crypt, &f->app.cases);
 }
 
 static int setup(void **state)
@@ -164,11 +154,10 @@ static int setup(void **state)
     if (!f)
         return -1;
     *state = f;
-    strcpy(f->dir, "/tmp/t_legalXXXXXX");
     f->cfg = calloc(1, sizeof *f->cfg);
     f->buf = malloc(BUF_MAX);
     f->file = malloc(CASES_FILE_MAX);
-    if (!mkdtemp(f->dir) || !f->cfg || !f->buf || !f->file)
+    if (!f->cfg || !f->buf || !f->file)
         return -1;
     if (limitation_rules_parse(LIMITATION, "limitation.conf", &f->limitation, err, sizeof err) != 0 ||
         legal_config_parse(CONFIG, "legal.conf", f->cfg, err, sizeof err) != 0) {
@@ -189,16 +178,9 @@ static int setup(void **state)
     return open_state(f);
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static void free_got(fx_t *f)
 {
-    for (size_t i = 0; i < f->n_got; i++)
-        arrears__envelope__free_unpacked(f->got[i], NULL);
+    svctest_free_got(f->got, f->n_got);
     f->n_got = 0;
 }
 
@@ -211,15 +193,13 @@ static int teardown(void **state)
     cases_destroy(&f->app.cases);
     outbox_destroy(&f->app.to_staging);
     outbox_destroy(&f->app.to_outreach);
-    store_destroy(&f->store);
-    crypt_destroy(&f->crypt);
     aclock_destroy(&f->app.clock);
     tz_cache_destroy(&f->app.zones);
     free(f->app.file_buf);
     free(f->cfg);
     free(f->buf);
     free(f->file);
-    int rc = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    int rc = svctest_close(f->dir, &f->store, &f->crypt);
     free(f);
     return rc;
 }
@@ -252,27 +232,6 @@ static void in_read(fx_t *f, txn_fn *fn, void *arg)
     assert_int_equal(store_read(f->store, run_work, &r), 0);
 }
 
-static void digest_work(fx_t *f, MDB_txn *txn, void *arg)
-{
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    for (size_t i = 0; i < N_TABLES; i++) {
-        MDB_cursor *cur = NULL;
-        MDB_val k, v;
-        assert_int_equal(mdb_cursor_open(txn, f->tables[i], &cur), 0);
-        for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            uint64_t sizes[2] = {k.mv_size, v.mv_size};
-            crypto_hash_sha256_update(&st, (const uint8_t *)sizes, sizeof sizes);
-            crypto_hash_sha256_update(&st, k.mv_data, k.mv_size);
-            crypto_hash_sha256_update(&st, v.mv_data, v.mv_size);
-        }
-        mdb_cursor_close(cur);
-        crypto_hash_sha256_update(&st, (const uint8_t *)TABLES[i], strlen(TABLES[i]) + 1);
-    }
-    crypto_hash_sha256_final(&st, arg);
-}
-
 typedef struct {
     uint8_t d[crypto_hash_sha256_BYTES];
 } digest_t;
@@ -281,7 +240,7 @@ typedef struct {
 static digest_t digest(fx_t *f)
 {
     digest_t d;
-    in_read(f, digest_work, d.d);
+    svctest_digest(f->store, TABLES, N_TABLES, d.d);
     return d;
 }
 
@@ -301,11 +260,7 @@ typedef struct {
 
 static receiver_peer_t peer_of(const msg_t *m)
 {
-    receiver_peer_t p;
-    memset(&p, 0, sizeof p);
-    snprintf(p.principal, sizeof p.principal, "%s", m->principal);
-    snprintf(p.role, sizeof p.role, "%s", m->role);
-    return p;
+    return svctest_peer(m->principal, m->role);
 }
 
 static void apply_work(fx_t *f, MDB_txn *txn, void *arg)
@@ -324,15 +279,7 @@ static int apply_as(fx_t *f, const char *principal, const char *role, Arrears__E
 
 static void assert_refused(fx_t *f, int rc, Arrears__Reject__Code code, const char *field)
 {
-    if (rc != APPLY_REJECTED || f->reject.code != code) {
-        print_error("rc %d code %d (%s: %s), expected code %d\n", rc, (int)f->reject.code,
-                    f->reject.field, f->reject.reason, (int)code);
-        fail();
-    }
-    assert_int_equal(f->reject.klass, code == R_BUSY ? ARREARS__REJECT__CLASS__RETRY_LATER
-                                                     : ARREARS__REJECT__CLASS__PERMANENT);
-    if (field)
-        assert_string_equal(f->reject.field, field);
+    svctest_assert_refused(rc, &f->reject, code, field);
 }
 
 static void assert_prefix(const char *s, const char *prefix)
@@ -584,38 +531,12 @@ static size_t stored_file(fx_t *f, const char *id, int form)
     return f->file_len;
 }
 
-typedef struct {
-    fx_t *f;
-    int which;
-} news_t;
-
-static int collect(uint64_t seq, const uint8_t *env, size_t len, void *arg)
-{
-    news_t *n = arg;
-    fx_t *f = n->f;
-    if (f->n_got == GOT_MAX)
-        return 1;
-    f->got[f->n_got] = arrears__envelope__unpack(NULL, len, env);
-    if (!f->got[f->n_got])
-        return 2;
-    f->n_got++;
-    f->mark[n->which] = seq;
-    return 0;
-}
-
-static void news_work(fx_t *f, MDB_txn *txn, void *arg)
-{
-    news_t *n = arg;
-    outbox_t *ob = n->which == STAGING ? f->app.to_staging : f->app.to_outreach;
-    assert_int_equal(outbox_each(ob, txn, f->mark[n->which] + 1, GOT_MAX, collect, n), 0);
-}
-
 /* The messages appended to one outbox since the last look: f->got[0 .. n). */
 static size_t news(fx_t *f, int which)
 {
     free_got(f);
-    news_t n = {f, which};
-    in_read(f, news_work, &n);
+    f->n_got = svctest_news(f->store, which == STAGING ? f->app.to_staging : f->app.to_outreach,
+                            &f->mark[which], f->got, GOT_MAX);
     return f->n_got;
 }
 

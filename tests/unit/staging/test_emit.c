@@ -26,7 +26,6 @@
 
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +34,7 @@
 #include "daily.h"
 #include "log.h"
 #include "staging.h"
+#include "svctest.h"
 
 #define NOW0 INT64_C(1775102400000)   /* 2026-04-02 04:00 UTC */
 #define DAY INT64_C(86400000)
@@ -56,7 +56,7 @@ static const char *const OUTBOX_NAMES[STAGING_OUTBOXES] = {"to_outreach", "to_le
                                                            "to_intake"};
 
 typedef struct {
-    char dir[64];
+    char dir[SVCTEST_DIR_MAX];
     store_t *store;
     crypt_t *crypt;
     conf_t *conf;
@@ -73,14 +73,8 @@ typedef struct {
 
 static int open_state(fx_t *f)
 {
-    char key[128];
-    store_options_t o = store_default_options();
-    o.relaxed = true;
-    o.max_tables = 64;
     outbox_limits_t ol = outbox_default_limits();
-    snprintf(key, sizeof key, "%s/staging.secret", f->dir);
-    int rc = crypt_key_create(key) == CRYPT_OK && crypt_load(key, &f->crypt) == CRYPT_OK ? 0 : -1;
-    rc = rc ? rc : store_open(&f->store, f->dir, &o);
+    int rc = svctest_open("t_staging", f->dir, &f->store, &f->crypt);
     for (int i = 0; rc == 0 && i < STAGING_OUTBOXES; i++) {
         rc = outbox_open(f->store, OUTBOX_NAMES[i], &ol, &f->app.out[i]);
         if (rc == 0 && i != STAGING_TO_INTAKE)
@@ -117,8 +111,7 @@ static int setup(void **state)
         return -1;
     *state = f;
     log_open("test_emit", 2, LOG_ERROR);
-    strcpy(f->dir, "/tmp/t_stagingXXXXXX");
-    if (!mkdtemp(f->dir) || open_policy(f) != 0)
+    if (open_policy(f) != 0)
         return -1;
     f->app.zones = tz_cache_new(NULL, 64);
     f->app.clock = aclock_new_simulated(NOW0);
@@ -130,35 +123,20 @@ static int setup(void **state)
     return open_state(f);
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void free_got(fx_t *f)
-{
-    for (size_t i = 0; i < f->n_got; i++)
-        arrears__envelope__free_unpacked(f->got[i], NULL);
-    f->n_got = 0;
-}
-
 static int teardown(void **state)
 {
     fx_t *f = *state;
-    free_got(f);
+    svctest_free_got(f->got, f->n_got);
     ledger_destroy(&f->app.ledger);
     for (int i = 0; i < STAGING_OUTBOXES; i++)
         outbox_destroy(&f->app.out[i]);
-    store_destroy(&f->store);
-    crypt_destroy(&f->crypt);
     tz_cache_destroy(&f->app.zones);
     aclock_destroy(&f->app.clock);
     strategy_destroy(&f->strategy);
     conf_destroy(&f->conf);
-    nftw(f->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);   /* our own mkdtemp directory */
+    int rc = svctest_close(f->dir, &f->store, &f->crypt);
     free(f);
-    return 0;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- driving staging */
@@ -304,43 +282,11 @@ static void run_days(fx_t *f, int days)
 
 /* ---------------------------------------------------------------- reading outboxes */
 
-typedef struct {
-    fx_t *f;
-    uint64_t last;
-} reading_t;
-
-static int take(uint64_t seq, const uint8_t *bytes, size_t len, void *arg)
-{
-    reading_t *n = arg;
-    assert_true(n->f->n_got < GOT_MAX);
-    Arrears__Envelope *env = arrears__envelope__unpack(NULL, len, bytes);
-    assert_non_null(env);
-    n->f->got[n->f->n_got++] = env;
-    n->last = seq;
-    return 0;
-}
-
-typedef struct {
-    fx_t *f;
-    staging_outbox_t which;
-} read_t;
-
-static int read_in(MDB_txn *txn, void *arg)
-{
-    read_t *r = arg;
-    reading_t n = {r->f, r->f->mark[r->which]};
-    int rc = outbox_each(r->f->app.out[r->which], txn, r->f->mark[r->which] + 1, GOT_MAX,
-                         take, &n);
-    r->f->mark[r->which] = n.last;
-    return rc;
-}
-
 /* The messages outbox which got since the last look, in f->got. */
 static size_t news(fx_t *f, staging_outbox_t which)
 {
-    free_got(f);
-    read_t r = {f, which};
-    assert_int_equal(store_read(f->store, read_in, &r), 0);
+    svctest_free_got(f->got, f->n_got);
+    f->n_got = svctest_news(f->store, f->app.out[which], &f->mark[which], f->got, GOT_MAX);
     return f->n_got;
 }
 
