@@ -69,14 +69,10 @@ int sale_withdraw(sale_t *self, MDB_txn *txn, const StoredListed *before, Stored
     after->has_state = after->has_left_ms = 1;
     after->state = ARREARS__LISTED_STATE__LISTED_WITHDRAWN;
     after->left_ms = aclock_now_ms(self->clock);
-    /* after may be an unpacked record, which owns its strings: the borrowed reason is
-     * lent for the write and the record's own given back. */
-    char *owned = after->detail;
     after->detail = (char *)detail;
     int rc = sales_listed_put(self->sales, txn, before, after);
     rc = rc ? rc : sale_tell_staging(self, txn, after, ARREARS__SALE_OUTCOME__SALE_WITHDRAWN, 0,
                                      detail);
-    after->detail = owned;
     log_event(LOG_INFO, "sale_withdrawn", "platform=%s account=%s portfolio=%s error=%d",
               after->platform, after->account_ref, after->portfolio_id ? after->portfolio_id : "",
               rc);   /* the reason may quote staging's free text: it is on the record, not here */
@@ -246,21 +242,20 @@ static const char *notice_why(Arrears__SaleNoticeKind kind)
  * at award, and tapes are rebuilt (the version). */
 static int leave_portfolio(sale_t *self, MDB_txn *txn, const StoredListed *l)
 {
-    StoredPortfolio *before = NULL, *after = NULL;
+    StoredPortfolio *before = NULL;
     int rc = sales_portfolio_get(self->sales, txn, l->portfolio_id, &before);
-    rc = rc ? rc : sales_portfolio_get(self->sales, txn, l->portfolio_id, &after);
-    if (rc == 0 && (!before || !after))
+    if (rc == 0 && !before)
         rc = SALES_ECORRUPT;   /* the account names a portfolio that is not there */
     if (rc == 0) {
-        after->accounts -= after->accounts > 0;
-        after->outstanding_minor -= l->outstanding_minor;
-        after->withdrawn++;
-        after->version++;
-        after->has_withdrawn = 1;
-        rc = sales_portfolio_put(self->sales, txn, before, after);
+        StoredPortfolio after = *before;   /* shallow: before keeps owning the strings */
+        after.accounts -= after.accounts > 0;
+        after.outstanding_minor -= l->outstanding_minor;
+        after.withdrawn++;
+        after.version++;
+        after.has_withdrawn = 1;
+        rc = sales_portfolio_put(self->sales, txn, before, &after);
     }
     arrears__stored_portfolio__free_unpacked(before, NULL);
-    arrears__stored_portfolio__free_unpacked(after, NULL);
     return rc;
 }
 
@@ -275,24 +270,24 @@ static int sale_notice(sale_t *self, MDB_txn *txn, const Arrears__SaleNotice *n,
     if (check_account(n->platform, n->account_ref, reject) != 0)
         return APPLY_REJECTED;
     char key[SALES_ACCOUNT_KEY_MAX + 1], why[256];
-    StoredListed *before = NULL, *after = NULL;
+    StoredListed *before = NULL;
     int rc = sales_account_key(n->platform, n->account_ref, key);
     rc = rc ? rc : sales_listed_get(self->sales, txn, key, &before);
-    rc = rc ? rc : sales_listed_get(self->sales, txn, key, &after);
     bool waiting = rc == 0 && before && before->state == ARREARS__LISTED_STATE__LISTED_WAITING;
     bool bidding = rc == 0 && before && before->state == ARREARS__LISTED_STATE__LISTED_IN_PORTFOLIO;
     snprintf(why, sizeof why, "%s during the sale%s%.150s", what, n->detail ? ": " : "",
              n->detail ? n->detail : "");
     if (bidding)
         rc = leave_portfolio(self, txn, before);
-    if (rc == 0 && (waiting || bidding))
-        rc = sale_withdraw(self, txn, before, after, why);
+    if (rc == 0 && (waiting || bidding)) {
+        StoredListed after = *before;   /* shallow: before keeps owning the strings */
+        rc = sale_withdraw(self, txn, before, &after, why);
+    }
     /* Sold, or already gone: nothing to withdraw; the notice is recorded in the log. */
     log_event(LOG_INFO, "sale_notice", "platform=%s account=%s kind=%d withdrawn=%d error=%d",
               n->platform ? n->platform : "", n->account_ref ? n->account_ref : "", (int)n->kind,
               waiting || bidding, rc);
     arrears__stored_listed__free_unpacked(before, NULL);
-    arrears__stored_listed__free_unpacked(after, NULL);
     return rc;
 }
 
@@ -373,32 +368,27 @@ static int sale_bid(sale_t *self, MDB_txn *txn, const char *buyer, const Arrears
 static int return_account(sale_t *self, MDB_txn *txn, const StoredPortfolio *p,
                           const char *key, const char *reason)
 {
-    StoredListed *before = NULL, *after = NULL;
-    StoredPortfolio *pa = NULL;
+    StoredListed *before = NULL;
     int rc = sales_listed_get(self->sales, txn, key, &before);
-    rc = rc ? rc : sales_listed_get(self->sales, txn, key, &after);
-    rc = rc ? rc : sales_portfolio_get(self->sales, txn, p->portfolio_id, &pa);
-    if (rc == 0 && (!before || !after || !pa))
+    if (rc == 0 && !before)
         rc = SALES_ECORRUPT;
     if (rc == 0) {
-        after->state = ARREARS__LISTED_STATE__LISTED_PUT_BACK;
-        after->has_left_ms = 1;
-        after->left_ms = aclock_now_ms(self->clock);
-        pa->price_minor -= before->price_minor;
-        pa->put_back++;
-        pa->has_put_back = 1;
-        pa->version++;
-        char *owned = after->detail;
-        after->detail = (char *)reason;
-        rc = sales_listed_put(self->sales, txn, before, after);
-        rc = rc ? rc : sales_portfolio_put(self->sales, txn, p, pa);
-        rc = rc ? rc : sale_tell_staging(self, txn, after, ARREARS__SALE_OUTCOME__SALE_PUT_BACK,
+        StoredListed after = *before;   /* shallow: before and p keep owning the strings */
+        StoredPortfolio pa = *p;
+        after.state = ARREARS__LISTED_STATE__LISTED_PUT_BACK;
+        after.has_left_ms = 1;
+        after.left_ms = aclock_now_ms(self->clock);
+        after.detail = (char *)reason;
+        pa.price_minor -= before->price_minor;
+        pa.put_back++;
+        pa.has_put_back = 1;
+        pa.version++;
+        rc = sales_listed_put(self->sales, txn, before, &after);
+        rc = rc ? rc : sales_portfolio_put(self->sales, txn, p, &pa);
+        rc = rc ? rc : sale_tell_staging(self, txn, &after, ARREARS__SALE_OUTCOME__SALE_PUT_BACK,
                                          before->price_minor, reason);
-        after->detail = owned;
     }
     arrears__stored_listed__free_unpacked(before, NULL);
-    arrears__stored_listed__free_unpacked(after, NULL);
-    arrears__stored_portfolio__free_unpacked(pa, NULL);
     return rc;
 }
 

@@ -87,7 +87,8 @@ size_t sale_report(sale_t *self, MDB_txn *txn, uint64_t request_id, uint8_t *buf
 /* Tells staging how an account's time at sale ended (SOLD, WITHDRAWN, PUT_BACK). */
 int sale_tell_staging(sale_t *self, MDB_txn *txn, const StoredListed *l,
                       Arrears__SaleOutcome outcome, int64_t price_minor, const char *detail);
-/* The account leaves sale: WITHDRAWN with detail, staging told. */
+/* The account leaves sale: WITHDRAWN with detail, staging told. after is the caller's
+ * record to write, a stack record or a shallow copy of before (it borrows detail). */
 int sale_withdraw(sale_t *self, MDB_txn *txn, const StoredListed *before, StoredListed *after,
                   const char *detail);
 /* Whether the portfolio's invitation list names buyer. */
