@@ -684,6 +684,25 @@ class Stream:
                 raise TimeoutError("no answer to a query from %s" % self.endpoint)
             self.step(0.05)
 
+    def pull_document(self, query_at, what, timeout=10.0):
+        """A document pulled in chunks (case files, sale tapes and files): query_at(offset)
+        makes the query for the chunk at offset; each reply carries total_bytes, data and
+        the whole document's sha256, checked at the end. A document rebuilt meanwhile (its
+        digest changed) is pulled again from the start."""
+        data, total, digest = b"", None, None
+        while total is None or len(data) < total:
+            c = self.query(query_at(len(data)), timeout)
+            if digest is not None and c.sha256 != digest:
+                data, total, digest = b"", None, None
+                continue
+            total, digest = c.total_bytes, c.sha256
+            if not c.data and len(data) < total:
+                raise ArrearsError("%s stopped at %d of %d bytes" % (what, len(data), total))
+            data += c.data
+        if hashlib.sha256(data).digest() != digest:
+            raise ArrearsError("%s does not match its SHA-256" % what)
+        return data
+
     def account_status(self, account_ref, timeout=10.0):
         return self.query(platform_pb2.AccountStatusQuery(account_ref=account_ref), timeout)
 

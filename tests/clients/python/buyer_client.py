@@ -28,7 +28,6 @@ As a program:
                     [--proto-dir DIR] list | tape P | file P | bid P CURRENCY AMOUNT |
                     put-back P PSEUDONYM REASON"""
 import argparse
-import hashlib
 import json
 import sys
 
@@ -63,21 +62,10 @@ class BuyerClient:
 
     def document(self, portfolio_id, form, chunk=65536, timeout=10.0):
         """A whole tape or sealed file as bytes, its SHA-256 checked."""
-        data, total, digest = b"", None, None
-        while total is None or len(data) < total:
-            q = sale_pb2.SaleDocQuery(portfolio_id=portfolio_id, form=form, offset=len(data),
-                                      max_bytes=chunk)
-            c = self.stream.query(q, timeout)
-            if digest is not None and c.sha256 != digest:
-                data, total, digest = b"", None, None   # rebuilt meanwhile: start again
-                continue
-            total, digest = c.total_bytes, c.sha256
-            if not c.data and len(data) < total:
-                raise ac.ArrearsError("%s stopped at %d of %d bytes" % (portfolio_id, len(data), total))
-            data += c.data
-        if hashlib.sha256(data).digest() != digest:
-            raise ac.ArrearsError("%s does not match its SHA-256" % portfolio_id)
-        return data
+        return self.stream.pull_document(
+            lambda offset: sale_pb2.SaleDocQuery(portfolio_id=portfolio_id, form=form,
+                                                 offset=offset, max_bytes=chunk),
+            portfolio_id, timeout)
 
     def tape(self, portfolio_id, **kw):
         """The masked tape: a SaleTape message."""

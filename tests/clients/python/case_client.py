@@ -26,7 +26,6 @@ As a program:
                    update CASE STATUS DATE [--evidence R] [--recovery N --ref R] [--costs N]
                    | hand-back CASE"""
 import argparse
-import hashlib
 import json
 import sys
 
@@ -60,18 +59,10 @@ class CaseClient:
     def case_file(self, case_id, machine=False, chunk=65536, timeout=10.0):
         """The whole file, its SHA-256 checked; bytes (HTML) or a CaseFile message."""
         form = legal_pb2.CASE_FILE_MACHINE if machine else legal_pb2.CASE_FILE_HTML
-        data, total, digest = b"", None, None
-        while total is None or len(data) < total:
-            q = legal_pb2.CaseFileQuery(case_id=case_id, form=form, offset=len(data),
-                                        max_bytes=chunk)
-            c = self.stream.query(q, timeout)
-            total, digest = c.total_bytes, c.sha256
-            if not c.data and len(data) < total:
-                raise ac.ArrearsError("case file %s stopped at %d of %d bytes"
-                                      % (case_id, len(data), total))
-            data += c.data
-        if hashlib.sha256(data).digest() != digest:
-            raise ac.ArrearsError("case file %s does not match its SHA-256" % case_id)
+        data = self.stream.pull_document(
+            lambda offset: legal_pb2.CaseFileQuery(case_id=case_id, form=form, offset=offset,
+                                                   max_bytes=chunk),
+            "case file %s" % case_id, timeout)
         if not machine:
             return data
         f = legal_pb2.CaseFile()
