@@ -1,0 +1,189 @@
+"""deploy_configs: every production config in deploy/config is accepted by its real
+service. The services have no check-only mode, so each file is rewritten (only its
+/etc/arrears and /var/lib/arrears prefixes, and its tcp:// endpoints onto ipc:// sockets
+in a short temporary directory) and the six services are started from it together on an
+install laid out as deploy/README.md says: each must bind its endpoint (the worker: say
+it started), open its store in its state directory, and stop with exit 0 on SIGTERM.
+
+Then the `metrics` line, commented out until the services accept that setting, is made
+live in a copy: a service that accepts it must answer /healthz; one that refuses it must
+refuse exactly that setting (anything else is a failure). The result is printed, so the
+day every service accepts it is seen here.
+
+usage: deploy_configs.py ARREARS INTAKE STAGING BROKER WORKER LEGAL SALE"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from deploy_common import SERVICES, config_text, endpoint_for, lay_out_install, rewrite
+from harness import fail, wait_for
+
+
+ZMQ_PORT = {"intake": 7401, "staging": 7402, "outreach-broker": 7403, "legal": 7404, "sale": 7405}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Run:
+    def __init__(self, root, binaries):
+        self.root, self.binaries, self.procs = root, binaries, {}
+
+    def log(self, name):
+        try:
+            with open(os.path.join(self.root, name + ".log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def socket_path(self, service):
+        return endpoint_for(self.root, ZMQ_PORT[service])[len("ipc://"):]
+
+    def start(self, service, conf_path, tag=""):
+        name = service + tag
+        if service in ZMQ_PORT and os.path.exists(self.socket_path(service)):
+            os.unlink(self.socket_path(service))   # so that its presence means this run bound it
+        log = open(os.path.join(self.root, name + ".log"), "wb")
+        proc = subprocess.Popen([self.binaries[service], "--config", conf_path],
+                                stdout=subprocess.DEVNULL, stderr=log, cwd="/")
+        log.close()
+        self.procs[name] = proc
+        return proc
+
+    def wait_up(self, service, tag=""):
+        """Bound (its listen socket is there) or, for the worker, started; None when it
+        exited instead, with its exit code left in the process."""
+        proc = self.procs[service + tag]
+        if service == "outreach-worker":
+            up = lambda: "worker_start" in self.log(service + tag)
+        else:
+            up = lambda: os.path.exists(self.socket_path(service))
+        wait_for(lambda: up() or proc.poll() is not None, 30, "%s to start" % service)
+        return proc if proc.poll() is None else None
+
+    def stop(self, name):
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            fail("%s did not stop within 30 s of SIGTERM" % name)
+        if rc != 0:
+            fail("%s stopped with exit %d on SIGTERM:\n%s" % (name, rc, self.log(name)[-2000:]))
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in self.log(name):
+                fail("%s's log has a sanitizer report:\n%s" % (name, self.log(name)[-3000:]))
+
+    def close(self):
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        self.procs = {}
+
+
+def check_text(service, text):
+    """What a production file must say, beyond being accepted."""
+    if service != "outreach-worker":
+        for needed in ('durability = "durable";', "create_secret = false;"):
+            if needed not in text:
+                fail("%s: wants `%s`" % (service, needed))
+    if service in ("staging", "outreach-broker", "legal", "sale") and \
+            'clock = { kind = "wall"; };' not in text:
+        fail("%s: wants the wall clock" % service)
+    port = SERVICES[service][2]
+    if 'metrics = { listen = "0.0.0.0:%d"; };' % port not in text:
+        fail("%s: no metrics line on port %d" % (service, port))
+    state = "/var/lib/arrears/%s" % SERVICES[service][1]
+    if state not in text:
+        fail("%s: nothing under its state directory %s" % (service, state))
+
+
+def main():
+    if len(sys.argv) != 8:
+        fail(__doc__)
+    arrears = os.path.abspath(sys.argv[1])
+    binaries = dict(zip(SERVICES, [os.path.abspath(p) for p in sys.argv[2:8]]))
+    root = tempfile.mkdtemp(prefix="dcf", dir="/tmp")
+    run = Run(root, binaries)
+    started = time.monotonic()
+    try:
+        etc = lay_out_install(root, arrears)
+        paths = {}
+        for service in SERVICES:
+            text = config_text(service)
+            check_text(service, text)
+            paths[service] = os.path.join(etc, SERVICES[service][0])
+            with open(paths[service], "w") as f:
+                f.write(rewrite(text, root, free_port()))
+        # Downstream first, as an operator would; the worker after its broker.
+        order = ["sale", "legal", "outreach-broker", "outreach-worker", "staging", "intake"]
+        for service in order:
+            run.start(service, paths[service])
+            if not run.wait_up(service):
+                fail("%s refused deploy/config/%s (exit %d):\n%s" % (
+                    service, SERVICES[service][0], run.procs[service].returncode,
+                    run.log(service)[-2000:]))
+        for service in order:
+            if service == "outreach-worker":
+                spool = os.path.join(root, "var", "outreach-worker", "spool")
+                if not os.path.isdir(spool):
+                    fail("the worker made no spool at %s" % spool)
+                continue
+            store = os.path.join(root, "var", SERVICES[service][1], "data.mdb")
+            wait_for(lambda: os.path.exists(store), 10, "%s's store at %s" % (service, store))
+        for service in reversed(order):
+            run.stop(service)
+        print("accepted and stopped cleanly on SIGTERM: %s" % ", ".join(order), flush=True)
+
+        # The metrics line made live: accepted and answering, or refused by name.
+        accepted, refused = [], []
+        for service in order:
+            port = free_port()
+            path = os.path.join(etc, "live-" + SERVICES[service][0])
+            with open(path, "w") as f:
+                f.write(rewrite(config_text(service), root, port, metrics_live=True))
+            run.start(service, path, "-metrics")
+            proc = run.wait_up(service, "-metrics")
+            if proc is None:
+                err = run.log(service + "-metrics")
+                if ("metrics is not a known setting" not in err
+                        or run.procs[service + "-metrics"].returncode == 0):
+                    fail("%s with its metrics line refused something else:\n%s" % (service, err[-2000:]))
+                run.procs.pop(service + "-metrics")
+                refused.append(service)
+                continue
+
+            def healthz():
+                try:
+                    with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=2) as r:
+                        return r.status == 200
+                except OSError:
+                    return False
+            wait_for(healthz, 20, "%s's /healthz on 127.0.0.1:%d" % (service, port))
+            run.stop(service + "-metrics")
+            accepted.append(service)
+        print("metrics line: accepted and /healthz answered by [%s]; refused as an unknown "
+              "setting by [%s]" % (", ".join(accepted), ", ".join(refused)), flush=True)
+        print("deploy_configs: ok in %.1f s" % (time.monotonic() - started), flush=True)
+    finally:
+        run.close()
+        if os.environ.get("ARREARS_KEEP_TMP"):
+            print("kept " + root)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
