@@ -1,30 +1,41 @@
-/* arrears: the one command-line tool of the system. Its commands so far:
- *   arrears keygen NAME [DIR]      write a CURVE key pair (NAME.key, NAME.pub)
- *   arrears demo [--accounts N] [--seed S] [--dir DIR]
- *                                  the main job: the pipeline on the embedded default
- *   arrears demo-delivery [--count N] [--dir DIR]
- *                                  effectively-once delivery, end to end
- *   arrears demo-receiver | demo-sender | demo-verify OPTIONS
- *                                  one side of it, for tests that kill and restart
- * Later issues add up, down, status, account, report, simulate. */
+/* arrears: the one command-line tool of the system — the embedded default's processes
+ * (up, down, status), its simulated clock (simulate), the operator's questions (account,
+ * report) and audited actions, the main job (demo), keys (keygen), and the delivery
+ * demonstration with its one-sided parts for tests that kill and restart. `arrears help`
+ * lists them; every command's folder is --dir (default $ARREARS_HOME or var/arrears). */
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "demo.h"
+#include "demojob.h"
 #include "link.h"
-#include "pipeline.h"
+#include "ops.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: arrears COMMAND [OPTIONS]\n"
+            "usage: arrears COMMAND [OPTIONS]     (every command: [--dir DIR], default var/arrears)\n"
+            "  up [--simulated [--start YYYY-MM-DD]] [--relaxed] [--seed S]\n"
+            "                            start every service here (ipc://, CURVE, one worker)\n"
+            "  down                      stop them (SIGTERM, then SIGKILL after 15 s)\n"
+            "  status                    each service: running, health, unacknowledged, dead letters\n"
+            "  simulate --days N [--step-minutes M]\n"
+            "                            move the simulated clock N days, settling every service\n"
+            "  account PLATFORM REF      balances, stage, holds, arrangement and the whole timeline\n"
+            "  report [--platform P] [--out FILE]\n"
+            "                            the report gathered from every service\n"
+            "  resolve-complaint | hold | lift-hold --hold NAME | write-off | approve-settlement\n"
+            "      PLATFORM REF --reason WHY [--as OPERATOR]\n"
+            "                            an operator action, audited on the account with who and why\n"
+            "  demo [--accounts N] [--seed S] [--days D]\n"
+            "                            the main job: everything up on the simulated clock, a\n"
+            "                            synthetic platform, firms and buyers for D days, the report\n"
             "  keygen NAME [DIR]         write DIR/NAME.key (secret, 0600) and DIR/NAME.pub\n"
-            "  demo [--accounts N] [--seed S] [--dir DIR]\n"
-            "                            the main job: intake (+ a staging stand-in) on this machine,\n"
-            "                            a synthetic platform uploads a portfolio and reads its feed\n"
             "  demo-delivery [--count N] [--dir DIR]\n"
             "                            deliver N items sender -> receiver exactly once and verify\n"
             "  demo-receiver --data DIR --endpoint EP --keys ALLOWED --key KEYPAIR\n"
@@ -58,60 +69,94 @@ static int keygen_main(int argc, char **argv)
 
 typedef struct {
     demo_options_t demo;
+    ops_options_t ops;
     const char *receiver_data;
     const char *sender_data;
-    const char *dir;
     uint64_t accounts;
-    uint64_t seed;
+    uint64_t days;
+    bool dir_given;
 } cli_options_t;
 
 static int parse_number(const char *text, uint64_t *out)
 {
     char *end;
+    errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
-    if (!*text || *end)
+    if (!*text || *end || errno || *text == '-')
         return -1;
     *out = v;
     return 0;
 }
 
+static const struct option longs[] = {
+    { "data", 1, 0, 'd' }, { "endpoint", 1, 0, 'e' }, { "keys", 1, 0, 'K' },
+    { "key", 1, 0, 'k' }, { "server-key", 1, 0, 's' }, { "count", 1, 0, 'n' },
+    { "window", 1, 0, 'w' }, { "payload-bytes", 1, 0, 'p' }, { "map-mb", 1, 0, 'm' },
+    { "map-max-mb", 1, 0, 'M' }, { "batch", 1, 0, 'b' }, { "progress", 1, 0, 'P' },
+    { "receiver-data", 1, 0, 'R' }, { "sender-data", 1, 0, 'S' }, { "dir", 1, 0, 'D' },
+    { "accounts", 1, 0, 'a' }, { "seed", 1, 0, 'x' }, { "simulated", 0, 0, 'Z' },
+    { "start", 1, 0, 'T' }, { "relaxed", 0, 0, 'L' }, { "days", 1, 0, 'y' },
+    { "step-minutes", 1, 0, 'j' }, { "format", 1, 0, 'f' }, { "out", 1, 0, 'o' },
+    { "platform", 1, 0, 'F' }, { "reason", 1, 0, 'r' }, { "hold", 1, 0, 'H' },
+    { "as", 1, 0, 'A' }, { 0, 0, 0, 0 },
+};
+
+/* The delivery demonstration's options; -1 for a bad value, 1 for not one of them. */
+static int delivery_option(int c, cli_options_t *o)
+{
+    uint64_t n = 0;
+    switch (c) {
+    case 'd': o->demo.data_dir = optarg; return 0;
+    case 'e': o->demo.endpoint = optarg; return 0;
+    case 'K': o->demo.keys_file = optarg; return 0;
+    case 'k': o->demo.key_file = optarg; return 0;
+    case 's': o->demo.server_pub = optarg; return 0;
+    case 'R': o->receiver_data = optarg; return 0;
+    case 'S': o->sender_data = optarg; return 0;
+    case 'n': return parse_number(optarg, &o->demo.count);
+    case 'w': return parse_number(optarg, &o->demo.window) || o->demo.window == 0 ? -1 : 0;
+    case 'p': if (parse_number(optarg, &n) || n > 65536) return -1; o->demo.payload_bytes = n; return 0;
+    case 'm': if (parse_number(optarg, &n) || n == 0) return -1; o->demo.map_mb = n; return 0;
+    case 'M': if (parse_number(optarg, &n) || n == 0) return -1; o->demo.map_max_mb = n; return 0;
+    case 'b': if (parse_number(optarg, &n) || n == 0 || n > 100000) return -1; o->demo.batch_max = n; return 0;
+    case 'P': if (parse_number(optarg, &n) || n > 1000000000) return -1; o->demo.progress_every = (int)n; return 0;
+    default: return 1;
+    }
+}
+
+/* The operator commands' options; -1 for a bad value, 1 for not one of them. */
+static int ops_option(int c, cli_options_t *o)
+{
+    ops_options_t *p = &o->ops;
+    uint64_t n = 0;
+    switch (c) {
+    case 'D': p->dir = optarg; o->dir_given = true; return 0;
+    case 'a': return parse_number(optarg, &o->accounts) || o->accounts == 0 || o->accounts > 10000000 ? -1 : 0;
+    case 'x': return parse_number(optarg, &p->seed);
+    case 'Z': p->simulated = true; return 0;
+    case 'T': p->start = optarg; return 0;
+    case 'L': p->durability = "relaxed"; return 0;
+    case 'y': if (parse_number(optarg, &n) || n == 0 || n > 3650) return -1; p->days = (int64_t)n; o->days = n; return 0;
+    case 'j': if (parse_number(optarg, &n) || n == 0 || n > 1440) return -1; p->step_minutes = (int64_t)n; return 0;
+    case 'f': p->format = optarg; return 0;
+    case 'o': p->out = optarg; return 0;
+    case 'F': p->platform = optarg; return 0;
+    case 'r': p->reason = optarg; return 0;
+    case 'H': p->hold = optarg; return 0;
+    case 'A': p->as = optarg; return 0;
+    default: return 1;
+    }
+}
+
 static int parse_options(int argc, char **argv, cli_options_t *o)
 {
-    static const struct option longs[] = {
-        { "data", 1, 0, 'd' }, { "endpoint", 1, 0, 'e' }, { "keys", 1, 0, 'K' },
-        { "key", 1, 0, 'k' }, { "server-key", 1, 0, 's' }, { "count", 1, 0, 'n' },
-        { "window", 1, 0, 'w' }, { "payload-bytes", 1, 0, 'p' }, { "map-mb", 1, 0, 'm' },
-        { "map-max-mb", 1, 0, 'M' }, { "batch", 1, 0, 'b' }, { "progress", 1, 0, 'P' },
-        { "receiver-data", 1, 0, 'R' }, { "sender-data", 1, 0, 'S' }, { "dir", 1, 0, 'D' },
-        { "accounts", 1, 0, 'a' }, { "seed", 1, 0, 'x' },
-        { 0, 0, 0, 0 },
-    };
     int c;
-    uint64_t n = 0;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'd': o->demo.data_dir = optarg; break;
-        case 'e': o->demo.endpoint = optarg; break;
-        case 'K': o->demo.keys_file = optarg; break;
-        case 'k': o->demo.key_file = optarg; break;
-        case 's': o->demo.server_pub = optarg; break;
-        case 'R': o->receiver_data = optarg; break;
-        case 'S': o->sender_data = optarg; break;
-        case 'D': o->dir = optarg; break;
-        case 'n': bad = parse_number(optarg, &o->demo.count); break;
-        case 'a': bad = parse_number(optarg, &o->accounts) || o->accounts == 0 || o->accounts > 10000000; break;
-        case 'x': bad = parse_number(optarg, &o->seed); break;
-        case 'w': bad = parse_number(optarg, &o->demo.window) || o->demo.window == 0; break;
-        case 'p': bad = parse_number(optarg, &n) || n > 65536; o->demo.payload_bytes = n; break;
-        case 'm': bad = parse_number(optarg, &n) || n == 0; o->demo.map_mb = n; break;
-        case 'M': bad = parse_number(optarg, &n) || n == 0; o->demo.map_max_mb = n; break;
-        case 'b': bad = parse_number(optarg, &n) || n == 0 || n > 100000; o->demo.batch_max = n; break;
-        case 'P': bad = parse_number(optarg, &n) || n > 1000000000; o->demo.progress_every = (int)n; break;
-        default: bad = 1;
-        }
-        if (bad) {
-            fprintf(stderr, "arrears: bad value for an option (see usage)\n");
+        int rc = delivery_option(c, o);
+        if (rc == 1)
+            rc = ops_option(c, o);
+        if (rc != 0) {
+            fprintf(stderr, "arrears: bad option or value (see `arrears help`)\n");
             return -1;
         }
     }
@@ -126,7 +171,7 @@ static int need(const char *value, const char *flag)
     return -1;
 }
 
-static int run_command(const char *cmd, const cli_options_t *o)
+static int run_delivery(const char *cmd, const cli_options_t *o)
 {
     const demo_options_t *d = &o->demo;
     if (strcmp(cmd, "demo-receiver") == 0) {
@@ -143,14 +188,32 @@ static int run_command(const char *cmd, const cli_options_t *o)
     }
     if (strcmp(cmd, "demo-verify") == 0)
         return demo_verify_main(o->receiver_data, o->sender_data, d->count, d->payload_bytes);
-    if (strcmp(cmd, "demo-delivery") == 0)
-        return demo_run_main("/proc/self/exe", o->dir ? o->dir : "var/demo-delivery", d->count);
+    return demo_run_main("/proc/self/exe", o->dir_given ? o->ops.dir : "var/demo-delivery",
+                         d->count);
+}
+
+/* Positional arguments after the command: PLATFORM REF for account and the actions. */
+static int run_command(const char *cmd, const cli_options_t *o, int npos, char **pos)
+{
+    const ops_options_t *p = &o->ops;
+    if (strncmp(cmd, "demo-", 5) == 0)
+        return run_delivery(cmd, o);
+    if (strcmp(cmd, "up") == 0) return ops_up_main(p);
+    if (strcmp(cmd, "down") == 0) return ops_down_main(p);
+    if (strcmp(cmd, "status") == 0) return ops_status_main(p);
+    if (strcmp(cmd, "simulate") == 0) return ops_simulate_main(p);
+    if (strcmp(cmd, "report") == 0) return ops_report_main(p);
     if (strcmp(cmd, "demo") == 0) {
-        pipeline_options_t p = { o->dir ? o->dir : "var/demo", o->accounts, o->seed };
-        return pipeline_demo_main(&p);
+        demojob_options_t j = { p->dir, o->accounts, p->seed, o->days };
+        return demojob_main(&j);
     }
-    usage(stderr);
-    return 2;
+    if (npos != 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(cmd, "account") == 0)
+        return ops_account_main(p, pos[0], pos[1]);
+    return ops_action_main(p, cmd, pos[0], pos[1]);
 }
 
 int main(int argc, char **argv)
@@ -161,8 +224,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "keygen") == 0)
         return keygen_main(argc, argv);
-    cli_options_t o = { .demo = demo_default_options(), .accounts = 10000, .seed = 1 };
+    cli_options_t o = { .demo = demo_default_options(), .ops = ops_default_options(),
+                        .accounts = 10000, .days = 180 };
     if (parse_options(argc - 1, argv + 1, &o) != 0)
         return 2;
-    return run_command(argv[1], &o);
+    return run_command(argv[1], &o, argc - 1 - optind, argv + 1 + optind);
 }

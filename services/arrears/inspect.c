@@ -1,0 +1,183 @@
+/* inspect: `arrears account` (an account's book and its whole timeline, from staging)
+ * and the audited operator actions (OperatorAction to staging, on the operator's own
+ * key: staging records the principal and the reason on the account's timeline). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "embedded.h"
+#include "money.h"
+#include "opclient.h"
+#include "ops.h"
+
+#define ERR_MAX 1024
+#define QUERY_TIMEOUT_MS 10000
+#define TIMELINE_PAGE 500
+
+/* A connection to staging on the key of principal `as` (keys/<as>.key). */
+static opclient_t *staging_as(void *ctx, const ops_options_t *o, const char *as, char *err,
+                              size_t len)
+{
+    embedded_t e;
+    if (embedded_open(o->dir, &e, err, len) != 0)
+        return NULL;
+    char key[EMBEDDED_PATH_MAX + 32], pub[EMBEDDED_PATH_MAX + 32], ep[EMBEDDED_PATH_MAX + 32];
+    embedded_key(&e, as, "key", key, sizeof key);
+    embedded_key(&e, "staging", "pub", pub, sizeof pub);
+    embedded_endpoint(&e, "staging", ep, sizeof ep);
+    return opclient_new(ctx, ep, pub, key, err, len);
+}
+
+static int account_page(opclient_t *c, const char *platform, const char *ref, uint32_t after,
+                        Arrears__Envelope **reply, reject_t *reject)
+{
+    Arrears__AccountQuery q = ARREARS__ACCOUNT_QUERY__INIT;
+    q.platform = (char *)platform;
+    q.account_ref = (char *)ref;
+    q.has_after_entry = q.has_max_entries = 1;
+    q.after_entry = after;
+    q.max_entries = TIMELINE_PAGE;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_ACCOUNT_QUERY;
+    env.account_query = &q;
+    return opclient_query(c, &env, ARREARS__ENVELOPE__BODY_ACCOUNT_VIEW, reply, QUERY_TIMEOUT_MS,
+                          reject);
+}
+
+static void print_money(const char *label, int64_t minor, const char *currency)
+{
+    char text[64];
+    money_format(minor, currency, text, sizeof text);
+    printf("  %-12s %16s\n", label, text);
+}
+
+static void print_book(const Arrears__AccountView *v)
+{
+    printf("%s %s: stage %s, %d days past due, segment %s, arm %s, score %lld%s\n",
+           v->platform, v->account_ref, v->stage, v->days_past_due, v->segment, v->arm,
+           (long long)v->score, v->time_barred ? ", TIME-BARRED" : "");
+    print_money("outstanding", v->outstanding_minor, v->currency);
+    print_money("overdue", v->overdue_minor, v->currency);
+    print_money("principal", v->principal_minor, v->currency);
+    print_money("interest", v->interest_minor, v->currency);
+    print_money("penalty", v->penalty_minor, v->currency);
+    print_money("fees", v->fees_minor, v->currency);
+    print_money("credit", v->credit_minor, v->currency);
+    printf("  holds        ");
+    for (size_t i = 0; i < v->n_holds; i++)
+        printf("%s%s", i ? ", " : "", v->holds[i]);
+    printf("%s\n  arrangement  %s\n  broken promises %u; evaluated through %s\n",
+           v->n_holds ? "" : "none", v->arrangement && *v->arrangement ? v->arrangement : "none",
+           v->broken_promises, v->evaluated_day);
+    printf("timeline (%u entries):\n", v->timeline_total);
+}
+
+static void print_entries(const Arrears__AccountView *v)
+{
+    for (size_t i = 0; i < v->n_timeline; i++) {
+        const Arrears__TimelineEntry *t = v->timeline[i];
+        char amount[64] = "";
+        if (t->has_amount_minor && t->amount_minor)
+            money_format(t->amount_minor, v->currency, amount, sizeof amount);
+        printf("  %4u %s %-10s %-17s %-12s %14s %s%s%s\n", t->seq, t->day, t->actor, t->kind,
+               t->stage, amount, t->reason, t->reference && *t->reference ? " ref=" : "",
+               t->reference ? t->reference : "");
+    }
+}
+
+int ops_account_main(const ops_options_t *o, const char *platform, const char *ref)
+{
+    char err[ERR_MAX];
+    void *ctx = zmq_ctx_new();
+    opclient_t *c = staging_as(ctx, o, "operator", err, sizeof err);
+    int rc = c ? 0 : 1;
+    uint32_t after = 0;
+    while (rc == 0) {
+        Arrears__Envelope *reply = NULL;
+        reject_t reject;
+        int q = account_page(c, platform, ref, after, &reply, &reject);
+        if (q != 0) {
+            snprintf(err, sizeof err, "%s%s%s", opclient_strerror(q), q == OPCLIENT_EREJECTED ? ": " : "",
+                     q == OPCLIENT_EREJECTED ? reject.reason : "");
+            rc = 1;
+            break;
+        }
+        const Arrears__AccountView *v = reply->account_view;
+        if (!v->known) {
+            snprintf(err, sizeof err, "staging has no account %s of platform %s", ref, platform);
+            rc = 1;
+        } else {
+            if (after == 0)
+                print_book(v);
+            print_entries(v);
+            after = v->n_timeline ? v->timeline[v->n_timeline - 1]->seq : v->timeline_total;
+        }
+        bool done = rc != 0 || after >= v->timeline_total;
+        envelope_free(&reply);
+        if (done)
+            break;
+    }
+    if (rc != 0)
+        fprintf(stderr, "arrears account: %s\n", err);
+    opclient_destroy(&c);
+    zmq_ctx_term(ctx);
+    return rc;
+}
+
+static const struct {
+    const char *name;
+    Arrears__OperatorAction__Kind kind;
+} actions[] = {
+    { "resolve-complaint", ARREARS__OPERATOR_ACTION__KIND__RESOLVE_COMPLAINT },
+    { "hold", ARREARS__OPERATOR_ACTION__KIND__PLACE_HOLD },
+    { "lift-hold", ARREARS__OPERATOR_ACTION__KIND__LIFT_HOLD },
+    { "write-off", ARREARS__OPERATOR_ACTION__KIND__WRITE_OFF },
+    { "approve-settlement", ARREARS__OPERATOR_ACTION__KIND__APPROVE_SETTLEMENT },
+};
+
+/* The action's kind, or KIND_UNSPECIFIED for a name that is none. */
+static Arrears__OperatorAction__Kind action_kind(const char *name)
+{
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (strcmp(actions[i].name, name) == 0)
+            return actions[i].kind;
+    return ARREARS__OPERATOR_ACTION__KIND__KIND_UNSPECIFIED;
+}
+
+int ops_action_main(const ops_options_t *o, const char *action, const char *platform,
+                    const char *ref)
+{
+    Arrears__OperatorAction a = ARREARS__OPERATOR_ACTION__INIT;
+    a.kind = action_kind(action);
+    a.has_kind = 1;
+    if (a.kind == ARREARS__OPERATOR_ACTION__KIND__KIND_UNSPECIFIED || !o->reason ||
+        (a.kind == ARREARS__OPERATOR_ACTION__KIND__LIFT_HOLD && !o->hold)) {
+        fprintf(stderr, "arrears %s: needs PLATFORM REF --reason \"why\" (lift-hold also "
+                "--hold NAME); the action is recorded on the account with who and why\n", action);
+        return 2;
+    }
+    a.platform = (char *)platform;
+    a.account_ref = (char *)ref;
+    a.reason = (char *)o->reason;
+    a.hold = (char *)o->hold;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_OPERATOR_ACTION;
+    env.operator_action = &a;
+    char err[ERR_MAX];
+    void *ctx = zmq_ctx_new();
+    opclient_t *c = staging_as(ctx, o, o->as ? o->as : "operator", err, sizeof err);
+    reject_t reject;
+    int rc = c ? opclient_send(c, &env, QUERY_TIMEOUT_MS, &reject) : OPCLIENT_ECONNECT;
+    if (rc == 0)
+        printf("arrears %s: recorded on %s %s (see `arrears account %s %s`)\n", action, platform,
+               ref, platform, ref);
+    else if (rc == OPCLIENT_EREJECTED)
+        fprintf(stderr, "arrears %s: staging refused it: %s (%s%s%s)\n", action, reject.reason,
+                reject_code_name(reject.code), *reject.field ? ", field " : "", reject.field);
+    else
+        fprintf(stderr, "arrears %s: %s\n", action, c ? opclient_strerror(rc) : err);
+    opclient_destroy(&c);
+    zmq_ctx_term(ctx);
+    return rc == 0 ? 0 : 1;
+}

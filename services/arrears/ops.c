@@ -1,0 +1,191 @@
+/* ops: up, down, status and simulate (see ops.h). */
+#include "ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "driver.h"
+#include "embedded.h"
+#include "fleet.h"
+#include "gather.h"
+#include "opclient.h"
+#include "render.h"
+
+#define ERR_MAX 1024
+#define DAY_MS 86400000LL
+#define STATUS_TIMEOUT_MS 3000
+
+ops_options_t ops_default_options(void)
+{
+    const char *home = getenv("ARREARS_HOME");
+    return (ops_options_t){
+        .dir = home && *home ? home : "var/arrears", .start = "2026-01-01",
+        .durability = "durable", .seed = 1, .days = 1, .step_minutes = 60, .format = "table",
+    };
+}
+
+/* "YYYY-MM-DD" as UTC midnight in ms; -1 if it is not a date. */
+static int64_t day_start_ms(const char *day)
+{
+    struct tm tm = { 0 };
+    char *end = strptime(day, "%Y-%m-%d", &tm);
+    if (!end || *end)
+        return -1;
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+int ops_up_main(const ops_options_t *o)
+{
+    embedded_t e;
+    char err[ERR_MAX];
+    embedded_options_t eo = { o->simulated, o->start, o->durability, o->seed };
+    if (o->simulated && day_start_ms(o->start) < 0) {
+        fprintf(stderr, "arrears up: --start %s is not a date (YYYY-MM-DD)\n", o->start);
+        return 2;
+    }
+    if (embedded_open(o->dir, &e, err, sizeof err) != 0 ||
+        embedded_write(&e, &eo, err, sizeof err) != 0 ||
+        (o->simulated && driver_clock_start(&e, day_start_ms(o->start)) != 0) ||
+        fleet_up(&e, err, sizeof err) != 0) {
+        fprintf(stderr, "arrears up: %s\n", err);
+        return 1;
+    }
+    printf("arrears up: every service runs in %s on %s (logs in %s)\n", e.dir,
+           o->simulated ? "the simulated clock" : "the wall clock", e.log);
+    if (o->simulated)
+        printf("arrears up: the clock starts %s; move it with `arrears simulate --days N`\n",
+               o->start);
+    printf("arrears up: `arrears status` shows them; `arrears down` stops them\n");
+    return 0;
+}
+
+int ops_down_main(const ops_options_t *o)
+{
+    embedded_t e;
+    char err[ERR_MAX];
+    if (embedded_open(o->dir, &e, err, sizeof err) != 0) {
+        fprintf(stderr, "arrears down: %s\n", err);
+        return 1;
+    }
+    int unclean = fleet_down(&e);
+    if (unclean)
+        fprintf(stderr, "arrears down: %d service(s) did not stop cleanly: see %s\n", unclean,
+                e.log);
+    else
+        printf("arrears down: every service stopped\n");
+    return unclean ? 1 : 0;
+}
+
+static void status_line(void *ctx, const embedded_t *e, const embedded_service_t *s)
+{
+    pid_t pid = fleet_running(e, s);
+    if (!pid) {
+        printf("%-9s %-8s %7s\n", s->name, "stopped", "-");
+        return;
+    }
+    if (!s->socket) {   /* the worker answers nobody: it runs, and its log says the rest */
+        printf("%-9s %-8s %7d\n", s->name, "running", (int)pid);
+        return;
+    }
+    char key[EMBEDDED_PATH_MAX + 32], pub[EMBEDDED_PATH_MAX + 32], ep[EMBEDDED_PATH_MAX + 32];
+    char err[ERR_MAX];
+    embedded_key(e, "operator", "key", key, sizeof key);
+    embedded_key(e, s->name, "pub", pub, sizeof pub);
+    embedded_endpoint(e, s->name, ep, sizeof ep);
+    opclient_t *c = opclient_new(ctx, ep, pub, key, err, sizeof err);
+    Arrears__Health *h = NULL;
+    int rc = c ? opclient_health(c, &h, STATUS_TIMEOUT_MS) : OPCLIENT_ECONNECT;
+    if (rc != 0) {
+        printf("%-9s %-8s %7d  not answering: %s\n", s->name, "running", (int)pid,
+               opclient_strerror(rc));
+    } else {
+        printf("%-9s %-8s %7d %9llu %7llu %9llu %12llu %7llu\n", s->name, "up", (int)pid,
+               (unsigned long long)(h->uptime_ms / 1000), (unsigned long long)h->streams,
+               (unsigned long long)h->outbox_unacked, (unsigned long long)h->outbox_appended,
+               (unsigned long long)h->dead_letters);
+        arrears__health__free_unpacked(h, NULL);
+    }
+    opclient_destroy(&c);
+}
+
+int ops_status_main(const ops_options_t *o)
+{
+    embedded_t e;
+    char err[ERR_MAX];
+    if (embedded_open(o->dir, &e, err, sizeof err) != 0) {
+        fprintf(stderr, "arrears status: %s\n", err);
+        return 1;
+    }
+    void *ctx = zmq_ctx_new();
+    printf("%-9s %-8s %7s %9s %7s %9s %12s %7s\n", "service", "state", "pid", "uptime_s",
+           "streams", "unacked", "sent_total", "dead");
+    int down = 0;
+    for (size_t i = 0; i < EMBEDDED_SERVICES; i++) {
+        status_line(ctx, &e, &embedded_services[i]);
+        down += fleet_running(&e, &embedded_services[i]) == 0;
+    }
+    zmq_ctx_term(ctx);
+    if (down)
+        printf("%d service(s) stopped: `arrears up` starts what is not running\n", down);
+    return down ? 3 : 0;
+}
+
+int ops_simulate_main(const ops_options_t *o)
+{
+    embedded_t e;
+    driver_t d;
+    char err[ERR_MAX];
+    if (o->days <= 0 || o->days > 3650 || o->step_minutes <= 0 || o->step_minutes > 1440) {
+        fprintf(stderr, "arrears simulate: --days 1..3650, --step-minutes 1..1440\n");
+        return 2;
+    }
+    if (embedded_open(o->dir, &e, err, sizeof err) != 0 || driver_open(&d, &e, err, sizeof err)) {
+        fprintf(stderr, "arrears simulate: %s\n", err);
+        return 1;
+    }
+    int64_t from = driver_now_ms(&d);
+    if (from < 0) {
+        driver_close(&d);
+        fprintf(stderr, "arrears simulate: %s runs on the wall clock; for a simulation start it "
+                "with `arrears up --simulated [--start YYYY-MM-DD]`\n", e.dir);
+        return 1;
+    }
+    int rc = driver_run(&d, from, from + o->days * DAY_MS, o->step_minutes * 60000, 1, err,
+                        sizeof err);
+    driver_close(&d);
+    if (rc != 0) {
+        fprintf(stderr, "arrears simulate: %s\n(`arrears status` shows which service is "
+                "behind; the services must be up on the simulated clock: "
+                "`arrears up --simulated`)\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+int ops_report_main(const ops_options_t *o)
+{
+    embedded_t e;
+    gather_t g;
+    char err[ERR_MAX];
+    if (strcmp(o->format, "table") != 0) {
+        fprintf(stderr, "arrears report: --format table (csv and html: see `arrears help`)\n");
+        return 2;
+    }
+    if (embedded_open(o->dir, &e, err, sizeof err) != 0 ||
+        gather_reports(&e, o->platform, &g, err, sizeof err) != 0) {
+        fprintf(stderr, "arrears report: %s\n", err);
+        return 1;
+    }
+    FILE *f = o->out ? fopen(o->out, "w") : stdout;
+    if (!f) {
+        fprintf(stderr, "arrears report: cannot write %s\n", o->out);
+        gather_free(&g);
+        return 1;
+    }
+    render_table(f, &g);
+    gather_free(&g);
+    return f != stdout && fclose(f) != 0 ? 1 : 0;
+}

@@ -1,0 +1,38 @@
+/* ops: the operator's commands on the embedded default — up, down, status, simulate,
+ * account, report and the audited operator actions. Each is a thin shell: the folder
+ * and processes are embedded and fleet, the clock is driver, the questions go to the
+ * services as queries (opclient), and what comes back is printed. */
+#ifndef ARREARS_OPS_H
+#define ARREARS_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *dir;          /* the embedded default's folder */
+    bool simulated;           /* up: on the simulated clock */
+    const char *start;        /* up: its first day */
+    const char *durability;   /* up: "durable" (default) or "relaxed" */
+    uint64_t seed;            /* up: the worker's voice robot */
+    int64_t days;             /* simulate: how far */
+    int64_t step_minutes;     /* simulate: the step */
+    const char *format;       /* report: "table", "csv" or "html" */
+    const char *out;          /* report: the file (csv, html); NULL: stdout */
+    const char *platform;     /* report: one platform; NULL: every one */
+    const char *as;           /* actions: the operator principal whose key signs (keys/AS.key) */
+    const char *reason;       /* actions: why (audited) */
+    const char *hold;         /* lift-hold: which */
+} ops_options_t;
+
+ops_options_t ops_default_options(void);
+int ops_up_main(const ops_options_t *o);
+int ops_down_main(const ops_options_t *o);
+int ops_status_main(const ops_options_t *o);
+int ops_simulate_main(const ops_options_t *o);
+int ops_account_main(const ops_options_t *o, const char *platform, const char *ref);
+int ops_report_main(const ops_options_t *o);
+/* action: resolve-complaint, hold, lift-hold, write-off, approve-settlement. */
+int ops_action_main(const ops_options_t *o, const char *action, const char *platform,
+                    const char *ref);
+
+#endif
