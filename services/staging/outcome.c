@@ -33,6 +33,19 @@ static const arrangement_policy_t *terms(const account_policy_t *policy)
     return strategy_arrangement_policy(policy->strategy);
 }
 
+/* The entries outreach's outcome made from fx->items[from] on name the contact it
+ * answers (its contact id): the report attributes the payments that follow an agreement
+ * to that contact's channel (proto ReportSection.recovery_by_channel). Entries that
+ * already name something keep it. */
+static void name_contact(effects_t *fx, size_t from, const char *contact_id)
+{
+    for (size_t i = from; contact_id && *contact_id && i < fx->count; i++) {
+        effect_t *e = &fx->items[i];
+        if (e->kind == EFFECT_ENTRY && strcmp(e->actor, "outreach") == 0 && !e->reference[0])
+            snprintf(e->reference, sizeof e->reference, "%s", contact_id);
+    }
+}
+
 static int promise(account_t *self, const account_policy_t *policy,
                    const Arrears__ContactOutcome *o, int32_t today_day, effects_t *fx,
                    reject_t *reject)
@@ -46,8 +59,10 @@ static int promise(account_t *self, const account_policy_t *policy,
         arrangement_promise(terms(policy), &self->arrangement, o->promise_amount_minor,
                             account_outstanding(self), today_day, day, &d);
     bool ok = out == ARRANGEMENT_ACCEPTED;
+    size_t mark = fx->count;
     account_note_decision(self, before, &d, today_day, "outreach", ok ? "promise" : "refused",
                           o->promise_amount_minor, fx);
+    name_contact(fx, mark, o->contact_id);
     if (ok) {
         self->stats.promises_made++;
         fx_status(fx, self, today_day, ARREARS__FEED_EVENT_KIND__PROMISE_RECORDED,
@@ -79,8 +94,10 @@ static int plan(account_t *self, const account_policy_t *policy, const Arrears__
         arrangement_plan(terms(policy), &self->arrangement, items, o->n_plan, o->waive_penalty,
                          account_outstanding(self), penalty, today_day, &d);
     bool ok = out == ARRANGEMENT_ACCEPTED;
+    size_t mark = fx->count;
     account_note_decision(self, before, &d, today_day, "outreach", ok ? "plan" : "refused",
                           ok ? self->arrangement.amount_minor : 0, fx);
+    name_contact(fx, mark, o->contact_id);
     if (ok)
         fx_cancel(fx, self, today_day, "repayment plan agreed");
     return ACCOUNT_OK;
@@ -98,12 +115,17 @@ static int settlement(account_t *self, const account_policy_t *policy,
     arrangement_outcome_t out = arrangement_settlement(
         terms(policy), &self->arrangement, self->stage, self->segment, account_outstanding(self),
         o->settlement_amount_minor, today_day, day, &d);
+    size_t mark = fx->count;
     account_note_decision(self, before, &d, today_day, "outreach",
                           out == ARRANGEMENT_REFUSED ? "refused" : "settlement",
                           o->settlement_amount_minor, fx);
+    name_contact(fx, mark, o->contact_id);
     return ACCOUNT_OK;
 }
 
+/* The reason starts "<ContactResult> by <Channel>" in the proto's names: the report
+ * reads the channel and whether the contact reached the borrower from it
+ * (report_figures.c), on old timelines as on new ones. Keep that prefix. */
 static void note_contact(account_t *self, const Arrears__ContactOutcome *o, int32_t today_day,
                          effects_t *fx)
 {
