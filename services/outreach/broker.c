@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "report.h"
 #include "validate.h"
 
 broker_limits_t broker_default_limits(void)
@@ -314,11 +315,16 @@ size_t broker_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
                     const Arrears__Envelope *env, uint8_t *buf, size_t cap, reject_t *reject)
 {
     broker_t *self = app;
-    (void)from;
-    if (env->body_case != ARREARS__ENVELOPE__BODY_HEALTH_QUERY) {
-        receiver_refuse(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body", "the broker answers health queries");
-        return 0;
+    if (env->body_case == ARREARS__ENVELOPE__BODY_OUTREACH_REPORT_QUERY) {
+        if (strcmp(from->role, "operator") == 0 || strcmp(from->role, "service") == 0)
+            return broker_report(self, txn, env->outreach_report_query, env->request_id, buf,
+                                 cap, reject);
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
+                                     "the outreach report is for operators and services");
     }
+    if (env->body_case != ARREARS__ENVELOPE__BODY_HEALTH_QUERY)
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
+                                     "the broker answers health and outreach report queries");
     Arrears__Health h = ARREARS__HEALTH__INIT;
     h.service = "outreach-broker";
     h.has_uptime_ms = h.has_outbox_unacked = 1;

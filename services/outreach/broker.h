@@ -16,6 +16,8 @@
  *     of sending and records the attempt in the contact ledger before answering go,
  *     TaskReport records what came of it and tells staging, Inbound honours an opt-out
  *     at once. Only the principal that pulled a lease may start or report under it.
+ * Queries: health from anyone; OutreachReportQuery (report.h) from operators and
+ * services.
  * An assigned task (a "legal" stage call or visit, tasks_is_assigned) is leased only to
  * the assignee holding its account, which pulls from the accounts it holds; workers
  * and agents never see it, and it waits while its account has no holder. Every contact,

@@ -400,9 +400,7 @@ int tasks_held(tasks_t *self, MDB_txn *txn, const char *principal, size_t start,
 }
 
 /* Visits every task in id order, each opened and decoded once. */
-typedef int (task_visit_fn)(const char *id, const StoredTask *t, void *arg);
-
-static int each_task(tasks_t *self, MDB_txn *txn, task_visit_fn *visit, void *arg)
+static int each_task(tasks_t *self, MDB_txn *txn, tasks_visit_fn *visit, void *arg)
 {
     MDB_cursor *cur = NULL;
     int rc = mdb_cursor_open(txn, self->tasks, &cur);
@@ -425,6 +423,11 @@ static int each_task(tasks_t *self, MDB_txn *txn, task_visit_fn *visit, void *ar
     if (cur)
         mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int tasks_each(tasks_t *self, MDB_txn *txn, tasks_visit_fn *visit, void *arg)
+{
+    return each_task(self, txn, visit, arg);
 }
 
 static int count_state(const char *id, const StoredTask *t, void *arg)

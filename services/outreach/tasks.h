@@ -105,6 +105,10 @@ int tasks_next_instant(tasks_t *self, MDB_txn *txn, int64_t *due_ms, int64_t *le
 /* Ids of the account's open tasks. */
 int tasks_of_account(tasks_t *self, MDB_txn *txn, const char *account_key, size_t max,
                      char (*ids)[TASKS_ID_MAX + 1], size_t *n);
+/* Calls visit for every task, in id order (the whole table: for reports and dumps);
+ * visit's non-zero return stops the walk and is returned. */
+typedef int (tasks_visit_fn)(const char *task_id, const StoredTask *t, void *arg);
+int tasks_each(tasks_t *self, MDB_txn *txn, tasks_visit_fn *visit, void *arg);
 /* Counts of tasks by state (index StoredTaskState) over the whole table. */
 int tasks_count_states(tasks_t *self, MDB_txn *txn, uint64_t counts[10]);
 
