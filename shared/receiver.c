@@ -12,6 +12,7 @@
 
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 
 #define ROUTING_ID_MAX 256
 
@@ -62,6 +63,8 @@ struct receiver {
     int64_t now_ms;
     uint8_t *reply_buf;
     receiver_stats_t stats;
+    receiver_timer_fn *timer;
+    void *timer_arg;
 };
 
 receiver_limits_t receiver_default_limits(void)
@@ -108,6 +111,18 @@ void receiver_destroy(receiver_t **self_p)
 }
 
 const receiver_stats_t *receiver_stats(const receiver_t *self) { return &self->stats; }
+
+void receiver_set_timer(receiver_t *self, receiver_timer_fn *fn, void *arg)
+{
+    self->timer = fn;
+    self->timer_arg = arg;
+}
+
+static void timed(receiver_t *self, receiver_timed_t what, int64_t since_us)
+{
+    if (self->timer)
+        self->timer(self->timer_arg, what, metrics_now_us() - since_us);
+}
 
 static void send_reply(receiver_t *self, const item_t *to, const uint8_t *buf, size_t len)
 {
@@ -386,7 +401,11 @@ static void send_stream_replies(receiver_t *self)
         const item_t *item = &self->items[r->item];
         reply_reject(self, item, item->env->stream_id, 0, &r->reject);
         log_reject(item, &r->reject);
-        self->stats.rejected += r->reject.klass == ARREARS__REJECT__CLASS__PERMANENT;
+        if (r->reject.klass == ARREARS__REJECT__CLASS__PERMANENT) {
+            unsigned code = (unsigned)r->reject.code;
+            self->stats.rejected++;
+            self->stats.rejected_by_code[code < RECEIVER_REJECT_CODES ? code : RECEIVER_REJECT_CODES - 1]++;
+        }
     }
     uint8_t buf[ENVELOPE_REPLY_MAX_BYTES];
     for (size_t i = 0; i < self->stream_count; i++) {
@@ -463,7 +482,10 @@ static void answer_queries(receiver_t *self)
         query_call_t q = { .self = self, .item = item };
         reject_set(&q.reject, ARREARS__REJECT__CLASS__PERMANENT,
                    ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body", "this receiver answers no such query");
+        int64_t start_us = metrics_now_us();
         int rc = self->handler.query ? store_read(self->store, answer_query, &q) : 0;
+        timed(self, RECEIVER_TIMED_QUERY, start_us);
+        self->stats.queries++;
         if (rc != 0)
             reject_set(&q.reject, ARREARS__REJECT__CLASS__RETRY_LATER,
                        ARREARS__REJECT__CODE__BUSY, NULL, "%s", store_strerror(rc));
@@ -498,12 +520,15 @@ int receiver_drain(receiver_t *self, int64_t now_ms)
         if (got == 0)
             break;
         taken++;
+        self->stats.received++;
         if (got == 1)
             self->count++;
     }
     if (self->count == 0)
         return (int)taken;
+    int64_t start_us = metrics_now_us();
     int rc = store_write(self->store, apply_batch, self);
+    timed(self, RECEIVER_TIMED_BATCH, start_us);
     if (rc == 0) {
         self->stats.batches++;
         self->stats.applied += self->batch_applied;

@@ -76,15 +76,28 @@ typedef struct {
     size_t query_reply_max_bytes;
 } receiver_limits_t;
 
+/* Reject codes counted one by one (envelope.proto Reject.Code is 1 .. 10 today; a
+ * larger one counts in the last slot). */
+#define RECEIVER_REJECT_CODES 16
+
 typedef struct {
+    uint64_t received;      /* messages taken off the socket, malformed ones included */
     uint64_t applied;
     uint64_t duplicates;
     uint64_t gaps;
-    uint64_t rejected;
+    uint64_t rejected;      /* consumed without effect (a PERMANENT Reject) */
+    uint64_t rejected_by_code[RECEIVER_REJECT_CODES];   /* the same, by Reject code */
     uint64_t malformed;
     uint64_t batches;
     uint64_t store_full;
+    uint64_t queries;       /* queries answered (a reply or a refusal) */
 } receiver_stats_t;
+
+/* What receiver_set_timer() reports, as it happens: each batch's write transaction
+ * (its commit and fsync included, replays after a map growth too) and each query's
+ * answer (its read transaction included). */
+typedef enum { RECEIVER_TIMED_BATCH, RECEIVER_TIMED_QUERY } receiver_timed_t;
+typedef void (receiver_timer_fn)(void *arg, receiver_timed_t what, int64_t elapsed_us);
 
 typedef struct receiver receiver_t;
 
@@ -98,5 +111,7 @@ void receiver_destroy(receiver_t **self_p);
  * messages taken, or a negative store/LMDB error that stopped the batch. */
 int receiver_drain(receiver_t *self, int64_t now_ms);
 const receiver_stats_t *receiver_stats(const receiver_t *self);
+/* Latencies for a metrics endpoint (metrics.h); fn NULL: none measured (the default). */
+void receiver_set_timer(receiver_t *self, receiver_timer_fn *fn, void *arg);
 
 #endif

@@ -9,7 +9,8 @@
 #include "platform.pb-c.h"
 #include "tz.h"
 
-const char *const svcconf_keys[] = { "data_dir", "durability", "log_level", "keys", "limits", NULL };
+const char *const svcconf_keys[] = { "data_dir", "durability", "log_level", "keys", "limits",
+                                     "metrics", NULL };
 
 static const char *const limit_keys[] = {
     "max_message_bytes", "batch_max", "outbox_max_unacked", "window", "resend_timeout_ms",
@@ -121,9 +122,74 @@ int svcconf_load(const conf_t *c, svcconf_t *o, char *err, size_t len)
     rc = rc ? rc : svcconf_path(c, "keys.own", NULL, o->key_path, err, len);
     rc = rc ? rc : svcconf_path(c, "keys.allowed", NULL, o->allowed_path, err, len);
     rc = rc ? rc : load_limits(c, o, err, len);
+    rc = rc ? rc : svcconf_metrics(c, o->metrics_listen, err, len);
     o->store.relaxed = relaxed == 1;
     o->log_level = (log_level_t)level;
     return rc;
+}
+
+int svcconf_metrics(const conf_t *c, char listen[METRICS_ADDRESS_MAX], char *err, size_t len)
+{
+    static const char *const metrics_keys[] = {"listen", NULL};
+    const char *value = NULL;
+    int rc = conf_check_keys(c, "metrics", metrics_keys, err, len);
+    rc = rc ? rc : conf_string(c, "metrics.listen", "", METRICS_ADDRESS_MAX - 1, &value, err, len);
+    if (rc == 0 && conf_lookup(c, "metrics") && metrics_address_check(value) != METRICS_OK)
+        rc = conf_error_at(c, conf_lookup(c, "metrics"), CONF_ERANGE, err, len,
+                           "listen: \"%s\": %s", value, metrics_strerror(METRICS_EADDRESS));
+    if (rc == 0)
+        snprintf(listen, METRICS_ADDRESS_MAX, "%s", value);
+    return rc;
+}
+
+void svcconf_reload_note(char list[SVCCONF_NOTE_MAX], const char *name)
+{
+    size_t used = strlen(list);
+    snprintf(list + used, SVCCONF_NOTE_MAX - used, "%s%s", used ? "," : "", name);
+}
+
+void svcconf_reload_differs(svcconf_reload_t *r, const char *setting, const char *old_value,
+                            const char *new_value)
+{
+    if (strcmp(old_value, new_value) != 0)
+        svcconf_reload_note(r->ignored, setting);
+}
+
+void svcconf_reload_message(const svcconf_reload_t *r, char *msg, size_t len)
+{
+    /* Settings a service reads once and neither applies nor compares: the next start. */
+    snprintf(msg, len, "log_level=%s applied=%s ignored=%s others=next_start",
+             log_level_name(r->log_level), r->applied[0] ? r->applied : "none",
+             r->ignored[0] ? r->ignored : "none");
+}
+
+static bool same_limits(const svcconf_t *a, const svcconf_t *b)
+{
+    return a->link.max_message_bytes == b->link.max_message_bytes &&
+           a->link.queue_max_messages == b->link.queue_max_messages &&
+           a->receiver.batch_max == b->receiver.batch_max &&
+           a->outbox.max_unacked == b->outbox.max_unacked &&
+           a->outbox.retain_ms == b->outbox.retain_ms && a->sender.window == b->sender.window &&
+           a->sender.resend_timeout_ms == b->sender.resend_timeout_ms &&
+           a->store.map_size_bytes == b->store.map_size_bytes &&
+           a->store.map_max_bytes == b->store.map_max_bytes;
+}
+
+void svcconf_reload(svcconf_t *current, const svcconf_t *fresh, const char *service,
+                    svcconf_reload_t *r)
+{
+    svcconf_reload_differs(r, "data_dir", current->data_dir, fresh->data_dir);
+    if (current->store.relaxed != fresh->store.relaxed)
+        svcconf_reload_note(r->ignored, "durability");
+    svcconf_reload_differs(r, "keys.own", current->key_path, fresh->key_path);
+    svcconf_reload_differs(r, "keys.allowed", current->allowed_path, fresh->allowed_path);
+    if (!same_limits(current, fresh))
+        svcconf_reload_note(r->ignored, "limits");
+    svcconf_reload_differs(r, "metrics", current->metrics_listen, fresh->metrics_listen);
+    current->log_level = r->log_level = fresh->log_level;
+    /* log.h has no level setter: log_open with the same name and fd sets the level. */
+    log_open(service, 2, fresh->log_level);
+    svcconf_reload_note(r->applied, "log_level");
 }
 
 int svcconf_peer(const conf_t *c, const char *name, char endpoint[LINK_ENDPOINT_MAX],

@@ -5,7 +5,9 @@
  *   data_dir = "var/intake";              # relative paths: from the config file's folder
  *   durability = "durable";               # or "relaxed" (MDB_NOSYNC: a crash may lose
  *                                         #  the last commits; for tests and demos only)
- *   log_level = "info";                   # debug, info, warn, error
+ *   log_level = "info";                   # debug, info, warn, error (SIGHUP applies a new one)
+ *   metrics = { listen = "127.0.0.1:9101"; };   # Prometheus, /healthz, /readyz (metrics.h);
+ *                                         #  absent: not served
  *   keys = { own = "keys/intake.key"; allowed = "keys/allowed.conf"; };
  *   limits = {
  *     max_message_bytes = 1048576;  batch_max = 1000;  outbox_max_unacked = 100000;
@@ -21,6 +23,7 @@
 #include "conf.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "receiver.h"
 #include "sender.h"
@@ -38,12 +41,41 @@ typedef struct {
     receiver_limits_t receiver;
     sender_limits_t sender;
     outbox_limits_t outbox;
+    char metrics_listen[METRICS_ADDRESS_MAX];   /* "": no metrics endpoint */
 } svcconf_t;
 
 /* Names of the top-level settings svcconf reads, for a service's own unknown-key check. */
 extern const char *const svcconf_keys[];
 
 int svcconf_load(const conf_t *conf, svcconf_t *out, char *err, size_t err_len);
+/* `metrics = { listen = "host:port"; }` (also for a process without the rest of svcconf,
+ * the outreach worker); listen "" when absent. */
+int svcconf_metrics(const conf_t *conf, char listen[METRICS_ADDRESS_MAX], char *err,
+                    size_t err_len);
+
+/* A SIGHUP configuration reload's account: the settings it applied and those that
+ * differ in the new file but cannot change without a restart (comma-separated). */
+#define SVCCONF_NOTE_MAX 256
+typedef struct {
+    char applied[SVCCONF_NOTE_MAX];
+    char ignored[SVCCONF_NOTE_MAX];
+    log_level_t log_level;   /* in force after the reload */
+} svcconf_reload_t;
+
+/* The common part: the log level of *current becomes fresh's (log_open(service, 2, ...),
+ * as every service opens its log); the store, keys paths, limits and metrics stay, and
+ * those that differ are noted as ignored. */
+void svcconf_reload(svcconf_t *current, const svcconf_t *fresh, const char *service,
+                    svcconf_reload_t *r);
+/* Notes setting as ignored when its old and new values differ (endpoints, paths). */
+void svcconf_reload_differs(svcconf_reload_t *r, const char *setting, const char *old_value,
+                            const char *new_value);
+/* Adds name to a list of r (r->applied or r->ignored). */
+void svcconf_reload_note(char list[SVCCONF_NOTE_MAX], const char *name);
+/* "log_level=debug applied=log_level,strategy ignored=listen others=next_start" into msg
+ * (svcloop.h). */
+void svcconf_reload_message(const svcconf_reload_t *r, char *msg, size_t len);
+
 /* A path setting, resolved against the config file's folder when relative. */
 int svcconf_path(const conf_t *conf, const char *setting, const char *dflt,
                  char out[SVCCONF_PATH_MAX], char *err, size_t err_len);

@@ -2,15 +2,17 @@
 #include "svcmain.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "signals.h"
-#include "svcloop.h"
 
 static int sweep_if_due(const svcmain_t *m, int64_t *next_sweep_ms)
 {
     if (!m->sweep || (!m->sweep_when_simulated && aclock_is_simulated(*m->clock)) ||
         aclock_monotonic_ms() < *next_sweep_ms)
         return 0;
+    int64_t start_us = metrics_now_us();
     int rc = store_write(*m->store, m->sweep, m->svc);
+    svcnet_sweep_took(*m->net, metrics_now_us() - start_us);
     *next_sweep_ms = aclock_monotonic_ms() + m->sweep_every_ms;
     return rc ? rc : svcnet_pump(*m->net);
 }
@@ -36,7 +38,7 @@ int svcmain_run(const svcmain_t *m)
     log_event(rc ? LOG_ERROR : LOG_INFO, start, "clock=%s error=%d",
               *m->clock && aclock_is_simulated(*m->clock) ? "simulated" : "wall", rc);
     int64_t next_sweep = 0;
-    while (svcloop_continue(svcnet_zap(*m->net), rc))
+    while (svcloop_next(*m->net, m->reload, m->svc, rc))
         rc = step(m, &next_sweep);
     svcnet_flush(*m->net);
     log_event(rc ? LOG_ERROR : LOG_INFO, stop, "error=%d reason=%s", rc,

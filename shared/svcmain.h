@@ -3,7 +3,7 @@
  * step (messages, then the sweep when it is due; an error the store survives is logged
  * and the loop goes on), the simulated clock resumed where it stopped, and the `dump`
  * command. A service's main.c keeps only what is its own: its configuration, its tables
- * and handlers, its sweep. */
+ * and handlers, its sweep, what of its configuration a SIGHUP may change. */
 #ifndef ARREARS_SVCMAIN_H
 #define ARREARS_SVCMAIN_H
 
@@ -13,6 +13,7 @@
 
 #include "aclock.h"
 #include "store.h"
+#include "svcloop.h"
 #include "svcnet.h"
 
 typedef struct {
@@ -27,6 +28,9 @@ typedef struct {
     int64_t sweep_every_ms;          /* how often, on the monotonic clock */
     bool sweep_when_simulated;       /* false: on a simulated clock the advance sweeps */
     const char *(*strerror)(int code);
+    /* SIGHUP: re-reads the configuration file, applies what may change at runtime (the
+     * log level at least) and names what it ignored (svcloop.h); NULL: keys only. */
+    svcloop_reload_fn *reload;
     /* Where the service keeps its store, network side and clock once open. */
     store_t **store;
     svcnet_t **net;

@@ -8,7 +8,19 @@
 #include <zmq.h>
 
 #include "link.h"
+#include "log.h"
+#include "metrics.h"
 #include "sender.h"
+
+/* The series svcnet publishes (metrics.h lists them); -1: a reject code not seen yet. */
+typedef struct {
+    int received, applied, duplicate, rejected, malformed, queries, batches;
+    int reject_code[RECEIVER_REJECT_CODES];
+    int appended[SVCNET_MAX_PEERS], acked[SVCNET_MAX_PEERS], unacked[SVCNET_MAX_PEERS],
+        dead[SVCNET_MAX_PEERS];
+    int map_used, map_size, apply, query, sweep, clock;
+    metrics_process_t process;
+} series_t;
 
 struct svcnet {
     void *ctx;
@@ -17,7 +29,12 @@ struct svcnet {
     size_t peer_count;
     void *dealer[SVCNET_MAX_PEERS];
     sender_t *sender[SVCNET_MAX_PEERS];
+    outbox_t *outbox[SVCNET_MAX_PEERS];
     receiver_t *receiver;
+    store_t *store;
+    metrics_t *metrics;       /* NULL: no metrics endpoint */
+    series_t series;
+    int64_t store_published_ms;
 };
 
 void svcnet_destroy(svcnet_t **self_p)
@@ -25,6 +42,7 @@ void svcnet_destroy(svcnet_t **self_p)
     svcnet_t *self = *self_p;
     if (!self)
         return;
+    metrics_destroy(&self->metrics);   /* the HTTP thread first: it reads nothing else */
     receiver_destroy(&self->receiver);
     for (size_t i = 0; i < self->peer_count; i++) {
         sender_destroy(&self->sender[i]);
@@ -58,6 +76,175 @@ static int open_sockets(svcnet_t *self, const svcnet_spec_t *spec, char *err, si
     return 0;
 }
 
+/* ---------------------------------------------------------------- metrics */
+
+static int add(metrics_t *m, metrics_kind_t kind, const char *name, const char *help,
+               const char *label, const char *value, int *id)
+{
+    metrics_label_t l = {label, value};
+    return metrics_add(m, kind, name, help, &l, label ? 1 : 0, id);
+}
+
+static int add_messages(svcnet_t *self)
+{
+    metrics_t *m = self->metrics;
+    series_t *s = &self->series;
+    const char *h = "Stream messages by what became of them";
+    int rc = add(m, METRICS_COUNTER, "arrears_messages_received_total",
+                 "Messages taken off the socket", NULL, NULL, &s->received);
+    rc = rc ? rc : add(m, METRICS_COUNTER, "arrears_messages_total", h, "outcome", "applied", &s->applied);
+    rc = rc ? rc : add(m, METRICS_COUNTER, "arrears_messages_total", h, "outcome", "duplicate", &s->duplicate);
+    rc = rc ? rc : add(m, METRICS_COUNTER, "arrears_messages_total", h, "outcome", "rejected", &s->rejected);
+    rc = rc ? rc : add(m, METRICS_COUNTER, "arrears_messages_total", h, "outcome", "malformed", &s->malformed);
+    rc = rc ? rc : add(m, METRICS_COUNTER, "arrears_queries_total", "Queries answered", NULL, NULL,
+                       &s->queries);
+    rc = rc ? rc : add(m, METRICS_COUNTER, "arrears_batches_total",
+                       "Group commits (one write transaction each)", NULL, NULL, &s->batches);
+    for (int i = 0; i < RECEIVER_REJECT_CODES; i++)
+        s->reject_code[i] = -1;
+    return rc;
+}
+
+static int add_outboxes(svcnet_t *self)
+{
+    metrics_t *m = self->metrics;
+    series_t *s = &self->series;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < self->peer_count; i++) {
+        const char *o = outbox_name(self->outbox[i]);
+        rc = add(m, METRICS_GAUGE, "arrears_outbox_appended_messages",
+                 "Messages ever appended to the outbox (its last seq)", "outbox", o, &s->appended[i]);
+        rc = rc ? rc : add(m, METRICS_GAUGE, "arrears_outbox_acknowledged_messages",
+                           "Messages the peer acknowledged", "outbox", o, &s->acked[i]);
+        rc = rc ? rc : add(m, METRICS_GAUGE, "arrears_outbox_unacknowledged_messages",
+                           "Messages sent and not yet acknowledged", "outbox", o, &s->unacked[i]);
+        rc = rc ? rc : add(m, METRICS_GAUGE, "arrears_outbox_dead_letters_messages",
+                           "Messages the peer refused for good", "outbox", o, &s->dead[i]);
+    }
+    return rc;
+}
+
+static int add_process(svcnet_t *self)
+{
+    metrics_t *m = self->metrics;
+    series_t *s = &self->series;
+    int rc = add(m, METRICS_GAUGE, "arrears_store_map_used_bytes", "Pages in use in the LMDB map",
+                 NULL, NULL, &s->map_used);
+    rc = rc ? rc : add(m, METRICS_GAUGE, "arrears_store_map_size_bytes", "The LMDB map's size",
+                       NULL, NULL, &s->map_size);
+    rc = rc ? rc : add(m, METRICS_HISTOGRAM, "arrears_apply_duration_seconds",
+                       "One batch's write transaction, commit included", NULL, NULL, &s->apply);
+    rc = rc ? rc : add(m, METRICS_HISTOGRAM, "arrears_query_duration_seconds",
+                       "One query's answer", NULL, NULL, &s->query);
+    rc = rc ? rc : add(m, METRICS_HISTOGRAM, "arrears_sweep_duration_seconds",
+                       "The service's periodic work (staging: a daily-run chunk)", NULL, NULL, &s->sweep);
+    rc = rc ? rc : add(m, METRICS_GAUGE, "arrears_clock_milliseconds",
+                       "The service's clock, simulated or wall (ms since 1970)", NULL, NULL, &s->clock);
+    return rc ? rc : metrics_process_add(m, &s->process);
+}
+
+static void on_timed(void *arg, receiver_timed_t what, int64_t elapsed_us)
+{
+    svcnet_t *self = arg;
+    metrics_observe_us(self->metrics, what == RECEIVER_TIMED_BATCH ? self->series.apply
+                                                                    : self->series.query,
+                       elapsed_us);
+}
+
+static int open_metrics(svcnet_t *self, const svcnet_spec_t *spec, char *err, size_t err_len)
+{
+    assert(spec->service);
+    self->metrics = metrics_new(spec->service);
+    int rc = self->metrics ? 0 : METRICS_ENOMEM;
+    rc = rc ? rc : add_messages(self);
+    rc = rc ? rc : add_outboxes(self);
+    rc = rc ? rc : add_process(self);
+    int port = 0;
+    rc = rc ? rc : metrics_serve(self->metrics, spec->svc->metrics_listen, SVCNET_STALE_MS, &port);
+    if (rc != 0) {
+        snprintf(err, err_len, "metrics on %s: %s", spec->svc->metrics_listen, metrics_strerror(rc));
+        return rc;
+    }
+    receiver_set_timer(self->receiver, on_timed, self);
+    log_event(LOG_INFO, "metrics_listen", "address=%s port=%d", spec->svc->metrics_listen, port);
+    return 0;
+}
+
+static int publish_store(MDB_txn *txn, void *arg)
+{
+    svcnet_t *self = arg;
+    series_t *s = &self->series;
+    for (size_t i = 0; i < self->peer_count; i++) {
+        outbox_state_t o;
+        int rc = outbox_state(self->outbox[i], txn, &o);
+        if (rc != 0)
+            return rc;
+        metrics_gauge_set(self->metrics, s->appended[i], (int64_t)o.last_seq);
+        metrics_gauge_set(self->metrics, s->acked[i], (int64_t)o.acked_known);
+        metrics_gauge_set(self->metrics, s->unacked[i], (int64_t)sender_unacked(self->sender[i]));
+        metrics_gauge_set(self->metrics, s->dead[i], (int64_t)o.dead_letters);
+    }
+    MDB_envinfo info;
+    MDB_stat stat;
+    MDB_env *env = mdb_txn_env(txn);
+    if (mdb_env_info(env, &info) == 0 && mdb_env_stat(env, &stat) == 0)
+        metrics_gauge_set(self->metrics, s->map_used, (int64_t)((info.me_last_pgno + 1) * stat.ms_psize));
+    metrics_gauge_set(self->metrics, s->map_size, (int64_t)store_map_size(self->store));
+    return 0;
+}
+
+/* Reject codes get their series when first seen: a service shows the ones it met. */
+static void publish_rejects(svcnet_t *self, const receiver_stats_t *r)
+{
+    for (int i = 0; i < RECEIVER_REJECT_CODES; i++) {
+        int *id = &self->series.reject_code[i];
+        if (r->rejected_by_code[i] == 0)
+            continue;
+        if (*id < 0 && add(self->metrics, METRICS_COUNTER, "arrears_rejects_total",
+                           "Messages refused for good, by Reject code", "code",
+                           reject_code_name((Arrears__Reject__Code)i), id) != 0)
+            continue;   /* over the series limit: the total still counts it */
+        metrics_counter_set(self->metrics, *id, r->rejected_by_code[i]);
+    }
+}
+
+/* After a step: the modules' own counts, and the store's state now and then. */
+static void publish(svcnet_t *self, const aclock_t *clock, bool ready)
+{
+    metrics_t *m = self->metrics;
+    const series_t *s = &self->series;
+    const receiver_stats_t *r = receiver_stats(self->receiver);
+    metrics_counter_set(m, s->received, r->received);
+    metrics_counter_set(m, s->applied, r->applied);
+    metrics_counter_set(m, s->duplicate, r->duplicates);
+    metrics_counter_set(m, s->rejected, r->rejected);
+    metrics_counter_set(m, s->malformed, r->malformed);
+    metrics_counter_set(m, s->queries, r->queries);
+    metrics_counter_set(m, s->batches, r->batches);
+    publish_rejects(self, r);
+    metrics_process_publish(m, &s->process);
+    metrics_gauge_set(m, s->clock, aclock_now_ms(clock));
+    int64_t now = aclock_monotonic_ms();
+    if (now - self->store_published_ms >= SVCNET_PUBLISH_MS &&
+        store_read(self->store, publish_store, self) == 0)
+        self->store_published_ms = now;
+    metrics_beat(m, ready);
+}
+
+void svcnet_sweep_took(svcnet_t *self, int64_t elapsed_us)
+{
+    if (self && self->metrics)
+        metrics_observe_us(self->metrics, self->series.sweep, elapsed_us);
+}
+
+void svcnet_reloaded(svcnet_t *self, bool ok)
+{
+    if (self && self->metrics)
+        metrics_process_reloaded(self->metrics, &self->series.process, ok);
+}
+
+/* ---------------------------------------------------------------- the network */
+
 svcnet_t *svcnet_new(const svcnet_spec_t *spec, store_t *store, inbox_t *inbox,
                      const receiver_handler_t *handler, void *app, char *err, size_t err_len)
 {
@@ -69,6 +256,9 @@ svcnet_t *svcnet_new(const svcnet_spec_t *spec, store_t *store, inbox_t *inbox,
         return NULL;
     }
     self->peer_count = spec->peer_count;
+    self->store = store;
+    for (size_t i = 0; i < spec->peer_count; i++)
+        self->outbox[i] = spec->peers[i].outbox;
     if (open_sockets(self, spec, err, err_len) != 0) {
         svcnet_destroy(&self);
         return NULL;
@@ -84,6 +274,8 @@ svcnet_t *svcnet_new(const svcnet_spec_t *spec, store_t *store, inbox_t *inbox,
         snprintf(err, err_len, "cannot set up the receiver and senders (memory or store)");
         svcnet_destroy(&self);
     }
+    if (self && spec->svc->metrics_listen[0] && open_metrics(self, spec, err, err_len) != 0)
+        svcnet_destroy(&self);
     return self;
 }
 
@@ -95,10 +287,12 @@ int svcnet_pump(svcnet_t *self)
     return rc;
 }
 
-int svcnet_step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock)
+static int step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock)
 {
     zmq_pollitem_t items[1 + SVCNET_MAX_PEERS] = {{self->router, 0, ZMQ_POLLIN, 0}};
     int64_t now = aclock_monotonic_ms(), wait = wait_max_ms;
+    if (self->metrics && wait > SVCNET_PUBLISH_MS)
+        wait = SVCNET_PUBLISH_MS;
     for (size_t i = 0; i < self->peer_count; i++) {
         items[1 + i] = (zmq_pollitem_t){self->dealer[i], 0, ZMQ_POLLIN, 0};
         int64_t w = sender_wait_ms(self->sender[i], now);
@@ -117,8 +311,18 @@ int svcnet_step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock)
     return rc ? rc : svcnet_pump(self);
 }
 
+int svcnet_step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock)
+{
+    int rc = step(self, wait_max_ms, clock);
+    if (self->metrics)
+        publish(self, clock, rc == 0);
+    return rc;
+}
+
 void svcnet_flush(svcnet_t *self)
 {
+    if (self && self->metrics)
+        metrics_stopping(self->metrics);
     for (size_t i = 0; self && i < self->peer_count; i++)
         sender_flush(self->sender[i], aclock_monotonic_ms());
 }

@@ -6,7 +6,15 @@
  * sockets, so each service's main is its own decisions and nothing else.
  *
  * Order matters and is kept here once: the ZAP handler is bound before the ROUTER (a
- * CURVE socket bound with no handler admits every key). */
+ * CURVE socket bound with no handler admits every key).
+ *
+ * With `metrics.listen` in the service's configuration, svcnet also serves the metrics,
+ * /healthz and /readyz (metrics.h): the receiver's and senders' own counts, the outboxes'
+ * and the store's state, the latencies of batches, queries and the service's sweep. It
+ * publishes them from the service thread after a step (the store's at most every
+ * SVCNET_PUBLISH_MS), and then no step waits longer than SVCNET_PUBLISH_MS, so the
+ * figures and the loop's heartbeat stay fresh. Ready: the store is open, the sockets
+ * are bound and connecting, and the last step succeeded. */
 #ifndef ARREARS_SVCNET_H
 #define ARREARS_SVCNET_H
 
@@ -22,6 +30,10 @@
 #include "zap.h"
 
 #define SVCNET_MAX_PEERS 8
+#define SVCNET_PUBLISH_MS 1000
+/* A loop without a step for this long is not alive (/healthz): a daily-run chunk or a
+ * large batch takes seconds, never this long. */
+#define SVCNET_STALE_MS 30000
 
 typedef struct {
     const char *endpoint;
@@ -30,7 +42,8 @@ typedef struct {
 } svcnet_peer_t;
 
 typedef struct {
-    const svcconf_t *svc;      /* keys, link options, receiver and sender limits */
+    const char *service;       /* the metrics' service label: "staging" */
+    const svcconf_t *svc;      /* keys, link options, receiver and sender limits, metrics */
     const char *listen;
     size_t peer_count;         /* 0 .. SVCNET_MAX_PEERS */
     svcnet_peer_t peers[SVCNET_MAX_PEERS];
@@ -54,6 +67,10 @@ int svcnet_step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock);
 int svcnet_pump(svcnet_t *self);
 /* One last pass before stopping: what can still go, goes. */
 void svcnet_flush(svcnet_t *self);
+/* The service's periodic work took this long (the sweep latency histogram). */
+void svcnet_sweep_took(svcnet_t *self, int64_t elapsed_us);
+/* A SIGHUP config reload succeeded or was refused (counted). */
+void svcnet_reloaded(svcnet_t *self, bool ok);
 /* Messages sent and not yet acknowledged, over every peer. */
 uint64_t svcnet_unacked(const svcnet_t *self);
 zap_t *svcnet_zap(svcnet_t *self);
