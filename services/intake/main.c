@@ -2,7 +2,8 @@
  *   intake [run] --config FILE     serve platforms and staging until SIGTERM
  *   intake dump --config FILE      print the decrypted logical content (JSON lines)
  * The loop: take what platforms and staging sent (one group commit per batch), drain
- * the outbox to staging, prune the feed now and then, reload keys on SIGHUP. */
+ * the outbox to staging, prune the feed now and then; on SIGHUP reload the keys and the
+ * configuration (the log level and the validation limits apply at once). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #define PRUNE_MAX 10000
 
 typedef struct {
+    const char *config_path;
     intake_config_t cfg;
     store_t *store;
     inbox_t *inbox;
@@ -61,7 +63,8 @@ static int open_store(void *svc)
 static int open_links(service_t *s)
 {
     const intake_config_t *c = &s->cfg;
-    svcnet_spec_t spec = {.svc = &c->svc, .listen = c->listen, .peer_count = 1};
+    svcnet_spec_t spec = {.service = "intake", .svc = &c->svc, .listen = c->listen,
+                          .peer_count = 1};
     spec.peers[0] = (svcnet_peer_t){c->staging_endpoint, c->staging_public_path,
                                     s->app.to_staging};
     receiver_handler_t h = {.apply = intake_apply, .query = intake_query};
@@ -92,6 +95,26 @@ static int prune_feed(MDB_txn *txn, void *svc)
     return feed_prune(s->app.feed, txn, aclock_now_ms(s->app.clock), PRUNE_MAX, NULL);
 }
 
+static int reload(void *svc, char *msg, size_t len)
+{
+    service_t *s = svc;
+    intake_config_t *fresh = calloc(1, sizeof *fresh);
+    int rc = fresh ? intake_config_load(s->config_path, fresh, msg, len) : -1;
+    if (!fresh)
+        snprintf(msg, len, "out of memory");
+    if (rc == 0) {
+        svcconf_reload_t r = {0};
+        svcconf_reload(&s->cfg.svc, &fresh->svc, "intake", &r);
+        svcconf_reload_differs(&r, "listen", s->cfg.listen, fresh->listen);
+        svcconf_reload_differs(&r, "staging", s->cfg.staging_endpoint, fresh->staging_endpoint);
+        s->cfg.validate = s->app.limits = fresh->validate;   /* read afresh by every apply */
+        svcconf_reload_note(r.applied, "validation");
+        svcconf_reload_message(&r, msg, len);
+    }
+    free(fresh);
+    return rc;
+}
+
 static int dump_all(MDB_txn *txn, void *arg)
 {
     service_t *s = arg;
@@ -104,7 +127,7 @@ int main(int argc, char **argv)
     const char *command, *config_path;
     if (!svcconf_command_line(argc, argv, "intake", &command, &config_path))
         return 2;
-    service_t s = { 0 };
+    service_t s = {.config_path = config_path};
     char err[1024];
     if (intake_config_load(config_path, &s.cfg, err, sizeof err) != 0) {
         fprintf(stderr, "intake: %s\n", err);
@@ -115,6 +138,6 @@ int main(int argc, char **argv)
                    .close = service_close, .dump = dump_all, .step_ms = 1000,
                    .sweep = prune_feed, .sweep_every_ms = s.cfg.feed_prune_every_ms,
                    .sweep_when_simulated = true, .strerror = outbox_strerror,
-                   .store = &s.store, .net = &s.net, .clock = &s.app.clock};
+                   .reload = reload, .store = &s.store, .net = &s.net, .clock = &s.app.clock};
     return strcmp(command, "dump") == 0 ? svcmain_dump(&m) : svcmain_run(&m);
 }

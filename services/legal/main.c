@@ -13,6 +13,7 @@
 #include "svcmain.h"
 
 typedef struct {
+    const char *config_path;
     legal_config_t cfg;
     limitation_rules_t limitation;
     store_t *store;
@@ -73,7 +74,8 @@ static int read_clock_ms(MDB_txn *txn, void *svc, uint64_t *clock_ms)
 static int open_links(service_t *s)
 {
     const legal_config_t *c = &s->cfg;
-    svcnet_spec_t spec = {.svc = &c->svc, .listen = c->listen, .peer_count = 2};
+    svcnet_spec_t spec = {.service = "legal", .svc = &c->svc, .listen = c->listen,
+                          .peer_count = 2};
     spec.peers[0] = (svcnet_peer_t){c->staging_endpoint, c->staging_public, s->app.to_staging};
     spec.peers[1] = (svcnet_peer_t){c->outreach_endpoint, c->outreach_public, s->app.to_outreach};
     receiver_handler_t h = {.apply = legal_apply, .query = legal_query};
@@ -117,6 +119,26 @@ static int sweep(MDB_txn *txn, void *arg)
     return legal_sweep(&s->app, txn, &moved);
 }
 
+/* The log level applies at once; the rest is read at the next start. */
+static int reload(void *svc, char *msg, size_t len)
+{
+    service_t *s = svc;
+    legal_config_t *fresh = calloc(1, sizeof *fresh);   /* large: not on the stack */
+    int rc = fresh ? legal_config_load(s->config_path, fresh, msg, len) : -1;
+    if (!fresh)
+        snprintf(msg, len, "out of memory");
+    if (rc == 0) {
+        svcconf_reload_t r = {0};
+        svcconf_reload(&s->cfg.svc, &fresh->svc, "legal", &r);
+        svcconf_reload_differs(&r, "listen", s->cfg.listen, fresh->listen);
+        svcconf_reload_differs(&r, "staging", s->cfg.staging_endpoint, fresh->staging_endpoint);
+        svcconf_reload_differs(&r, "outreach", s->cfg.outreach_endpoint, fresh->outreach_endpoint);
+        svcconf_reload_message(&r, msg, len);
+    }
+    free(fresh);
+    return rc;
+}
+
 static int dump_all(MDB_txn *txn, void *arg)
 {
     service_t *s = arg;
@@ -130,6 +152,7 @@ int main(int argc, char **argv)
         return 2;
     static service_t s;   /* large (the assignee table): not on the stack */
     char err[1024];
+    s.config_path = config_path;
     if (legal_config_load(config_path, &s.cfg, err, sizeof err) != 0) {
         fprintf(stderr, "legal: %s\n", err);
         return 2;
@@ -138,7 +161,7 @@ int main(int argc, char **argv)
     svcmain_t m = {.name = "legal", .svc = &s, .open = service_open, .open_store = open_store,
                    .close = service_close, .dump = dump_all, .step_ms = s.cfg.sweep_every_ms, .sweep = sweep,
                    .sweep_every_ms = s.cfg.sweep_every_ms, .sweep_when_simulated = true,
-                   .strerror = cases_strerror, .store = &s.store, .net = &s.net,
+                   .strerror = cases_strerror, .reload = reload, .store = &s.store, .net = &s.net,
                    .clock = &s.app.clock};
     return strcmp(command, "dump") == 0 ? svcmain_dump(&m) : svcmain_run(&m);
 }

@@ -24,7 +24,7 @@ int broker_config_load(const char *path, broker_config_t *o, char *err, size_t l
 {
     static const char *const top[] = {"data_dir", "durability", "log_level", "keys", "limits",
                                       "listen", "staging", "profiles", "templates", "clock",
-                                      "create_secret", "broker", NULL};
+                                      "create_secret", "broker", "metrics", NULL};
     conf_t *c = conf_load(path, err, len);
     if (!c)
         return CONF_ESYNTAX;

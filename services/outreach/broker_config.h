@@ -8,6 +8,7 @@
  *   clock = { kind = "wall"; };          # or { kind = "simulated"; start = "2026-01-01"; }
  *   keys = { ...; secret = "keys/outreach.secret"; };   # at-rest key: tasks hold contact points
  *   create_secret = false;
+ *   metrics = { listen = "127.0.0.1:9103"; };   # optional (metrics.h)
  *   broker = { lease_ms = 60000; pull_scan_max = 256; ledger_attempts_max = 256;
  *              decisions_kept = 8; account_tasks_max = 256; };
  */

@@ -4,7 +4,10 @@
  *                                           the contact ledger and persons as JSON lines
  * The loop: take what staging, workers and operators sent (one group commit per batch;
  * workers' calls answered after it), return tasks whose lease ended, drain the outbox
- * of outcomes to staging, reload keys on SIGHUP. */
+ * of outcomes to staging; on SIGHUP reload the keys and the configuration: the log
+ * level, and the profiles and templates files, each checked whole (a refused one keeps
+ * the books in force). The books are swapped between steps: a screening reads them
+ * within one call and keeps no pointer into them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #define SWEEP_EVERY_MS 1000
 
 typedef struct {
+    const char *config_path;
     broker_config_t cfg;
     store_t *store;
     inbox_t *inbox;
@@ -47,19 +51,40 @@ static uint64_t unacked(void *arg)
     return svcnet_unacked(s->net);
 }
 
-/* The profiles and templates, each file checked whole: a bad one stops the start. */
+/* The profiles and templates, each file checked whole; NULL both with err when one is
+ * refused. */
+static int load_policy(const broker_config_t *c, profile_book_t **profiles,
+                       template_book_t **templates, char *err, size_t len)
+{
+    *profiles = profile_book_load(c->profiles_path, err, len);
+    *templates = *profiles ? template_book_load(c->templates_path, err, len) : NULL;
+    if (!*templates)
+        profile_book_destroy(profiles);
+    return *templates ? 0 : -1;
+}
+
+/* Puts the books in force; the ones they replace come back in *profiles, *templates. */
+static void install_policy(service_t *s, profile_book_t **profiles, template_book_t **templates)
+{
+    profile_book_t *old_profiles = s->profiles;
+    template_book_t *old_templates = s->templates;
+    s->app.profiles = s->profiles = *profiles;
+    s->app.templates = s->templates = *templates;
+    *profiles = old_profiles;
+    *templates = old_templates;
+}
+
+/* A bad file stops the start. */
 static int open_policy(service_t *s)
 {
     char err[1024];
-    s->profiles = profile_book_load(s->cfg.profiles_path, err, sizeof err);
-    if (s->profiles)
-        s->templates = template_book_load(s->cfg.templates_path, err, sizeof err);
-    if (!s->profiles || !s->templates) {
+    profile_book_t *profiles = NULL;
+    template_book_t *templates = NULL;
+    if (load_policy(&s->cfg, &profiles, &templates, err, sizeof err) != 0) {
         fprintf(stderr, "outreach-broker: %s\n", err);
         return -1;
     }
-    s->app.profiles = s->profiles;
-    s->app.templates = s->templates;
+    install_policy(s, &profiles, &templates);   /* replaces nothing */
     return 0;
 }
 
@@ -91,7 +116,8 @@ static int read_clock_ms(MDB_txn *txn, void *svc, uint64_t *clock_ms)
 static int open_links(service_t *s)
 {
     const broker_config_t *c = &s->cfg;
-    svcnet_spec_t spec = {.svc = &c->svc, .listen = c->listen, .peer_count = 1};
+    svcnet_spec_t spec = {.service = "outreach-broker", .svc = &c->svc, .listen = c->listen,
+                          .peer_count = 1};
     spec.peers[0] = (svcnet_peer_t){c->staging_endpoint, c->staging_public, s->app.to_staging};
     receiver_handler_t h = {.apply = broker_apply, .query = broker_query, .call = broker_call};
     char err[512] = "";
@@ -126,6 +152,34 @@ static int sweep(MDB_txn *txn, void *arg)
     return broker_expire_leases(&s->app, txn, &returned);
 }
 
+static int reload(void *svc, char *msg, size_t len)
+{
+    service_t *s = svc;
+    broker_config_t *fresh = calloc(1, sizeof *fresh);
+    profile_book_t *profiles = NULL;
+    template_book_t *templates = NULL;
+    int rc = fresh ? broker_config_load(s->config_path, fresh, msg, len) : -1;
+    if (!fresh)
+        snprintf(msg, len, "out of memory");
+    rc = rc ? rc : load_policy(fresh, &profiles, &templates, msg, len);
+    if (rc == 0) {
+        svcconf_reload_t r = {0};
+        svcconf_reload(&s->cfg.svc, &fresh->svc, "outreach-broker", &r);
+        svcconf_reload_differs(&r, "listen", s->cfg.listen, fresh->listen);
+        svcconf_reload_differs(&r, "staging", s->cfg.staging_endpoint, fresh->staging_endpoint);
+        install_policy(s, &profiles, &templates);
+        memcpy(s->cfg.profiles_path, fresh->profiles_path, sizeof s->cfg.profiles_path);
+        memcpy(s->cfg.templates_path, fresh->templates_path, sizeof s->cfg.templates_path);
+        svcconf_reload_note(r.applied, "profiles");
+        svcconf_reload_note(r.applied, "templates");
+        svcconf_reload_message(&r, msg, len);
+    }
+    profile_book_destroy(&profiles);   /* the old books, or the new ones refused */
+    template_book_destroy(&templates);
+    free(fresh);
+    return rc;
+}
+
 static int dump_all(MDB_txn *txn, void *arg)
 {
     service_t *s = arg;
@@ -139,6 +193,7 @@ int main(int argc, char **argv)
         return 2;
     static service_t s;
     char err[1024];
+    s.config_path = config_path;
     if (broker_config_load(config_path, &s.cfg, err, sizeof err) != 0) {
         fprintf(stderr, "outreach-broker: %s\n", err);
         return 2;
@@ -147,7 +202,7 @@ int main(int argc, char **argv)
     svcmain_t m = {.name = "broker", .svc = &s, .open = service_open, .open_store = open_store,
                    .close = service_close, .dump = dump_all, .step_ms = SWEEP_EVERY_MS, .sweep = sweep,
                    .sweep_every_ms = SWEEP_EVERY_MS, .sweep_when_simulated = true,
-                   .strerror = tasks_strerror, .store = &s.store, .net = &s.net,
+                   .strerror = tasks_strerror, .reload = reload, .store = &s.store, .net = &s.net,
                    .clock = &s.app.clock};
     return strcmp(command, "dump") == 0 ? svcmain_dump(&m) : svcmain_run(&m);
 }

@@ -13,6 +13,7 @@
 #include "svcmain.h"
 
 typedef struct {
+    const char *config_path;
     sale_config_t cfg;
     store_t *store;
     inbox_t *inbox;
@@ -75,7 +76,8 @@ static int read_clock_ms(MDB_txn *txn, void *svc, uint64_t *clock_ms)
 static int open_links(service_t *s)
 {
     const sale_config_t *c = &s->cfg;
-    svcnet_spec_t spec = {.svc = &c->svc, .listen = c->listen, .peer_count = 1};
+    svcnet_spec_t spec = {.service = "sale", .svc = &c->svc, .listen = c->listen,
+                          .peer_count = 1};
     spec.peers[0] = (svcnet_peer_t){c->staging_endpoint, c->staging_public, s->app.to_staging};
     receiver_handler_t h = {.apply = sale_apply, .query = sale_query};
     char err[512] = "";
@@ -110,6 +112,25 @@ static int sweep(MDB_txn *txn, void *arg)
     return sale_sweep(&s->app, txn, &moved);
 }
 
+/* The log level applies at once; the rest is read at the next start. */
+static int reload(void *svc, char *msg, size_t len)
+{
+    service_t *s = svc;
+    sale_config_t *fresh = calloc(1, sizeof *fresh);   /* large: not on the stack */
+    int rc = fresh ? sale_config_load(s->config_path, fresh, msg, len) : -1;
+    if (!fresh)
+        snprintf(msg, len, "out of memory");
+    if (rc == 0) {
+        svcconf_reload_t r = {0};
+        svcconf_reload(&s->cfg.svc, &fresh->svc, "sale", &r);
+        svcconf_reload_differs(&r, "listen", s->cfg.listen, fresh->listen);
+        svcconf_reload_differs(&r, "staging", s->cfg.staging_endpoint, fresh->staging_endpoint);
+        svcconf_reload_message(&r, msg, len);
+    }
+    free(fresh);
+    return rc;
+}
+
 static int dump_all(MDB_txn *txn, void *arg)
 {
     service_t *s = arg;
@@ -123,6 +144,7 @@ int main(int argc, char **argv)
         return 2;
     static service_t s;   /* large (the plans and curves): not on the stack */
     char err[1024];
+    s.config_path = config_path;
     if (sale_config_load(config_path, &s.cfg, err, sizeof err) != 0) {
         fprintf(stderr, "sale: %s\n", err);
         return 2;
@@ -130,7 +152,7 @@ int main(int argc, char **argv)
     log_open("sale", 2, s.cfg.svc.log_level);
     svcmain_t m = {.name = "sale", .svc = &s, .open = service_open, .open_store = open_store,
                    .close = service_close, .dump = dump_all, .step_ms = s.cfg.sweep_every_ms, .sweep = sweep,
-                   .sweep_every_ms = s.cfg.sweep_every_ms, .strerror = sales_strerror,
+                   .sweep_every_ms = s.cfg.sweep_every_ms, .strerror = sales_strerror, .reload = reload,
                    .store = &s.store, .net = &s.net, .clock = &s.app.clock};
     return strcmp(command, "dump") == 0 ? svcmain_dump(&m) : svcmain_run(&m);
 }

@@ -91,7 +91,7 @@ int staging_config_load(const char *path, staging_config_t *o, char *err, size_t
     static const char *const top[] = {"data_dir", "durability", "log_level", "keys", "limits",
                                       "listen", "strategy", "limitation", "clock", "outreach",
                                       "legal", "sale", "intake", "create_secret", "book", "daily",
-                                      NULL};
+                                      "metrics", NULL};
     conf_t *c = conf_load(path, err, len);
     if (!c)
         return CONF_ESYNTAX;

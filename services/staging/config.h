@@ -11,6 +11,7 @@
  *   intake   = { endpoint = "..."; public_key = "keys/intake.pub"; };
  *   keys = { ...; secret = "keys/staging.secret"; };   # at-rest key for borrowers
  *   create_secret = false;
+ *   metrics = { listen = "127.0.0.1:9102"; };   # optional (metrics.h)
  *   book = {
  *     waterfall = "fees,penalty,interest,principal";  # payment order, a permutation
  *     sweep = "by_instalment";              # or "by_component" (book.h)

@@ -2,8 +2,11 @@
  *   staging [run] --config FILE     serve until SIGTERM
  *   staging dump --config FILE      print the logical book (JSON lines: accounts, timelines)
  * The loop: take what intake, outreach, legal, sale and operators sent (one group commit
- * per batch), run a chunk of the daily run when one is due, drain the four outboxes,
- * reload keys on SIGHUP. */
+ * per batch), run a chunk of the daily run when one is due, drain the four outboxes;
+ * on SIGHUP reload the keys and the configuration: the log level, and the strategy and
+ * limitation files, each checked whole (a refused one keeps the policy in force). The
+ * policy is swapped between steps: an account's policy is looked up afresh for each
+ * account the run or a message touches. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include "config.h"
 #include "daily.h"
 #include "log.h"
+#include "metrics.h"
 #include "signals.h"
 #include "svcloop.h"
 #include "svcnet.h"
@@ -19,16 +23,30 @@
 static const char *const outbox_names[STAGING_OUTBOXES] = {"to_outreach", "to_legal", "to_sale",
                                                            "to_intake"};
 
+/* The collection policy files: the strategies (one per currency) and the limitation
+ * rules. */
 typedef struct {
+    strategy_t *strategy[STAGING_MAX_STRATEGIES];
+    size_t count;
+    limitation_rules_t limitation;
+} policy_files_t;
+
+typedef struct {
+    const char *config_path;
     staging_config_t cfg;
     store_t *store;
     inbox_t *inbox;
     crypt_t *crypt;
     svcnet_t *net;
-    strategy_t *strategy[STAGING_MAX_STRATEGIES];
-    limitation_rules_t limitation;
+    policy_files_t policy;   /* in force */
     staging_t app;
 } service_t;
+
+static void policy_files_destroy(policy_files_t *p)
+{
+    for (size_t i = 0; i < STAGING_MAX_STRATEGIES; i++)
+        strategy_destroy(&p->strategy[i]);
+}
 
 static void service_close(service_t *s)
 {
@@ -41,9 +59,9 @@ static void service_close(service_t *s)
     crypt_destroy(&s->crypt);
     tz_cache_destroy(&s->app.zones);
     aclock_destroy(&s->app.clock);
-    for (int i = 0; i < STAGING_MAX_STRATEGIES; i++)
-        strategy_destroy(&s->strategy[i]);
+    policy_files_destroy(&s->policy);
 }
+
 
 static uint64_t unacked_total(void *arg)
 {
@@ -51,33 +69,56 @@ static uint64_t unacked_total(void *arg)
     return svcnet_unacked(s->net);
 }
 
-/* The strategies (one per currency) and the limitation rules, each file checked whole. */
-static int open_policy(service_t *s)
+/* Each file checked whole, and one strategy per currency. */
+static int load_policy(const staging_config_t *c, policy_files_t *p, char *err, size_t len)
+{
+    int rc = limitation_rules_load(c->limitation_path, &p->limitation, err, len);
+    for (size_t i = 0; rc == 0 && i < c->strategy_count; i++) {
+        rc = strategy_load(c->strategy_paths[i], &p->strategy[i], err, len);
+        for (size_t k = 0; rc == 0 && k < i; k++)
+            if (strcmp(strategy_currency(p->strategy[k]), strategy_currency(p->strategy[i])) == 0) {
+                snprintf(err, len, "%s: a second strategy for %s", c->strategy_paths[i],
+                         strategy_currency(p->strategy[i]));
+                rc = STRATEGY_EINVALID;
+            }
+        p->count = i + 1;
+    }
+    if (rc != 0)
+        policy_files_destroy(p);
+    return rc;
+}
+
+/* Puts the policy in force; the one it replaces comes back in *p. */
+static void install_policy(service_t *s, policy_files_t *p)
 {
     const staging_config_t *c = &s->cfg;
-    char err[1024];
-    int rc = limitation_rules_load(c->limitation_path, &s->limitation, err, sizeof err);
-    for (size_t i = 0; rc == 0 && i < c->strategy_count; i++) {
-        rc = strategy_load(c->strategy_paths[i], &s->strategy[i], err, sizeof err);
-        if (rc == 0 && staging_policy_for(&s->app, strategy_currency(s->strategy[i]))) {
-            snprintf(err, sizeof err, "%s: a second strategy for %s", c->strategy_paths[i],
-                     strategy_currency(s->strategy[i]));
-            rc = STRATEGY_EINVALID;
-        }
+    policy_files_t old = s->policy;
+    s->policy = *p;
+    *p = old;
+    for (size_t i = 0; i < s->policy.count; i++)
         s->app.policies[i] = (account_policy_t){
-            .strategy = s->strategy[i],
-            .limitation = &s->limitation,
+            .strategy = s->policy.strategy[i],
+            .limitation = &s->policy.limitation,
             .waterfall = c->waterfall,
             .default_cap_bps = c->default_cap_bps,
             .freeze_after_charge_off = c->freeze_after_charge_off,
             .complaint_response_days = c->complaint_response_days,
             .dispute_response_days = c->dispute_response_days,
         };
-        s->app.policy_count = rc == 0 ? i + 1 : i;
-    }
-    if (rc != 0)
+    s->app.policy_count = s->policy.count;
+}
+
+static int open_policy(service_t *s)
+{
+    char err[1024];
+    policy_files_t p = {0};
+    int rc = load_policy(&s->cfg, &p, err, sizeof err);
+    if (rc != 0) {
         fprintf(stderr, "staging: %s\n", err);
-    return rc;
+        return rc;
+    }
+    install_policy(s, &p);   /* replaces nothing */
+    return 0;
 }
 
 static int open_store(service_t *s)
@@ -108,7 +149,8 @@ static int open_store(service_t *s)
 static int open_links(service_t *s)
 {
     const staging_config_t *c = &s->cfg;
-    svcnet_spec_t spec = {.svc = &c->svc, .listen = c->listen, .peer_count = STAGING_OUTBOXES};
+    svcnet_spec_t spec = {.service = "staging", .svc = &c->svc, .listen = c->listen,
+                          .peer_count = STAGING_OUTBOXES};
     for (int i = 0; i < STAGING_OUTBOXES; i++)
         spec.peers[i] = (svcnet_peer_t){c->peers[i].endpoint, c->peers[i].public_path,
                                         s->app.out[i]};
@@ -154,8 +196,11 @@ static int service_step(service_t *s, daily_state_t *run)
 {
     int rc = svcnet_step(s->net, *run == DAILY_MORE ? 0 : 1000, s->app.clock);
     if (rc == 0) {
-        daily_step_t step;
+        daily_step_t step = {0};
+        int64_t start_us = metrics_now_us();
         rc = daily_step(&s->app, s->store, &step);
+        if (step.evaluated > 0)   /* a chunk ran: the sweep's latency */
+            svcnet_sweep_took(s->net, metrics_now_us() - start_us);
         *run = rc == 0 ? step.state : DAILY_IDLE;
         rc = rc ? rc : svcnet_pump(s->net);
     }
@@ -166,6 +211,37 @@ static int service_step(service_t *s, daily_state_t *run)
     return rc;
 }
 
+static void reload_policy_paths(staging_config_t *current, const staging_config_t *fresh)
+{
+    memcpy(current->strategy_paths, fresh->strategy_paths, sizeof current->strategy_paths);
+    current->strategy_count = fresh->strategy_count;
+    memcpy(current->limitation_path, fresh->limitation_path, sizeof current->limitation_path);
+}
+
+static int reload(void *svc, char *msg, size_t len)
+{
+    service_t *s = svc;
+    static staging_config_t fresh;   /* large; one reload at a time, on the loop's thread */
+    policy_files_t p = {0};
+    int rc = staging_config_load(s->config_path, &fresh, msg, len);
+    rc = rc ? rc : load_policy(&fresh, &p, msg, len);
+    if (rc != 0)
+        return rc;
+    svcconf_reload_t r = {0};
+    svcconf_reload(&s->cfg.svc, &fresh.svc, "staging", &r);
+    svcconf_reload_differs(&r, "listen", s->cfg.listen, fresh.listen);
+    for (int i = 0; i < STAGING_OUTBOXES; i++)
+        svcconf_reload_differs(&r, outbox_names[i], s->cfg.peers[i].endpoint,
+                               fresh.peers[i].endpoint);
+    reload_policy_paths(&s->cfg, &fresh);
+    install_policy(s, &p);
+    policy_files_destroy(&p);   /* the policy replaced */
+    svcconf_reload_note(r.applied, "strategy");
+    svcconf_reload_note(r.applied, "limitation");
+    svcconf_reload_message(&r, msg, len);
+    return 0;
+}
+
 static int run(service_t *s)
 {
     signals_install();
@@ -174,7 +250,7 @@ static int run(service_t *s)
               s->cfg.svc.data_dir, s->cfg.simulated ? "simulated" : "wall", rc);
     /* As if a chunk just ran: a run interrupted by a crash resumes without waiting. */
     daily_state_t daily = DAILY_MORE;
-    while (svcloop_continue(svcnet_zap(s->net), rc))
+    while (svcloop_next(s->net, reload, s, rc))
         rc = service_step(s, &daily);
     svcnet_flush(s->net);
     log_event(rc ? LOG_ERROR : LOG_INFO, "staging_stop", "error=%d reason=%s", rc,
@@ -206,6 +282,7 @@ int main(int argc, char **argv)
         return 2;
     static service_t s;   /* large (scratch account): not on the stack */
     char err[1024];
+    s.config_path = config_path;
     if (staging_config_load(config_path, &s.cfg, err, sizeof err) != 0) {
         fprintf(stderr, "staging: %s\n", err);
         return 2;
