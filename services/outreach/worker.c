@@ -10,6 +10,7 @@
 
 #include "aclock.h"
 #include "log.h"
+#include "metrics.h"
 
 #define REPLY_MAX_BYTES (4 * 1024 * 1024)
 #define JOBS_MAX 64
@@ -45,6 +46,8 @@ struct worker {
     uint8_t *buf, *rbuf;
     job_t *jobs;
     worker_stats_t stats;
+    worker_timer_fn *timer;
+    void *timer_arg;
 };
 
 worker_t *worker_new(void *dealer, const char *name, const int *channels, size_t channel_count,
@@ -85,6 +88,12 @@ void worker_destroy(worker_t **self_p)
 }
 
 const worker_stats_t *worker_stats(const worker_t *self) { return &self->stats; }
+
+void worker_set_timer(worker_t *self, worker_timer_fn *fn, void *arg)
+{
+    self->timer = fn;
+    self->timer_arg = arg;
+}
 
 static int64_t real_now_ms(void)
 {
@@ -410,7 +419,15 @@ static Arrears__Envelope *pull(worker_t *self)
 static void deliver_in_lease(worker_t *self, job_t *j)
 {
     if (real_now_ms() + self->limits.send_margin_ms < j->task->lease_until_ms) {
+        int64_t start_us = metrics_now_us();
         deliver_job(self, j);
+        const Arrears__TaskReport *r = &j->report;
+        if (j->state != JOB_SENT || !r->has_result || r->result >= WORKER_RESULTS ||
+            j->task->channel < 1 || j->task->channel > WORKER_CHANNELS)
+            return;   /* resolved from an earlier record, or its outcome unknown yet */
+        self->stats.results[j->task->channel - 1][r->result]++;
+        if (self->timer)
+            self->timer(self->timer_arg, j->task->channel, metrics_now_us() - start_us);
         return;
     }
     self->stats.missed++;

@@ -32,10 +32,19 @@ typedef struct {
     int64_t send_margin_ms;
 } worker_limits_t;
 
+/* Deliveries are counted by proto Channel (1 .. 5) and ContactResult (0 .. 13). */
+#define WORKER_CHANNELS 5
+#define WORKER_RESULTS 14
+
 typedef struct {
     uint64_t pulls, leased, sent, missed, no_go, resolved, reports_lost, opt_outs;
     uint64_t channel_down, unknown;
+    /* What each delivery the broker let start came to: [channel - 1][ContactResult]. */
+    uint64_t results[WORKER_CHANNELS][WORKER_RESULTS];
 } worker_stats_t;
+
+/* Each delivery's latency through its channel, as it happens (a metrics histogram). */
+typedef void (worker_timer_fn)(void *arg, int channel, int64_t elapsed_us);
 
 typedef struct worker worker_t;
 
@@ -51,5 +60,7 @@ void worker_destroy(worker_t **self_p);
 int worker_step(worker_t *self, int *leased);
 
 const worker_stats_t *worker_stats(const worker_t *self);
+/* fn NULL: no latency measured (the default). */
+void worker_set_timer(worker_t *self, worker_timer_fn *fn, void *arg);
 
 #endif

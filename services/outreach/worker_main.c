@@ -17,7 +17,10 @@
  *     sms = { kind = "http"; url = "http://gateway/sms"; status_url = "http://gateway/status";
  *             timeout_ms = 10000; };
  *   };
- *   log_level = "info"; */
+ *   log_level = "info";                  # SIGHUP applies a new one (the rest: next start)
+ *   metrics = { listen = "127.0.0.1:9110"; };   # optional (metrics.h); ready while the
+ *                                        # broker answers */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,8 @@
 #include "letter.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
+#include "outreach.pb-c.h"
 #include "signals.h"
 #include "svcconf.h"
 #include "worker.h"
@@ -47,9 +52,14 @@ typedef struct {
     bool external;
     worker_limits_t limits;
     log_level_t log_level;
+    char metrics_listen[METRICS_ADDRESS_MAX];
 } worker_config_t;
 
 static const char *const channel_names[] = {"sms", "email", "letter", "call", "visit", NULL};
+
+/* A worker without a step for this long is not alive (/healthz): its longest step is a
+ * few calls that each wait reply_timeout_ms. */
+#define WORKER_STALE_MS 60000
 
 static int load_channels(const conf_t *c, worker_config_t *o, char *err, size_t len)
 {
@@ -135,7 +145,7 @@ static int load_config(const char *path, worker_config_t *o, char *err, size_t l
     static const char *const top[] = {"broker", "keys", "name", "channels", "spool", "seed",
                                       "max_tasks", "reply_timeout_ms", "call_attempts",
                                       "idle_poll_ms", "log_level", "adapters", "rest_initial_ms",
-                                      "rest_max_ms", "send_margin_ms", NULL};
+                                      "rest_max_ms", "send_margin_ms", "metrics", NULL};
     static const char *const key_keys[] = {"own", NULL};
     conf_t *c = conf_load(path, err, len);
     if (!c)
@@ -153,6 +163,7 @@ static int load_config(const char *path, worker_config_t *o, char *err, size_t l
     rc = rc ? rc : load_channels(c, o, err, len);
     rc = rc ? rc : load_numbers(c, o, err, len);
     rc = rc ? rc : load_adapters(c, o, err, len);
+    rc = rc ? rc : svcconf_metrics(c, o->metrics_listen, err, len);
     if (rc == 0)   /* a restarted worker is a new instance with a new name */
         snprintf(o->name, sizeof o->name, "%s-%ld-%08x", name, (long)getpid(),
                  (unsigned)randombytes_random());
@@ -160,7 +171,102 @@ static int load_config(const char *path, worker_config_t *o, char *err, size_t l
     return rc;
 }
 
-static int run(const worker_config_t *cfg)
+/* The worker's series (metrics.h); a result's series is added when first seen. */
+typedef struct {
+    metrics_t *m;
+    metrics_process_t process;
+    int pulls, leased, latency;
+    int results[WORKER_CHANNELS][WORKER_RESULTS];   /* -1: not seen yet */
+} worker_metrics_t;
+
+static void on_delivered(void *arg, int channel, int64_t elapsed_us)
+{
+    (void)channel;
+    worker_metrics_t *wm = arg;
+    metrics_observe_us(wm->m, wm->latency, elapsed_us);
+}
+
+static int metrics_open(const worker_config_t *cfg, worker_t *w, worker_metrics_t *wm)
+{
+    for (int c = 0; c < WORKER_CHANNELS; c++)
+        for (int r = 0; r < WORKER_RESULTS; r++)
+            wm->results[c][r] = -1;
+    wm->m = metrics_new("outreach-worker");
+    int port = 0, rc = wm->m ? 0 : METRICS_ENOMEM;
+    rc = rc ? rc : metrics_process_add(wm->m, &wm->process);
+    rc = rc ? rc : metrics_add(wm->m, METRICS_COUNTER, "arrears_pulls_total",
+                               "Pull calls to the broker", NULL, 0, &wm->pulls);
+    rc = rc ? rc : metrics_add(wm->m, METRICS_COUNTER, "arrears_tasks_pulled_total",
+                               "Tasks leased by those pulls", NULL, 0, &wm->leased);
+    rc = rc ? rc : metrics_add(wm->m, METRICS_HISTOGRAM, "arrears_delivery_duration_seconds",
+                               "One delivery through its channel", NULL, 0, &wm->latency);
+    rc = rc ? rc : metrics_serve(wm->m, cfg->metrics_listen, WORKER_STALE_MS, &port);
+    if (rc != 0) {
+        fprintf(stderr, "outreach-worker: metrics on %s: %s\n", cfg->metrics_listen,
+                metrics_strerror(rc));
+        return rc;
+    }
+    worker_set_timer(w, on_delivered, wm);
+    log_event(LOG_INFO, "metrics_listen", "address=%s port=%d", cfg->metrics_listen, port);
+    return 0;
+}
+
+/* "sms", "delivered": the label values of a result series. */
+static void publish_result(worker_metrics_t *wm, int c, int r, uint64_t count)
+{
+    if (wm->results[c][r] < 0) {
+        const ProtobufCEnumValue *v =
+            protobuf_c_enum_descriptor_get_value(&arrears__contact_result__descriptor, r);
+        char result[48] = "";
+        for (size_t i = 0; v && v->name[i] && i + 1 < sizeof result; i++)
+            result[i] = (char)tolower((unsigned char)v->name[i]);
+        metrics_label_t labels[2] = {{"channel", channel_names[c]}, {"result", result}};
+        if (metrics_add(wm->m, METRICS_COUNTER, "arrears_deliveries_total",
+                        "Deliveries by channel and what they came to", labels, 2,
+                        &wm->results[c][r]) != 0)
+            return;   /* over the series limit */
+    }
+    metrics_counter_set(wm->m, wm->results[c][r], count);
+}
+
+static void metrics_publish(worker_metrics_t *wm, const worker_stats_t *st, bool ready)
+{
+    metrics_process_publish(wm->m, &wm->process);
+    metrics_counter_set(wm->m, wm->pulls, st->pulls);
+    metrics_counter_set(wm->m, wm->leased, st->leased);
+    for (int c = 0; c < WORKER_CHANNELS; c++)
+        for (int r = 0; r < WORKER_RESULTS; r++)
+            if (st->results[c][r])
+                publish_result(wm, c, r, st->results[c][r]);
+    metrics_beat(wm->m, ready);
+}
+
+/* SIGHUP: the log level applies at once; the rest is read at the next start. */
+static void reload(const char *config_path, worker_config_t *cfg, worker_metrics_t *wm)
+{
+    static worker_config_t fresh;
+    char msg[1024] = "";
+    int rc = load_config(config_path, &fresh, msg, sizeof msg);
+    if (wm->m)
+        metrics_process_reloaded(wm->m, &wm->process, rc == 0);
+    if (rc != 0) {
+        char quoted[2100];
+        log_event(LOG_ERROR, "config_reload_failed", "error=%d reason=%s kept=\"the settings in force\"",
+                  rc, log_quote(msg, quoted, sizeof quoted));
+        return;
+    }
+    svcconf_reload_t r = {.log_level = fresh.log_level};
+    svcconf_reload_differs(&r, "broker", cfg->endpoint, fresh.endpoint);
+    svcconf_reload_differs(&r, "spool", cfg->spool_dir, fresh.spool_dir);
+    svcconf_reload_differs(&r, "metrics", cfg->metrics_listen, fresh.metrics_listen);
+    cfg->log_level = fresh.log_level;
+    log_open("outreach-worker", 2, fresh.log_level);
+    svcconf_reload_note(r.applied, "log_level");
+    svcconf_reload_message(&r, msg, sizeof msg);
+    log_event(LOG_INFO, "config_reload", "%s", msg);
+}
+
+static int run(const char *config_path, worker_config_t *cfg)
 {
     char err[512] = "";
     void *ctx = zmq_ctx_new();
@@ -175,16 +281,25 @@ static int run(const worker_config_t *cfg)
                       : NULL;
     if (!w)
         fprintf(stderr, "outreach-worker: %s\n", err[0] ? err : "cannot open the spool");
+    worker_metrics_t wm = {0};
+    if (w && cfg->metrics_listen[0] && metrics_open(cfg, w, &wm) != 0)
+        worker_destroy(&w);
     log_event(LOG_INFO, "worker_start", "name=%s broker=%s spool=%s", cfg->name, cfg->endpoint,
               cfg->spool_dir);
     while (w && !signals_stop_requested()) {
+        if (signals_take_reload())
+            reload(config_path, cfg, &wm);
         int leased = 0;
         int rc = worker_step(w, &leased);
+        if (wm.m)   /* ready while the broker answers */
+            metrics_publish(&wm, worker_stats(w), rc == 0);
         if (rc != 0 || leased == 0) {   /* nothing due, or the broker is away: wait a little */
             zmq_pollitem_t none = {NULL, -1, 0, 0};
             zmq_poll(&none, 0, (long)cfg->idle_poll_ms);
         }
     }
+    if (wm.m)
+        metrics_stopping(wm.m);
     if (w) {
         const worker_stats_t *st = worker_stats(w);
         log_event(LOG_INFO, "worker_stop", "name=%s pulls=%llu leased=%llu sent=%llu missed=%llu "
@@ -194,6 +309,7 @@ static int run(const worker_config_t *cfg)
                   (unsigned long long)st->resolved);
     }
     int ok = w != NULL;
+    metrics_destroy(&wm.m);
     worker_destroy(&w);
     channels_destroy(&adapters);
     spool_destroy(&spool);
@@ -220,7 +336,7 @@ int main(int argc, char **argv)
     }
     log_open("outreach-worker", 2, cfg.log_level);
     signals_install();
-    int rc = run(&cfg);
+    int rc = run(config_path, &cfg);
     curl_global_cleanup();
     letter_shutdown();
     return rc;
