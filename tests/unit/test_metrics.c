@@ -1,6 +1,7 @@
 /* test_metrics: the Prometheus text a metrics_t renders, byte for byte — counters with
  * labels, gauges, histograms (a value on a bucket's bound counts in that bucket), label
- * escaping — the limits (series, names, labels) returned as errors, listen addresses,
+ * escaping — the limits (series, names, labels) returned as errors, listen addresses
+ * and the `metrics` setting (svcconf), what a config reload says it applied and ignored,
  * and the HTTP side: /metrics, /healthz and /readyz following the loop's beat, 404. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "svcconf.h"
 
 static char *render(metrics_t *m)
 {
@@ -181,6 +183,53 @@ static void test_addresses(void **state)
     assert_int_equal(metrics_address_check(NULL), METRICS_EADDRESS);
 }
 
+static int metrics_setting(const char *text, char listen[METRICS_ADDRESS_MAX], char *err,
+                           size_t len)
+{
+    conf_t *c = conf_parse_string(text, "svc.conf", err, len);
+    assert_non_null(c);
+    int rc = svcconf_metrics(c, listen, err, len);
+    conf_destroy(&c);
+    return rc;
+}
+
+static void test_metrics_setting(void **state)
+{
+    (void)state;
+    char listen[METRICS_ADDRESS_MAX] = "x", err[256] = "";
+    assert_int_equal(metrics_setting("log_level = \"info\";\n", listen, err, sizeof err), 0);
+    assert_string_equal(listen, "");   /* absent: not served */
+    assert_int_equal(metrics_setting("metrics = { listen = \"127.0.0.1:0\"; };\n", listen, err,
+                                     sizeof err), 0);
+    assert_string_equal(listen, "127.0.0.1:0");
+    assert_int_equal(metrics_setting("\nmetrics = { listen = \"localhost:80\"; };\n", listen, err,
+                                     sizeof err), CONF_ERANGE);
+    assert_non_null(strstr(err, "svc.conf:2"));
+    assert_int_equal(metrics_setting("metrics = { port = 9101; };\n", listen, err, sizeof err),
+                     CONF_EUNKNOWN_KEY);
+}
+
+static void test_reload_message(void **state)
+{
+    (void)state;
+    svcconf_t current = {.log_level = LOG_INFO}, fresh = {.log_level = LOG_DEBUG};
+    snprintf(current.data_dir, sizeof current.data_dir, "var/a");
+    snprintf(fresh.data_dir, sizeof fresh.data_dir, "var/b");
+    svcconf_reload_t r = {0};
+    svcconf_reload(&current, &fresh, "test_metrics", &r);
+    svcconf_reload_differs(&r, "listen", "ipc://a", "ipc://b");
+    svcconf_reload_differs(&r, "staging", "ipc://s", "ipc://s");
+    svcconf_reload_note(r.applied, "strategy");
+    char msg[512];
+    svcconf_reload_message(&r, msg, sizeof msg);
+    assert_string_equal(msg, "log_level=debug applied=log_level,strategy ignored=data_dir,listen "
+                             "others=next_start");
+    assert_int_equal(current.log_level, LOG_DEBUG);
+    assert_string_equal(current.data_dir, "var/a");   /* the store stays where it is */
+    assert_true(log_enabled(LOG_DEBUG));
+    log_open("test_metrics", 2, LOG_INFO);
+}
+
 /* One HTTP/1.0 GET; the whole answer (status line, headers, body) into buf. */
 static void get(int port, const char *path, char *buf, size_t cap)
 {
@@ -251,6 +300,8 @@ int main(void)
         cmocka_unit_test(test_family_limit),
         cmocka_unit_test(test_invalid_names),
         cmocka_unit_test(test_addresses),
+        cmocka_unit_test(test_metrics_setting),
+        cmocka_unit_test(test_reload_message),
         cmocka_unit_test(test_http),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
