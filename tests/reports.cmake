@@ -9,3 +9,12 @@ if(TARGET outreach-broker)
            ${ARREARS_PROTO_PYTHON_DIR} ${CMAKE_SOURCE_DIR}/services/outreach/templates.conf)
   set_tests_properties(integration.outreach_report PROPERTIES LABELS integration TIMEOUT 300)
 endif()
+
+if(TARGET staging)
+  # staging's Report (roll rates, curves, channels, stages, cures, remittance) against
+  # an independent computation from `staging dump`, on scenario_staging's book.
+  add_test(NAME integration.staging_report COMMAND ${py} ${itests}/report_staging.py
+           $<TARGET_FILE:arrears> $<TARGET_FILE:intake> $<TARGET_FILE:staging>
+           ${ARREARS_PROTO_PYTHON_DIR})
+  set_tests_properties(integration.staging_report PROPERTIES LABELS integration TIMEOUT 900)
+endif()
