@@ -27,7 +27,8 @@
  *   arrears_outbox_acknowledged_messages{outbox} gauge  acknowledged by the peer
  *   arrears_outbox_unacknowledged_messages{outbox} gauge sent, not yet acknowledged
  *   arrears_outbox_dead_letters_messages{outbox} gauge  refused for good by the peer
- *   arrears_store_map_used_bytes               gauge    pages in use in the LMDB map
+ *   arrears_store_map_used_bytes               gauge    the LMDB map up to its last page in
+ *                                                       use (the high-water mark)
  *   arrears_store_map_size_bytes               gauge    the map's current size
  *   arrears_apply_duration_seconds             histogram one batch's write transaction
  *   arrears_query_duration_seconds             histogram one query's answer

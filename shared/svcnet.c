@@ -128,7 +128,8 @@ static int add_process(svcnet_t *self)
 {
     metrics_t *m = self->metrics;
     series_t *s = &self->series;
-    int rc = add(m, METRICS_GAUGE, "arrears_store_map_used_bytes", "Pages in use in the LMDB map",
+    int rc = add(m, METRICS_GAUGE, "arrears_store_map_used_bytes",
+                 "The LMDB map up to its last page in use (its high-water mark)",
                  NULL, NULL, &s->map_used);
     rc = rc ? rc : add(m, METRICS_GAUGE, "arrears_store_map_size_bytes", "The LMDB map's size",
                        NULL, NULL, &s->map_size);

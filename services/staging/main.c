@@ -22,6 +22,8 @@
 
 static const char *const outbox_names[STAGING_OUTBOXES] = {"to_outreach", "to_legal", "to_sale",
                                                            "to_intake"};
+/* The configuration's name for each outbox's peer. */
+static const char *const peer_settings[STAGING_OUTBOXES] = {"outreach", "legal", "sale", "intake"};
 
 /* The collection policy files: the strategies (one per currency) and the limitation
  * rules. */
@@ -231,7 +233,7 @@ static int reload(void *svc, char *msg, size_t len)
     svcconf_reload(&s->cfg.svc, &fresh.svc, "staging", &r);
     svcconf_reload_differs(&r, "listen", s->cfg.listen, fresh.listen);
     for (int i = 0; i < STAGING_OUTBOXES; i++)
-        svcconf_reload_differs(&r, outbox_names[i], s->cfg.peers[i].endpoint,
+        svcconf_reload_differs(&r, peer_settings[i], s->cfg.peers[i].endpoint,
                                fresh.peers[i].endpoint);
     reload_policy_paths(&s->cfg, &fresh);
     install_policy(s, &p);
