@@ -203,6 +203,10 @@ static int write_intake(const embedded_t *self, const embedded_options_t *o)
     if (!f)
         return errno;
     service_head(f, self, "intake", o);
+    /* intake keeps the wall clock; a simulated run's events are dated in the simulated
+     * past, which its age rule would prune at once. */
+    if (o->simulated)
+        fprintf(f, "feed = { retain_days = 3650; };\n");
     peer(f, self, "staging");
     return close_config(f);
 }

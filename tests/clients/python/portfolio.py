@@ -1,7 +1,7 @@
 """portfolio: a seeded, realistic loan platform portfolio — accounts in four currencies
 (amounts right for each currency's exponent) across twenty time zones, 1 to 12
 instalments, payments, complaints, contact updates and recalls — as dicts in the
-reference client's JSON-lines form. The demonstration platform (demo_platform.py) and
+reference client's JSON-lines form. The demonstration world (demo_world.py) and
 the intake tests share it; the same seed always gives the same portfolio."""
 import csv
 import datetime
@@ -64,10 +64,11 @@ class Portfolio:
     """Seeded platform data as dicts in the reference client's JSON-lines form."""
 
     def __init__(self, seed, accounts, payments, complaints=0, contacts=0, recalls=0,
-                 ref_prefix="AC"):
+                 ref_prefix="AC", anchor_ms=None):
+        """anchor_ms: the day the portfolio's history ends (payments, complaints); by
+        default yesterday, UTC, so every instant is in the past for intake."""
         rng = random.Random(seed)
-        # Dates relative to yesterday, UTC: every instant is in the past for intake.
-        self.anchor_ms = (int(time.time()) // 86400 - 1) * DAY_MS
+        self.anchor_ms = anchor_ms if anchor_ms is not None else (int(time.time()) // 86400 - 1) * DAY_MS
         anchor_day = self.anchor_ms // DAY_MS
         self.accounts, self.payments, self.others = [], [], []
         by_ref = {}
