@@ -1,17 +1,15 @@
 """deploy_configs: every production config in deploy/config is accepted by its real
 service. The services have no check-only mode, so each file is rewritten (only its
-/etc/arrears and /var/lib/arrears prefixes, and its tcp:// endpoints onto ipc:// sockets
-in a short temporary directory) and the six services are started from it together on an
-install laid out as deploy/README.md says: each must bind its endpoint (the worker: say
-it started), open its store in its state directory, and stop with exit 0 on SIGTERM.
-
-Then the `metrics` line, commented out until the services accept that setting, is made
-live in a copy: a service that accepts it must answer /healthz; one that refuses it must
-refuse exactly that setting (anything else is a failure). The result is printed, so the
-day every service accepts it is seen here.
+/etc/arrears and /var/lib/arrears prefixes, its tcp:// endpoints onto ipc:// sockets in
+a short temporary directory, and its metrics address onto a free local port) and the
+six services are started from it together on an install laid out as deploy/README.md
+says: each must bind its endpoint (the worker: say it started), open its store in its
+state directory (the worker: make its spool), answer /healthz on its metrics port, and
+stop with exit 0 on SIGTERM.
 
 usage: deploy_configs.py ARREARS INTAKE STAGING BROKER WORKER LEGAL SALE"""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -93,6 +91,49 @@ class Run:
         self.procs = {}
 
 
+def start_all(run, etc, root, texts, order, make_live):
+    """Starts every service from its rewritten file (make_live: services whose commented
+    metrics line is made live; one of them may refuse exactly that setting), checks each
+    started one, then stops them all with SIGTERM. Returns the services that started."""
+    paths, ports, up = {}, {}, []
+    for service in order:
+        ports[service] = free_port()
+        paths[service] = os.path.join(etc, ("live-" if make_live else "") + SERVICES[service][0])
+        with open(paths[service], "w") as f:
+            f.write(rewrite(texts[service], root, ports[service], service in make_live))
+    # Downstream first, as an operator would; the worker after its broker.
+    for service in order:
+        run.start(service, paths[service])
+        if run.wait_up(service):
+            up.append(service)
+            continue
+        err, rc = run.log(service), run.procs.pop(service).returncode
+        if service in make_live and "metrics is not a known setting" in err and rc != 0:
+            continue
+        fail("%s refused deploy/config/%s (exit %d):\n%s" % (service, SERVICES[service][0], rc,
+                                                              err[-2000:]))
+    for service in up:
+        if service == "outreach-worker":
+            spool = os.path.join(root, "var", "outreach-worker", "spool")
+            if not os.path.isdir(spool):
+                fail("the worker made no spool at %s" % spool)
+        else:
+            store = os.path.join(root, "var", SERVICES[service][1], "data.mdb")
+            wait_for(lambda: os.path.exists(store), 10, "%s's store at %s" % (service, store))
+        if service in make_live or re.search(r"^metrics = ", texts[service], re.M):
+            def healthz():
+                try:
+                    url = "http://127.0.0.1:%d/healthz" % ports[service]
+                    with urllib.request.urlopen(url, timeout=2) as r:
+                        return r.status == 200
+                except OSError:
+                    return False
+            wait_for(healthz, 30, "%s's /healthz (its config's metrics line)" % service)
+    for service in reversed(up):
+        run.stop(service)
+    return up
+
+
 def check_text(service, text):
     """What a production file must say, beyond being accepted."""
     if service != "outreach-worker":
@@ -103,7 +144,7 @@ def check_text(service, text):
             'clock = { kind = "wall"; };' not in text:
         fail("%s: wants the wall clock" % service)
     port = SERVICES[service][2]
-    if 'metrics = { listen = "0.0.0.0:%d"; };' % port not in text:
+    if not re.search(r'^(# )?metrics = \{ listen = "0\.0\.0\.0:%d"; \};$' % port, text, re.M):
         fail("%s: no metrics line on port %d" % (service, port))
     state = "/var/lib/arrears/%s" % SERVICES[service][1]
     if state not in text:
@@ -120,62 +161,26 @@ def main():
     started = time.monotonic()
     try:
         etc = lay_out_install(root, arrears)
-        paths = {}
-        for service in SERVICES:
-            text = config_text(service)
-            check_text(service, text)
-            paths[service] = os.path.join(etc, SERVICES[service][0])
-            with open(paths[service], "w") as f:
-                f.write(rewrite(text, root, free_port()))
-        # Downstream first, as an operator would; the worker after its broker.
         order = ["sale", "legal", "outreach-broker", "outreach-worker", "staging", "intake"]
+        texts = {service: config_text(service) for service in order}
         for service in order:
-            run.start(service, paths[service])
-            if not run.wait_up(service):
-                fail("%s refused deploy/config/%s (exit %d):\n%s" % (
-                    service, SERVICES[service][0], run.procs[service].returncode,
-                    run.log(service)[-2000:]))
-        for service in order:
-            if service == "outreach-worker":
-                spool = os.path.join(root, "var", "outreach-worker", "spool")
-                if not os.path.isdir(spool):
-                    fail("the worker made no spool at %s" % spool)
-                continue
-            store = os.path.join(root, "var", SERVICES[service][1], "data.mdb")
-            wait_for(lambda: os.path.exists(store), 10, "%s's store at %s" % (service, store))
-        for service in reversed(order):
-            run.stop(service)
-        print("accepted and stopped cleanly on SIGTERM: %s" % ", ".join(order), flush=True)
-
-        # The metrics line made live: accepted and answering, or refused by name.
-        accepted, refused = [], []
-        for service in order:
-            port = free_port()
-            path = os.path.join(etc, "live-" + SERVICES[service][0])
-            with open(path, "w") as f:
-                f.write(rewrite(config_text(service), root, port, metrics_live=True))
-            run.start(service, path, "-metrics")
-            proc = run.wait_up(service, "-metrics")
-            if proc is None:
-                err = run.log(service + "-metrics")
-                if ("metrics is not a known setting" not in err
-                        or run.procs[service + "-metrics"].returncode == 0):
-                    fail("%s with its metrics line refused something else:\n%s" % (service, err[-2000:]))
-                run.procs.pop(service + "-metrics")
-                refused.append(service)
-                continue
-
-            def healthz():
-                try:
-                    with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=2) as r:
-                        return r.status == 200
-                except OSError:
-                    return False
-            wait_for(healthz, 20, "%s's /healthz on 127.0.0.1:%d" % (service, port))
-            run.stop(service + "-metrics")
-            accepted.append(service)
-        print("metrics line: accepted and /healthz answered by [%s]; refused as an unknown "
-              "setting by [%s]" % (", ".join(accepted), ", ".join(refused)), flush=True)
+            check_text(service, texts[service])
+        live = [s for s in order if re.search(r"^metrics = ", texts[s], re.M)]
+        up = start_all(run, etc, root, texts, order, set())
+        if up != order:
+            fail("started %s of %s" % (up, order))
+        print("accepted, stores open, /healthz answered by %s, stopped cleanly on SIGTERM: %s"
+              % (live, ", ".join(order)), flush=True)
+        # A metrics line still commented out (the service did not accept the setting when
+        # the file was written) is made live: refused by name, or accepted and healthy.
+        commented = [s for s in order if s not in live]
+        if commented:
+            up = start_all(run, etc, root, texts, order, set(commented))
+            accepted = [s for s in commented if s in up]
+            refused = [s for s in commented if s not in up]
+            print("commented metrics line made live: refused as unknown by %s; accepted and "
+                  "healthy by %s%s" % (refused, accepted, " (uncomment it there)" if accepted else ""),
+                  flush=True)
         print("deploy_configs: ok in %.1f s" % (time.monotonic() - started), flush=True)
     finally:
         run.close()

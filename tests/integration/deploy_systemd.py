@@ -55,7 +55,8 @@ def check_unit(name, text):
     if exec_start[0] != "/opt/arrears/bin/" + service or exec_start[1:2] != ["--config"]:
         fail("%s: ExecStart should run /opt/arrears/bin/%s --config ...: %s" % (name, service, exec_start))
     conf = exec_start[2].replace("%i", instance or "")
-    expected_conf = "/etc/arrears/" + ("staging-0.conf" if service == "staging" else SERVICES[service][0])
+    expected_conf = "/etc/arrears/" + {"staging": "staging-0.conf", "outreach-worker": "outreach-worker-1.conf"}.get(
+        service, SERVICES[service][0])
     if conf != expected_conf:
         fail("%s: reads %s, deploy/README.md installs %s" % (name, conf, expected_conf))
     state = s["StateDirectory"][0].replace("%i", instance or "")
