@@ -20,7 +20,7 @@ typedef struct {
     ContactRequest request;
     StoredDecision decision[4];
     StoredDecision *decision_p[4];
-    char platform[16], profile[40];
+    char platform[32], profile[40];   /* as large as the names the tests pass */
 } fake_t;
 
 /* A task on channel (proto Channel) in state, with its result, deferrals and the kept
