@@ -21,7 +21,7 @@ const embedded_service_t embedded_services[EMBEDDED_SERVICES] = {
     { "intake", ARREARS_INTAKE_BIN, "in.sock" },
 };
 
-/* The principals of legal.example.conf and sale.example.conf, with their roles. */
+/* The principals of legal.example.conf and embedded-sale.conf, with their roles. */
 static const char *const assignees[][2] = {
     { "firm-shanghai", "firm" }, { "firm-national", "firm" },
     { "agency-east", "agency" }, { "agency-london", "agency" },
@@ -276,7 +276,7 @@ static int write_sale(const embedded_t *self, const embedded_options_t *o)
         return errno;
     service_head(f, self, "sale", o);
     peer(f, self, "staging");
-    int rc = append_example(f, ARREARS_SOURCE_DIR "/services/sale/sale.example.conf");
+    int rc = append_example(f, ARREARS_SOURCE_DIR "/services/arrears/embedded-sale.conf");
     int closed = close_config(f);
     return rc ? rc : closed;
 }

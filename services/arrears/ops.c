@@ -5,14 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "driver.h"
 #include "embedded.h"
 #include "fleet.h"
-#include "gather.h"
 #include "opclient.h"
-#include "render.h"
 
 #define ERR_MAX 1024
 #define DAY_MS 86400000LL
@@ -37,27 +36,38 @@ static int64_t day_start_ms(const char *day)
     return (int64_t)timegm(&tm) * 1000;
 }
 
+/* A folder once started on the simulated clock stays on it: its stores hold simulated
+ * instants that the wall clock would take for months of missed daily runs. */
+static bool was_simulated(const embedded_t *e)
+{
+    char path[EMBEDDED_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/clock", e->run);
+    return access(path, F_OK) == 0;
+}
+
 int ops_up_main(const ops_options_t *o)
 {
     embedded_t e;
-    char err[ERR_MAX];
-    embedded_options_t eo = { o->simulated, o->start, o->durability, o->seed };
+    char err[ERR_MAX] = "";
     if (o->simulated && day_start_ms(o->start) < 0) {
         fprintf(stderr, "arrears up: --start %s is not a date (YYYY-MM-DD)\n", o->start);
         return 2;
     }
-    if (embedded_open(o->dir, &e, err, sizeof err) != 0 ||
-        embedded_write(&e, &eo, err, sizeof err) != 0 ||
-        (o->simulated && driver_clock_start(&e, day_start_ms(o->start)) != 0) ||
-        fleet_up(&e, err, sizeof err) != 0) {
+    if (embedded_open(o->dir, &e, err, sizeof err) != 0) {
         fprintf(stderr, "arrears up: %s\n", err);
         return 1;
     }
+    embedded_options_t eo = { o->simulated || was_simulated(&e), o->start, o->durability, o->seed };
+    if (embedded_write(&e, &eo, err, sizeof err) != 0 ||
+        (eo.simulated && driver_clock_start(&e, day_start_ms(o->start)) != 0) ||
+        fleet_up(&e, err, sizeof err) != 0) {
+        fprintf(stderr, "arrears up: %s\n", *err ? err : "cannot write the clock file");
+        return 1;
+    }
     printf("arrears up: every service runs in %s on %s (logs in %s)\n", e.dir,
-           o->simulated ? "the simulated clock" : "the wall clock", e.log);
-    if (o->simulated)
-        printf("arrears up: the clock starts %s; move it with `arrears simulate --days N`\n",
-               o->start);
+           eo.simulated ? "the simulated clock" : "the wall clock", e.log);
+    if (eo.simulated)
+        printf("arrears up: move the clock with `arrears simulate --days N`\n");
     printf("arrears up: `arrears status` shows them; `arrears down` stops them\n");
     return 0;
 }
@@ -165,27 +175,3 @@ int ops_simulate_main(const ops_options_t *o)
     return 0;
 }
 
-int ops_report_main(const ops_options_t *o)
-{
-    embedded_t e;
-    gather_t g;
-    char err[ERR_MAX];
-    if (strcmp(o->format, "table") != 0) {
-        fprintf(stderr, "arrears report: --format table (csv and html: see `arrears help`)\n");
-        return 2;
-    }
-    if (embedded_open(o->dir, &e, err, sizeof err) != 0 ||
-        gather_reports(&e, o->platform, &g, err, sizeof err) != 0) {
-        fprintf(stderr, "arrears report: %s\n", err);
-        return 1;
-    }
-    FILE *f = o->out ? fopen(o->out, "w") : stdout;
-    if (!f) {
-        fprintf(stderr, "arrears report: cannot write %s\n", o->out);
-        gather_free(&g);
-        return 1;
-    }
-    render_table(f, &g);
-    gather_free(&g);
-    return f != stdout && fclose(f) != 0 ? 1 : 0;
-}

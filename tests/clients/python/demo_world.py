@@ -120,7 +120,7 @@ class World:
                 self.outstanding[e.account_ref] = e.outstanding_minor
             if kind == "CLOSED":
                 self.closed.add(e.account_ref)
-            elif kind == "PROMISE_RECORDED" and self.rng.random() < 0.65:
+            elif kind == "PROMISE_RECORDED" and self.rng.random() < 0.55:
                 try:
                     by = (datetime.date.fromisoformat(e.detail[:10]) - self.start).days
                 except ValueError:
