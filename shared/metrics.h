@@ -9,9 +9,9 @@
  *   GET /healthz   200 "ok" while the service loop steps (a beat no older than the
  *                  longest a step may wait, plus margin); 503 once it stops or hangs
  *   GET /readyz    200 "ready" when the service can take traffic: its store is open, its
- *                  sockets are bound and connecting, its loop steps — and, for a worker,
- *                  the broker answered its last call; 503 otherwise (while starting, when
- *                  stopping, a worker whose broker is away)
+ *                  sockets are bound and connecting, its last step succeeded — and, for a
+ *                  worker, its last pull was answered; 503 otherwise (while starting,
+ *                  when stopping, a worker whose broker is away or whose channels all rest)
  *   anything else  404
  *
  * Every series carries service="<name>". The metrics each process serves (svcnet.c for

@@ -18,8 +18,8 @@
  *             timeout_ms = 10000; };
  *   };
  *   log_level = "info";                  # SIGHUP applies a new one (the rest: next start)
- *   metrics = { listen = "127.0.0.1:9110"; };   # optional (metrics.h); ready while the
- *                                        # broker answers */
+ *   metrics = { listen = "127.0.0.1:9110"; };   # optional (metrics.h); ready while its
+ *                                        # pulls are answered */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,7 +291,7 @@ static int run(const char *config_path, worker_config_t *cfg)
             reload(config_path, cfg, &wm);
         int leased = 0;
         int rc = worker_step(w, &leased);
-        if (wm.m)   /* ready while the broker answers */
+        if (wm.m)   /* ready while its pulls are answered (a channel awake, the broker up) */
             metrics_publish(&wm, worker_stats(w), rc == 0);
         if (rc != 0 || leased == 0) {   /* nothing due, or the broker is away: wait a little */
             zmq_pollitem_t none = {NULL, -1, 0, 0};
