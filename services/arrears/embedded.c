@@ -211,16 +211,57 @@ static int write_intake(const embedded_t *self, const embedded_options_t *o)
     return close_config(f);
 }
 
+/* The strategy examples, one per currency, as the embedded default uses them: whole,
+ * except that a six-month demonstration refers an account to legal after one broken
+ * promise rather than two, or it would show almost no legal cases. The example must
+ * still say two: a changed example is noticed here, not silently demonstrated. */
+static const char *const strategies[] = { "strategy.example.conf", "strategy.usd.example.conf",
+                                          "strategy.gbp.example.conf", "strategy.jpy.example.conf" };
+#define REFERRAL_RULE "min_broken_promises = 2;"
+#define DEMO_REFERRAL_RULE "min_broken_promises = 1;"
+
+static int write_strategy(const embedded_t *self, const char *name, char *out, size_t len)
+{
+    char src[EMBEDDED_PATH_MAX], line[4096];
+    snprintf(src, sizeof src, "%s/services/staging/%s", ARREARS_SOURCE_DIR, name);
+    snprintf(out, len, "%s/staging-%s", self->dir, name);
+    FILE *in = fopen(src, "r"), *f = in ? fopen(out, "w") : NULL;
+    int found = 0;
+    if (f)
+        fprintf(f, "# %s, written by `arrears up` (legal after one broken promise)\n", src);
+    while (f && fgets(line, sizeof line, in)) {
+        char *at = strstr(line, REFERRAL_RULE);
+        if (at) {
+            found++;
+            fprintf(f, "%.*s%s%s", (int)(at - line), line, DEMO_REFERRAL_RULE,
+                    at + strlen(REFERRAL_RULE));
+        } else {
+            fputs(line, f);
+        }
+    }
+    int rc = !in || !f ? errno : found == 1 ? 0 : EINVAL;
+    if (in)
+        fclose(in);
+    if (f && fclose(f) != 0 && rc == 0)
+        rc = errno;
+    return rc;
+}
+
 static int write_staging(const embedded_t *self, const embedded_options_t *o)
 {
+    char files[4][EMBEDDED_PATH_MAX + 64];
+    for (size_t i = 0; i < COUNT(strategies); i++) {
+        int rc = write_strategy(self, strategies[i], files[i], sizeof files[i]);
+        if (rc != 0)
+            return rc;
+    }
     FILE *f = open_config(self, "staging", "the book and the strategy, one strategy per currency");
     if (!f)
         return errno;
     service_head(f, self, "staging", o);
-    const char *d = ARREARS_SOURCE_DIR "/services/staging";
-    fprintf(f, "strategy = [\"%s/strategy.example.conf\", \"%s/strategy.usd.example.conf\", "
-            "\"%s/strategy.gbp.example.conf\", \"%s/strategy.jpy.example.conf\"];\n"
-            "limitation = \"%s/limitation.example.conf\";\n", d, d, d, d, d);
+    fprintf(f, "strategy = [\"%s\", \"%s\", \"%s\", \"%s\"];\n"
+            "limitation = \"%s/services/staging/limitation.example.conf\";\n", files[0], files[1],
+            files[2], files[3], ARREARS_SOURCE_DIR);
     peer(f, self, "outreach");
     peer(f, self, "legal");
     peer(f, self, "sale");

@@ -37,16 +37,21 @@ int gather_reports(const embedded_t *e, const char *platform, gather_t *out, cha
     Arrears__ReportQuery sq = ARREARS__REPORT_QUERY__INIT;
     Arrears__LegalReportQuery lq = ARREARS__LEGAL_REPORT_QUERY__INIT;
     Arrears__SaleReportQuery aq = ARREARS__SALE_REPORT_QUERY__INIT;
-    sq.platform = lq.platform = (char *)(platform ? platform : "");
+    Arrears__OutreachReportQuery oq = ARREARS__OUTREACH_REPORT_QUERY__INIT;
+    sq.platform = lq.platform = oq.platform = (char *)(platform ? platform : "");
     Arrears__Envelope s = ARREARS__ENVELOPE__INIT, l = ARREARS__ENVELOPE__INIT,
-                      a = ARREARS__ENVELOPE__INIT;
+                      a = ARREARS__ENVELOPE__INIT, o = ARREARS__ENVELOPE__INIT;
     s.body_case = ARREARS__ENVELOPE__BODY_REPORT_QUERY;
     s.report_query = &sq;
+    o.body_case = ARREARS__ENVELOPE__BODY_OUTREACH_REPORT_QUERY;
+    o.outreach_report_query = &oq;
     l.body_case = ARREARS__ENVELOPE__BODY_LEGAL_REPORT_QUERY;
     l.legal_report_query = &lq;
     a.body_case = ARREARS__ENVELOPE__BODY_SALE_REPORT_QUERY;
     a.sale_report_query = &aq;
     int rc = ask(ctx, e, "staging", &s, ARREARS__ENVELOPE__BODY_REPORT, &out->staging, err, err_len);
+    rc = rc ? rc : ask(ctx, e, "outreach", &o, ARREARS__ENVELOPE__BODY_OUTREACH_REPORT,
+                       &out->outreach, err, err_len);
     rc = rc ? rc : ask(ctx, e, "legal", &l, ARREARS__ENVELOPE__BODY_LEGAL_REPORT, &out->legal, err,
                        err_len);
     rc = rc ? rc : ask(ctx, e, "sale", &a, ARREARS__ENVELOPE__BODY_SALE_REPORT, &out->sale, err,
@@ -60,6 +65,7 @@ int gather_reports(const embedded_t *e, const char *platform, gather_t *out, cha
 void gather_free(gather_t *self)
 {
     envelope_free(&self->staging);
+    envelope_free(&self->outreach);
     envelope_free(&self->legal);
     envelope_free(&self->sale);
 }

@@ -1,6 +1,7 @@
 /* gather: `arrears report`'s inputs — each service's own report, asked as a query by the
- * operator (no process reads another's files): staging's book, legal's firms and
- * agencies, sale's outcomes. The replies are kept as they came; render.c prints them. */
+ * operator (no process reads another's files): staging's book, outreach's channels and
+ * conduct refusals, legal's firms and agencies, sale's outcomes. The replies are kept as
+ * they came; render.h prints them. */
 #ifndef ARREARS_GATHER_H
 #define ARREARS_GATHER_H
 
@@ -11,6 +12,7 @@
 
 typedef struct {
     Arrears__Envelope *staging;   /* body report */
+    Arrears__Envelope *outreach;  /* body outreach_report (the broker's) */
     Arrears__Envelope *legal;     /* body legal_report */
     Arrears__Envelope *sale;      /* body sale_report */
 } gather_t;

@@ -23,18 +23,33 @@ static void usage(FILE *out)
             "  up [--simulated [--start YYYY-MM-DD]] [--relaxed] [--seed S]\n"
             "                            start every service here (ipc://, CURVE, one worker)\n"
             "  down                      stop them (SIGTERM, then SIGKILL after 15 s)\n"
+            "  stop SERVICE              stop one (intake, staging, outreach, worker, legal, sale)\n"
             "  status                    each service: running, health, unacknowledged, dead letters\n"
             "  simulate --days N [--step-minutes M]\n"
             "                            move the simulated clock N days, settling every service\n"
             "  account PLATFORM REF      balances, stage, holds, arrangement and the whole timeline\n"
-            "  report [--platform P] [--out FILE]\n"
-            "                            the report gathered from every service\n"
+            "  report [--platform P] [--format table|csv|html] [--out FILE]\n"
+            "                            the report gathered from every service: a terminal table;\n"
+            "                            CSV, one figure a row, header section,platform,currency,\n"
+            "                            group,key,value: key the proto field's name, value an integer\n"
+            "                            (money in minor units, rates in basis points); sections book,\n"
+            "                            stage, segment, arm, roll (group month|from_stage|to_stage),\n"
+            "                            curve (arm|month), channel, stage_recovery, complaints,\n"
+            "                            remittance (month), outreach_channel, conduct_rule,\n"
+            "                            conduct_profile (profile|rule, profile|all), outreach,\n"
+            "                            legal_assignee, legal, legal_declined, sale, sale_proceeds\n"
+            "                            (platform \"\" where not per platform; services/arrears/\n"
+            "                            render_csv.c says every key); or an HTML page with charts,\n"
+            "                            self-contained, each figure a CSV row's (--out report.html)\n"
             "  resolve-complaint | hold | lift-hold --hold NAME | write-off | approve-settlement\n"
             "      PLATFORM REF --reason WHY [--as OPERATOR]\n"
             "                            an operator action, audited on the account with who and why\n"
             "  demo [--accounts N] [--seed S] [--days D]\n"
             "                            the main job: everything up on the simulated clock, a\n"
             "                            synthetic platform, firms and buyers for D days, the report\n"
+            "  backup [--out DIR]        a consistent copy of every store, services running\n"
+            "  restore SERVICE --from DIR\n"
+            "                            put one stopped service's store back; peers resend\n"
             "  keygen NAME [DIR]         write DIR/NAME.key (secret, 0600) and DIR/NAME.pub\n"
             "  demo-delivery [--count N] [--dir DIR]\n"
             "                            deliver N items sender -> receiver exactly once and verify\n"
@@ -98,7 +113,7 @@ static const struct option longs[] = {
     { "start", 1, 0, 'T' }, { "relaxed", 0, 0, 'L' }, { "days", 1, 0, 'y' },
     { "step-minutes", 1, 0, 'j' }, { "format", 1, 0, 'f' }, { "out", 1, 0, 'o' },
     { "platform", 1, 0, 'F' }, { "reason", 1, 0, 'r' }, { "hold", 1, 0, 'H' },
-    { "as", 1, 0, 'A' }, { 0, 0, 0, 0 },
+    { "as", 1, 0, 'A' }, { "from", 1, 0, 'B' }, { 0, 0, 0, 0 },
 };
 
 /* The delivery demonstration's options; -1 for a bad value, 1 for not one of them. */
@@ -144,6 +159,7 @@ static int ops_option(int c, cli_options_t *o)
     case 'r': p->reason = optarg; return 0;
     case 'H': p->hold = optarg; return 0;
     case 'A': p->as = optarg; return 0;
+    case 'B': p->from = optarg; return 0;
     default: return 1;
     }
 }
@@ -203,10 +219,15 @@ static int run_command(const char *cmd, const cli_options_t *o, int npos, char *
     if (strcmp(cmd, "status") == 0) return ops_status_main(p);
     if (strcmp(cmd, "simulate") == 0) return ops_simulate_main(p);
     if (strcmp(cmd, "report") == 0) return ops_report_main(p);
+    if (strcmp(cmd, "backup") == 0) return ops_backup_main(p);
     if (strcmp(cmd, "demo") == 0) {
         demojob_options_t j = { p->dir, o->accounts, p->seed, o->days };
         return demojob_main(&j);
     }
+    if (npos == 1 && strcmp(cmd, "restore") == 0)
+        return ops_restore_main(p, pos[0]);
+    if (npos == 1 && strcmp(cmd, "stop") == 0)
+        return ops_stop_main(p, pos[0]);
     if (npos != 2) {
         usage(stderr);
         return 2;

@@ -22,6 +22,7 @@ typedef struct {
     const char *as;           /* actions: the operator principal whose key signs (keys/AS.key) */
     const char *reason;       /* actions: why (audited) */
     const char *hold;         /* lift-hold: which */
+    const char *from;         /* restore: the backup folder */
 } ops_options_t;
 
 ops_options_t ops_default_options(void);
@@ -31,6 +32,10 @@ int ops_status_main(const ops_options_t *o);
 int ops_simulate_main(const ops_options_t *o);
 int ops_account_main(const ops_options_t *o, const char *platform, const char *ref);
 int ops_report_main(const ops_options_t *o);
+/* backup: every store's consistent copy; restore SERVICE: one put back (it stopped). */
+int ops_backup_main(const ops_options_t *o);
+int ops_restore_main(const ops_options_t *o, const char *service);
+int ops_stop_main(const ops_options_t *o, const char *service);
 /* action: resolve-complaint, hold, lift-hold, write-off, approve-settlement. */
 int ops_action_main(const ops_options_t *o, const char *action, const char *platform,
                     const char *ref);

@@ -1,115 +1,309 @@
-/* render: `arrears report` as a terminal table — the figures gathered from each service
- * (gather.h), laid out per platform and currency as DESIGN.md section 7 defines them:
- * collection rate (collected / overdue at entry), the book by stage, segment and strategy
- * arm, promise-kept and cure figures, cycle time, complaints; legal per firm and agency;
- * sale outcomes and proceeds. Rates are basis points shown as percentages. */
+/* render: what the three forms of `arrears report` share (render.h) — every figure of
+ * the gathered reports as a named row, walked in one order, and one writer for a row as
+ * CSV or as an HTML element's data attributes. The keys are the proto fields' own names,
+ * read through protobuf-c's descriptors, so a field added to a report is reported
+ * without a change here and its name cannot drift between the CSV and the page. */
 #include "render.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "money.h"
+typedef struct {
+    figure_fn fn;
+    void *arg;
+} emit_t;
 
-static const char *pct(uint32_t bps, char *buf, size_t len)
+void figure_start(figure_t *fig, const char *section, const char *platform,
+                  const char *currency)
 {
-    snprintf(buf, len, "%u.%02u%%", bps / 100, bps % 100);
-    return buf;
+    memset(fig, 0, sizeof *fig);
+    fig->section = section;
+    fig->platform = nz(platform);
+    fig->currency = nz(currency);
+    fig->key = "";
 }
 
-static const char *amount(int64_t minor, const char *currency, char *buf, size_t len)
+void figure_group(figure_t *fig, const char *a, const char *b, const char *c)
 {
-    if (money_format(minor, currency, buf, len) != 0)
-        snprintf(buf, len, "%lld", (long long)minor);
-    return buf;
+    const char *parts[3] = { a, b, c };
+    size_t used = 0;
+    fig->group[0] = '\0';
+    for (int i = 0; i < 3 && parts[i]; i++) {
+        int n = snprintf(fig->group + used, sizeof fig->group - used, "%s%s", i ? "|" : "",
+                         parts[i]);
+        if (n < 0 || (size_t)n >= sizeof fig->group - used)
+            break;   /* names far shorter than the bound: the service caps them */
+        used += (size_t)n;
+    }
 }
 
-static void group_row(FILE *f, const Arrears__ReportGroup *g, const char *currency)
+void figure_key(figure_t *fig, const char *key, int64_t value)
 {
-    char a[MONEY_FORMAT_MAX], b[MONEY_FORMAT_MAX], c[MONEY_FORMAT_MAX], r[16];
-    fprintf(f, "  %-22s %8llu %18s %18s %7s %18s\n", g->name ? g->name : "total",
-            (unsigned long long)g->accounts, amount(g->overdue_at_entry_minor, currency, a, sizeof a),
-            amount(g->collected_minor, currency, b, sizeof b), pct(g->collection_rate_bps, r, sizeof r),
-            amount(g->outstanding_minor, currency, c, sizeof c));
+    fig->key = key;
+    fig->value = value;
 }
 
-static void groups(FILE *f, const char *title, Arrears__ReportGroup **g, size_t n,
-                   const char *currency)
+void figure_roll(figure_t *fig, const Arrears__ReportSection *s, const Arrears__RollCell *c)
 {
-    fprintf(f, " by %s\n", title);
-    for (size_t i = 0; i < n; i++)
-        group_row(f, g[i], currency);
+    figure_start(fig, "roll", s->platform, s->currency);
+    figure_group(fig, nz(c->month), nz(c->from_stage), nz(c->to_stage));
+    figure_key(fig, "accounts", (int64_t)c->accounts);
 }
 
-static void section(FILE *f, const Arrears__ReportSection *s)
+void figure_curve(figure_t *fig, const Arrears__ReportSection *s, const char *arm,
+                  const Arrears__CurvePoint *p, const char *key)
 {
-    char r[16];
-    fprintf(f, "\n== %s %s ==\n  %-22s %8s %18s %18s %7s %18s\n", s->platform, s->currency,
-            "group", "accounts", "overdue at entry", "collected", "rate", "outstanding");
-    group_row(f, s->total, s->currency);
-    groups(f, "stage (now)", s->by_stage, s->n_by_stage, s->currency);
-    groups(f, "segment", s->by_segment, s->n_by_segment, s->currency);
-    groups(f, "strategy arm", s->by_arm, s->n_by_arm, s->currency);
-    fprintf(f, " promises %llu made, %llu kept, %llu broken: kept rate %s\n",
-            (unsigned long long)s->promises_made, (unsigned long long)s->promises_kept,
-            (unsigned long long)s->promises_broken, pct(s->promise_kept_rate_bps, r, sizeof r));
-    fprintf(f, " cured %llu; closed %llu, cycle time %.1f days on average\n",
-            (unsigned long long)s->cured, (unsigned long long)s->closed,
-            s->closed ? (double)s->cycle_days_total / (double)s->closed : 0.0);
-    fprintf(f, " complaints %llu (%llu answered late); contacts requested %llu; "
-            "referred to legal %llu; listed for sale %llu; sold %llu\n",
-            (unsigned long long)s->complaints, (unsigned long long)s->complaints_answered_late,
-            (unsigned long long)s->contacts_requested, (unsigned long long)s->referrals,
-            (unsigned long long)s->listings, (unsigned long long)s->sold);
+    char month[16];
+    snprintf(month, sizeof month, "%u", p->month);
+    figure_start(fig, "curve", s->platform, s->currency);
+    figure_group(fig, nz(arm), month, NULL);
+    figure_key(fig, key, figure_field(&p->base, key));
 }
 
-static void legal(FILE *f, const Arrears__LegalReport *l)
+void figure_rule(figure_t *fig, const Arrears__OutreachSection *o,
+                 const Arrears__OutreachRuleFigures *r, const char *key)
 {
-    char a[MONEY_FORMAT_MAX], b[MONEY_FORMAT_MAX], r[16];
-    fprintf(f, "\n== legal ==\n referrals %llu, declined %llu, waiting for an assignee %llu\n",
-            (unsigned long long)l->referrals, (unsigned long long)l->declined,
-            (unsigned long long)l->waiting);
-    for (size_t i = 0; i < l->n_declined_by_reason; i++)
-        fprintf(f, "  declined %s\n", l->declined_by_reason[i]);
-    fprintf(f, "  %-16s %-7s %-4s %6s %5s %9s %8s %18s %18s %7s %16s %16s\n", "assignee", "kind",
-            "cur", "cases", "open", "judgments", "recalled", "placed", "recovered", "rate",
-            "costs", "commission");
+    figure_start(fig, "conduct_rule", o->platform, o->currency);
+    figure_group(fig, nz(r->rule), NULL, NULL);
+    figure_key(fig, key, figure_field(&r->base, key));
+}
+
+/* An integer scalar's value; -1 for anything else (strings, messages, repeated, enums:
+ * not figures). uint64 beyond int64 cannot be a count of anything real: clamped. */
+static int field_value(const ProtobufCFieldDescriptor *d, const ProtobufCMessage *m,
+                       int64_t *out)
+{
+    if (d->label == PROTOBUF_C_LABEL_REPEATED)
+        return -1;
+    const char *p = m ? (const char *)m + d->offset : NULL;
+    uint64_t u;
+    switch (d->type) {
+    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
+        *out = p ? *(const int32_t *)(const void *)p : 0;
+        return 0;
+    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
+        *out = p ? *(const uint32_t *)(const void *)p : 0;
+        return 0;
+    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+        *out = p ? *(const int64_t *)(const void *)p : 0;
+        return 0;
+    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
+        u = p ? *(const uint64_t *)(const void *)p : 0;
+        *out = u > INT64_MAX ? INT64_MAX : (int64_t)u;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+int64_t figure_field(const ProtobufCMessage *m, const char *name)
+{
+    if (!m)
+        return 0;
+    const ProtobufCFieldDescriptor *d =
+        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    int64_t v = 0;
+    return d && field_value(d, m, &v) == 0 ? v : 0;
+}
+
+/* One row per integer field of m, in the proto's field order, except skip (a field the
+ * group already names). m NULL (an absent sub-message): its fields as zeros. */
+static void emit_fields(const emit_t *e, figure_t *fig, const ProtobufCMessageDescriptor *desc,
+                        const ProtobufCMessage *m, const char *skip)
+{
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        const ProtobufCFieldDescriptor *d = &desc->fields[i];
+        int64_t v;
+        if ((skip && strcmp(d->name, skip) == 0) || field_value(d, m, &v) != 0)
+            continue;
+        figure_key(fig, d->name, v);
+        e->fn(fig, e->arg);
+    }
+}
+
+static void emit_groups(const emit_t *e, const char *section, const Arrears__ReportSection *s,
+                        Arrears__ReportGroup **g, size_t n)
+{
+    figure_t fig;
+    figure_start(&fig, section, s->platform, s->currency);
+    for (size_t i = 0; i < n; i++) {
+        figure_group(&fig, nz(g[i]->name), NULL, NULL);
+        emit_fields(e, &fig, &arrears__report_group__descriptor, &g[i]->base, NULL);
+    }
+}
+
+static void emit_recovery(const emit_t *e, const char *section, const Arrears__ReportSection *s,
+                          Arrears__RecoveryGroup **g, size_t n)
+{
+    figure_t fig;
+    figure_start(&fig, section, s->platform, s->currency);
+    for (size_t i = 0; i < n; i++) {
+        figure_group(&fig, nz(g[i]->name), NULL, NULL);
+        emit_fields(e, &fig, &arrears__recovery_group__descriptor, &g[i]->base, NULL);
+    }
+}
+
+static void emit_staging_series(const emit_t *e, const Arrears__ReportSection *s)
+{
+    figure_t fig;
+    for (size_t i = 0; i < s->n_roll_rates; i++) {
+        figure_roll(&fig, s, s->roll_rates[i]);
+        e->fn(&fig, e->arg);
+    }
+    for (size_t i = 0; i < s->n_recovery_curves; i++) {
+        const Arrears__RecoveryCurve *c = s->recovery_curves[i];
+        for (size_t k = 0; k < c->n_points; k++) {
+            figure_curve(&fig, s, c->arm, c->points[k], "");
+            emit_fields(e, &fig, &arrears__curve_point__descriptor, &c->points[k]->base, "month");
+        }
+    }
+    emit_recovery(e, "channel", s, s->recovery_by_channel, s->n_recovery_by_channel);
+    emit_recovery(e, "stage_recovery", s, s->recovery_by_stage, s->n_recovery_by_stage);
+    figure_start(&fig, "complaints", s->platform, s->currency);
+    figure_group(&fig, "all", NULL, NULL);
+    emit_fields(e, &fig, &arrears__complaint_figures__descriptor,
+                (const ProtobufCMessage *)s->complaint_figures, NULL);
+    figure_start(&fig, "remittance", s->platform, s->currency);
+    for (size_t i = 0; i < s->n_remittance; i++) {
+        figure_group(&fig, nz(s->remittance[i]->month), NULL, NULL);
+        emit_fields(e, &fig, &arrears__remittance_month__descriptor, &s->remittance[i]->base, NULL);
+    }
+}
+
+static void emit_staging(const emit_t *e, const Arrears__ReportSection *s)
+{
+    figure_t fig;
+    figure_start(&fig, "book", s->platform, s->currency);
+    figure_group(&fig, "all", NULL, NULL);
+    emit_fields(e, &fig, &arrears__report_group__descriptor, (const ProtobufCMessage *)s->total,
+                NULL);
+    emit_fields(e, &fig, &arrears__report_section__descriptor, &s->base, NULL);
+    emit_groups(e, "stage", s, s->by_stage, s->n_by_stage);
+    emit_groups(e, "segment", s, s->by_segment, s->n_by_segment);
+    emit_groups(e, "arm", s, s->by_arm, s->n_by_arm);
+    emit_staging_series(e, s);
+}
+
+static void emit_outreach(const emit_t *e, const Arrears__OutreachSection *o)
+{
+    figure_t fig;
+    figure_start(&fig, "outreach_channel", o->platform, o->currency);
+    for (size_t i = 0; i < o->n_channels; i++) {
+        figure_group(&fig, nz(o->channels[i]->channel), NULL, NULL);
+        emit_fields(e, &fig, &arrears__outreach_channel_figures__descriptor,
+                    &o->channels[i]->base, NULL);
+    }
+    for (size_t i = 0; i < o->n_rules; i++) {
+        figure_rule(&fig, o, o->rules[i], "");
+        emit_fields(e, &fig, &arrears__outreach_rule_figures__descriptor, &o->rules[i]->base, NULL);
+    }
+    figure_start(&fig, "conduct_profile", o->platform, o->currency);
+    for (size_t i = 0; i < o->n_profiles; i++) {
+        const Arrears__OutreachProfileFigures *p = o->profiles[i];
+        figure_group(&fig, nz(p->profile), "all", NULL);
+        emit_fields(e, &fig, &arrears__outreach_profile_figures__descriptor, &p->base, NULL);
+        for (size_t k = 0; k < p->n_rules; k++) {
+            figure_group(&fig, nz(p->profile), nz(p->rules[k]->rule), NULL);
+            emit_fields(e, &fig, &arrears__outreach_rule_figures__descriptor, &p->rules[k]->base,
+                        NULL);
+        }
+    }
+}
+
+/* "time_barred=3": reason and count (anything else is left out: not a figure). */
+static void emit_declined(const emit_t *e, const Arrears__LegalReport *l)
+{
+    figure_t fig;
+    figure_start(&fig, "legal_declined", "", "");
+    for (size_t i = 0; i < l->n_declined_by_reason; i++) {
+        const char *text = nz(l->declined_by_reason[i]), *eq = strchr(text, '=');
+        char reason[FIGURE_GROUP_MAX], *end;
+        if (!eq || (size_t)(eq - text) >= sizeof reason)
+            continue;
+        long long n = strtoll(eq + 1, &end, 10);
+        if (end == eq + 1 || *end)
+            continue;
+        snprintf(reason, sizeof reason, "%.*s", (int)(eq - text), text);
+        figure_group(&fig, reason, NULL, NULL);
+        figure_key(&fig, "declined", n);
+        e->fn(&fig, e->arg);
+    }
+}
+
+static void emit_legal_sale(const emit_t *e, const Arrears__LegalReport *l,
+                            const Arrears__SaleReport *s)
+{
+    figure_t fig;
     for (size_t i = 0; i < l->n_assignees; i++) {
-        const Arrears__AssigneeFigures *x = l->assignees[i];
-        char d[MONEY_FORMAT_MAX], g[MONEY_FORMAT_MAX];
-        fprintf(f, "  %-16s %-7s %-4s %6llu %5llu %9llu %8llu %18s %18s %7s %16s %16s\n",
-                x->assignee, x->kind, x->currency, (unsigned long long)x->cases,
-                (unsigned long long)x->open, (unsigned long long)x->judgments,
-                (unsigned long long)x->recalled, amount(x->placed_minor, x->currency, a, sizeof a),
-                amount(x->recovered_minor, x->currency, b, sizeof b),
-                pct(x->recovery_rate_bps, r, sizeof r), amount(x->costs_minor, x->currency, d, sizeof d),
-                amount(x->commission_minor, x->currency, g, sizeof g));
+        const Arrears__AssigneeFigures *a = l->assignees[i];
+        figure_start(&fig, "legal_assignee", "", a->currency);
+        figure_group(&fig, nz(a->assignee), NULL, NULL);
+        emit_fields(e, &fig, &arrears__assignee_figures__descriptor, &a->base, NULL);
     }
-}
-
-static void sale(FILE *f, const Arrears__SaleReport *s)
-{
-    fprintf(f, "\n== sale ==\n listed %llu (waiting %llu); portfolios %llu: %llu awarded, %llu "
-            "unsold; bids %llu\n accounts sold %llu, withdrawn %llu, put back %llu\n",
-            (unsigned long long)s->listings, (unsigned long long)s->waiting,
-            (unsigned long long)s->portfolios, (unsigned long long)s->awarded,
-            (unsigned long long)s->unsold, (unsigned long long)s->bids,
-            (unsigned long long)s->accounts_sold, (unsigned long long)s->accounts_withdrawn,
-            (unsigned long long)s->accounts_put_back);
+    figure_start(&fig, "legal", "", "");
+    figure_group(&fig, "all", NULL, NULL);
+    emit_fields(e, &fig, &arrears__legal_report__descriptor, &l->base, NULL);
+    emit_declined(e, l);
+    figure_start(&fig, "sale", "", "");
+    figure_group(&fig, "all", NULL, NULL);
+    emit_fields(e, &fig, &arrears__sale_report__descriptor, &s->base, NULL);
     for (size_t i = 0; i < s->n_proceeds; i++) {
-        const Arrears__SaleProceeds *p = s->proceeds[i];
-        char a[MONEY_FORMAT_MAX], b[MONEY_FORMAT_MAX];
-        fprintf(f, "  %s: price %s for balances of %s\n", p->currency,
-                amount(p->price_minor, p->currency, a, sizeof a),
-                amount(p->outstanding_minor, p->currency, b, sizeof b));
+        figure_start(&fig, "sale_proceeds", "", s->proceeds[i]->currency);
+        figure_group(&fig, "all", NULL, NULL);
+        emit_fields(e, &fig, &arrears__sale_proceeds__descriptor, &s->proceeds[i]->base, NULL);
     }
 }
 
-void render_table(FILE *f, const gather_t *g)
+void figures_each(const gather_t *g, figure_fn fn, void *arg)
 {
+    emit_t e = { fn, arg };
     const Arrears__Report *r = g->staging->report;
-    fprintf(f, "=== arrears report ===\n");
+    const Arrears__OutreachReport *o = g->outreach->outreach_report;
     for (size_t i = 0; i < r->n_sections; i++)
-        section(f, r->sections[i]);
-    legal(f, g->legal->legal_report);
-    sale(f, g->sale->sale_report);
+        emit_staging(&e, r->sections[i]);
+    for (size_t i = 0; i < o->n_sections; i++)
+        emit_outreach(&e, o->sections[i]);
+    figure_t fig;
+    figure_start(&fig, "outreach", "", "");
+    figure_group(&fig, "all", NULL, NULL);
+    emit_fields(&e, &fig, &arrears__outreach_report__descriptor, &o->base, "as_of_ms");
+    emit_legal_sale(&e, g->legal->legal_report, g->sale->sale_report);
+}
+
+/* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. Only
+ * platform names (from outside) and service-given names can need it. */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+void figure_write(FILE *f, const figure_t *fig, figure_form_t form)
+{
+    const char *names[5] = { "section", "platform", "currency", "group", "key" };
+    const char *values[5] = { fig->section, fig->platform, fig->currency, fig->group, fig->key };
+    for (int i = 0; i < 5; i++) {
+        if (form == FIGURE_CSV_ROW) {
+            csv_field(f, values[i]);
+            fputc(',', f);
+        } else {
+            fprintf(f, " data-%s=\"", names[i]);
+            html_text(f, values[i]);
+            fputc('"', f);
+        }
+    }
+    if (form == FIGURE_CSV_ROW)
+        fprintf(f, "%lld\n", (long long)fig->value);
+    else
+        fprintf(f, " data-value=\"%lld\"", (long long)fig->value);
 }

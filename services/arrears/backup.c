@@ -1,0 +1,187 @@
+/* backup: `arrears backup` and `arrears restore` for the embedded default's stores.
+ *
+ * A backup is LMDB's own consistent copy (mdb_env_copy2, what mdb_copy does): taken
+ * from a read transaction, so the services keep running and the copy is one committed
+ * state of each store. It holds no keys: the at-rest secrets (keys/<service>.secret)
+ * are kept apart, as a backup's reader must not get both by taking one folder.
+ *
+ * A restore puts one service's copy back while that service is stopped; the store it
+ * replaces is kept beside it (data.mdb.replaced-<time>), never deleted. After a restore
+ * the service's streams realign on their own: its peers' senders rewind to the restored
+ * inbox marks from their retained logs (outbox retain_ms), and what it re-sends is
+ * recognized by its receivers' inbox marks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "embedded.h"
+#include "fleet.h"
+#include "ops.h"
+#include "rig.h"
+
+#define FILE_MAX (EMBEDDED_PATH_MAX * 2 + 64)
+#define BACKUP_MAX_TABLES 64
+
+static bool has_store(const embedded_service_t *s)
+{
+    return s->socket != NULL;   /* every service but the worker keeps a store */
+}
+
+static int copy_store(const char *from_dir, const char *to_dir)
+{
+    MDB_env *env;
+    int rc = mdb_env_create(&env);
+    if (rc != 0)
+        return rc;
+    mdb_env_set_maxdbs(env, BACKUP_MAX_TABLES);
+    rc = mdb_env_open(env, from_dir, MDB_RDONLY, 0600);
+    rc = rc ? rc : mdb_env_copy2(env, to_dir, MDB_CP_COMPACT);
+    mdb_env_close(env);
+    return rc;
+}
+
+static void utc_stamp(char *out, size_t len)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, len, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+int ops_backup_main(const ops_options_t *o)
+{
+    embedded_t e;
+    char err[1024], out[FILE_MAX], stamp[32];
+    if (embedded_open(o->dir, &e, err, sizeof err) != 0) {
+        fprintf(stderr, "arrears backup: %s\n", err);
+        return 1;
+    }
+    utc_stamp(stamp, sizeof stamp);
+    if (o->out)
+        snprintf(out, sizeof out, "%s", o->out);
+    else
+        snprintf(out, sizeof out, "%s/backups/%s", e.dir, stamp);
+    int failed = 0;
+    for (size_t i = 0; i < EMBEDDED_SERVICES; i++) {
+        const embedded_service_t *s = &embedded_services[i];
+        char from[FILE_MAX], to[FILE_MAX + 64];
+        embedded_path(&e, s->name, "", from, sizeof from);
+        snprintf(to, sizeof to, "%s/%s", out, s->name);
+        if (!has_store(s) || access(from, F_OK) != 0)
+            continue;
+        int rc = rig_make_dir(to);
+        rc = rc ? rc : copy_store(from, to);
+        if (rc != 0)
+            fprintf(stderr, "arrears backup: %s: %s\n", s->name, mdb_strerror(rc));
+        else
+            printf("arrears backup: %s -> %s/data.mdb\n", s->name, to);
+        failed += rc != 0;
+    }
+    if (failed)
+        return 1;
+    printf("arrears backup: done in %s (the at-rest keys in %s are not in it: keep them apart)\n",
+           out, e.keys);
+    return 0;
+}
+
+/* Copies a file whole (the restored store), refusing to overwrite. */
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb");
+    if (!in)
+        return errno;
+    int fd = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    FILE *outf = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    int rc = outf ? 0 : errno;
+    char buf[1 << 16];
+    size_t n;
+    while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, outf) != n)
+            rc = errno ? errno : EIO;
+    if (rc == 0 && ferror(in))
+        rc = EIO;
+    if (rc == 0 && (fflush(outf) != 0 || fsync(fileno(outf)) != 0))
+        rc = errno;
+    fclose(in);
+    if (outf && fclose(outf) != 0 && rc == 0)
+        rc = errno;
+    else if (!outf && fd >= 0)
+        close(fd);
+    return rc;
+}
+
+static int restore_store(const embedded_t *e, const char *service, const char *from_dir)
+{
+    char live[FILE_MAX], src[FILE_MAX + 64], kept[FILE_MAX + 64], fresh[FILE_MAX + 16], stamp[32];
+    embedded_path(e, service, "/data.mdb", live, sizeof live);
+    snprintf(src, sizeof src, "%s/%s/data.mdb", from_dir, service);
+    snprintf(fresh, sizeof fresh, "%s.restoring", live);
+    utc_stamp(stamp, sizeof stamp);
+    snprintf(kept, sizeof kept, "%s.replaced-%s", live, stamp);
+    unlink(fresh);
+    int rc = copy_file(src, fresh);
+    if (rc != 0)
+        return rc;
+    if (access(live, F_OK) == 0 && rename(live, kept) != 0)
+        return errno;
+    if (rename(fresh, live) != 0)
+        return errno;
+    embedded_path(e, service, "/lock.mdb", live, sizeof live);
+    unlink(live);   /* the readers' table of the store it replaced */
+    printf("arrears restore: %s restored from %s (the store it replaced is kept as %s)\n",
+           service, src, kept);
+    return 0;
+}
+
+int ops_restore_main(const ops_options_t *o, const char *service)
+{
+    embedded_t e;
+    char err[1024];
+    const embedded_service_t *s = embedded_find(service);
+    if (!s || !has_store(s) || !o->from) {
+        fprintf(stderr, "arrears restore: SERVICE (intake, staging, outreach, legal or sale) "
+                "--from BACKUP_FOLDER\n");
+        return 2;
+    }
+    if (embedded_open(o->dir, &e, err, sizeof err) != 0) {
+        fprintf(stderr, "arrears restore: %s\n", err);
+        return 1;
+    }
+    if (fleet_running(&e, s)) {
+        fprintf(stderr, "arrears restore: %s is running: `arrears stop %s` first, then "
+                "`arrears up` after the restore\n", service, service);
+        return 1;
+    }
+    int rc = restore_store(&e, service, o->from);
+    if (rc != 0) {
+        fprintf(stderr, "arrears restore: %s: %s\n", service, rc > 0 ? strerror(rc) : mdb_strerror(rc));
+        return 1;
+    }
+    printf("arrears restore: `arrears up` starts %s again; its peers resend what it lost\n",
+           service);
+    return 0;
+}
+
+int ops_stop_main(const ops_options_t *o, const char *service)
+{
+    embedded_t e;
+    char err[1024];
+    const embedded_service_t *s = embedded_find(service);
+    if (!s) {
+        fprintf(stderr, "arrears stop: no service %s (intake, staging, outreach, worker, legal, "
+                "sale)\n", service);
+        return 2;
+    }
+    if (embedded_open(o->dir, &e, err, sizeof err) != 0) {
+        fprintf(stderr, "arrears stop: %s\n", err);
+        return 1;
+    }
+    int rc = fleet_stop(&e, s);
+    printf("arrears stop: %s %s\n", service, rc == 0 ? "stopped" : "killed after the timeout");
+    return rc == 0 ? 0 : 1;
+}
