@@ -496,10 +496,7 @@ def run(name, prefix, args, world, sw, crashes=None):
     arrears, intake, staging, proto_dir = args
     rig = PipelineRig(arrears, intake, staging, proto_dir, STRATEGY, prefix=prefix,
                       script=world.script,
-                      extra_staging_conf="daily = { chunk_accounts = %d; };" % CHUNK_ACCOUNTS,
-                      # intake prunes its feed by each event's at_ms against ITS clock, the
-                      # wall clock: staging's simulated instants would be pruned at random.
-                      extra_intake_conf="feed = { retain_days = 3650; };")
+                      extra_staging_conf="daily = { chunk_accounts = %d; };" % CHUNK_ACCOUNTS)
     try:
         rig.start_all()
         # Operator actions on a stream of their own: some are refused (a hold already

@@ -154,6 +154,10 @@ class PipelineRig:
     def write_configs(self, strategy, start_date, extra_staging_conf="", extra_intake_conf=""):
         shutil.copy(strategy, self.path("strategy.conf"))
         shutil.copy(os.path.join(HERE, "conf", "limitation.conf"), self.path("limitation.conf"))
+        # intake keeps the wall clock: its feed's age rule would prune at once events dated
+        # in a simulated past, so on the simulated clock the feed is kept by count.
+        if "feed" not in extra_intake_conf:
+            extra_intake_conf += "\nfeed = { retain_days = 3650; };"
         with open(self.path("intake.conf"), "w") as f:
             f.write("\n".join(self.service_conf("intake") + [
                 'staging = { endpoint = "%s"; public_key = "keys/staging.pub"; };' % self.ep["staging"],
