@@ -20,12 +20,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report_figures as rf  # noqa: E402
 from broker_rig import BrokerRig  # noqa: E402
 from harness import fail  # noqa: E402
-
-CHANNELS = ["sms", "email", "letter", "call", "visit"]
-FAILED = {"FAILED", "NO_ANSWER", "WRONG_NUMBER"}
-NOT_ATTEMPTED = {"NOT_ATTEMPTED", "CONTACT_RESULT_UNSPECIFIED", None}
 
 
 def requests():
@@ -50,67 +47,6 @@ def requests():
     out += [req("p", "C-%d" % i, op.CALL) for i in range(3)]
     out += [req("p", "E-%d" % i, op.EMAIL, currency="USD") for i in range(2)]
     out += [req("q", "Q-0", op.EMAIL)]
-    return out
-
-
-def tasks_of(dump_text):
-    out = []
-    for line in dump_text.splitlines():
-        row = json.loads(line)
-        if row.get("table") == "task":
-            out.append(row["task"])
-    return out
-
-
-def enum_name(value, enum):
-    """pbjson prints an enum as its name or its number: the name either way."""
-    if value is None or isinstance(value, str):
-        return value
-    return enum.Name(value)
-
-
-def expected(tasks, platform=None):
-    """The figures worked out from the dumped tasks: {(platform, currency): {...}}."""
-    import outreach_pb2 as op
-    import outreach_store_pb2 as osp
-    rules = ["none", "hold", "cease_contact", "opt_out", "unverified_point", "third_party",
-             "template_not_vetted", "legal_threat_time_barred", "banned_language", "window",
-             "rest_day", "holiday", "cap_person_day", "cap_person_7_days", "cap_account_day",
-             "cap_account_7_days", "after_conversation", "no_opening", "no_opt_out_notice",
-             "not_gentle"]
-    out = {}
-    for t in tasks:
-        r = t["request"]
-        if platform and r["platform"] != platform:
-            continue
-        s = out.setdefault((r["platform"], r.get("currency", "")),
-                           {"channels": {}, "rules": {}, "profiles": {}})
-        ch = CHANNELS[op.Channel.Value(enum_name(r["channel"], op.Channel)) - 1]
-        c = s["channels"].setdefault(ch, dict.fromkeys(
-            ("tasks", "delivered", "failed", "not_attempted", "cancelled", "refused", "open",
-             "deferrals"), 0))
-        state = enum_name(t.get("state"), osp.StoredTaskState)
-        result = enum_name(t.get("result"), op.ContactResult)
-        bucket = ("cancelled" if state == "TASK_CANCELLED" else "refused" if state == "TASK_REFUSED"
-                  else "open" if state != "TASK_DONE" else "failed" if result in FAILED
-                  else "not_attempted" if result in NOT_ATTEMPTED else "delivered")
-        c["tasks"] += 1
-        c[bucket] += 1
-        c["deferrals"] += int(t.get("deferrals", 0))
-        p = s["profiles"].setdefault(t.get("profile", ""), {"tasks": 0, "refused": 0, "deferrals": 0,
-                                                            "rules": {}})
-        p["tasks"] += 1
-        p["refused"] += state == "TASK_REFUSED"
-        p["deferrals"] += int(t.get("deferrals", 0))
-        decisions = t.get("decisions", [])
-        for target in (s["rules"], p["rules"]):
-            for d in decisions:
-                if int(d.get("verdict", 0)) == 1:   # conduct_verdict_t: SEND, DEFER, REFUSE
-                    target.setdefault(rules[int(d.get("rule", 0))], [0, 0])[1] += 1
-            if state == "TASK_REFUSED":
-                refusing = [d for d in decisions if int(d.get("verdict", 0)) == 2]
-                rule = rules[int(refusing[-1].get("rule", 0))] if refusing else "none"
-                target.setdefault(rule, [0, 0])[0] += 1
     return out
 
 
@@ -152,8 +88,8 @@ def main():
 def check(rig, op, reqs):
     """The report against the dump, the known counts, one platform, a stranger."""
     report = rig.stream.query(op.OutreachReportQuery(), 30)
-    dump = tasks_of(rig.dump())
-    got, want = reported(report), expected(dump)
+    dump = rf.tasks_of(rig.dump())
+    got, want = reported(report), rf.outreach_figures(dump)
     if got != want:
         fail("the report is not what the dump holds:\nreport %s\ndump   %s"
              % (json.dumps({"%s/%s" % k: v for k, v in got.items()}, sort_keys=True),
@@ -171,7 +107,7 @@ def check(rig, op, reqs):
         if have != should:
             fail("check %d: %r, expected %r" % (i, have, should))
     only_q = rig.stream.query(op.OutreachReportQuery(platform="q"), 30)
-    if reported(only_q) != expected(dump, "q"):
+    if reported(only_q) != rf.outreach_figures(dump, "q"):
         fail("the report for platform q is not q's: %s" % only_q)
     keys = rig.path("keys")
     stranger = rig.ac.Stream(rig.ep["broker"], rig.ac.load_public(os.path.join(keys, "outreach.pub")),
