@@ -84,8 +84,15 @@ const char *render_instant(int64_t ms, char *buf, size_t len);
 size_t render_add_name(const char **names, size_t n, size_t max, const char *name);
 /* Stage names in the book's order (current .. written_off), unknown ones last. */
 void render_sort_stages(const char **names, size_t n);
-/* Text with & < > " ' as HTML entities. */
+/* The outreach section of a platform and currency, or NULL; whether an outreach
+ * section has a book (a staging section) of its platform and currency. */
+const Arrears__OutreachSection *render_outreach_of(const gather_t *g, const char *platform,
+                                                   const char *currency);
+bool render_has_book(const gather_t *g, const Arrears__OutreachSection *o);
+/* Text with & < > " ' as HTML entities; html_words also reads "charged_off" as
+ * "charged off" (names shown as words). */
 void html_text(FILE *f, const char *s);
+void html_words(FILE *f, const char *s);
 
 static inline const char *nz(const char *s)
 {

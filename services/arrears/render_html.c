@@ -53,16 +53,6 @@ static const column_t assignee_cols[] = {
 static const column_t proceeds_cols[] = {
     { "price_minor", "Price" }, { "outstanding_minor", "Balances sold" }, { NULL, NULL } };
 
-/* Underscored names read as words ("charged_off" -> "charged off"); escaped. */
-static void words(FILE *f, const char *s)
-{
-    char buf[FIGURE_GROUP_MAX];
-    snprintf(buf, sizeof buf, "%s", nz(s));
-    for (char *p = buf; *p; p++)
-        *p = *p == '_' ? ' ' : *p;
-    html_text(f, buf);
-}
-
 static void cell(FILE *f, const figure_t *fig)
 {
     num_t text;
@@ -102,7 +92,7 @@ static void figure_row(FILE *f, figure_t *fig, const char *name, const ProtobufC
 {
     fprintf(f, "<tr%s%s%s><th scope=\"row\">", cls ? " class=\"" : "", cls ? cls : "",
             cls ? "\"" : "");
-    words(f, name);
+    html_words(f, name);
     fputs("</th>", f);
     for (const column_t *c = cols; c->key; c++) {
         figure_key(fig, c->key, figure_field(m, c->key));
@@ -339,7 +329,7 @@ static void profile_table(FILE *f, const Arrears__OutreachSection *o)
         for (size_t k = 0; k < p->n_rules; k++) {
             figure_group(&fig, nz(p->profile), nz(p->rules[k]->rule), NULL);
             fputs("<tr class=\"rule\"><th scope=\"row\">", f);
-            words(f, p->rules[k]->rule);
+            html_words(f, p->rules[k]->rule);
             fputs("</th><td></td>", f);
             for (const column_t *c = rule_cols; c->key; c++) {
                 figure_key(&fig, c->key, figure_field(&p->rules[k]->base, c->key));
@@ -365,17 +355,6 @@ static void outreach_block(FILE *f, const Arrears__OutreachSection *o)
     profile_table(f, o);
 }
 
-static const Arrears__OutreachSection *outreach_of(const gather_t *g, const char *platform,
-                                                   const char *currency)
-{
-    const Arrears__OutreachReport *o = g->outreach->outreach_report;
-    for (size_t i = 0; i < o->n_sections; i++)
-        if (strcmp(nz(o->sections[i]->platform), nz(platform)) == 0 &&
-            strcmp(nz(o->sections[i]->currency), nz(currency)) == 0)
-            return o->sections[i];
-    return NULL;
-}
-
 static void staging_block(FILE *f, const gather_t *g, const Arrears__ReportSection *s, size_t i)
 {
     section_title(f, "s", i, "", s->platform, s->currency);
@@ -393,7 +372,7 @@ static void staging_block(FILE *f, const gather_t *g, const Arrears__ReportSecti
     fputs("</div>\n", f);
     complaints_table(f, s);
     remittance_table(f, g, s);
-    const Arrears__OutreachSection *o = outreach_of(g, s->platform, s->currency);
+    const Arrears__OutreachSection *o = render_outreach_of(g, s->platform, s->currency);
     if (o)
         outreach_block(f, o);
     fputs("</section>\n", f);
@@ -492,8 +471,8 @@ static const char page_style[] =
     "letter-spacing:.4px;padding-top:7px}\n"
     "tr.rule th{padding-left:28px;font-weight:400;color:#33475e}\n"
     "tr.commission th,tr.commission td{color:#8a3b12}\n"
-    ".kpis{display:flex;flex-wrap:wrap;gap:12px;margin:4px 0 8px}\n"
-    ".kpi{border:1px solid var(--line);border-radius:6px;padding:9px 14px;min-width:148px;"
+    ".kpis{display:flex;flex-wrap:wrap;gap:10px;margin:4px 0 8px}\n"
+    ".kpi{border:1px solid var(--line);border-radius:6px;padding:9px 14px;min-width:132px;"
     "background:#f9fafc}\n"
     ".kpi .label{color:var(--muted);font-size:11.5px;text-transform:uppercase;letter-spacing:.4px}\n"
     ".kpi .value{font-size:19px;font-weight:600;font-variant-numeric:tabular-nums;margin-top:2px}\n"
@@ -537,15 +516,10 @@ static void page_head(FILE *f, const gather_t *g)
  * did not send, ""), and the tasks past the broker's limit. */
 static void outreach_rest(FILE *f, const gather_t *g)
 {
-    const Arrears__Report *r = g->staging->report;
     const Arrears__OutreachReport *o = g->outreach->outreach_report;
     for (size_t i = 0; i < o->n_sections; i++) {
         const Arrears__OutreachSection *x = o->sections[i];
-        bool matched = false;
-        for (size_t k = 0; k < r->n_sections; k++)
-            matched |= strcmp(nz(r->sections[k]->platform), nz(x->platform)) == 0 &&
-                       strcmp(nz(r->sections[k]->currency), nz(x->currency)) == 0;
-        if (matched)
+        if (render_has_book(g, x))
             continue;
         section_title(f, "o", i, "Outreach: ", x->platform, x->currency);
         outreach_block(f, x);

@@ -28,7 +28,7 @@ static const char *const palette[] = { "#1f4e79", "#e07a2f", "#2a9d8f", "#b5405a
 static void label(FILE *f, int x, int y, const char *anchor, const char *cls, const char *text)
 {
     fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"%s\" class=\"%s\">", x, y, anchor, cls);
-    html_text(f, text);
+    html_words(f, text);
     fputs("</text>\n", f);
 }
 

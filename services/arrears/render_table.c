@@ -277,14 +277,20 @@ static void sale(FILE *f, const Arrears__SaleReport *s)
 void render_table(FILE *f, const gather_t *g)
 {
     const Arrears__Report *r = g->staging->report;
-    const Arrears__OutreachReport *o = g->outreach ? g->outreach->outreach_report : NULL;
+    const Arrears__OutreachReport *o = g->outreach->outreach_report;
     num_t when;
     fprintf(f, "=== arrears report === (as of %s)\n", render_instant(r->as_of_ms, when, sizeof when));
-    for (size_t i = 0; i < r->n_sections; i++)
+    for (size_t i = 0; i < r->n_sections; i++) {
+        const Arrears__OutreachSection *x = render_outreach_of(g, r->sections[i]->platform,
+                                                               r->sections[i]->currency);
         staging(f, g, r->sections[i]);
-    for (size_t i = 0; o && i < o->n_sections; i++)
-        outreach(f, o->sections[i]);
-    if (o && o->tasks_unreported)
+        if (x)
+            outreach(f, x);
+    }
+    for (size_t i = 0; i < o->n_sections; i++)
+        if (!render_has_book(g, o->sections[i]))
+            outreach(f, o->sections[i]);
+    if (o->tasks_unreported)
         fprintf(f, " outreach tasks in platforms and currencies past the report's limit: %llu\n",
                 u(o->tasks_unreported));
     legal(f, g->legal->legal_report);

@@ -96,10 +96,32 @@ const char *render_instant(int64_t ms, char *buf, size_t len)
     return buf;
 }
 
-void html_text(FILE *f, const char *s)
+const Arrears__OutreachSection *render_outreach_of(const gather_t *g, const char *platform,
+                                                   const char *currency)
+{
+    const Arrears__OutreachReport *o = g->outreach->outreach_report;
+    for (size_t i = 0; i < o->n_sections; i++)
+        if (strcmp(nz(o->sections[i]->platform), nz(platform)) == 0 &&
+            strcmp(nz(o->sections[i]->currency), nz(currency)) == 0)
+            return o->sections[i];
+    return NULL;
+}
+
+bool render_has_book(const gather_t *g, const Arrears__OutreachSection *o)
+{
+    const Arrears__Report *r = g->staging->report;
+    for (size_t i = 0; i < r->n_sections; i++)
+        if (strcmp(nz(r->sections[i]->platform), nz(o->platform)) == 0 &&
+            strcmp(nz(r->sections[i]->currency), nz(o->currency)) == 0)
+            return true;
+    return false;
+}
+
+static void escape(FILE *f, const char *s, bool words)
 {
     for (s = nz(s); *s; s++) {
         switch (*s) {
+        case '_': fputc(words ? ' ' : '_', f); break;
         case '&': fputs("&amp;", f); break;
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
@@ -108,6 +130,16 @@ void html_text(FILE *f, const char *s)
         default: fputc(*s, f);
         }
     }
+}
+
+void html_text(FILE *f, const char *s)
+{
+    escape(f, s, false);
+}
+
+void html_words(FILE *f, const char *s)
+{
+    escape(f, s, true);
 }
 
 /* Staging's stages in the order of the book (services/staging/stage.c); others after. */
