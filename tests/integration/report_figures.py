@@ -269,3 +269,413 @@ def outreach_figures(tasks, platform=None):
                 target.setdefault(rule, [0, 0])[0] += 1
     return out
 
+
+# ---------------------------------------------------------------- staging: the book
+
+# The rule every rate below is rounded by (report_check.py --rates: RATE_RULES there).
+RATE = bps_truncated
+
+
+def _day(text):
+    return datetime.date.fromisoformat(text)
+
+
+def opening(acct, rows):
+    """What the account's "opened" entry says: (entered day, overdue at entry, arm name).
+    staging writes it once, when the platform's first record of the account is taken:
+    "version V: N instalments, outstanding X CUR, overdue Y; arm NAME"."""
+    import re
+    for e in rows:
+        if e["kind"] == "opened":
+            m = re.search(r"overdue (-?\d+); arm (\S+)$", e.get("reason", ""))
+            if not m:
+                raise ValueError("%s: an opening entry without overdue and arm: %r"
+                                 % (acct["account_ref"], e.get("reason")))
+            return _day(e["day"]), int(m.group(1)), m.group(2)
+    raise ValueError("%s: no opening entry" % acct["account_ref"])
+
+
+def outstanding_of(acct):
+    """Everything owed now: over every instalment, owed less paid, every component."""
+    total = 0
+    for ins in acct.get("instalments", []):
+        owed, paid = ins.get("owed_minor", []), ins.get("paid_minor", [])
+        paid = paid + [0] * (len(owed) - len(paid))
+        total += sum(int(o) - int(p) for o, p in zip(owed, paid))
+    return total
+
+
+class Complaint:
+    def __init__(self, kind, received_ms, deadline):
+        self.kind, self.received_ms, self.deadline, self.noted = kind, received_ms, deadline, False
+
+
+def complaint_kind(reason):
+    """"complaint ..." / "dispute ..." (or "the complaint ...") -> the hold's name."""
+    words = (reason or "").split(" ")
+    if words and words[0] == "the":
+        words = words[1:]
+    return words[0] if words and words[0] in ("complaint", "dispute") else None
+
+
+def complaints_of(rows, today, c):
+    """ComplaintFigures (proto/staging.proto) from one account's entries, added to c: each
+    complaint or dispute received counts once; the next lift of its hold answers it; late
+    when answered after its own deadline ("answer due by YYYY-MM-DD" in its entry) or after
+    staging noted it unanswered past the deadline; open ones past their deadline at today
+    are open_overdue; response time from its entry's at_ms to the lift's."""
+    import re
+    held = []
+    for e in rows:
+        kind, reason = e["kind"], e.get("reason", "")
+        if kind == "hold" and reason.split(":")[0] in ("complaint received", "dispute received"):
+            due = re.search(r"answer due by (\d{4}-\d{2}-\d{2})", reason)
+            c["received"] += 1
+            held.append(Complaint(complaint_kind(reason), int(e.get("at_ms", 0)),
+                                  _day(due.group(1)) if due else None))
+        elif kind == "complaint_overdue":
+            for h in held:
+                if h.kind == complaint_kind(reason):
+                    h.noted = True
+        elif kind == "hold_lifted" and complaint_kind(reason):
+            answered = [h for h in held if h.kind == complaint_kind(reason)]
+            for h in answered:
+                late = h.noted or (h.deadline is not None and _day(e["day"]) > h.deadline)
+                c["answered_late" if late else "answered_on_time"] += 1
+                c["response_ms"] += int(e.get("at_ms", 0)) - h.received_ms
+            held = [h for h in held if h not in answered]
+    for h in held:
+        c["open"] += 1
+        c["open_overdue"] += h.deadline is not None and today > h.deadline
+
+
+def _group_add(groups, name, acct_facts):
+    g = groups.setdefault(name, {"accounts": 0, "overdue_at_entry_minor": 0, "collected_minor": 0,
+                                 "outstanding_minor": 0})
+    g["accounts"] += 1
+    g["overdue_at_entry_minor"] += acct_facts["overdue"]
+    g["collected_minor"] += acct_facts["collected"]
+    g["outstanding_minor"] += acct_facts["outstanding"]
+
+
+def _group_rows(g):
+    return dict(g, collection_rate_bps=RATE(g["collected_minor"], g["overdue_at_entry_minor"]))
+
+
+def staging_rows(book, as_of_ms, segment_names, known=None):
+    """Every staging row of the CSV (section, platform, currency, group, key) -> value, from
+    the dump's accounts and timelines alone. segment_names: currency -> the strategy's
+    segment names in order (the stored segment is an index into them). Arm names come from
+    each account's opening entry; stages from its entries (the stage after each).
+
+    known, when given, is filled with the rows where staging is known to compute another
+    figure than the definition: key -> (staging's figure worked out here, why). Today:
+    book complaints_answered_late, which staging counts as every complaint it noted
+    overdue (answered or still open), where the name and ComplaintFigures.answered_late
+    say answered late: answered after the deadline, or after an overdue note."""
+    arm_names = {}
+    facts = []
+    for acct, rows in book:
+        entered, overdue, arm = opening(acct, rows)
+        key = (acct["currency"], int(acct.get("arm", 0)))
+        if arm_names.setdefault(key, arm) != arm:
+            raise ValueError("arm %r of %s is named both %r and %r"
+                             % (key, acct["account_ref"], arm_names[key], arm))
+        facts.append({"entered": entered, "overdue": overdue, "arm": arm,
+                      "collected": sum(int(e.get("amount_minor", 0)) for e in rows if e["kind"] == "payment"),
+                      "outstanding": outstanding_of(acct), "stage": rows[-1]["stage"]})
+    timeline = staging_timeline(book, as_of_ms,
+                                lambda a: arm_names[(a["currency"], int(a.get("arm", 0)))])
+    out = {}
+    sections = {}
+    for (acct, rows), f in zip(book, facts):
+        pc = (acct["platform"], acct["currency"])
+        s = sections.setdefault(pc, {"total": {}, "stage": {}, "segment": {}, "arm": {},
+                                     "n": dict.fromkeys(
+                                         ("promises_made", "promises_kept", "promises_broken",
+                                          "cured", "closed", "cycle_days_total", "complaints",
+                                          "complaints_answered_late", "contacts_requested",
+                                          "referrals", "listings", "sold"), 0),
+                                     "complaints": dict.fromkeys(
+                                         ("received", "answered_on_time", "answered_late", "open",
+                                          "open_overdue", "response_ms"), 0)})
+        _group_add(s["total"], "all", f)
+        _group_add(s["stage"], f["stage"], f)
+        names = segment_names.get(acct["currency"], [])
+        seg = int(acct.get("segment", 0))
+        _group_add(s["segment"], names[seg] if 0 <= seg < len(names) else "?%d" % seg, f)
+        _group_add(s["arm"], f["arm"], f)
+        n = s["n"]
+        kinds = [e["kind"] for e in rows]
+        n["promises_made"] += kinds.count("promise")
+        n["promises_kept"] += kinds.count("promise_kept")
+        n["promises_broken"] += kinds.count("promise_broken")
+        n["contacts_requested"] += kinds.count("contact")
+        n["referrals"] += kinds.count("referral")
+        n["listings"] += kinds.count("listing")
+        n["complaints_noted_overdue"] = n.get("complaints_noted_overdue", 0) + kinds.count("complaint_overdue")
+        n["complaints"] += sum(e["kind"] == "hold" and e.get("reason", "").split(":")[0] in
+                               ("complaint received", "dispute received") for e in rows)
+        stages = [e["stage"] for e in rows]
+        n["cured"] += sum(a in DELINQUENT and b in ("current", "pre_due") for a, b in zip(stages, stages[1:]))
+        if f["stage"] in TERMINAL:
+            closed_on = None
+            for prev, e in zip(rows, rows[1:]):
+                if e["stage"] in TERMINAL and prev["stage"] not in TERMINAL:
+                    closed_on = _day(e["day"])
+            if closed_on is not None:
+                n["closed"] += 1
+                n["cycle_days_total"] += (closed_on - f["entered"]).days
+        n["sold"] += f["stage"] == "sold"
+        complaints_of(rows, local_today(acct, as_of_ms), s["complaints"])
+    for (p, c), s in sections.items():
+        t = timeline[(p, c)]
+
+        def put(section, group, values):
+            for k, v in values.items():
+                out[(section, p, c, group, k)] = v
+        put("book", "all", _group_rows(s["total"]["all"]))
+        n = dict(s["n"])
+        noted = n.pop("complaints_noted_overdue", 0)
+        n["complaints_answered_late"] = s["complaints"]["answered_late"]
+        if known is not None:
+            known[("book", p, c, "all", "complaints_answered_late")] = (
+                noted, "staging counts every complaint it noted overdue (complaint_overdue "
+                "entries), answered or still open, not the complaints answered late")
+        decided = n["promises_kept"] + n["promises_broken"]
+        n["promise_kept_rate_bps"] = RATE(n["promises_kept"], decided)
+        n["accounts_delinquent"], n["accounts_cured"] = t.delinquent, t.cured
+        n["cure_rate_bps"] = RATE(t.cured, t.delinquent)
+        put("book", "all", n)
+        for section in ("stage", "segment", "arm"):
+            for name, g in s[section].items():
+                put(section, name, _group_rows(g))
+        for (m, a, b), accounts in t.roll.items():
+            put("roll", "%s|%s|%s" % (m, a, b), {"accounts": accounts})
+        for arm, points in t.curve.items():
+            for k, (accounts, overdue, collected) in points.items():
+                put("curve", "%s|%d" % (arm, k), {
+                    "accounts": accounts, "overdue_at_entry_minor": overdue,
+                    "collected_minor": collected, "recovery_rate_bps": RATE(collected, overdue)})
+        for section, groups in (("channel", t.channel), ("stage_recovery", t.stage)):
+            for name, (payments, accounts, collected) in groups.items():
+                put(section, name, {"payments": payments, "accounts": len(accounts),
+                                    "collected_minor": collected})
+        cf = dict(s["complaints"])
+        cf["response_hours_total"] = hours_half_even(cf.pop("response_ms"))
+        put("complaints", "all", cf)
+        for m, (collected, legal_recovered, legal_costs, sale_proceeds) in t.remit.items():
+            put("remittance", m, {"collected_minor": collected, "legal_recovered_minor": legal_recovered,
+                                  "legal_costs_minor": legal_costs, "sale_proceeds_minor": sale_proceeds,
+                                  "net_minor": collected + sale_proceeds - legal_costs})
+    return out
+
+
+def outreach_rows(tasks):
+    """Every outreach row of the CSV from the broker's dumped tasks."""
+    out = {}
+    figures = outreach_figures(tasks)
+    for (p, c), s in figures.items():
+        for ch, v in s["channels"].items():
+            for k, n in v.items():
+                out[("outreach_channel", p, c, ch, k)] = n
+        for rule, (refused, deferred) in s["rules"].items():
+            out[("conduct_rule", p, c, rule, "refused")] = refused
+            out[("conduct_rule", p, c, rule, "deferred")] = deferred
+        for prof, v in s["profiles"].items():
+            for k in ("tasks", "refused", "deferrals"):
+                out[("conduct_profile", p, c, prof + "|all", k)] = v[k]
+            for rule, (refused, deferred) in v["rules"].items():
+                out[("conduct_profile", p, c, prof + "|" + rule, "refused")] = refused
+                out[("conduct_profile", p, c, prof + "|" + rule, "deferred")] = deferred
+    # At most 64 sections (OutreachReport.sections): tasks past them are unreported.
+    out[("outreach", "", "", "all", "tasks_unreported")] = sum(
+        sum(ch["tasks"] for ch in s["channels"].values()) for s in list(figures.values())[64:])
+    return out
+
+
+# ---------------------------------------------------------------- legal
+
+LEGAL_ENDED = {"CASE_SETTLED", "WITHDRAWN", "CASE_CLOSED", "DECLINED"}
+
+
+def cases_of(dump_text):
+    return [json.loads(line)["case"] for line in dump_text.splitlines()
+            if json.loads(line).get("table") == "case"]
+
+
+def half_even_bps(amount, bps):
+    q, r = divmod(amount * bps, 10000)
+    if 2 * r > 10000 or (2 * r == 10000 and q % 2 == 1):
+        q += 1
+    return q
+
+
+def legal_rows(cases, commission_bps):
+    """LegalReport's rows from the dumped cases (proto/legal.proto's AssigneeFigures),
+    per assignee and case currency: cases ever offered to it, its open ones now, its
+    judgments, its recalls and missed acceptance deadlines, what was placed with it
+    (outstanding at referral, per offer), what it recovered (its own money steps: a
+    payment the platform posted and staging noticed is not the assignee's recovery), its
+    costs, its commission worked out again from the configured commission_bps of each
+    recovery (half-even), the lower median of days from its acceptance to its judgment
+    (the steps' days), and the complaints staging noticed while it held the case.
+    commission_bps: assignee -> bps (legal's configuration)."""
+    out, rows, days = {}, {}, {}
+    referrals = declined = waiting = 0
+    by_verdict = {}
+
+    def row(assignee, currency):
+        return rows.setdefault((assignee, currency), dict.fromkeys(
+            ("cases", "open", "judgments", "recalled", "placed_minor", "recovered_minor",
+             "recovery_rate_bps", "costs_minor", "commission_minor", "median_days_to_judgment",
+             "complaints"), 0))
+    for c in cases:
+        referrals += 1
+        status = c.get("status")
+        if status == "DECLINED":
+            declined += 1
+            by_verdict[c.get("verdict", "")] = by_verdict.get(c.get("verdict", ""), 0) + 1
+        ended = status in LEGAL_ENDED
+        waiting += not ended and not c.get("assignee")
+        cur = c.get("currency", "")
+        accepted = {}
+        for s in c.get("steps", []):
+            who, what = s.get("assignee", ""), s.get("what", "")
+            if not who or who not in commission_bps:
+                continue
+            r = row(who, cur)
+            if what == "offered":
+                r["cases"] += 1
+                r["placed_minor"] += int(c.get("outstanding_minor", 0))
+            elif what in ("recalled", "deadline_passed"):
+                r["recalled"] += 1
+            elif what == "complaint":
+                r["complaints"] += 1
+            if s.get("actor") == who:   # the assignee's own steps and money
+                rec = int(s.get("recovery_minor", 0))
+                r["recovered_minor"] += rec
+                r["commission_minor"] += half_even_bps(rec, commission_bps[who])
+            r["costs_minor"] += int(s.get("costs_minor", 0))
+            if what == "step" and s.get("status") == "ACCEPTED":
+                accepted[who] = int(s["day"])
+            if what == "step" and s.get("status") == "JUDGMENT":
+                r["judgments"] += 1
+                if who in accepted:
+                    days.setdefault((who, cur), []).append(int(s["day"]) - accepted[who])
+        if not ended and c.get("assignee"):
+            row(c["assignee"], cur)["open"] += 1
+    for (who, cur), r in rows.items():
+        r["recovery_rate_bps"] = RATE(r["recovered_minor"], r["placed_minor"])
+        d = sorted(days.get((who, cur), []))
+        r["median_days_to_judgment"] = d[(len(d) - 1) // 2] if d else 0
+        for k, v in r.items():
+            out[("legal_assignee", "", cur, who, k)] = v
+    for k, v in (("referrals", referrals), ("declined", declined), ("waiting", waiting)):
+        out[("legal", "", "", "all", k)] = v
+    for verdict, n in by_verdict.items():
+        out[("legal_declined", "", "", verdict, "declined")] = n
+    return out
+
+
+# ---------------------------------------------------------------- sale
+
+def sale_records(dump_text):
+    out = {"listed": [], "portfolio": [], "bid": []}
+    for line in dump_text.splitlines():
+        row = json.loads(line)
+        out[row["table"]].append(row[row["table"]])
+    return out
+
+
+def sale_rows(records):
+    """SaleReport's rows (proto/sale.proto) from the dumped listed accounts, portfolios and
+    bids: accounts by their state now (listed, waiting, sold, withdrawn, put back),
+    portfolios by state, every bid taken with its raises, and per currency the prices and
+    the balances at listing of the accounts sold (each sold account's share of its
+    portfolio's price)."""
+    listed, portfolios, bids = records["listed"], records["portfolio"], records["bid"]
+    states = [x.get("state") for x in listed]
+    figures = {
+        "listings": len(listed),
+        "waiting": states.count("LISTED_WAITING"),
+        "portfolios": len(portfolios),
+        "awarded": sum(p.get("state") == "PORTFOLIO_AWARDED" for p in portfolios),
+        "unsold": sum(p.get("state") == "PORTFOLIO_UNSOLD" for p in portfolios),
+        "accounts_sold": states.count("LISTED_SOLD"),
+        "accounts_withdrawn": states.count("LISTED_WITHDRAWN"),
+        "accounts_put_back": states.count("LISTED_PUT_BACK"),
+        "bids": sum(1 + int(b.get("raises", 0)) for b in bids),
+    }
+    out = {("sale", "", "", "all", k): v for k, v in figures.items()}
+    for x in listed:
+        if x.get("state") == "LISTED_SOLD":
+            for k, v in (("price_minor", int(x.get("price_minor", 0))),
+                         ("outstanding_minor", int(x.get("outstanding_minor", 0)))):
+                key = ("sale_proceeds", "", x.get("currency", ""), "all", k)
+                out[key] = out.get(key, 0) + v
+    return out
+
+
+# ---------------------------------------------------------------- configuration
+
+def libconfig_lists(text, name):
+    """The elements' `name = "..."` of a top-level libconfig list `NAME = ( {...}, ... );`,
+    in order (enough of libconfig for the strategy's segments and arms: comments and
+    strings skipped, nesting counted)."""
+    import re
+    clean = re.sub(r'("(?:[^"\\]|\\.)*")|#[^\n]*|//[^\n]*', lambda m: m.group(1) or "", text)
+    m = re.search(r"(?m)^\s*%s\s*[=:]\s*\(" % re.escape(name), clean)
+    if not m:
+        return []
+    depth, i, names, start = 1, m.end(), [], None
+    while i < len(clean) and depth:
+        ch = clean[i]
+        if ch == '"':
+            i = clean.index('"', i + 1)
+        elif ch in "({[":
+            depth += 1
+            if depth == 2 and ch == "{":
+                start = i
+        elif ch in ")}]":
+            depth -= 1
+            if depth == 1 and ch == "}":
+                element = clean[start:i]
+                # the element's own name: at its top level, not in a nested list
+                flat, d = [], 0
+                for x in element[1:]:
+                    d += x in "({[" and 1 or 0
+                    d -= x in ")}]" and 1 or 0
+                    flat.append(x if d == 0 else " ")
+                found = re.search(r'\bname\s*[=:]\s*"([^"]*)"', "".join(flat))
+                names.append(found.group(1) if found else None)
+        i += 1
+    return names
+
+
+def libconfig_string(text, name):
+    import re
+    m = re.search(r'(?m)^\s*%s\s*[=:]\s*"([^"]*)"' % re.escape(name), text)
+    return m.group(1) if m else None
+
+
+def strategy_segments(staging_conf_text):
+    """currency -> segment names, from the strategy files staging's configuration lists."""
+    import re
+    m = re.search(r"strategy\s*=\s*\[([^\]]*)\]", staging_conf_text)
+    files = re.findall(r'"([^"]+)"', m.group(1)) if m else []
+    out = {}
+    for path in files:
+        with open(path) as f:
+            text = f.read()
+        out[libconfig_string(text, "currency")] = libconfig_lists(text, "segments")
+    return out
+
+
+def legal_commissions(legal_conf_text):
+    """assignee principal -> commission_bps, from legal's configuration."""
+    import re
+    out = {}
+    for m in re.finditer(r'principal\s*=\s*"([^"]+)"[^}]*?commission_bps\s*=\s*(\d+)', legal_conf_text):
+        out[m.group(1)] = int(m.group(2))
+    return out
