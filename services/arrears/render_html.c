@@ -306,13 +306,29 @@ static void outreach_tables(FILE *f, const Arrears__OutreachSection *o)
         figure_row(f, &fig, o->channels[i]->channel, &o->channels[i]->base, channel_cols, NULL,
                    false);
     }
-    fputs("</tbody></table>\n<h3>Conduct refusals and deferrals by rule</h3>\n<p class=\"note\">"
-          "Tasks the conduct gate refused, by the rule that refused them, and the deferral "
-          "decisions it keeps, by rule.</p>\n", f);
-    if (o->n_rules)
-        svg_rules(f, o);
-    else
+    fputs("</tbody></table>\n", f);
+}
+
+/* The bars and their table side by side: the picture and the exact counts. */
+static void rules_block(FILE *f, const Arrears__OutreachSection *o)
+{
+    figure_t fig;
+    fputs("<h3>Conduct refusals and deferrals by rule</h3>\n<p class=\"note\">Tasks the "
+          "conduct gate refused, by the rule that refused them, and the deferral decisions it "
+          "keeps, by rule.</p>\n", f);
+    if (o->n_rules == 0) {
         fputs("<p class=\"empty\">No conduct decision yet.</p>\n", f);
+        return;
+    }
+    fputs("<div class=\"side\">\n", f);
+    svg_rules(f, o);
+    figure_start(&fig, "conduct_rule", o->platform, o->currency);
+    table_head(f, "Rule", rule_cols, NULL);
+    for (size_t i = 0; i < o->n_rules; i++) {
+        figure_group(&fig, nz(o->rules[i]->rule), NULL, NULL);
+        figure_row(f, &fig, o->rules[i]->rule, &o->rules[i]->base, rule_cols, NULL, false);
+    }
+    fputs("</tbody></table>\n</div>\n", f);
 }
 
 static void profile_table(FILE *f, const Arrears__OutreachSection *o)
@@ -343,15 +359,8 @@ static void profile_table(FILE *f, const Arrears__OutreachSection *o)
 
 static void outreach_block(FILE *f, const Arrears__OutreachSection *o)
 {
-    figure_t fig;
     outreach_tables(f, o);
-    figure_start(&fig, "conduct_rule", o->platform, o->currency);
-    table_head(f, "Rule", rule_cols, NULL);
-    for (size_t i = 0; i < o->n_rules; i++) {
-        figure_group(&fig, nz(o->rules[i]->rule), NULL, NULL);
-        figure_row(f, &fig, o->rules[i]->rule, &o->rules[i]->base, rule_cols, NULL, false);
-    }
-    fputs("</tbody></table>\n", f);
+    rules_block(f, o);
     profile_table(f, o);
 }
 
@@ -462,7 +471,7 @@ static const char page_style[] =
     "table{border-collapse:collapse;font-size:13px;margin:4px 0 10px}\n"
     "th,td{padding:5px 12px;border-bottom:1px solid var(--line)}\n"
     "thead th{text-align:right;font-weight:600;font-size:12px;color:var(--muted);"
-    "border-bottom:2px solid var(--rule);white-space:nowrap;vertical-align:bottom}\n"
+    "border-bottom:2px solid var(--rule);vertical-align:bottom;max-width:150px}\n"
     "thead th:first-child,tbody th{text-align:left}\n"
     "tbody th{font-weight:500;white-space:nowrap}\n"
     "td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
@@ -471,11 +480,12 @@ static const char page_style[] =
     "letter-spacing:.4px;padding-top:7px}\n"
     "tr.rule th{padding-left:28px;font-weight:400;color:#33475e}\n"
     "tr.commission th,tr.commission td{color:#8a3b12}\n"
-    ".kpis{display:flex;flex-wrap:wrap;gap:10px;margin:4px 0 8px}\n"
-    ".kpi{border:1px solid var(--line);border-radius:6px;padding:9px 14px;min-width:132px;"
-    "background:#f9fafc}\n"
-    ".kpi .label{color:var(--muted);font-size:11.5px;text-transform:uppercase;letter-spacing:.4px}\n"
-    ".kpi .value{font-size:19px;font-weight:600;font-variant-numeric:tabular-nums;margin-top:2px}\n"
+    ".kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(138px,1fr));gap:10px;"
+    "margin:4px 0 8px}\n"
+    ".kpi{border:1px solid var(--line);border-radius:6px;padding:9px 12px;background:#f9fafc}\n"
+    ".side{display:flex;flex-wrap:wrap;gap:12px 36px;align-items:flex-start}\n"
+    ".kpi .label{color:var(--muted);font-size:12px;white-space:nowrap}\n"
+    ".kpi .value{font-size:18px;font-weight:600;font-variant-numeric:tabular-nums;margin-top:2px}\n"
     ".grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:0 28px}\n"
     "figure.chart{margin:8px 0 14px}\n"
     "figcaption{font-size:13px;font-weight:600;color:#33475e;margin-bottom:4px}\n"
