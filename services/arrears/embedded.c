@@ -164,6 +164,9 @@ static void service_head(FILE *f, const embedded_t *self, const char *service,
             "secret = \"%s/%s.secret\"; };\ncreate_secret = true;\nlisten = \"%s\";\n",
             self->dir, service, o->durability, self->keys, service, self->keys, service,
             self->keys, service, ep);
+    /* Port 0: the kernel picks one (two folders never collide); the service logs it
+     * (metrics_listen port=N) and `arrears status` reads it there. */
+    fprintf(f, "metrics = { listen = \"127.0.0.1:0\"; };\n");
     if (o->simulated && strcmp(service, "intake") != 0)
         fprintf(f, "clock = { kind = \"simulated\"; start = \"%s\"; };\n", o->start);
 }
@@ -288,7 +291,8 @@ static int write_worker(const embedded_t *self, const embedded_options_t *o)
         return errno;
     fprintf(f, "keys = { own = \"%s/worker.key\"; };\nname = \"worker\";\n"
             "channels = [\"sms\", \"email\", \"letter\", \"call\", \"visit\"];\n"
-            "spool = \"%s/spool\";\nseed = %llu;\nidle_poll_ms = 20;\nlog_level = \"info\";\n",
+            "spool = \"%s/spool\";\nseed = %llu;\nidle_poll_ms = 20;\nlog_level = \"info\";\n"
+            "metrics = { listen = \"127.0.0.1:0\"; };\n",
             self->keys, self->dir, (unsigned long long)o->worker_seed);
     fprintf(f, "broker = { endpoint = \"ipc://%s/or.sock\"; public_key = \"%s/outreach.pub\"; };\n",
             self->run, self->keys);

@@ -38,8 +38,8 @@ static int load_own(const conf_t *c, intake_config_t *o, char *err, size_t len)
 int intake_config_load(const char *path, intake_config_t *o, char *err, size_t len)
 {
     static const char *const top[] = { "data_dir", "durability", "log_level", "keys", "limits",
-                                       "listen", "staging", "create_secret", "feed", "validation",
-                                       NULL };
+                                       "metrics", "listen", "staging", "create_secret", "feed",
+                                       "validation", NULL };
     conf_t *c = conf_load(path, err, len);
     if (!c)
         return CONF_ESYNTAX;

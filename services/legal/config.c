@@ -108,8 +108,8 @@ static int load_assignee(const conf_t *c, const config_setting_t *g, size_t i, v
 static int load_from(conf_t *c, legal_config_t *o, bool resolve_paths, char *err, size_t len)
 {
     static const char *const top[] = {"data_dir", "durability", "log_level", "keys", "limits",
-                                      "listen", "staging", "outreach", "limitation", "clock",
-                                      "create_secret", "legal", NULL};
+                                      "metrics", "listen", "staging", "outreach", "limitation",
+                                      "clock", "create_secret", "legal", NULL};
     static const char *const legal_keys[] = {"currencies", "assignees", "sweep_every_ms", NULL};
     int rc = conf_check_keys(c, NULL, top, err, len);
     rc = rc ? rc : conf_check_keys(c, "legal", legal_keys, err, len);

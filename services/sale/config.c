@@ -235,7 +235,8 @@ static int load_sale(conf_t *c, sale_config_t *o, char *err, size_t len)
 static int load_from(conf_t *c, sale_config_t *o, bool resolve_paths, char *err, size_t len)
 {
     static const char *const top[] = {"data_dir", "durability", "log_level", "keys", "limits",
-                                      "listen", "staging", "clock", "create_secret", "sale", NULL};
+                                      "metrics", "listen", "staging", "clock", "create_secret",
+                                      "sale", NULL};
     int rc = conf_check_keys(c, NULL, top, err, len);
     if (resolve_paths) {
         rc = rc ? rc : svcconf_load(c, &o->svc, err, len);

@@ -36,6 +36,13 @@ static protobuf_c_boolean person_key_of(const account_t *a, ProtobufCBinaryData 
     return a->has_person;
 }
 
+/* The account's jurisdiction, or absent: an account without an address country has
+ * none, and an empty string is not a country code to any receiver. */
+static char *jurisdiction_or_null(const account_t *a)
+{
+    return a->jurisdiction[0] ? (char *)a->jurisdiction : NULL;
+}
+
 static int emit_contact(emit_t *c, const effect_t *e)
 {
     const account_t *a = c->account;
@@ -70,7 +77,7 @@ static int emit_contact(emit_t *c, const effect_t *e)
         return rc;
     }
     r.vulnerable = vulnerable;
-    r.jurisdiction = a->jurisdiction[0] ? (char *)a->jurisdiction : NULL;
+    r.jurisdiction = jurisdiction_or_null(a);
     r.segment = (char *)segment_name(strategy_segments(p->strategy), a->segment);
     r.arm = (char *)strategy_arm_name(p->strategy, a->arm);
     if (b) {
@@ -166,7 +173,7 @@ static void referral_facts(const emit_t *c, const effect_t *e, referral_t *r)
     m->referred_at_ms = c->now_ms;
     SET_ACCOUNT_FACTS(m, a, r->paid);
     date_or_null(a->first_missed_due_day, r->missed, &m->first_missed_due_date);
-    m->jurisdiction = (char *)a->jurisdiction;
+    m->jurisdiction = jurisdiction_or_null(a);
     m->broken_promises = arrangement_broken_count(&a->arrangement);
     m->reason = (char *)e->reason;
     m->may_refer_to_legal = a->may_refer_to_legal;
@@ -317,7 +324,7 @@ static int emit_listing(emit_t *c, const effect_t *e)
     m.listed_at_ms = c->now_ms;
     SET_ACCOUNT_FACTS(&m, a, paid);
     date_or_null(charged_off_day(c), charged, &m.charged_off_date);
-    m.region = (char *)a->jurisdiction;
+    m.region = jurisdiction_or_null(a);
     m.may_sell = a->may_sell;
     m.in_litigation = holds_has(&a->holds, HOLD_LITIGATION);
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;

@@ -49,6 +49,9 @@ def parse_args(argv):
     p.add_argument("--days", type=int, default=180)
     p.add_argument("--start", default="2026-01-01")
     p.add_argument("--proto-dir")
+    p.add_argument("--backup-day", type=int, help="back every store up after this day")
+    p.add_argument("--restore-day", type=int,
+                   help="after this day, stop staging, restore it from that backup, start it")
     return p.parse_args(argv)
 
 
@@ -213,11 +216,29 @@ class World:
 
     # -- the days --
 
-    def simulate(self):
-        out = subprocess.run([self.args.arrears, "simulate", "--dir", self.dir, "--days", "1",
-                              "--step-minutes", str(STEP_MINUTES)], capture_output=True, text=True)
+    def cli(self, *args):
+        out = subprocess.run([self.args.arrears, *args, "--dir", self.dir], capture_output=True,
+                             text=True)
         if out.returncode != 0:
-            raise SystemExit("arrears simulate failed: %s%s" % (out.stdout[-2000:], out.stderr[-2000:]))
+            raise SystemExit("arrears %s failed: %s%s" % (args[0], out.stdout[-2000:], out.stderr[-2000:]))
+        return out.stdout
+
+    def simulate(self):
+        self.cli("simulate", "--days", "1", "--step-minutes", str(STEP_MINUTES))
+
+    def operations(self, d):
+        """The engineer on call's part, when asked: a backup, and later staging restored
+        from it (the services realign; the run must end with the same book)."""
+        backup = self.path("world", "backup")
+        if d == self.args.backup_day:
+            self.cli("backup", "--out", backup)
+            print("world: every store backed up after day %d" % d, flush=True)
+        if d == self.args.restore_day:
+            self.cli("stop", "staging")
+            self.cli("restore", "staging", "--from", backup)
+            self.cli("up")
+            print("world: staging restored after day %d from the backup of day %d" % (d, self.args.backup_day),
+                  flush=True)
 
     def run(self):
         self.upload()
@@ -229,6 +250,7 @@ class World:
             self.assignees_day(d)
             self.buyers_day(d)
             self.simulate()
+            self.operations(d)
             if d % 10 == 9 or d == self.args.days - 1:
                 print("world: %s done (day %d of %d): %d payments, %d complaints, %d cases accepted, "
                       "%d bids so far" % (self.day(d + 1), d + 1, self.args.days,
