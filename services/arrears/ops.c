@@ -12,6 +12,7 @@
 #include "embedded.h"
 #include "fleet.h"
 #include "opclient.h"
+#include "probe.h"
 
 #define ERR_MAX 1024
 #define DAY_MS 86400000LL
@@ -89,15 +90,44 @@ int ops_down_main(const ops_options_t *o)
     return unclean ? 1 : 0;
 }
 
+static void probe_service(const embedded_t *e, const embedded_service_t *s, probe_t *p)
+{
+    char log[EMBEDDED_PATH_MAX + 64];
+    snprintf(log, sizeof log, "%s/%s.log", e->log, s->name);
+    probe_read(probe_port_from_log(log), p);
+}
+
+/* The metrics part of a line: ready, the store's fill, mean apply time, refusals, clock. */
+static void print_probe(const probe_t *p)
+{
+    if (!p->reachable) {
+        printf("  metrics not answering");
+        return;
+    }
+    char day[16] = "-";
+    time_t secs = (time_t)(p->clock_ms / 1000);
+    struct tm tm;
+    if (p->clock_ms > 0 && gmtime_r(&secs, &tm))
+        strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    printf(" %5s %5.1f%% %8.2f %7.0f %s", p->ready ? "yes" : "NO",
+           p->map_size_bytes > 0 ? 100.0 * p->map_used_bytes / p->map_size_bytes : 0.0,
+           p->apply_count > 0 ? 1000.0 * p->apply_seconds_sum / p->apply_count : 0.0, p->rejects,
+           day);
+}
+
 static void status_line(void *ctx, const embedded_t *e, const embedded_service_t *s)
 {
     pid_t pid = fleet_running(e, s);
+    probe_t p;
     if (!pid) {
-        printf("%-9s %-8s %7s\n", s->name, "stopped", "-");
+        printf("%-9s %-8s\n", s->name, "stopped");
         return;
     }
-    if (!s->socket) {   /* the worker answers nobody: it runs, and its log says the rest */
-        printf("%-9s %-8s %7d\n", s->name, "running", (int)pid);
+    probe_service(e, s, &p);
+    if (!s->socket) {   /* the worker answers no queries: its metrics say the rest */
+        printf("%-9s %-8s %7d %9s %7s %9s %5s", s->name, "running", (int)pid, "-", "-", "-", "-");
+        print_probe(&p);
+        printf("  deliveries %.0f\n", p.deliveries);
         return;
     }
     char key[EMBEDDED_PATH_MAX + 32], pub[EMBEDDED_PATH_MAX + 32], ep[EMBEDDED_PATH_MAX + 32];
@@ -112,10 +142,11 @@ static void status_line(void *ctx, const embedded_t *e, const embedded_service_t
         printf("%-9s %-8s %7d  not answering: %s\n", s->name, "running", (int)pid,
                opclient_strerror(rc));
     } else {
-        printf("%-9s %-8s %7d %9llu %7llu %9llu %12llu %7llu\n", s->name, "up", (int)pid,
+        printf("%-9s %-8s %7d %9llu %7llu %9llu %5llu", s->name, "up", (int)pid,
                (unsigned long long)(h->uptime_ms / 1000), (unsigned long long)h->streams,
-               (unsigned long long)h->outbox_unacked, (unsigned long long)h->outbox_appended,
-               (unsigned long long)h->dead_letters);
+               (unsigned long long)h->outbox_unacked, (unsigned long long)h->dead_letters);
+        print_probe(&p);
+        printf("\n");
         arrears__health__free_unpacked(h, NULL);
     }
     opclient_destroy(&c);
@@ -130,8 +161,9 @@ int ops_status_main(const ops_options_t *o)
         return 1;
     }
     void *ctx = zmq_ctx_new();
-    printf("%-9s %-8s %7s %9s %7s %9s %12s %7s\n", "service", "state", "pid", "uptime_s",
-           "streams", "unacked", "sent_total", "dead");
+    printf("%-9s %-8s %7s %9s %7s %9s %5s %5s %6s %8s %7s %s\n", "service", "state", "pid",
+           "uptime_s", "streams", "unacked", "dead", "ready", "map", "apply_ms", "refused",
+           "clock");
     int down = 0;
     for (size_t i = 0; i < EMBEDDED_SERVICES; i++) {
         status_line(ctx, &e, &embedded_services[i]);
