@@ -9,6 +9,7 @@ and a simulate on a wall-clock fleet are refused with a message saying what to d
 (exit 3). No process of the run is left behind.
 
 usage: cli_ops.py ARREARS_BINARY PROTO_DIR"""
+import json
 import os
 import re
 import shutil
@@ -62,8 +63,8 @@ def main():
                                 "--proto-dir", proto], capture_output=True, text=True, timeout=600)
         if world.returncode != 0:
             fail("the world failed: %s%s" % (world.stdout[-3000:], world.stderr[-3000:]))
-        check_actions(arrears, work, "DEMO-CNY-000001" if "DEMO-CNY-000001" in open(
-            os.path.join(work, "world", "portfolio.jsonl")).read() else "DEMO-USD-000001")
+        with open(os.path.join(work, "world", "portfolio.jsonl")) as f:
+            check_actions(arrears, work, json.loads(f.readline())["account_ref"])
         out = cli(arrears, work, "report").stdout
         if "=== arrears report ===" not in out or "== sale ==" not in out:
             fail("report is incomplete:\n" + out)
