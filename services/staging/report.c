@@ -102,7 +102,6 @@ static void count_account(section_t *s, const account_t *a)
     r->promises_broken += a->stats.promises_broken;
     r->cured += a->stats.cures;
     r->complaints += a->stats.complaints;
-    r->complaints_answered_late += a->stats.complaints_late;
     r->contacts_requested += a->stats.contacts;
     r->referrals += a->stats.referrals;
     r->listings += a->stats.listings;
@@ -307,6 +306,9 @@ static int finish_figures(staging_t *self, section_t *s)
     r->has_cure_rate_bps = s->fig.delinquent > 0;
     r->cure_rate_bps = rate_bps((int64_t)s->fig.cured, (int64_t)s->fig.delinquent);
     pack_complaints(s);
+    /* Answered late means answered, after the deadline: the timeline's figure. The stored
+     * complaints_late counter also counts complaints still open past it. */
+    r->complaints_answered_late = s->complaints.answered_late;
     pack_remittance(s);
     return pack_rolls(s);
 }

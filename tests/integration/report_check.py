@@ -102,20 +102,11 @@ def write_csv(rows):
 
 # ---------------------------------------------------------------- the comparison
 
-def compare(got, want, known=None):
+def compare(got, want):
     """Differences between the CSV's rows (got) and the recomputed ones (want), in the
-    checked sections: (key, got value or None, wanted value or None), sorted. A row in
-    known (key -> (the service's known figure, why)) that holds that known figure is not
-    a difference: it is listed by known_differences."""
-    known = known or {}
+    checked sections: (key, got value or None, wanted value or None), sorted."""
     keys = {k for k in got if k[0] in CHECKED} | set(want)
-    return sorted((k, got.get(k), want.get(k)) for k in keys
-                  if got.get(k) != want.get(k) and not (k in known and got.get(k) == known[k][0]))
-
-
-def known_differences(got, want, known):
-    return sorted((k, got[k], want[k], known[k][1]) for k in known
-                  if k in got and k in want and got[k] != want[k] and got[k] == known[k][0])
+    return sorted((k, got.get(k), want.get(k)) for k in keys if got.get(k) != want.get(k))
 
 
 def show(diffs, limit=60):
@@ -128,12 +119,11 @@ def show(diffs, limit=60):
     return "\n".join(lines)
 
 
-def recompute(dumps, as_of_ms, conf, known=None):
-    """Every row of the checked sections, from the dumps' text alone (and known, when
-    given, filled with the service's known other figures: report_figures.staging_rows)."""
+def recompute(dumps, as_of_ms, conf):
+    """Every row of the checked sections, from the dumps' text alone."""
     want = {}
     book = rf.accounts_and_timelines(dumps["staging"])
-    want.update(rf.staging_rows(book, as_of_ms, conf["segments"], known))
+    want.update(rf.staging_rows(book, as_of_ms, conf["segments"]))
     want.update(rf.outreach_rows(rf.tasks_of(dumps["outreach"])))
     want.update(rf.legal_rows(rf.cases_of(dumps["legal"]), conf["commissions"]))
     want.update(rf.sale_rows(rf.sale_records(dumps["sale"])))
@@ -233,14 +223,14 @@ def doctor_dumps(dumps):
     return out
 
 
-def self_test(got, dumps, as_of_ms, conf, want, known):
+def self_test(got, dumps, as_of_ms, conf, want):
     """The comparison catches a doctored CSV figure and a doctored record of each dump."""
     results = []
     # A CSV figure: the first book collected_minor, one minor unit more, in a copy.
     key = next(k for k in got if k[0] == "book" and k[4] == "collected_minor")
     doctored = dict(got)
     doctored[key] += 1
-    diffs = compare(read_csv(write_csv(doctored)), want, known)
+    diffs = compare(read_csv(write_csv(doctored)), want)
     if [d[0] for d in diffs] != [key]:
         fail("a doctored CSV figure (%s) was not caught alone: %r" % (",".join(key), diffs[:5]))
     results.append(("CSV: %s plus 1" % ",".join(key), 1))
@@ -249,7 +239,7 @@ def self_test(got, dumps, as_of_ms, conf, want, known):
     dropped = next(k for k in got if k[0] == "roll")
     del extra[dropped]
     extra[("sale", "", "", "all", "made_up")] = 0
-    diffs = compare(extra, want, known)
+    diffs = compare(extra, want)
     if {d[0] for d in diffs} != {dropped, ("sale", "", "", "all", "made_up")}:
         fail("a dropped and an invented CSV row were not both caught: %r" % diffs[:5])
     results.append(("CSV: one roll row dropped, one sale row invented", len(diffs)))
@@ -257,8 +247,7 @@ def self_test(got, dumps, as_of_ms, conf, want, known):
     if len(doctored_dumps) != 4:
         fail("only %d of the 4 dumps had a record to doctor" % len(doctored_dumps))
     for what, d in doctored_dumps:
-        k2 = {}
-        diffs = compare(got, recompute(d, as_of_ms, conf, k2), k2)
+        diffs = compare(got, recompute(d, as_of_ms, conf))
         if not diffs:
             fail("a doctored dump was not caught: " + what)
         results.append((what, len(diffs)))
@@ -347,9 +336,8 @@ def main():
         conf = {"segments": segments, "commissions": commissions}
         with open(csv_path) as f:
             got = read_csv(f.read())
-        known = {}
         try:
-            want = recompute(dumps, as_of_ms, conf, known)
+            want = recompute(dumps, as_of_ms, conf)
         except ValueError as e:
             fail("the dumps cannot be read: %s" % e)
         print(table(got, want), flush=True)
@@ -363,17 +351,12 @@ def main():
         log("rates rounded by rule %r; by %r instead, %d of %d rate rows would differ"
             % (a.rates, other_rule[0], sum(want[k] != v for k, v in other_rule[1].items() if k in want),
                sum(k[4].endswith("_bps") for k in want)))
-        diffs = compare(got, want, known)
+        diffs = compare(got, want)
         if diffs:
             fail("%d of %d rows differ between the report and the dumps:\n%s"
                  % (len(diffs), len(want), show(diffs)))
-        for k, g, w, why in known_differences(got, want, known):
-            log("KNOWN SERVICE DIFFERENCE %s: report %d, by its definition %d: %s"
-                % (",".join(k), g, w, why))
-        n_known = len(known_differences(got, want, known))
-        log("every one of %d rows in %d sections equals its recomputation%s"
-            % (len(want), len(CHECKED), " (%d by a known service difference above)" % n_known if n_known else ""))
-        for what, n in self_test(got, dumps, as_of_ms, conf, want, known):
+        log("every one of %d rows in %d sections equals its recomputation" % (len(want), len(CHECKED)))
+        for what, n in self_test(got, dumps, as_of_ms, conf, want):
             log("self-test: %-60s caught (%d rows differ)" % (what, n))
         log("ok in %.0f s" % (time.monotonic() - started))
     finally:

@@ -362,17 +362,11 @@ def _group_rows(g):
     return dict(g, collection_rate_bps=RATE(g["collected_minor"], g["overdue_at_entry_minor"]))
 
 
-def staging_rows(book, as_of_ms, segment_names, known=None):
+def staging_rows(book, as_of_ms, segment_names):
     """Every staging row of the CSV (section, platform, currency, group, key) -> value, from
     the dump's accounts and timelines alone. segment_names: currency -> the strategy's
     segment names in order (the stored segment is an index into them). Arm names come from
-    each account's opening entry; stages from its entries (the stage after each).
-
-    known, when given, is filled with the rows where staging is known to compute another
-    figure than the definition: key -> (staging's figure worked out here, why). Today:
-    book complaints_answered_late, which staging counts as every complaint it noted
-    overdue (answered or still open), where the name and ComplaintFigures.answered_late
-    say answered late: answered after the deadline, or after an overdue note."""
+    each account's opening entry; stages from its entries (the stage after each)."""
     arm_names = {}
     facts = []
     for acct, rows in book:
@@ -413,7 +407,6 @@ def staging_rows(book, as_of_ms, segment_names, known=None):
         n["contacts_requested"] += kinds.count("contact")
         n["referrals"] += kinds.count("referral")
         n["listings"] += kinds.count("listing")
-        n["complaints_noted_overdue"] = n.get("complaints_noted_overdue", 0) + kinds.count("complaint_overdue")
         n["complaints"] += sum(e["kind"] == "hold" and e.get("reason", "").split(":")[0] in
                                ("complaint received", "dispute received") for e in rows)
         stages = [e["stage"] for e in rows]
@@ -436,12 +429,7 @@ def staging_rows(book, as_of_ms, segment_names, known=None):
                 out[(section, p, c, group, k)] = v
         put("book", "all", _group_rows(s["total"]["all"]))
         n = dict(s["n"])
-        noted = n.pop("complaints_noted_overdue", 0)
         n["complaints_answered_late"] = s["complaints"]["answered_late"]
-        if known is not None:
-            known[("book", p, c, "all", "complaints_answered_late")] = (
-                noted, "staging counts every complaint it noted overdue (complaint_overdue "
-                "entries), answered or still open, not the complaints answered late")
         decided = n["promises_kept"] + n["promises_broken"]
         n["promise_kept_rate_bps"] = RATE(n["promises_kept"], decided)
         n["accounts_delinquent"], n["accounts_cured"] = t.delinquent, t.cured
