@@ -5,6 +5,7 @@
  * without a change here and its name cannot drift between the CSV and the page. */
 #include "render.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,25 +123,19 @@ static void emit_fields(const emit_t *e, figure_t *fig, const ProtobufCMessageDe
     }
 }
 
-static void emit_groups(const emit_t *e, const char *section, const Arrears__ReportSection *s,
-                        Arrears__ReportGroup **g, size_t n)
+/* One row group per repeated message named by its `name` field (ReportGroup,
+ * RecoveryGroup): the group is the name, the keys are the message's integer fields. */
+static void emit_named(const emit_t *e, const char *section, const Arrears__ReportSection *s,
+                       const ProtobufCMessageDescriptor *d, void *const *items, size_t n)
 {
+    const ProtobufCFieldDescriptor *name = protobuf_c_message_descriptor_get_field_by_name(d, "name");
+    assert(name && name->type == PROTOBUF_C_TYPE_STRING);
     figure_t fig;
     figure_start(&fig, section, s->platform, s->currency);
     for (size_t i = 0; i < n; i++) {
-        figure_group(&fig, nz(g[i]->name), NULL, NULL);
-        emit_fields(e, &fig, &arrears__report_group__descriptor, &g[i]->base, NULL);
-    }
-}
-
-static void emit_recovery(const emit_t *e, const char *section, const Arrears__ReportSection *s,
-                          Arrears__RecoveryGroup **g, size_t n)
-{
-    figure_t fig;
-    figure_start(&fig, section, s->platform, s->currency);
-    for (size_t i = 0; i < n; i++) {
-        figure_group(&fig, nz(g[i]->name), NULL, NULL);
-        emit_fields(e, &fig, &arrears__recovery_group__descriptor, &g[i]->base, NULL);
+        const ProtobufCMessage *m = items[i];
+        figure_group(&fig, nz(*(char *const *)((const char *)m + name->offset)), NULL, NULL);
+        emit_fields(e, &fig, d, m, NULL);
     }
 }
 
@@ -158,8 +153,10 @@ static void emit_staging_series(const emit_t *e, const Arrears__ReportSection *s
             emit_fields(e, &fig, &arrears__curve_point__descriptor, &c->points[k]->base, "month");
         }
     }
-    emit_recovery(e, "channel", s, s->recovery_by_channel, s->n_recovery_by_channel);
-    emit_recovery(e, "stage_recovery", s, s->recovery_by_stage, s->n_recovery_by_stage);
+    emit_named(e, "channel", s, &arrears__recovery_group__descriptor,
+               (void *const *)s->recovery_by_channel, s->n_recovery_by_channel);
+    emit_named(e, "stage_recovery", s, &arrears__recovery_group__descriptor,
+               (void *const *)s->recovery_by_stage, s->n_recovery_by_stage);
     figure_start(&fig, "complaints", s->platform, s->currency);
     figure_group(&fig, "all", NULL, NULL);
     emit_fields(e, &fig, &arrears__complaint_figures__descriptor,
@@ -179,9 +176,12 @@ static void emit_staging(const emit_t *e, const Arrears__ReportSection *s)
     emit_fields(e, &fig, &arrears__report_group__descriptor, (const ProtobufCMessage *)s->total,
                 NULL);
     emit_fields(e, &fig, &arrears__report_section__descriptor, &s->base, NULL);
-    emit_groups(e, "stage", s, s->by_stage, s->n_by_stage);
-    emit_groups(e, "segment", s, s->by_segment, s->n_by_segment);
-    emit_groups(e, "arm", s, s->by_arm, s->n_by_arm);
+    emit_named(e, "stage", s, &arrears__report_group__descriptor, (void *const *)s->by_stage,
+               s->n_by_stage);
+    emit_named(e, "segment", s, &arrears__report_group__descriptor, (void *const *)s->by_segment,
+               s->n_by_segment);
+    emit_named(e, "arm", s, &arrears__report_group__descriptor, (void *const *)s->by_arm,
+               s->n_by_arm);
     emit_staging_series(e, s);
 }
 

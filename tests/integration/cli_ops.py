@@ -12,12 +12,11 @@ usage: cli_ops.py ARREARS_BINARY PROTO_DIR"""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 
-from harness import fail
+from harness import assert_none_left, fail, remove_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORLD = os.path.join(os.path.dirname(HERE), "clients", "python", "demo_world.py")
@@ -78,13 +77,10 @@ def main():
         if "arrears up --simulated" not in out.stderr:
             fail("simulate on the wall clock does not say what to do: " + out.stderr)
         cli(arrears, wall, "down")
-        left = subprocess.run(["pgrep", "-f", work], capture_output=True, text=True).stdout
-        if left.strip():
-            fail("processes of the run are still alive: " + left)
+        assert_none_left(work)
         print("PASS")
     finally:
-        subprocess.run(["pkill", "-9", "-f", work])
-        shutil.rmtree(work, ignore_errors=True)
+        remove_run(work)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,11 @@ nothing refused, and that no process of the run is left behind.
 
 usage: demo_main_job.py ARREARS_BINARY ACCOUNTS DAYS"""
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 
-from harness import fail
+from harness import assert_none_left, fail, remove_run
 
 
 def check_report(out):
@@ -49,13 +48,10 @@ def main():
             fail("the report counts %d accounts, the portfolio has %d" % (total, accounts))
         if "every process stopped" not in out.stdout or "not cleanly" in out.stdout:
             fail("the demo did not stop its processes cleanly")
-        left = subprocess.run(["pgrep", "-f", work], capture_output=True, text=True).stdout
-        if left.strip():
-            fail("processes of the run are still alive: " + left)
+        assert_none_left(work)
         print("PASS")
     finally:
-        subprocess.run(["pkill", "-9", "-f", work])
-        shutil.rmtree(work, ignore_errors=True)
+        remove_run(work)
 
 
 if __name__ == "__main__":

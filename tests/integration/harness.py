@@ -131,3 +131,33 @@ def assert_durable(log):
     for line in opens:
         if "durable=yes" not in line:
             fail("a store was opened without durable flags: " + line)
+
+
+def processes_of(folder):
+    """The pids of every process whose command line names the run's folder: a run of the
+    embedded default starts each service with its configuration file inside it."""
+    out = subprocess.run(["pgrep", "-f", folder], capture_output=True, text=True).stdout
+    return out.split()
+
+
+def assert_none_left(folder):
+    left = processes_of(folder)
+    if left:
+        fail("processes of the run are still alive: " + " ".join(left))
+
+
+def kill_leftovers(folder):
+    """SIGKILLs whatever a run left behind (by its folder); the pids killed."""
+    left = processes_of(folder)
+    for pid in left:
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
+    return left
+
+
+def remove_run(folder):
+    """Kills what a failed run left behind and removes its folder."""
+    kill_leftovers(folder)
+    shutil.rmtree(folder, ignore_errors=True)

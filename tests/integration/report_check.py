@@ -29,7 +29,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import report_figures as rf  # noqa: E402
-from harness import fail  # noqa: E402
+from harness import fail, kill_leftovers  # noqa: E402
 
 WORLD = os.path.join(os.path.dirname(HERE), "clients", "python", "demo_world.py")
 PLATFORM = "demo-platform"
@@ -284,18 +283,6 @@ def dump(binary, work, config):
                "%s dump" % os.path.basename(binary), timeout=300)
 
 
-def stop_leftovers(work):
-    """Every process of the run still alive, by its pid: those whose command line names
-    the run's folder (the services, the world)."""
-    out = subprocess.run(["pgrep", "-f", work], capture_output=True, text=True).stdout
-    for pid in out.split():
-        try:
-            os.kill(int(pid), signal.SIGKILL)
-        except (ProcessLookupError, ValueError):
-            pass
-    return out.split()
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     for name in ("arrears", "staging", "broker", "legal", "sale", "proto_dir"):
@@ -361,7 +348,7 @@ def main():
         log("ok in %.0f s" % (time.monotonic() - started))
     finally:
         subprocess.run([a.arrears, "down", "--dir", work], capture_output=True, timeout=120)
-        left = stop_leftovers(work)
+        left = kill_leftovers(work)
         if left:
             print("report_check: killed leftover processes %s" % " ".join(left), flush=True)
         if a.keep:

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import zlib
 
-from harness import fail
+from harness import assert_none_left, fail, remove_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORLD = os.path.join(os.path.dirname(HERE), "clients", "python", "demo_world.py")
@@ -227,13 +227,10 @@ def main():
             fail("the world failed: %s%s" % (world.stdout[-3000:], world.stderr[-3000:]))
         check_reports(arrears, work)
         cli(arrears, work, "down")
-        left = subprocess.run(["pgrep", "-f", work], capture_output=True, text=True).stdout
-        if left.strip():
-            fail("processes of the run are still alive: " + left)
+        assert_none_left(work)
         print("PASS")
     finally:
-        subprocess.run(["pkill", "-9", "-f", work])
-        shutil.rmtree(work, ignore_errors=True)
+        remove_run(work)
 
 
 if __name__ == "__main__":
