@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <zmq.h>
 
+#include "deadletters.h"
 #include "link.h"
 #include "log.h"
 #include "metrics.h"
@@ -35,7 +36,18 @@ struct svcnet {
     metrics_t *metrics;       /* NULL: no metrics endpoint */
     series_t series;
     int64_t store_published_ms;
+    /* The service's handler, behind svcnet's own dispatch (dead letters first). */
+    receiver_handler_t service;
+    void *service_app;
+    deadletters_t *dead;
+    crypt_t *dead_key;        /* opens sealed dead letters; NULL: clear ones only */
+    int64_t now_ms;           /* the service's clock at this drain */
 };
+
+/* The at-rest key svcnet_secret_open() last opened in this process: every service
+ * opens its key there, and a process is one service, so svcnet_new() finds it without
+ * each service passing it on (a copy of its own, for the dead letters). */
+static char secret_path[SVCCONF_PATH_MAX];
 
 void svcnet_destroy(svcnet_t **self_p)
 {
@@ -44,6 +56,8 @@ void svcnet_destroy(svcnet_t **self_p)
         return;
     metrics_destroy(&self->metrics);   /* the HTTP thread first: it reads nothing else */
     receiver_destroy(&self->receiver);
+    deadletters_destroy(&self->dead);
+    crypt_destroy(&self->dead_key);
     for (size_t i = 0; i < self->peer_count; i++) {
         sender_destroy(&self->sender[i]);
         link_close(&self->dealer[i]);
@@ -244,6 +258,59 @@ void svcnet_reloaded(svcnet_t *self, bool ok)
         metrics_process_reloaded(self->metrics, &self->series.process, ok);
 }
 
+/* ---------------------------------------------------------------- dispatch */
+
+/* What every service answers the same way goes to svcnet's modules; the rest to the
+ * service's own handler. */
+static int net_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                     const Arrears__Envelope *env, reject_t *reject)
+{
+    svcnet_t *self = app;
+    if (env->body_case == ARREARS__ENVELOPE__BODY_DEAD_LETTER_ACTION)
+        return deadletters_apply(self->dead, txn, from, env, self->now_ms, reject);
+    return self->service.apply(self->service_app, txn, from, env, reject);
+}
+
+static size_t net_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                        const Arrears__Envelope *env, uint8_t *buf, size_t cap, reject_t *reject)
+{
+    svcnet_t *self = app;
+    if (env->body_case == ARREARS__ENVELOPE__BODY_DEAD_LETTER_QUERY)
+        return deadletters_query(self->dead, txn, from, env, buf, cap, reject);
+    if (!self->service.query)
+        return receiver_refuse_query(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
+                                     "this receiver answers no such query");
+    return self->service.query(self->service_app, txn, from, env, buf, cap, reject);
+}
+
+static int net_call(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                    const Arrears__Envelope *env, uint8_t *buf, size_t cap, size_t *len,
+                    reject_t *reject)
+{
+    svcnet_t *self = app;
+    if (env->body_case == ARREARS__ENVELOPE__BODY_DEAD_LETTER_QUERY)
+        return RECEIVER_NOT_A_CALL;
+    return self->service.call(self->service_app, txn, from, env, buf, cap, len, reject);
+}
+
+static void net_committed(void *app)
+{
+    svcnet_t *self = app;
+    self->service.committed(self->service_app);
+}
+
+/* The dead letters of every outbox, opened with a copy of the service's key. */
+static int open_dead_letters(svcnet_t *self, const receiver_handler_t *handler, void *app)
+{
+    self->service = *handler;
+    self->service_app = app;
+    if (secret_path[0] && crypt_load(secret_path, &self->dead_key) != CRYPT_OK)
+        log_event(LOG_WARN, "dead_letters_key", "path=%s opened=no reason=\"sealed dead letters "
+                  "will read as unreadable\"", secret_path);
+    return deadletters_new(self->store, self->outbox, self->peer_count, self->dead_key,
+                           &self->dead);
+}
+
 /* ---------------------------------------------------------------- the network */
 
 svcnet_t *svcnet_new(const svcnet_spec_t *spec, store_t *store, inbox_t *inbox,
@@ -264,7 +331,11 @@ svcnet_t *svcnet_new(const svcnet_spec_t *spec, store_t *store, inbox_t *inbox,
         svcnet_destroy(&self);
         return NULL;
     }
-    self->receiver = receiver_new(store, inbox, self->router, &spec->svc->receiver, handler, app);
+    receiver_handler_t own = { .apply = net_apply, .query = net_query,
+                               .call = handler->call ? net_call : NULL,
+                               .committed = handler->committed ? net_committed : NULL };
+    if (open_dead_letters(self, handler, app) == 0)
+        self->receiver = receiver_new(store, inbox, self->router, &spec->svc->receiver, &own, self);
     bool ok = self->receiver != NULL;
     for (size_t i = 0; ok && i < spec->peer_count; i++) {
         self->sender[i] = sender_new(store, spec->peers[i].outbox, self->dealer[i],
@@ -303,7 +374,8 @@ static int step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock)
         return zmq_errno() == EINTR ? 0 : zmq_errno();   /* a signal: the loop checks its flags */
     int rc = 0;
     if (items[0].revents & ZMQ_POLLIN) {
-        int taken = receiver_drain(self->receiver, aclock_now_ms(clock));
+        self->now_ms = aclock_now_ms(clock);
+        int taken = receiver_drain(self->receiver, self->now_ms);
         rc = taken < 0 ? taken : 0;
     }
     for (size_t i = 0; rc == 0 && i < self->peer_count; i++)
@@ -346,5 +418,7 @@ int svcnet_secret_open(const char *path, bool create, crypt_t **crypt)
     int rc = crypt_load(path, crypt);
     if (rc == CRYPT_EKEYFILE && create && crypt_key_create(path) == CRYPT_OK)
         rc = crypt_load(path, crypt);
+    if (rc == CRYPT_OK)
+        snprintf(secret_path, sizeof secret_path, "%s", path);
     return rc;
 }

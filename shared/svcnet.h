@@ -5,6 +5,11 @@
  * pumps every outbox. The service keeps its store, tables and clock; svcnet keeps the
  * sockets, so each service's main is its own decisions and nothing else.
  *
+ * What every service answers the same way is dispatched here, before the service's own
+ * handler sees it: an operator's DeadLetterQuery and DeadLetterAction (deadletters.h)
+ * over the peers' outboxes, sealed ones opened with the key svcnet_secret_open() opened
+ * in this process.
+ *
  * Order matters and is kept here once: the ZAP handler is bound before the ROUTER (a
  * CURVE socket bound with no handler admits every key).
  *
