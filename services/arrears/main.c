@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "deadletters.h"
 #include "demo.h"
 #include "demojob.h"
 #include "link.h"
@@ -44,6 +45,13 @@ static void usage(FILE *out)
             "  resolve-complaint | hold | lift-hold --hold NAME | write-off | approve-settlement\n"
             "      PLATFORM REF --reason WHY [--as OPERATOR]\n"
             "                            an operator action, audited on the account with who and why\n"
+            "  dead-letters [SERVICE] [--as OPERATOR]\n"
+            "                            messages a peer refused for good, every service's or one's:\n"
+            "                            service, outbox, seq, code, body type, reason (no bodies)\n"
+            "  dead-letters SERVICE inspect OUTBOX SEQ\n"
+            "                            one decoded in full: PERSONAL DATA IN CLEAR, sealed at rest\n"
+            "  dead-letters SERVICE replay|discard OUTBOX SEQ --reason WHY [--as OPERATOR]\n"
+            "                            send it again as a new seq, or drop it; logged with who and why\n"
             "  demo [--accounts N] [--seed S] [--days D]\n"
             "                            the main job: everything up on the simulated clock, a\n"
             "                            synthetic platform, firms and buyers for D days, the report\n"
@@ -224,6 +232,8 @@ static int run_command(const char *cmd, const cli_options_t *o, int npos, char *
         demojob_options_t j = { p->dir, o->accounts, p->seed, o->days };
         return demojob_main(&j);
     }
+    if (strcmp(cmd, "dead-letters") == 0)
+        return dead_letters_main(p, npos, pos);
     if (npos == 1 && strcmp(cmd, "restore") == 0)
         return ops_restore_main(p, pos[0]);
     if (npos == 1 && strcmp(cmd, "stop") == 0)
