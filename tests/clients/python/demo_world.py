@@ -18,14 +18,18 @@ clock that `arrears simulate` moves between days:
 Every choice comes from the seed, so the same seed gives the same run.
 
   demo_world.py --dir DIR --arrears BIN [--accounts N] [--seed S] [--days D]
-                [--start YYYY-MM-DD] [--proto-dir DIR]
+                [--start YYYY-MM-DD] [--proto-dir DIR] [--endpoints FILE]
 
 DIR is the embedded default's folder (`arrears up`): keys/ and run/ (the sockets).
+--endpoints FILE: a JSON object from a socket's name in run/ ("in", "st", "or", "lg",
+"sa") to the endpoint the world connects to instead (e.g. "tcp://10.88.0.11:7401"), for
+services on other hosts; keys/ and `arrears simulate --dir DIR` stay as they are.
 Exit status 0 when every day settled and the platform's records were all taken."""
 import argparse
 import collections
 import datetime
 import hashlib
+import json
 import os
 import random
 import subprocess
@@ -49,6 +53,7 @@ def parse_args(argv):
     p.add_argument("--days", type=int, default=180)
     p.add_argument("--start", default="2026-01-01")
     p.add_argument("--proto-dir")
+    p.add_argument("--endpoints", help="JSON: socket name -> endpoint (services elsewhere)")
     p.add_argument("--backup-day", type=int, help="back every store up after this day")
     p.add_argument("--restore-day", type=int,
                    help="after this day, stop staging, restore it from that backup, start it")
@@ -58,6 +63,10 @@ def parse_args(argv):
 class World:
     def __init__(self, args):
         self.args, self.dir = args, args.dir
+        self.endpoints = {}
+        if args.endpoints:
+            with open(args.endpoints) as f:
+                self.endpoints = json.load(f)
         self.rng = random.Random(args.seed)
         self.start = datetime.date.fromisoformat(args.start)
         self.start_ms = (self.start - datetime.date(1970, 1, 1)).days * DAY_MS
@@ -84,7 +93,7 @@ class World:
         return os.path.join(self.dir, *parts)
 
     def ep(self, sock):
-        return "ipc://%s/run/%s.sock" % (self.dir, sock)
+        return self.endpoints.get(sock) or "ipc://%s/run/%s.sock" % (self.dir, sock)
 
     def pub(self, name):
         return ac.load_public(self.path("keys", name + ".pub"))
