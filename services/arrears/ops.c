@@ -115,6 +115,26 @@ static void print_probe(const probe_t *p)
            day);
 }
 
+/* The broker's queue depth: tasks queued, leased, started or being resolved, from its
+ * report (the figures it keeps per channel); -1 when it did not answer. */
+static int64_t broker_queue(opclient_t *c)
+{
+    Arrears__OutreachReportQuery q = ARREARS__OUTREACH_REPORT_QUERY__INIT;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT, *reply = NULL;
+    env.body_case = ARREARS__ENVELOPE__BODY_OUTREACH_REPORT_QUERY;
+    env.outreach_report_query = &q;
+    if (opclient_query(c, &env, ARREARS__ENVELOPE__BODY_OUTREACH_REPORT, &reply,
+                       STATUS_TIMEOUT_MS, NULL) != 0)
+        return -1;
+    int64_t open = 0;
+    const Arrears__OutreachReport *r = reply->outreach_report;
+    for (size_t i = 0; i < r->n_sections; i++)
+        for (size_t j = 0; j < r->sections[i]->n_channels; j++)
+            open += (int64_t)r->sections[i]->channels[j]->open;
+    envelope_free(&reply);
+    return open;
+}
+
 static void status_line(void *ctx, const embedded_t *e, const embedded_service_t *s)
 {
     pid_t pid = fleet_running(e, s);
@@ -146,6 +166,8 @@ static void status_line(void *ctx, const embedded_t *e, const embedded_service_t
                (unsigned long long)(h->uptime_ms / 1000), (unsigned long long)h->streams,
                (unsigned long long)h->outbox_unacked, (unsigned long long)h->dead_letters);
         print_probe(&p);
+        if (strcmp(s->name, "outreach") == 0)
+            printf("  queue %lld", (long long)broker_queue(c));
         printf("\n");
         arrears__health__free_unpacked(h, NULL);
     }
