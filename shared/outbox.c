@@ -19,14 +19,18 @@ struct outbox {
     MDB_dbi log;
     MDB_dbi dead;
     MDB_dbi meta;
+    MDB_dbi restored;      /* the store's restore marker (OUTBOX_RESTORED_TABLE) */
     uint64_t stream_id;
     uint64_t acked_seen;   /* the highest ack known in memory, for the bound */
+    bool restore_pending;  /* at open: a restore marker not yet answered (for the log) */
     uint8_t *pack_buf;
     crypt_t *crypt;        /* non-NULL: messages are sealed at rest */
     uint8_t *open_buf;     /* a sealed message opened for sending */
 };
 
 static const char KEY_STREAM[] = "stream_id", KEY_LAST[] = "last_seq", KEY_ACKED[] = "acked";
+/* The restore marker this outbox has already answered, and the stream it last left. */
+static const char KEY_RESTORE_SEEN[] = "restore_seen", KEY_ROLLED_FROM[] = "rolled_from";
 
 outbox_limits_t outbox_default_limits(void)
 {
@@ -72,15 +76,40 @@ static uint64_t new_stream_id(void)
     return id;
 }
 
-/* The stream id is made once and kept: a restarted instance resumes its own stream. */
+/* The restore marker `arrears restore` wrote into this store (0: never restored). */
+static int restore_marker(outbox_t *self, MDB_txn *txn, uint64_t *marker)
+{
+    MDB_val k = { strlen(OUTBOX_RESTORED_KEY), (void *)OUTBOX_RESTORED_KEY }, v;
+    int rc = mdb_get(txn, self->restored, &k, &v);
+    *marker = 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc == 0 && v.mv_size != 8)
+        return MDB_CORRUPTED;
+    if (rc == 0)
+        *marker = store_get_u64(v.mv_data);
+    return rc;
+}
+
+/* The stream id is made once and kept: a restarted instance resumes its own stream. A
+ * store put back from a backup is the exception: its receivers applied seqs this copy
+ * never appended, so the outbox moves to a new stream before it sends anything. */
 static int load_stream(MDB_txn *txn, void *arg)
 {
     outbox_t *self = arg;
+    uint64_t marker = 0, seen = 0;
     int rc = meta_get(self, txn, KEY_STREAM, &self->stream_id);
+    rc = rc ? rc : restore_marker(self, txn, &marker);
+    rc = rc ? rc : meta_get(self, txn, KEY_RESTORE_SEEN, &seen);
     if (rc == 0 && self->stream_id == 0) {
         self->stream_id = new_stream_id();
         rc = meta_put(self, txn, KEY_STREAM, self->stream_id);
+        seen = marker;   /* a new outbox has nothing from before the restore */
+        rc = rc ? rc : meta_put(self, txn, KEY_RESTORE_SEEN, marker);
     }
+    /* The move waits for outbox_settle_restore (the sender's start): the messages it
+     * carries over may be sealed, and the key comes with outbox_seal_with. */
+    self->restore_pending = rc == 0 && marker != seen;
     if (rc == 0)
         rc = meta_get(self, txn, KEY_ACKED, &self->acked_seen);
     return rc;
@@ -97,6 +126,8 @@ static int open_tables(store_t *store, outbox_t *self)
     snprintf(table, sizeof table, "%s.meta", self->name);
     if (rc == 0)
         rc = store_table(store, table, 0, &self->meta);
+    if (rc == 0)
+        rc = store_table(store, OUTBOX_RESTORED_TABLE, 0, &self->restored);
     return rc;
 }
 
@@ -122,8 +153,9 @@ int outbox_open(store_t *store, const char *name, const outbox_limits_t *limits,
         outbox_destroy(&self);
         return rc;
     }
-    log_event(LOG_INFO, "outbox_open", "outbox=%s stream_id=%llu acked=%llu", self->name,
-              (unsigned long long)self->stream_id, (unsigned long long)self->acked_seen);
+    log_event(LOG_INFO, "outbox_open", "outbox=%s stream_id=%llu acked=%llu restored=%s", self->name,
+              (unsigned long long)self->stream_id, (unsigned long long)self->acked_seen,
+              self->restore_pending ? "yes" : "no");
     *self_p = self;
     return OUTBOX_OK;
 }
@@ -153,13 +185,13 @@ int outbox_seal_with(outbox_t *self, crypt_t *crypt)
 }
 
 /* Stores the packed message at pack_buf + HEADER_BYTES, sealed when the outbox seals. */
-static int put_message(outbox_t *self, MDB_txn *txn, uint64_t seq, size_t len)
+static int put_message(outbox_t *self, MDB_txn *txn, uint64_t seq, size_t len, unsigned flags)
 {
     uint8_t key[8];
     store_put_u64(key, seq);
     size_t stored = self->crypt ? len + CRYPT_OVERHEAD_BYTES : len;
     MDB_val k = { 8, key }, v = { HEADER_BYTES + stored, NULL };
-    int rc = mdb_put(txn, self->log, &k, &v, MDB_APPEND | MDB_RESERVE);
+    int rc = mdb_put(txn, self->log, &k, &v, flags | MDB_RESERVE);
     if (rc != 0)
         return rc;
     uint8_t *p = v.mv_data;
@@ -224,7 +256,7 @@ int outbox_append(outbox_t *self, MDB_txn *txn, Arrears__Envelope *env, int64_t 
     if (len == 0)
         return OUTBOX_ETOO_LARGE;
     store_put_u64(self->pack_buf, (uint64_t)now_ms);
-    rc = put_message(self, txn, env->seq, len);
+    rc = put_message(self, txn, env->seq, len, MDB_APPEND);
     if (rc == 0)
         rc = meta_put(self, txn, KEY_LAST, env->seq);
     if (rc == 0 && seq)
@@ -393,6 +425,144 @@ int outbox_prune(outbox_t *self, MDB_txn *txn, int64_t now_ms, size_t max_delete
     if (deleted)
         *deleted = n;
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ---- realignment: a new stream for a sender whose receivers are ahead of it ----
+ *
+ * A store put back from a backup (or a sender that lost its state) appended fewer seqs
+ * than its receivers applied: seq N on the wire no longer names one message. So the
+ * outbox leaves that stream for good: what the receivers may not have (everything after
+ * the stored acked mark) is renumbered 1.. on a fresh stream id, in order, with its
+ * original append time; the retained acked messages are dropped, as no receiver can ask
+ * for them on the old stream again. The receivers see a new stream and apply it from 1;
+ * whatever in it repeats what they applied before is recognized by its natural key
+ * (contact id, account, payment ref...), so it changes nothing. */
+
+typedef struct {
+    outbox_t *self;
+    MDB_txn *txn;
+    uint64_t acked;       /* old stream: everything through here was applied */
+    uint64_t new_stream;
+    uint64_t carried;     /* messages moved to the new stream so far */
+    uint8_t *copy;        /* one stored message, copied out of the map before writes */
+} roll_t;
+
+/* Moves old seq to new seq (acked below it): open, renumber, pack, seal, store. */
+static int carry_one(roll_t *r, uint64_t old_seq, const MDB_val *v)
+{
+    outbox_t *self = r->self;
+    if (v->mv_size < HEADER_BYTES || v->mv_size > HEADER_BYTES + self->limits.max_message_bytes +
+                                                      CRYPT_OVERHEAD_BYTES)
+        return MDB_CORRUPTED;
+    memcpy(r->copy, v->mv_data, v->mv_size);
+    const uint8_t *msg = r->copy + HEADER_BYTES;
+    size_t len = v->mv_size - HEADER_BYTES;
+    if (self->crypt && crypt_open(self->crypt, msg, len, self->open_buf,
+                                  self->limits.max_message_bytes, &len) != CRYPT_OK)
+        return MDB_CORRUPTED;
+    Arrears__Envelope *env =
+        arrears__envelope__unpack(NULL, len, self->crypt ? self->open_buf : msg);
+    if (!env)
+        return MDB_CORRUPTED;
+    env->stream_id = r->new_stream;
+    env->seq = old_seq - r->acked;   /* sent_at_ms stays: the message's own time */
+    size_t packed = envelope_pack(env, self->pack_buf + HEADER_BYTES, self->limits.max_message_bytes);
+    uint64_t new_seq = env->seq;
+    arrears__envelope__free_unpacked(env, NULL);
+    if (packed == 0)
+        return OUTBOX_ETOO_LARGE;
+    memcpy(self->pack_buf, r->copy, HEADER_BYTES);   /* the original append time */
+    uint8_t key[8];
+    store_put_u64(key, old_seq);
+    MDB_val k = { 8, key };
+    int rc = new_seq == old_seq ? 0 : mdb_del(r->txn, self->log, &k, NULL);
+    rc = rc ? rc : put_message(self, r->txn, new_seq, packed, 0);
+    r->carried += rc == 0;
+    return rc;
+}
+
+/* Deletes the retained (acked) messages, then carries the rest in seq order. New seqs
+ * are below old ones, so each lands on a key already emptied. */
+static int carry_all(roll_t *r, uint64_t last)
+{
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(r->txn, r->self->log, &cur);
+    MDB_val k, v;
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 8) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        if (store_get_u64(k.mv_data) > r->acked)
+            break;
+        rc = mdb_cursor_del(cur, 0);
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    for (uint64_t seq = r->acked + 1; seq <= last; seq++) {
+        uint8_t key[8];
+        store_put_u64(key, seq);
+        MDB_val kk = { 8, key }, vv;
+        rc = mdb_get(r->txn, r->self->log, &kk, &vv);
+        if (rc == MDB_NOTFOUND)
+            continue;   /* dead-lettered and pruned: nothing to carry */
+        rc = rc ? rc : carry_one(r, seq, &vv);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int outbox_roll(outbox_t *self, MDB_txn *txn, const char *why, uint64_t peer_mark,
+                uint64_t *new_stream)
+{
+    assert(self && txn && why);
+    uint64_t last = 0, acked = 0, old = self->stream_id;
+    int rc = meta_get(self, txn, KEY_LAST, &last);
+    rc = rc ? rc : meta_get(self, txn, KEY_ACKED, &acked);
+    if (rc != 0)
+        return rc;
+    if (acked > last)
+        acked = last;
+    roll_t r = { self, txn, acked, new_stream_id(), 0,
+                 malloc(HEADER_BYTES + self->limits.max_message_bytes + CRYPT_OVERHEAD_BYTES) };
+    rc = r.copy ? carry_all(&r, last) : ENOMEM;
+    free(r.copy);
+    rc = rc ? rc : meta_put(self, txn, KEY_STREAM, r.new_stream);
+    rc = rc ? rc : meta_put(self, txn, KEY_ROLLED_FROM, old);
+    rc = rc ? rc : meta_put(self, txn, KEY_LAST, r.carried);
+    rc = rc ? rc : meta_put(self, txn, KEY_ACKED, 0);
+    if (rc != 0)
+        return rc;   /* the caller aborts txn: the outbox stays on its old stream */
+    self->stream_id = r.new_stream;
+    self->acked_seen = 0;
+    log_event(LOG_WARN, "stream_realigned",
+              "outbox=%s why=%s old_stream=%llu old_last_seq=%llu old_acked=%llu peer_mark=%llu "
+              "new_stream=%llu carried=%llu", self->name, why, (unsigned long long)old,
+              (unsigned long long)last, (unsigned long long)acked, (unsigned long long)peer_mark,
+              (unsigned long long)r.new_stream, (unsigned long long)r.carried);
+    if (new_stream)
+        *new_stream = r.new_stream;
+    return 0;
+}
+
+int outbox_settle_restore(outbox_t *self, MDB_txn *txn, bool *rolled)
+{
+    assert(self && txn);
+    uint64_t marker = 0, seen = 0;
+    int rc = restore_marker(self, txn, &marker);
+    rc = rc ? rc : meta_get(self, txn, KEY_RESTORE_SEEN, &seen);
+    bool roll = rc == 0 && marker != seen;
+    if (roll) {
+        rc = outbox_roll(self, txn, "restored", 0, NULL);
+        rc = rc ? rc : meta_put(self, txn, KEY_RESTORE_SEEN, marker);
+    }
+    if (rolled)
+        *rolled = rc == 0 && roll;
+    return rc;
 }
 
 const char *outbox_strerror(int code)

@@ -13,7 +13,17 @@
  * answers OUTBOX_EFULL so the service says `busy` instead of growing without end.
  *
  * Tables, for outbox NAME: NAME.log (seq -> append_ms(be64) + packed Envelope),
- * NAME.dead (seq -> class, code, reason, packed Envelope), NAME.meta. */
+ * NAME.dead (seq -> class, code, reason, packed Envelope), NAME.meta.
+ *
+ * Realignment. A sender restored from a backup appended fewer seqs than its receivers
+ * applied, so its seqs no longer name the same messages. `arrears restore` writes a
+ * restore marker (OUTBOX_RESTORED_TABLE) into the store it puts back; at the sender's
+ * start every outbox that has not answered that marker moves to a new stream id
+ * (outbox_settle_restore), carrying what was not acknowledged to seqs 1.. of the new
+ * stream. A sender told it is behind its receiver without a marker (an ack beyond its
+ * last seq) does the same (outbox_roll). Receivers take the new stream from seq 1 and
+ * recognize what they applied before by its natural key. Each move is logged
+ * (event=stream_realigned) with the old and new stream and the marks. */
 #ifndef ARREARS_OUTBOX_H
 #define ARREARS_OUTBOX_H
 
@@ -26,6 +36,10 @@
 #include "store.h"
 
 #define OUTBOX_NAME_MAX 32
+/* The store-wide restore marker: key OUTBOX_RESTORED_KEY -> be64 (any value that changes
+ * on each restore; `arrears restore` writes the wall clock in ms). */
+#define OUTBOX_RESTORED_TABLE "outbox.restored"
+#define OUTBOX_RESTORED_KEY "restored_ms"
 
 enum {
     OUTBOX_OK = 0,
@@ -86,6 +100,15 @@ void outbox_note_acked(outbox_t *self, uint64_t acked_through);
 int outbox_dead_letter(outbox_t *self, MDB_txn *txn, const reject_t *reject);
 int outbox_prune(outbox_t *self, MDB_txn *txn, int64_t now_ms, size_t max_deletes,
                  size_t *deleted);
+
+/* Leaves the current stream for a new one (see the top): the un-acked messages become
+ * seqs 1.. of it, the retained acked ones are dropped. peer_mark, what the receiver said
+ * it applied (0: not known), is only logged. On error abort txn. */
+int outbox_roll(outbox_t *self, MDB_txn *txn, const char *why, uint64_t peer_mark,
+                uint64_t *new_stream);
+/* outbox_roll when the store was restored since this outbox last answered a restore
+ * marker; *rolled says whether it did. Idempotent: safe in a replayed transaction. */
+int outbox_settle_restore(outbox_t *self, MDB_txn *txn, bool *rolled);
 
 const char *outbox_strerror(int code);
 

@@ -27,6 +27,7 @@ struct sender {
     int64_t last_store_ms;
     uint64_t rewound_to;
     int64_t rewound_at_ms;
+    int64_t probed_at_ms;
     int stuck;             /* the stream cannot continue without an operator */
     sender_stats_t stats;
 };
@@ -40,6 +41,7 @@ sender_limits_t sender_default_limits(void)
         .backoff_max_ms = 5000,
         .ack_store_ms = 200,
         .prune_max = 10000,
+        .probe_ms = 1000,
     };
 }
 
@@ -56,6 +58,12 @@ static int read_state(MDB_txn *txn, void *arg)
     return rc;
 }
 
+/* A store put back from a backup first leaves its old streams (outbox.h). */
+static int settle_restore(MDB_txn *txn, void *arg)
+{
+    return outbox_settle_restore(arg, txn, NULL);
+}
+
 sender_t *sender_new(store_t *store, outbox_t *outbox, void *dealer,
                      const sender_limits_t *limits)
 {
@@ -69,7 +77,8 @@ sender_t *sender_new(store_t *store, outbox_t *outbox, void *dealer,
     self->dealer = dealer;
     self->limits = *limits;
     self->backoff_ms = limits->backoff_initial_ms;
-    if (store_read(store, read_state, self) != 0) {
+    if (store_write(store, settle_restore, outbox) != 0 ||
+        store_read(store, read_state, self) != 0) {
         free(self);
         return NULL;
     }
@@ -96,6 +105,46 @@ static void set_stuck(sender_t *self, const char *why, uint64_t seq)
                   outbox_name(self->outbox), (unsigned long long)self->stream_id,
                   (unsigned long long)seq, why);
     self->stuck = 1;
+}
+
+typedef struct {
+    sender_t *self;
+    uint64_t peer_mark;
+} realign_t;
+
+static int roll_stream(MDB_txn *txn, void *arg)
+{
+    realign_t *r = arg;
+    /* What the receiver acked on the old stream is stored first, so it is not carried. */
+    int rc = outbox_store_acked(r->self->outbox, txn, r->self->acked);
+    return rc ? rc : outbox_roll(r->self->outbox, txn, "peer_ahead", r->peer_mark, NULL);
+}
+
+/* The receiver applied seqs this outbox never appended: this sender lost its state (a
+ * store restored without `arrears restore`'s marker). Nothing can be sent on this stream
+ * any more without being taken for what the receiver applied before, so move to a new
+ * one (outbox_roll) and start it from seq 1. */
+static int realign(sender_t *self, uint64_t peer_mark, int64_t now_ms)
+{
+    realign_t r = { self, peer_mark };
+    log_event(LOG_WARN, "receiver_ahead", "outbox=%s stream_id=%llu last_seq=%llu peer_mark=%llu",
+              outbox_name(self->outbox), (unsigned long long)self->stream_id,
+              (unsigned long long)self->last_seq, (unsigned long long)peer_mark);
+    int rc = store_write(self->store, roll_stream, &r);
+    if (rc == 0)
+        rc = store_read(self->store, read_state, self);
+    if (rc != 0) {
+        set_stuck(self, "the receiver is ahead of this stream and it could not move to a new one",
+                  peer_mark);
+        return rc;
+    }
+    self->next = self->acked + 1;
+    self->stats.highest_sent = self->acked;
+    self->rewound_to = 0;
+    self->last_progress_ms = now_ms;
+    self->stats.realigns++;
+    outbox_note_acked(self->outbox, self->acked);
+    return 0;
 }
 
 static void advance_acked(sender_t *self, uint64_t through, int64_t now_ms)
@@ -194,6 +243,34 @@ static void check_timeout(sender_t *self, int64_t now_ms)
     self->last_progress_ms = now_ms;
 }
 
+static int probe_one(uint64_t seq, const uint8_t *envelope, size_t len, void *arg)
+{
+    sender_t *self = arg;
+    (void)seq;
+    if (zmq_send(self->dealer, envelope, len, ZMQ_DONTWAIT) >= 0)
+        self->stats.probes++;
+    return 1;
+}
+
+static int probe_read(MDB_txn *txn, void *arg)
+{
+    sender_t *self = arg;
+    int rc = outbox_each(self->outbox, txn, self->acked, 1, probe_one, self);
+    return rc == 1 || rc == OUTBOX_EPRUNED ? 0 : rc;   /* pruned: nothing to probe with */
+}
+
+/* An idle stream says where it is now and then by resending its last acked message: a
+ * receiver that has it answers `duplicate`; one restored from a backup answers GAP and
+ * gets the rest from the retained log at once, not only when something new is sent. */
+static int probe(sender_t *self, int64_t now_ms)
+{
+    if (self->limits.probe_ms <= 0 || self->acked == 0 || self->next != self->acked + 1 ||
+        self->acked != self->last_seq || now_ms - self->probed_at_ms < self->limits.probe_ms)
+        return 0;
+    self->probed_at_ms = now_ms;
+    return store_read(self->store, probe_read, self);
+}
+
 int sender_pump(sender_t *self, int64_t now_ms)
 {
     assert(self);
@@ -214,7 +291,7 @@ int sender_pump(sender_t *self, int64_t now_ms)
                   self->next);
         return 0;
     }
-    return rc;
+    return rc ? rc : probe(self, now_ms);
 }
 
 static int dead_letter(MDB_txn *txn, void *arg)
@@ -251,10 +328,8 @@ static int on_rewind(sender_t *self, uint64_t expected, int64_t now_ms)
 {
     if (expected == 0)
         return 0;
-    if (expected - 1 > self->last_seq) {
-        set_stuck(self, "the receiver is ahead of this stream; was this sender restored?", expected);
-        return 0;
-    }
+    if (expected - 1 > self->last_seq)
+        return realign(self, expected - 1, now_ms);
     if (expected == self->rewound_to && now_ms - self->rewound_at_ms < self->limits.resend_timeout_ms)
         return 0;   /* one rewind answers the whole burst that followed the hole */
     self->rewound_to = expected;
@@ -324,11 +399,8 @@ int sender_handle(sender_t *self, const Arrears__Envelope *reply, int64_t now_ms
         return 0;   /* not about this stream: a stale reply after a stream change */
     if (reply->body_case == ARREARS__ENVELOPE__BODY_ACK) {
         uint64_t through = reply->ack->through_seq;
-        if (through > self->last_seq) {
-            set_stuck(self, "acknowledged beyond the last appended seq; was this sender restored?",
-                      through);
-            return 0;
-        }
+        if (through > self->last_seq)
+            return realign(self, through, now_ms);
         advance_acked(self, through, now_ms);
         return 0;
     }

@@ -5,9 +5,15 @@
  *   Reject REWIND (expected)  resend from the expected seq (a restored receiver may
  *                             ask for acked messages: they are retained for that);
  *   Reject RETRY_LATER        back off (doubling, capped), then resend;
+ *   idle                      every probe_ms, resend the last acked message: a
+ *                             receiver restored from a backup answers GAP at once;
  *   silence                   after resend_timeout_ms without progress, resend from the
  *                             first un-acked message (a reconnect loses what was in
  *                             flight; duplicates that follow are normal).
+ *   Ack or Reject REWIND beyond the last appended seq
+ *                             the receiver is ahead: this sender lost state (restored
+ *                             from a backup); move to a new stream (outbox_roll).
+ * At start a restored store's outboxes move to new streams (outbox_settle_restore).
  * The acked mark is stored lazily (every ack_store_ms): after a crash the sender
  * resends a little more, and the receiver answers `duplicate`. */
 #ifndef ARREARS_SENDER_H
@@ -25,6 +31,7 @@ typedef struct {
     int64_t backoff_max_ms;      /* the wait doubles up to this */
     int64_t ack_store_ms;        /* how stale the stored acked mark may get */
     size_t prune_max;            /* retained messages deleted per store of the mark */
+    int64_t probe_ms;            /* idle: resend the last acked message this often (0: never) */
 } sender_limits_t;
 
 typedef struct {
@@ -36,6 +43,8 @@ typedef struct {
     uint64_t rewinds;
     uint64_t retry_laters;
     uint64_t timeouts;
+    uint64_t probes;        /* idle resends of the last acked message */
+    uint64_t realigns;      /* moves to a new stream: the receiver was ahead (outbox.h) */
 } sender_stats_t;
 
 typedef struct sender sender_t;

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "embedded.h"
+#include "outbox.h"
+#include "store.h"
 #include "fleet.h"
 #include "ops.h"
 #include "rig.h"
@@ -115,6 +117,31 @@ static int copy_file(const char *from, const char *to)
     return rc;
 }
 
+/* Tells the restored store's outboxes that they were put back (outbox.h): at the
+ * service's start each moves to a new stream, so its receivers, which applied seqs this
+ * copy never appended, take what it sends from now on as new, by natural key. */
+static int mark_restored(const char *dir, uint64_t marker)
+{
+    MDB_env *env;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    int rc = mdb_env_create(&env);
+    if (rc != 0)
+        return rc;
+    mdb_env_set_maxdbs(env, BACKUP_MAX_TABLES);
+    rc = mdb_env_open(env, dir, 0, 0600);
+    rc = rc ? rc : mdb_txn_begin(env, NULL, 0, &txn);
+    rc = rc ? rc : mdb_dbi_open(txn, OUTBOX_RESTORED_TABLE, MDB_CREATE, &dbi);
+    uint8_t value[8];
+    store_put_u64(value, marker);
+    MDB_val k = { strlen(OUTBOX_RESTORED_KEY), (void *)OUTBOX_RESTORED_KEY }, v = { 8, value };
+    rc = rc ? rc : mdb_put(txn, dbi, &k, &v, 0);
+    if (txn)
+        rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+    mdb_env_close(env);
+    return rc;
+}
+
 static int restore_store(const embedded_t *e, const char *service, const char *from_dir)
 {
     char live[FILE_MAX], src[FILE_MAX + 64], kept[FILE_MAX + 64], fresh[FILE_MAX + 16], stamp[32];
@@ -133,6 +160,15 @@ static int restore_store(const embedded_t *e, const char *service, const char *f
         return errno;
     embedded_path(e, service, "/lock.mdb", live, sizeof live);
     unlink(live);   /* the readers' table of the store it replaced */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t marker = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    embedded_path(e, service, "", live, sizeof live);
+    rc = mark_restored(live, marker);
+    if (rc != 0)
+        return rc;
+    printf("arrears restore: %s marked restored (restore_ms=%llu): at its start each of its "
+           "outboxes moves to a new stream\n", service, (unsigned long long)marker);
     printf("arrears restore: %s restored from %s (the store it replaced is kept as %s)\n",
            service, src, kept);
     return 0;

@@ -662,6 +662,107 @@ static void test_prune_null_deleted(void **state)
     assert_int_equal(get_state(f).first_retained, 3);
 }
 
+/* ---- realignment: a new stream, the un-acked messages renumbered from 1 ---- */
+
+typedef struct {
+    uint64_t stream_id;
+    uint64_t seqs[16], numbers[16];
+    size_t visited;
+} renumbered_t;
+
+static int visit_renumbered(uint64_t seq, const uint8_t *bytes, size_t len, void *arg)
+{
+    renumbered_t *w = arg;
+    Arrears__Envelope *env = arrears__envelope__unpack(NULL, len, bytes);
+    assert_non_null(env);
+    assert_int_equal(env->seq, seq);
+    assert_int_equal(env->stream_id, w->stream_id);
+    assert_int_equal(env->sent_at_ms, (int64_t)env->demo_item->number * 100);   /* kept */
+    w->seqs[w->visited] = seq;
+    w->numbers[w->visited++] = env->demo_item->number;
+    arrears__envelope__free_unpacked(env, NULL);
+    return 0;
+}
+
+static int renumbered_work(MDB_txn *txn, void *arg)
+{
+    void **a = arg;
+    return outbox_each(a[0], txn, 1, 16, visit_renumbered, a[1]);
+}
+
+static int roll_work(MDB_txn *txn, void *arg)
+{
+    return outbox_roll(arg, txn, "test", 9, NULL);
+}
+
+static void test_roll_carries_unacked(void **state)
+{
+    fixture_t *f = *state;
+    outbox_limits_t lim = outbox_default_limits();
+    open_outbox(f, "r", &lim);
+    append_many(f, 1, 5, 100, 100);
+    store_acked(f, 2);
+    uint64_t old = get_state(f).stream_id;
+    assert_int_equal(store_write(f->store, roll_work, f->ob), 0);
+    outbox_state_t st = get_state(f);
+    assert_int_not_equal(st.stream_id, old);
+    assert_int_equal(st.last_seq, 3);
+    assert_int_equal(st.acked_through, 0);
+    assert_int_equal(st.first_retained, 1);   /* the acked 1..2 are gone */
+    renumbered_t w = { .stream_id = st.stream_id };
+    void *a[2] = { f->ob, &w };
+    assert_int_equal(store_read(f->store, renumbered_work, a), 0);
+    assert_int_equal(w.visited, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(w.seqs[i], i + 1);
+        assert_int_equal(w.numbers[i], i + 3);
+    }
+    open_outbox(f, "r", &lim);   /* the new stream is the one kept */
+    assert_int_equal(get_state(f).stream_id, st.stream_id);
+}
+
+static int mark_work(MDB_txn *txn, void *arg)
+{
+    MDB_dbi dbi;
+    int rc = mdb_dbi_open(txn, OUTBOX_RESTORED_TABLE, MDB_CREATE, &dbi);
+    uint8_t v8[8];
+    store_put_u64(v8, *(uint64_t *)arg);
+    MDB_val k = { strlen(OUTBOX_RESTORED_KEY), (void *)OUTBOX_RESTORED_KEY }, v = { 8, v8 };
+    return rc ? rc : mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static int settle_work(MDB_txn *txn, void *arg)
+{
+    void **a = arg;
+    return outbox_settle_restore(a[0], txn, a[1]);
+}
+
+static bool settle(fixture_t *f)
+{
+    bool rolled = false;
+    void *a[2] = { f->ob, &rolled };
+    assert_int_equal(store_write(f->store, settle_work, a), 0);
+    return rolled;
+}
+
+static void test_restore_marker_rolls_once(void **state)
+{
+    fixture_t *f = *state;
+    outbox_limits_t lim = outbox_default_limits();
+    open_outbox(f, "m", &lim);
+    append_many(f, 1, 3, 100, 100);
+    assert_false(settle(f));   /* never restored */
+    uint64_t old = get_state(f).stream_id, marker = 1234;
+    assert_int_equal(store_write(f->store, mark_work, &marker), 0);
+    open_outbox(f, "m", &lim);
+    assert_true(settle(f));
+    assert_int_not_equal(get_state(f).stream_id, old);
+    assert_int_equal(get_state(f).last_seq, 3);
+    assert_false(settle(f));   /* that marker is answered */
+    open_outbox(f, "n", &lim);  /* an outbox made after the restore has nothing to move */
+    assert_false(settle(f));
+}
+
 static void test_strerror(void **state)
 {
     (void)state;
@@ -693,6 +794,8 @@ int main(void)
         T(test_prune_retention),
         T(test_prune_max_deletes),
         T(test_prune_null_deleted),
+        T(test_roll_carries_unacked),
+        T(test_restore_marker_rolls_once),
         cmocka_unit_test(test_strerror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

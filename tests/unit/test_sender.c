@@ -265,17 +265,52 @@ static void test_pruned_rewind_is_stuck(void **state)
     assert_string_equal(received(r), "");
 }
 
-static void test_receiver_ahead_is_stuck(void **state)
+/* The receiver applied seqs this sender never appended (the sender was restored from a
+ * backup): the outbox moves to a new stream and sends what was not acked from seq 1. */
+static void test_receiver_ahead_realigns(void **state)
 {
     rig_t *r = *state;
     append(r, 2);
     sender_pump(r->sender, 0);
-    received(r);
+    assert_string_equal(received(r), "1,2");
+    uint64_t old = stream_of(r);
     ack(r, 99, 1);
+    assert_int_not_equal(stream_of(r), old);
+    assert_int_equal(sender_stats(r->sender)->realigns, 1);
+    outbox_state_t st = state_of(r);
+    assert_int_equal(st.last_seq, 2);
+    assert_int_equal(st.acked_through, 0);
     append(r, 1);
-    sender_pump(r->sender, 5000);
+    sender_pump(r->sender, 2);
+    assert_string_equal(received(r), "1,2,3");
+    ack(r, 3, 3);
+    assert_int_equal(sender_unacked(r->sender), 0);
+    /* A GAP asking beyond the last seq (a later restore) realigns the same way. */
+    old = stream_of(r);
+    reject(r, ARREARS__REJECT__CLASS__REWIND, ARREARS__REJECT__CODE__GAP, 3, 50, 4);
+    assert_int_not_equal(stream_of(r), old);
+    assert_int_equal(state_of(r).last_seq, 0);   /* all acked: nothing to carry */
+    sender_pump(r->sender, 5);
     assert_string_equal(received(r), "");
-    assert_int_equal(sender_wait_ms(r->sender, 9000), 1000);   /* stuck: no busy loop */
+}
+
+/* An idle stream resends its last acked message now and then: a restored receiver
+ * answers GAP and gets the retained rest at once. */
+static void test_idle_probe_lets_a_restored_receiver_catch_up(void **state)
+{
+    rig_t *r = *state;
+    append(r, 3);
+    sender_pump(r->sender, 0);
+    assert_string_equal(received(r), "1,2,3");
+    ack(r, 3, 1);
+    sender_pump(r->sender, 2000);
+    assert_string_equal(received(r), "3");
+    sender_pump(r->sender, 2500);
+    assert_string_equal(received(r), "");   /* not more often than probe_ms */
+    assert_int_equal(sender_stats(r->sender)->probes, 1);
+    reject(r, ARREARS__REJECT__CLASS__REWIND, ARREARS__REJECT__CODE__GAP, 3, 2, 2600);
+    sender_pump(r->sender, 2601);
+    assert_string_equal(received(r), "2,3");
 }
 
 static void test_retry_later_backs_off_doubling(void **state)
@@ -328,7 +363,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rewind_when_an_ack_was_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restored_receiver_gets_retained_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pruned_rewind_is_stuck, setup_no_retention, teardown),
-        cmocka_unit_test_setup_teardown(test_receiver_ahead_is_stuck, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receiver_ahead_realigns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_probe_lets_a_restored_receiver_catch_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_later_backs_off_doubling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_stream_ignored_and_socket_replies, setup, teardown),
     };
