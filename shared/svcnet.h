@@ -81,7 +81,8 @@ uint64_t svcnet_unacked(const svcnet_t *self);
 zap_t *svcnet_zap(svcnet_t *self);
 
 /* The service's at-rest key: loaded, or first created when create is set (the embedded
- * default generates its keys at first start). CRYPT_* codes. */
+ * default generates its keys at first start). CRYPT_* codes. The path is remembered:
+ * svcnet_new() loads a copy of its own to open sealed dead letters. */
 int svcnet_secret_open(const char *path, bool create, crypt_t **crypt);
 
 #endif
