@@ -88,6 +88,7 @@ class World:
                                          state_path=self.path("world", name + ".state"))
                        for name in BUYER_BID_BPS}
         self.case_day = {}   # case id -> the day it was accepted
+        self.opened = set()  # (buyer, portfolio) whose file the buyer opened
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
@@ -217,8 +218,8 @@ class World:
                     bid = max(p.min_step_minor, p.outstanding_minor * BUYER_BID_BPS[name] // 10000)
                     buyer.bid(p.portfolio_id, p.currency, bid)
                     self.counts["bids"] += 1
-                elif state == "PORTFOLIO_AWARDED" and p.won and (name, p.portfolio_id) not in self.counts:
-                    self.counts[(name, p.portfolio_id)] = 1
+                elif state == "PORTFOLIO_AWARDED" and p.won and (name, p.portfolio_id) not in self.opened:
+                    self.opened.add((name, p.portfolio_id))
                     buyer.file(p.portfolio_id)
                     self.counts["portfolios won and their files opened"] += 1
             buyer.flush(120)
@@ -269,7 +270,7 @@ class World:
 
     def summary(self):
         print("\n=== the world's side ===")
-        for k in sorted(k for k in self.counts if isinstance(k, str)):
+        for k in sorted(self.counts):
             print("  %-40s %8d" % (k, self.counts[k]))
         refused = self.platform.rejected + [r for b in self.buyers.values() for r in b.rejected]
         for r in refused[:10]:
