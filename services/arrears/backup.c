@@ -6,10 +6,28 @@
  * are kept apart, as a backup's reader must not get both by taking one folder.
  *
  * A restore puts one service's copy back while that service is stopped; the store it
- * replaces is kept beside it (data.mdb.replaced-<time>), never deleted. After a restore
- * the service's streams realign on their own: its peers' senders rewind to the restored
- * inbox marks from their retained logs (outbox retain_ms), and what it re-sends is
- * recognized by its receivers' inbox marks. */
+ * replaces is kept beside it (data.mdb.replaced-<time>), never deleted.
+ *
+ * Restore one service and realign (the operator's procedure):
+ *   1. arrears backup [--out DIR]             (regularly; keys/ is kept apart)
+ *   2. arrears stop SERVICE
+ *   3. arrears restore SERVICE --from DIR     (puts DIR/SERVICE/data.mdb back and marks
+ *                                              the store restored)
+ *   4. arrears up                              (starts SERVICE again)
+ * Nothing else: the streams realign on their own, each step logged.
+ *   - As a sender: at its start each outbox of the marked store moves to a new stream
+ *     (log: event=stream_realigned why=restored old_stream= old_last_seq= old_acked=
+ *     new_stream= carried=), carrying what was not acknowledged to seqs 1.. of it. Its
+ *     receivers take the new stream from seq 1; what the restored service derives again
+ *     is recognized there by natural key (the broker's contact id; legal's one open case
+ *     and sale's one listing per account refuse a second without effect).
+ *   - As a receiver: its inbox marks are behind; each peer's sender, probing an idle
+ *     stream every second, gets GAP and rewinds from its retained log (log on the peer:
+ *     event=receiver_behind acked= expected=). The retained log must still hold what the
+ *     backup lacks: restore from a backup younger than the senders' retain_days.
+ * A store restored by other means (no marker) realigns when a receiver acks beyond the
+ * outbox's last seq (event=receiver_ahead, then stream_realigned why=peer_ahead); messages
+ * re-derived before that ack arrives may be taken for those the receiver already had. */
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
