@@ -16,35 +16,29 @@ import subprocess
 import sys
 import tempfile
 
-from harness import assert_none_left, fail, remove_run
+from harness import arrears_cli, assert_none_left, fail, remove_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORLD = os.path.join(os.path.dirname(HERE), "clients", "python", "demo_world.py")
 
 
-def cli(arrears, work, *args, want=0):
-    out = subprocess.run([arrears, *args, "--dir", work], capture_output=True, text=True, timeout=600)
-    if want is not None and out.returncode != want:
-        fail("arrears %s: exit %d (wanted %d)\n%s%s" % (" ".join(args), out.returncode, want,
-                                                       out.stdout[-3000:], out.stderr[-3000:]))
-    return out
 
 
 def check_actions(arrears, work, ref):
-    out = cli(arrears, work, "account", "demo-platform", ref).stdout
+    out = arrears_cli(arrears, work, "account", "demo-platform", ref).stdout
     if "timeline (" not in out or " opened " not in out:
         fail("account shows no timeline:\n" + out)
-    out = cli(arrears, work, "hold", "demo-platform", ref, want=2)
+    out = arrears_cli(arrears, work, "hold", "demo-platform", ref, want=2)
     if "--reason" not in out.stderr:
         fail("an action without a reason was not refused with what to do: " + out.stderr)
-    cli(arrears, work, "hold", "demo-platform", ref, "--reason", "borrower in hospital, per call 12")
-    cli(arrears, work, "lift-hold", "demo-platform", ref, "--hold", "manual",
+    arrears_cli(arrears, work, "hold", "demo-platform", ref, "--reason", "borrower in hospital, per call 12")
+    arrears_cli(arrears, work, "lift-hold", "demo-platform", ref, "--hold", "manual",
         "--reason", "borrower back home")
-    out = cli(arrears, work, "account", "demo-platform", ref).stdout
+    out = arrears_cli(arrears, work, "account", "demo-platform", ref).stdout
     held = [l for l in out.splitlines() if " operator " in l and "hold" in l]
     if len(held) < 2 or "hospital" not in out or "back home" not in out:
         fail("the hold and its lifting are not on the timeline with who and why:\n" + out[-3000:])
-    out = cli(arrears, work, "account", "demo-platform", "NO-SUCH-REF", want=1)
+    out = arrears_cli(arrears, work, "account", "demo-platform", "NO-SUCH-REF", want=1)
     if "no account" not in out.stderr:
         fail("an unknown account is not said so: " + out.stderr)
 
@@ -53,8 +47,8 @@ def main():
     arrears, proto = sys.argv[1], sys.argv[2]
     work = tempfile.mkdtemp(prefix="cli", dir="/tmp")
     try:
-        out = cli(arrears, work, "up", "--simulated", "--relaxed")
-        out = cli(arrears, work, "status").stdout
+        out = arrears_cli(arrears, work, "up", "--simulated", "--relaxed")
+        out = arrears_cli(arrears, work, "status").stdout
         if len(re.findall(r"^\w+ +up ", out, re.M)) != 5 or "worker    running" not in out:
             fail("status does not show every service up:\n" + out)
         world = subprocess.run([sys.executable, WORLD, "--dir", work, "--arrears", arrears,
@@ -64,19 +58,19 @@ def main():
             fail("the world failed: %s%s" % (world.stdout[-3000:], world.stderr[-3000:]))
         with open(os.path.join(work, "world", "portfolio.jsonl")) as f:
             check_actions(arrears, work, json.loads(f.readline())["account_ref"])
-        out = cli(arrears, work, "report").stdout
+        out = arrears_cli(arrears, work, "report").stdout
         if "=== arrears report ===" not in out or "== sale ==" not in out:
             fail("report is incomplete:\n" + out)
-        cli(arrears, work, "down")
-        out = cli(arrears, work, "status", want=3).stdout
+        arrears_cli(arrears, work, "down")
+        out = arrears_cli(arrears, work, "status", want=3).stdout
         if "6 service(s) stopped" not in out:
             fail("status after down:\n" + out)
         wall = work + "/wall"   # a fleet on the wall clock takes no simulation
-        cli(arrears, wall, "up", "--relaxed")
-        out = cli(arrears, wall, "simulate", "--days", "1", want=1)
+        arrears_cli(arrears, wall, "up", "--relaxed")
+        out = arrears_cli(arrears, wall, "simulate", "--days", "1", want=1)
         if "arrears up --simulated" not in out.stderr:
             fail("simulate on the wall clock does not say what to do: " + out.stderr)
-        cli(arrears, wall, "down")
+        arrears_cli(arrears, wall, "down")
         assert_none_left(work)
         print("PASS")
     finally:

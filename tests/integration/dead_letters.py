@@ -28,25 +28,18 @@ import subprocess
 import sys
 import tempfile
 
-from harness import fail, wait_for
+from harness import arrears_cli, fail, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORLD = os.path.join(os.path.dirname(HERE), "clients", "python", "demo_world.py")
 REFUSAL = "status events come from arrears' own services"
 
 
-def cli(arrears, work, *args, want=0):
-    out = subprocess.run([arrears, *args, "--dir", work], capture_output=True, text=True,
-                         timeout=600)
-    if want is not None and out.returncode != want:
-        fail("arrears %s: exit %d (wanted %d)\n%s%s" % (" ".join(args), out.returncode, want,
-                                                       out.stdout[-3000:], out.stderr[-3000:]))
-    return out
 
 
 def staging_health(arrears, work):
     """staging's Health (unacked, dead_letters), as `arrears status` prints them."""
-    out = cli(arrears, work, "status", want=None).stdout
+    out = arrears_cli(arrears, work, "status", want=None).stdout
     m = re.search(r"^staging +up +\d+ +\d+ +\d+ +(\d+) +(\d+)", out, re.M)
     if not m:
         fail("status shows no staging line:\n" + out)
@@ -59,7 +52,7 @@ def staging_dead(arrears, work):
 
 def listed(arrears, work, *service):
     """(outbox, seq, code, body, reason) of every row of `arrears dead-letters`."""
-    out = cli(arrears, work, "dead-letters", *service).stdout
+    out = arrears_cli(arrears, work, "dead-letters", *service).stdout
     rows = []
     for line in out.splitlines()[1:-1]:
         f = line.split(None, 5)
@@ -69,7 +62,7 @@ def listed(arrears, work, *service):
 
 def start_refusing_intake(arrears, intake, work):
     """intake again, on its own config, with staging's key as a platform's."""
-    cli(arrears, work, "stop", "intake")
+    arrears_cli(arrears, work, "stop", "intake")
     allowed = os.path.join(work, "keys", "intake-allowed.conf")
     with open(allowed) as f:
         text = f.read()
@@ -84,7 +77,7 @@ def start_refusing_intake(arrears, intake, work):
     log.close()
     with open(os.path.join(work, "run", "intake.pid"), "w") as f:
         f.write("%d\n" % proc.pid)   # so `arrears down` stops it too if this test fails
-    wait_for(lambda: cli(arrears, work, "dead-letters", "intake", want=None).returncode == 0,
+    wait_for(lambda: arrears_cli(arrears, work, "dead-letters", "intake", want=None).returncode == 0,
              60, "the refusing intake to answer")
     return proc
 
@@ -98,7 +91,7 @@ def make_dead_letters(arrears, intake, proto, work):
         fail("the world failed: %s%s" % (world.stdout[-3000:], world.stderr[-3000:]))
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
-    cli(arrears, work, "up", "--relaxed")   # intake back, staging's role "service" again
+    arrears_cli(arrears, work, "up", "--relaxed")   # intake back, staging's role "service" again
 
 
 def wait_settled(arrears, work, dead):
@@ -120,7 +113,7 @@ def check_list_and_inspect(arrears, work):
     if only != rows:
         fail("`dead-letters staging` differs from the whole list:\n" + out1)
     seq = dead[0][2]
-    out = cli(arrears, work, "dead-letters", "staging", "inspect", "to_intake", str(seq)).stdout
+    out = arrears_cli(arrears, work, "dead-letters", "staging", "inspect", "to_intake", str(seq)).stdout
     lines = out.splitlines()
     if "UNAUTHORIZED" not in lines[0] or "body status_event" not in lines[1]:
         fail("inspect header:\n" + out)
@@ -136,7 +129,7 @@ def check_actions(arrears, work, seqs):
     if n != len(seqs):
         fail("Health counts %d dead letters, the list %d" % (n, len(seqs)))
     why = "intake trusts staging again, ticket 42"
-    cli(arrears, work, "dead-letters", "staging", "replay", "to_intake", str(seqs[0]), "--reason", why)
+    arrears_cli(arrears, work, "dead-letters", "staging", "replay", "to_intake", str(seqs[0]), "--reason", why)
     wait_settled(arrears, work, n - 1)   # replayed, and taken: it did not die again
     with open(os.path.join(work, "log", "staging.log")) as f:
         log = f.read()
@@ -144,7 +137,7 @@ def check_actions(arrears, work, seqs):
            r'reason="%s"' % (seqs[0], why))
     if not re.search(pat, log):
         fail("staging's log does not name the replay with who and why")
-    cli(arrears, work, "dead-letters", "staging", "discard", "to_intake", str(seqs[1]),
+    arrears_cli(arrears, work, "dead-letters", "staging", "discard", "to_intake", str(seqs[1]),
         "--reason", "obsolete")
     wait_settled(arrears, work, n - 2)
     with open(os.path.join(work, "log", "staging.log")) as f:
@@ -155,21 +148,21 @@ def check_actions(arrears, work, seqs):
 
 def check_refusals(arrears, work):
     n = staging_dead(arrears, work)
-    out = cli(arrears, work, "dead-letters", "staging", "replay", "to_intake", "999999",
+    out = arrears_cli(arrears, work, "dead-letters", "staging", "replay", "to_intake", "999999",
               "--reason", "x", want=1)
     if "no dead letter 999999" not in out.stderr or "lists its dead letters" not in out.stderr:
         fail("a wrong seq is not refused with what to do: " + out.stderr)
-    out = cli(arrears, work, "dead-letters", "staging", "discard", "to_nowhere", "1",
+    out = arrears_cli(arrears, work, "dead-letters", "staging", "discard", "to_nowhere", "1",
               "--reason", "x", want=1)
     if "to_intake" not in out.stderr:
         fail("an unknown outbox is not refused with the outboxes there are: " + out.stderr)
-    out = cli(arrears, work, "dead-letters", "staging", "discard", "to_intake", "1", want=2)
+    out = arrears_cli(arrears, work, "dead-letters", "staging", "discard", "to_intake", "1", want=2)
     if "--reason" not in out.stderr:
         fail("an action without a reason is not refused with what to do: " + out.stderr)
-    out = cli(arrears, work, "dead-letters", "staging", "inspect", "to_intake", "abc", want=2)
+    out = arrears_cli(arrears, work, "dead-letters", "staging", "inspect", "to_intake", "abc", want=2)
     if "SEQ" not in out.stderr:
         fail("a SEQ that is no number: " + out.stderr)
-    out = cli(arrears, work, "dead-letters", "intake", "--as", "demo-platform", want=1)
+    out = arrears_cli(arrears, work, "dead-letters", "intake", "--as", "demo-platform", want=1)
     if "UNAUTHORIZED" not in out.stderr:
         fail("a platform's key lists dead letters: " + out.stdout + out.stderr)
     if staging_dead(arrears, work) != n:
@@ -180,15 +173,15 @@ def main():
     arrears, intake, proto = sys.argv[1], sys.argv[2], sys.argv[3]
     work = tempfile.mkdtemp(prefix="deadl", dir="/tmp")
     try:
-        cli(arrears, work, "up", "--simulated", "--relaxed")
-        out = cli(arrears, work, "dead-letters").stdout
+        arrears_cli(arrears, work, "up", "--simulated", "--relaxed")
+        out = arrears_cli(arrears, work, "dead-letters").stdout
         if not out.rstrip().endswith("0 dead letter(s)"):
             fail("a fresh fleet lists dead letters:\n" + out)
         make_dead_letters(arrears, intake, proto, work)
         seqs = check_list_and_inspect(arrears, work)
         check_actions(arrears, work, seqs)
         check_refusals(arrears, work)
-        cli(arrears, work, "down")
+        arrears_cli(arrears, work, "down")
     finally:
         subprocess.run([arrears, "down", "--dir", work], capture_output=True, timeout=120)
         shutil.rmtree(work, ignore_errors=True)

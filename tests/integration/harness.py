@@ -161,3 +161,14 @@ def remove_run(folder):
     """Kills what a failed run left behind and removes its folder."""
     kill_leftovers(folder)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def arrears_cli(arrears, folder, *args, want=0, timeout=600):
+    """Runs `arrears ARGS --dir FOLDER`; fails the test unless it exits with want (None:
+    any). The finished process, its output captured."""
+    out = subprocess.run([arrears, *args, "--dir", folder], capture_output=True, text=True,
+                         timeout=timeout)
+    if want is not None and out.returncode != want:
+        fail("arrears %s --dir %s: exit %d (wanted %d)\n%s%s" % (
+            " ".join(args), folder, out.returncode, want, out.stdout[-3000:], out.stderr[-3000:]))
+    return out

@@ -55,6 +55,8 @@ import tempfile
 import threading
 import time
 
+from harness import arrears_cli, fail   # harness also turns SIGTERM into SystemExit
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORLD = os.path.join(os.path.dirname(HERE), "clients", "python", "demo_world.py")
 PY = sys.executable or "/usr/bin/python3"
@@ -81,15 +83,6 @@ WORKERS = ["worker-1", "worker-2", "worker-3"]
 # The kills of (b): at this fraction of the run (simulated time, plus half a day so that
 # it falls inside a day's `arrears simulate`), every process of this host.
 KILLS = [(0.3, "broker"), (0.55, "workers-a"), (0.8, "staging-0")]
-
-
-def fail(message):
-    print("FAIL: " + message, flush=True)
-    sys.exit(1)
-
-
-def signal_exit(signum, frame):
-    raise SystemExit(128 + signum)   # a runner's timeout still runs every `finally`
 
 
 def sh(*args, check=True, timeout=60):
@@ -214,12 +207,7 @@ def reports_main(proto, keys, endpoints_json, out):
 # ---- (a): one host -------------------------------------------------------------------
 
 def cli(arrears, folder, *args, timeout=600):
-    out = subprocess.run([arrears, *args, "--dir", folder], capture_output=True, text=True,
-                         timeout=timeout)
-    if out.returncode != 0:
-        fail("arrears %s --dir %s: exit %d\n%s%s" % (" ".join(args), folder, out.returncode,
-                                                    out.stdout[-3000:], out.stderr[-3000:]))
-    return out.stdout
+    return arrears_cli(arrears, folder, *args, timeout=timeout).stdout
 
 
 def world_args(arrears, folder, proto, accounts, days, seed):
@@ -642,7 +630,6 @@ def outreach_drift(a, b):
 
 
 def main():
-    signal.signal(signal.SIGTERM, signal_exit)
     if len(sys.argv) > 1 and sys.argv[1] == "--forward":
         return forward_main(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "--health":

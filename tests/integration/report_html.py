@@ -29,7 +29,7 @@ import sys
 import tempfile
 import zlib
 
-from harness import assert_none_left, fail, remove_run
+from harness import arrears_cli, assert_none_left, fail, remove_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORLD = os.path.join(os.path.dirname(HERE), "clients", "python", "demo_world.py")
@@ -39,13 +39,6 @@ CHARTS = {("rect", "cell"): "roll-rate heat map", ("circle", "point"): "recovery
 WINDOW = (1400, 3000)
 
 
-def cli(arrears, work, *args, want=0):
-    out = subprocess.run([arrears, *args, "--dir", work], capture_output=True, text=True,
-                         timeout=600)
-    if want is not None and out.returncode != want:
-        fail("arrears %s: exit %d (wanted %d)\n%s%s" % (" ".join(args), out.returncode, want,
-                                                       out.stdout[-3000:], out.stderr[-3000:]))
-    return out
 
 
 def read_csv(path):
@@ -197,14 +190,14 @@ def screenshot(page, work):
 
 
 def check_reports(arrears, work):
-    out = cli(arrears, work, "report", "--format", "xml", want=2)
+    out = arrears_cli(arrears, work, "report", "--format", "xml", want=2)
     if "csv" not in out.stderr or "html" not in out.stderr or out.stdout:
         fail("--format xml is not refused with the formats named: %r" % out.stderr)
     csv_path, page = os.path.join(work, "report.csv"), os.path.join(work, "report.html")
-    cli(arrears, work, "report", "--format", "csv", "--out", csv_path)
-    cli(arrears, work, "report", "--format", "html", "--out", page)
+    arrears_cli(arrears, work, "report", "--format", "csv", "--out", csv_path)
+    arrears_cli(arrears, work, "report", "--format", "html", "--out", page)
     figures = read_csv(csv_path)
-    table = cli(arrears, work, "report").stdout
+    table = arrears_cli(arrears, work, "report").stdout
     for needle in ("roll rates", "recovery curve by strategy arm", "remittance statement",
                    "== outreach ", "conduct decisions by rule", "== legal ==", "== sale =="):
         if needle not in table:
@@ -219,14 +212,14 @@ def main():
     accounts, days = (sys.argv[3], sys.argv[4]) if len(sys.argv) > 4 else ("150", "50")
     work = tempfile.mkdtemp(prefix="rhtml", dir="/tmp")
     try:
-        cli(arrears, work, "up", "--simulated", "--relaxed")
+        arrears_cli(arrears, work, "up", "--simulated", "--relaxed")
         world = subprocess.run([sys.executable, WORLD, "--dir", work, "--arrears", arrears,
                                 "--accounts", accounts, "--seed", "11", "--days", days,
                                 "--proto-dir", proto], capture_output=True, text=True, timeout=900)
         if world.returncode != 0:
             fail("the world failed: %s%s" % (world.stdout[-3000:], world.stderr[-3000:]))
         check_reports(arrears, work)
-        cli(arrears, work, "down")
+        arrears_cli(arrears, work, "down")
         assert_none_left(work)
         print("PASS")
     finally:

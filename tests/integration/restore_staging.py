@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import assert_none_left, fail, remove_run
+from harness import arrears_cli, assert_none_left, fail, remove_run
 from outreach_checker import load_spool
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,13 +44,9 @@ BOOK_STATS = ("overdue_at_entry_minor", "collected_minor", "entered_day", "close
 REPORT_VARYING = ("channel", "conduct", "outreach")
 
 
+
 def cli(arrears, work, *args, want=0):
-    out = subprocess.run([arrears, *args, "--dir", work], capture_output=True, text=True,
-                         timeout=900)
-    if want is not None and out.returncode != want:
-        fail("arrears %s: exit %d (wanted %d)\n%s%s" % (" ".join(args), out.returncode, want,
-                                                       out.stdout[-3000:], out.stderr[-3000:]))
-    return out
+    return arrears_cli(arrears, work, *args, want=want, timeout=900)
 
 
 def staging_binary(arrears):
