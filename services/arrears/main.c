@@ -45,6 +45,9 @@ static void usage(FILE *out)
             "  resolve-complaint | hold | lift-hold --hold NAME | write-off | approve-settlement\n"
             "      PLATFORM REF --reason WHY [--as OPERATOR]\n"
             "                            an operator action, audited on the account with who and why\n"
+            "  correct-contact PLATFORM REF --phone E164 [--phone ...] [--email ADDR ...] --reason WHY\n"
+            "      [--as OPERATOR]       replace the listed kinds of contact points (at most 8 each),\n"
+            "                            verified and consented; audited without their values\n"
             "  dead-letters [SERVICE] [--as OPERATOR]\n"
             "                            messages a peer refused for good, every service's or one's:\n"
             "                            service, outbox, seq, code, body type, reason (no bodies)\n"
@@ -121,7 +124,8 @@ static const struct option longs[] = {
     { "start", 1, 0, 'T' }, { "relaxed", 0, 0, 'L' }, { "days", 1, 0, 'y' },
     { "step-minutes", 1, 0, 'j' }, { "format", 1, 0, 'f' }, { "out", 1, 0, 'o' },
     { "platform", 1, 0, 'F' }, { "reason", 1, 0, 'r' }, { "hold", 1, 0, 'H' },
-    { "as", 1, 0, 'A' }, { "from", 1, 0, 'B' }, { 0, 0, 0, 0 },
+    { "as", 1, 0, 'A' }, { "from", 1, 0, 'B' }, { "phone", 1, 0, 'N' }, { "email", 1, 0, 'E' },
+    { 0, 0, 0, 0 },
 };
 
 /* The delivery demonstration's options; -1 for a bad value, 1 for not one of them. */
@@ -168,6 +172,8 @@ static int ops_option(int c, cli_options_t *o)
     case 'H': p->hold = optarg; return 0;
     case 'A': p->as = optarg; return 0;
     case 'B': p->from = optarg; return 0;
+    case 'N': if (p->contact.n_phones == OPS_POINTS_MAX) return -1; p->contact.phones[p->contact.n_phones++] = optarg; return 0;
+    case 'E': if (p->contact.n_emails == OPS_POINTS_MAX) return -1; p->contact.emails[p->contact.n_emails++] = optarg; return 0;
     default: return 1;
     }
 }

@@ -6,7 +6,10 @@
 #define ARREARS_OPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#define OPS_POINTS_MAX 8      /* correct-contact: phones (or e-mails), as staging allows */
 
 typedef struct {
     const char *dir;          /* the embedded default's folder */
@@ -23,6 +26,10 @@ typedef struct {
     const char *reason;       /* actions: why (audited) */
     const char *hold;         /* lift-hold: which */
     const char *from;         /* restore: the backup folder */
+    struct {                  /* correct-contact: --phone (E.164) and --email, in order */
+        const char *phones[OPS_POINTS_MAX], *emails[OPS_POINTS_MAX];
+        size_t n_phones, n_emails;
+    } contact;
 } ops_options_t;
 
 ops_options_t ops_default_options(void);
@@ -36,7 +43,8 @@ int ops_report_main(const ops_options_t *o);
 int ops_backup_main(const ops_options_t *o);
 int ops_restore_main(const ops_options_t *o, const char *service);
 int ops_stop_main(const ops_options_t *o, const char *service);
-/* action: resolve-complaint, hold, lift-hold, write-off, approve-settlement. */
+/* action: resolve-complaint, hold, lift-hold, write-off, approve-settlement,
+ * correct-contact. */
 int ops_action_main(const ops_options_t *o, const char *action, const char *platform,
                     const char *ref);
 

@@ -503,12 +503,11 @@ int account_pay(account_t *self, const account_policy_t *policy, const char *act
     return ACCOUNT_OK;
 }
 
-int account_contact_update(account_t *self, uint32_t contact_points, int32_t today_day,
-                           effects_t *fx)
+int account_contact_update(account_t *self, int32_t today_day, effects_t *fx)
 {
-    self->contact_points = contact_points;
     fx_entry(fx, self, today_day, "platform", "updated", 0, NULL,
-             "contact details corrected: %u verified and consented points", contact_points);
+             "contact details corrected: %u verified and consented points",
+             self->contact_points);
     return ACCOUNT_OK;
 }
 

@@ -199,8 +199,9 @@ int account_pay(account_t *self, const account_policy_t *policy, const char *act
                 int32_t today_day, int64_t now_ms, effects_t *fx, reject_t *reject);
 /* Phones and e-mails both verified and consented: the points staging may have used. */
 uint32_t account_contact_points(const Arrears__Borrower *borrower);
-int account_contact_update(account_t *self, uint32_t contact_points, int32_t today_day,
-                           effects_t *fx);
+/* A platform's ContactUpdate, once staging replaced the points on the borrower record
+ * and set contact_points from it: the timeline entry (counts, never the values). */
+int account_contact_update(account_t *self, int32_t today_day, effects_t *fx);
 /* A complaint (dispute = false) or dispute from the platform or an outcome; legal hears
  * of it while it holds the account (it counts complaints against its assignee), sale of
  * a dispute while the account is listed (a disputed debt leaves the portfolio). */
@@ -225,6 +226,9 @@ int account_legal_update(account_t *self, const account_policy_t *policy,
 int account_sale_result(account_t *self, const account_policy_t *policy,
                         const Arrears__SaleResult *result, int32_t today_day,
                         int64_t now_ms, effects_t *fx, reject_t *reject);
+/* An operator's action, audited with operator_name and the reason it requires.
+ * CORRECT_CONTACT is decided and audited here (at least one point; the entry counts
+ * them, never their values); staging then writes the points as for a ContactUpdate. */
 int account_operator(account_t *self, const account_policy_t *policy, const char *operator_name,
                      const Arrears__OperatorAction *action, int32_t today_day,
                      int64_t now_ms, effects_t *fx, reject_t *reject);

@@ -373,6 +373,33 @@ static int defer(account_t *self, const account_policy_t *policy, const char *wh
     return ACCOUNT_OK;
 }
 
+/* The audit of a CORRECT_CONTACT: who and why, and how many points of each kind, never
+ * their values (the timeline is shown to operators and exported; the points live on the
+ * borrower record only). staging writes the points once this said yes (staging.c). */
+static int correct_contact(account_t *self, const char *who, const Arrears__OperatorAction *a,
+                           int32_t today_day, effects_t *fx, reject_t *reject)
+{
+    if (!a->n_phones && !a->n_emails && !a->address)
+        return refused(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "phones",
+                       "name at least one phone, e-mail or the address to correct");
+    char what[96] = "", *at = what;
+    size_t left = sizeof what;
+    const struct { size_t n; const char *one, *many; } kinds[] = {
+        {a->n_phones, "phone", "phones"}, {a->n_emails, "email", "emails"}};
+    for (size_t i = 0; i < 2; i++) {
+        if (!kinds[i].n)
+            continue;
+        int w = snprintf(at, left, "%s%zu %s", at == what ? "" : ", ", kinds[i].n,
+                         kinds[i].n == 1 ? kinds[i].one : kinds[i].many);
+        at += w, left -= (size_t)w;
+    }
+    if (a->address)
+        snprintf(at, left, "%sthe address", at == what ? "" : ", ");
+    fx_entry(fx, self, today_day, who, "updated", 0, NULL, "%s corrected by operator: %.150s",
+             what, a->reason);
+    return ACCOUNT_OK;
+}
+
 int account_operator(account_t *self, const account_policy_t *policy, const char *who,
                      const Arrears__OperatorAction *a, int32_t today_day, int64_t now_ms,
                      effects_t *fx, reject_t *reject)
@@ -401,6 +428,8 @@ int account_operator(account_t *self, const account_policy_t *policy, const char
         return ACCOUNT_OK;
     case ARREARS__OPERATOR_ACTION__KIND__DEFER:
         return defer(self, policy, who, a, today_day, now_ms, fx, reject);
+    case ARREARS__OPERATOR_ACTION__KIND__CORRECT_CONTACT:
+        return correct_contact(self, who, a, today_day, fx, reject);
     case ARREARS__OPERATOR_ACTION__KIND__APPROVE_SETTLEMENT: {
         arrangement_kind_t before = self->arrangement.kind;
         arrangement_decision_t d;

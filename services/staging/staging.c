@@ -157,16 +157,15 @@ static int payment(call_t *c, const Arrears__AccountEvent *ev)
     return finish(c, rc);
 }
 
-static int contact_update(call_t *c, const Arrears__AccountEvent *ev)
+/* The kinds u lists replaced on the loaded account's borrower record, which contact
+ * requests read (emit.c), and the account's count of usable points recomputed from it.
+ * A platform's ContactUpdate and an operator's CORRECT_CONTACT both come here, u valid
+ * and every other check passed: this is where they write. */
+static int replace_contact(call_t *c, const Arrears__ContactUpdate *u)
 {
     staging_t *s = c->self;
-    const Arrears__ContactUpdate *u = ev->contact;
-    if (validate_contact_update(u, &s->limits, c->reject) != 0)
-        return APPLY_REJECTED;
-    int32_t today;
-    int rc = load(c, ev->platform, ev->account_ref, &today);
     Arrears__Borrower *b = NULL;
-    rc = rc ? rc : ledger_get_borrower(s->ledger, c->txn, s->account.id, &b);
+    int rc = ledger_get_borrower(s->ledger, c->txn, s->account.id, &b);
     if (rc != 0 || !b)
         return rc ? rc : refused(c->reject, ARREARS__REJECT__CODE__CONFLICT, "account_ref",
                                  "the account has no borrower on record");
@@ -177,12 +176,21 @@ static int contact_update(call_t *c, const Arrears__AccountEvent *ev)
         merged.n_emails = u->n_emails, merged.emails = u->emails;
     if (u->address)
         merged.address = u->address;
-    uint32_t points = account_contact_points(&merged);
+    s->account.contact_points = account_contact_points(&merged);
     rc = ledger_put_borrower(s->ledger, c->txn, s->account.id, &merged);
     arrears__borrower__free_unpacked(b, NULL);
-    if (rc == 0)
-        rc = account_contact_update(&s->account, points, today, &s->fx);
-    return finish(c, rc);
+    return rc;
+}
+
+static int contact_update(call_t *c, const Arrears__AccountEvent *ev)
+{
+    staging_t *s = c->self;
+    if (validate_contact_update(ev->contact, &s->limits, c->reject) != 0)
+        return APPLY_REJECTED;
+    int32_t today;
+    int rc = load(c, ev->platform, ev->account_ref, &today);
+    rc = rc ? rc : replace_contact(c, ev->contact);
+    return rc ? rc : finish(c, account_contact_update(&s->account, today, &s->fx));
 }
 
 static int account_event(call_t *c, const Arrears__AccountEvent *ev)
@@ -289,10 +297,23 @@ static int from_operator(call_t *c, const Arrears__Envelope *env)
         return refused(c->reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "body",
                        "operators send operator actions and clock advances only");
     const Arrears__OperatorAction *a = env->operator_action;
+    /* CORRECT_CONTACT is a platform's ContactUpdate in the operator's name: the same
+     * checks first, the account module's audit (reason, entry) next, the same write. */
+    bool contact = a->kind == ARREARS__OPERATOR_ACTION__KIND__CORRECT_CONTACT;
+    Arrears__ContactUpdate u = ARREARS__CONTACT_UPDATE__INIT;
+    u.account_ref = a->account_ref;
+    u.n_phones = a->n_phones, u.phones = a->phones;
+    u.n_emails = a->n_emails, u.emails = a->emails;
+    u.address = a->address;
+    if (contact && validate_contact_update(&u, &s->limits, c->reject) != 0)
+        return APPLY_REJECTED;
     int32_t today;
     int rc = load(c, a->platform, a->account_ref, &today);
-    return rc ? rc : finish(c, account_operator(&s->account, s->policy, c->from->principal, a,
-                                                today, c->now_ms, &s->fx, c->reject));
+    rc = rc ? rc : account_operator(&s->account, s->policy, c->from->principal, a, today,
+                                    c->now_ms, &s->fx, c->reject);
+    if (rc == 0 && contact)
+        rc = replace_contact(c, &u);
+    return finish(c, rc);
 }
 
 int staging_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,

@@ -3,7 +3,9 @@
 `arrears up --simulated` starts every service; `status` shows each up; the demonstration
 world acts for a few days (it moves the clock with `arrears simulate`); `account` shows
 an account's book and timeline; `hold` and `lift-hold` are recorded on the timeline with
-who (the operator's principal) and why; an action without a reason, an unknown account
+who (the operator's principal) and why; `correct-contact` is audited the same way,
+counting the points it corrects and never showing them, and a bad phone is refused (exit
+1) with the field and the reason, nothing recorded; an action without a reason, an unknown account
 and a simulate on a wall-clock fleet are refused with a message saying what to do;
 `report` prints the gathered figures; `down` stops everything and `status` then says so
 (exit 3). No process of the run is left behind.
@@ -43,6 +45,25 @@ def check_actions(arrears, work, ref):
         fail("an unknown account is not said so: " + out.stderr)
 
 
+def check_correct_contact(arrears, work, ref):
+    arrears_cli(arrears, work, "correct-contact", "demo-platform", ref, "--phone", "+447700900123",
+        "--email", "new.address@example.org", "--reason", "borrower called with a new number")
+    out = arrears_cli(arrears, work, "account", "demo-platform", ref).stdout
+    audited = [l for l in out.splitlines() if "corrected by operator" in l]
+    if len(audited) != 1 or " operator " not in audited[0] or " updated " not in audited[0] \
+            or "1 phone, 1 email" not in audited[0] or "new number" not in audited[0]:
+        fail("correct-contact is not on the timeline with who, why and the counts:\n" + out[-3000:])
+    if "+447700900123" in out or "example.org" in out:
+        fail("correct-contact shows the personal values on the timeline:\n" + out[-3000:])
+    bad = arrears_cli(arrears, work, "correct-contact", "demo-platform", ref, "--phone",
+        "07700 900123", "--reason", "typo", want=1)
+    if "refused" not in bad.stderr or "phones[0].value" not in bad.stderr:
+        fail("a bad phone is not refused with the field and the reason: " + bad.stderr)
+    out = arrears_cli(arrears, work, "account", "demo-platform", ref).stdout
+    if out.count("corrected by operator") != 1:
+        fail("a refused correct-contact left something on the timeline:\n" + out[-3000:])
+
+
 def main():
     arrears, proto = sys.argv[1], sys.argv[2]
     work = tempfile.mkdtemp(prefix="cli", dir="/tmp")
@@ -57,7 +78,9 @@ def main():
         if world.returncode != 0:
             fail("the world failed: %s%s" % (world.stdout[-3000:], world.stderr[-3000:]))
         with open(os.path.join(work, "world", "portfolio.jsonl")) as f:
-            check_actions(arrears, work, json.loads(f.readline())["account_ref"])
+            ref = json.loads(f.readline())["account_ref"]
+        check_actions(arrears, work, ref)
+        check_correct_contact(arrears, work, ref)
         out = arrears_cli(arrears, work, "report").stdout
         if "=== arrears report ===" not in out or "== sale ==" not in out:
             fail("report is incomplete:\n" + out)

@@ -1,0 +1,362 @@
+/* test_correct_contact: an operator's CORRECT_CONTACT (proto OperatorAction), through
+ * staging_apply in process as the receiver runs it — a staging_t set up as test_emit's
+ * (a strategy, a tz cache, a simulated clock, the book and its outboxes on a store in a
+ * temporary directory), the operator's action and query built here.
+ *
+ * Covered:
+ *   - applied: the phones and e-mails listed replace the borrower's (the address, not
+ *     listed, is kept), and the next contact request carries the corrected points;
+ *   - audited: one "updated" entry with the operator's principal as actor and their
+ *     reason, counting the points and never showing a value;
+ *   - refused: a bad phone is INVALID_FIELD naming "phones[1].value", nothing changes
+ *     (a digest of every table), and so is a missing reason or an empty correction.
+ *
+ * Times: the borrower in Asia/Shanghai; the clock starts at 2026-04-02 04:00 UTC, noon
+ * local, 13 days after the instalment due 2026-03-20 (stage early, a daily sms). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "daily.h"
+#include "log.h"
+#include "staging.h"
+#include "svctest.h"
+
+#define NOW0 INT64_C(1775102400000)   /* 2026-04-02 04:00 UTC */
+#define DAY INT64_C(86400000)
+#define GOT_MAX 16
+#define REPLY_MAX 65536
+#define OLD_PHONE "+8613800138000"
+#define NEW_PHONE "+8613700137000"
+#define NEW_PHONE2 "+8613600136000"
+#define NEW_EMAIL "borrower@example.cn"
+
+static const char STRATEGY[] =
+    "currency = \"CNY\";\n"
+    "arms = ( { name = \"champion\"; share_bps = 10000; action_lists = (\n"
+    "  { stage = \"early\"; actions = (\n"
+    "    { channel = \"sms\"; template = \"early_sms\"; cadence_days = 1; priority = 50; } ); }\n"
+    "); } );\n";
+
+static const char LIMITATION[] = "limitation = { default = { years = 6; }; };\n";
+
+static const char *const OUTBOX_NAMES[STAGING_OUTBOXES] = {"to_outreach", "to_legal", "to_sale",
+                                                           "to_intake"};
+
+static const char *const TABLES[] = {
+    "staging.keys", "staging.accounts", "staging.borrowers", "staging.timeline",
+    "staging.persons", "staging.payments", "staging.meta", "to_outreach.log",
+};
+#define N_TABLES (sizeof TABLES / sizeof TABLES[0])
+
+typedef struct {
+    char dir[SVCTEST_DIR_MAX];
+    store_t *store;
+    crypt_t *crypt;
+    conf_t *conf;
+    strategy_t *strategy;
+    limitation_rules_t limitation;
+    staging_t app;
+    reject_t reject;
+    uint64_t mark;                     /* the last seq read from to_outreach */
+    Arrears__Envelope *got[GOT_MAX];
+    size_t n_got;
+} fx_t;
+
+/* ---------------------------------------------------------------- fixture */
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof *f);   /* large: the scratch account, the statement */
+    if (!f)
+        return -1;
+    *state = f;
+    log_open("test_correct_contact", 2, LOG_ERROR);
+    char err[512] = "";
+    f->conf = conf_parse_string(STRATEGY, "strategy.conf", err, sizeof err);
+    if (!f->conf || strategy_load_conf(f->conf, &f->strategy, err, sizeof err) != STRATEGY_OK ||
+        limitation_rules_parse(LIMITATION, "limitation.conf", &f->limitation, err, sizeof err)) {
+        fprintf(stderr, "setup: %s\n", err);
+        return -1;
+    }
+    f->app.policies[0] = (account_policy_t){
+        .strategy = f->strategy, .limitation = &f->limitation, .waterfall = book_waterfall_default(),
+        .default_cap_bps = 360000, .complaint_response_days = 15, .dispute_response_days = 30,
+    };
+    f->app.policy_count = 1;
+    f->app.zones = tz_cache_new(NULL, 64);
+    f->app.clock = aclock_new_simulated(NOW0);
+    f->app.limits = validate_default_limits();
+    f->app.run_chunk_accounts = 100;
+    outbox_limits_t ol = outbox_default_limits();
+    int rc = f->app.zones && f->app.clock ? svctest_open("t_cc", f->dir, &f->store, &f->crypt) : -1;
+    for (int i = 0; rc == 0 && i < STAGING_OUTBOXES; i++)
+        rc = outbox_open(f->store, OUTBOX_NAMES[i], &ol, &f->app.out[i]);
+    return rc ? rc : ledger_open(f->store, f->crypt, &f->app.ledger);
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    svctest_free_got(f->got, f->n_got);
+    ledger_destroy(&f->app.ledger);
+    for (int i = 0; i < STAGING_OUTBOXES; i++)
+        outbox_destroy(&f->app.out[i]);
+    tz_cache_destroy(&f->app.zones);
+    aclock_destroy(&f->app.clock);
+    strategy_destroy(&f->strategy);
+    conf_destroy(&f->conf);
+    int rc = svctest_close(f->dir, &f->store, &f->crypt);
+    free(f);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- driving staging */
+
+typedef struct {
+    fx_t *f;
+    const Arrears__Envelope *env;
+    const char *role;
+    int rc;
+} apply_t;
+
+static int apply_in(MDB_txn *txn, void *arg)
+{
+    apply_t *a = arg;
+    bool op = strcmp(a->role, "operator") == 0;
+    receiver_peer_t from = svctest_peer(op ? "op.alice" : "intake", a->role);
+    a->rc = staging_apply(&a->f->app, txn, &from, a->env, &a->f->reject);
+    return a->rc == APPLY_REJECTED ? 0 : a->rc;
+}
+
+static int apply(fx_t *f, const char *role, Arrears__Envelope *env)
+{
+    apply_t a = {f, env, role, 0};
+    assert_int_equal(store_write(f->store, apply_in, &a), 0);
+    return a.rc;
+}
+
+/* Due 2026-03-20; a verified and consented phone and an address. */
+static void open_account(fx_t *f)
+{
+    Arrears__ContactPoint phone = ARREARS__CONTACT_POINT__INIT;
+    Arrears__ContactPoint *phones[] = {&phone};
+    phone.value = OLD_PHONE;
+    phone.has_verified = phone.verified = phone.has_consent = phone.consent = 1;
+    Arrears__Address address = ARREARS__ADDRESS__INIT;
+    address.line1 = "1 Road";
+    address.city = "Shanghai";
+    address.country = "CN";
+    Arrears__Borrower b = ARREARS__BORROWER__INIT;
+    b.name = "Borrower Contact";
+    uint8_t id_hash[32] = {9};
+    b.has_id_number_hash = 1;
+    b.id_number_hash = (ProtobufCBinaryData){sizeof id_hash, id_hash};
+    b.time_zone = "Asia/Shanghai";
+    b.language = "zh-CN";
+    b.n_phones = 1;
+    b.phones = phones;
+    b.address = &address;
+    Arrears__Instalment inst = ARREARS__INSTALMENT__INIT;
+    Arrears__Instalment *schedule[] = {&inst};
+    inst.due_date = "2026-03-20";
+    inst.has_principal_minor = 1;
+    inst.principal_minor = 100000;
+    Arrears__AccountUpsert up = ARREARS__ACCOUNT_UPSERT__INIT;
+    up.account_ref = "A-1";
+    up.has_product = 1;
+    up.product = ARREARS__PRODUCT__ONLINE_LOAN;
+    up.currency = "CNY";
+    up.opened_date = "2025-06-01";
+    up.borrower = &b;
+    up.n_schedule = 1;
+    up.schedule = schedule;
+    Arrears__AccountEvent ev = ARREARS__ACCOUNT_EVENT__INIT;
+    ev.platform = "platform-a";
+    ev.account_ref = "A-1";
+    ev.has_version = ev.version = 1;
+    ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_UPSERT;
+    ev.upsert = &up;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_ACCOUNT_EVENT;
+    env.account_event = &ev;
+    if (apply(f, "service", &env) != APPLY_OK)
+        fail_msg("refused: %s: %s", f->reject.field, f->reject.reason);
+}
+
+/* CORRECT_CONTACT with phones (n of them from values) and one e-mail if email. */
+static int correct(fx_t *f, const char *const *values, size_t n, const char *email,
+                   const char *reason)
+{
+    Arrears__ContactPoint points[3], *phones[2], *emails[1];
+    for (size_t i = 0; i < n + 1; i++) {
+        arrears__contact_point__init(&points[i]);
+        points[i].value = (char *)(i < n ? values[i] : email);
+        points[i].has_verified = points[i].verified = points[i].has_consent = points[i].consent = 1;
+        if (i < n)
+            phones[i] = &points[i];
+    }
+    emails[0] = &points[n];
+    Arrears__OperatorAction a = ARREARS__OPERATOR_ACTION__INIT;
+    a.platform = "platform-a";
+    a.account_ref = "A-1";
+    a.has_kind = 1;
+    a.kind = ARREARS__OPERATOR_ACTION__KIND__CORRECT_CONTACT;
+    a.reason = (char *)reason;
+    a.n_phones = n, a.phones = phones;
+    a.n_emails = email ? 1 : 0, a.emails = emails;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_OPERATOR_ACTION;
+    env.operator_action = &a;
+    return apply(f, "operator", &env);
+}
+
+/* ---------------------------------------------------------------- reading back */
+
+typedef struct {
+    fx_t *f;
+    Arrears__Envelope *view;       /* the account query's answer */
+    Arrears__Borrower *borrower;
+} read_t;
+
+static void read_in(MDB_txn *txn, void *arg)
+{
+    read_t *r = arg;
+    staging_t *s = &r->f->app;
+    Arrears__AccountQuery q = ARREARS__ACCOUNT_QUERY__INIT;
+    q.platform = "platform-a";
+    q.account_ref = "A-1";
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.has_request_id = env.request_id = 1;
+    env.body_case = ARREARS__ENVELOPE__BODY_ACCOUNT_QUERY;
+    env.account_query = &q;
+    receiver_peer_t from = svctest_peer("operator", "operator");
+    static uint8_t buf[REPLY_MAX];
+    size_t n = staging_query(s, txn, &from, &env, buf, sizeof buf, &r->f->reject);
+    assert_true(n > 0);
+    r->view = arrears__envelope__unpack(NULL, n, buf);
+    assert_non_null(r->view);
+    assert_int_equal(r->view->body_case, ARREARS__ENVELOPE__BODY_ACCOUNT_VIEW);
+    uint64_t id;
+    assert_int_equal(ledger_find(s->ledger, txn, "platform-a", "A-1", &id), 0);
+    assert_int_equal(ledger_get_borrower(s->ledger, txn, id, &r->borrower), 0);
+    assert_non_null(r->borrower);
+}
+
+static read_t read_back(fx_t *f)
+{
+    read_t r = {f, NULL, NULL};
+    svctest_read(f->store, read_in, &r);
+    return r;
+}
+
+static void read_free(read_t *r)
+{
+    arrears__envelope__free_unpacked(r->view, NULL);
+    arrears__borrower__free_unpacked(r->borrower, NULL);
+}
+
+/* The ContactRequests to_outreach got since the last look: the last one's phones. */
+static const Arrears__ContactRequest *last_request(fx_t *f)
+{
+    svctest_free_got(f->got, f->n_got);
+    f->n_got = svctest_news(f->store, f->app.out[STAGING_TO_OUTREACH], &f->mark, f->got, GOT_MAX);
+    const Arrears__ContactRequest *last = NULL;
+    for (size_t i = 0; i < f->n_got; i++)
+        if (f->got[i]->body_case == ARREARS__ENVELOPE__BODY_CONTACT_REQUEST)
+            last = f->got[i]->contact_request;
+    return last;
+}
+
+static void run_day(fx_t *f)
+{
+    int64_t to = aclock_now_ms(f->app.clock) + DAY;
+    assert_int_equal(aclock_advance_to(f->app.clock, to), ACLOCK_OK);
+    f->app.advance_to_ms = to;
+    daily_step_t step;
+    do
+        assert_int_equal(daily_step(&f->app, f->store, &step), 0);
+    while (step.state == DAILY_MORE);
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_applied_and_audited_without_values(void **state)
+{
+    fx_t *f = *state;
+    open_account(f);
+    const Arrears__ContactRequest *r = last_request(f);
+    assert_non_null(r);
+    assert_string_equal(r->phones[0]->value, OLD_PHONE);
+
+    const char *const phones[] = {NEW_PHONE, NEW_PHONE2};
+    assert_int_equal(correct(f, phones, 2, NEW_EMAIL, "borrower called: number changed"),
+                     APPLY_OK);
+    read_t rb = read_back(f);
+    const Arrears__Borrower *b = rb.borrower;
+    assert_int_equal(b->n_phones, 2);
+    assert_string_equal(b->phones[0]->value, NEW_PHONE);
+    assert_string_equal(b->phones[1]->value, NEW_PHONE2);
+    assert_int_equal(b->n_emails, 1);
+    assert_string_equal(b->emails[0]->value, NEW_EMAIL);
+    assert_string_equal(b->address->line1, "1 Road");   /* not listed: kept */
+    const Arrears__AccountView *v = rb.view->account_view;
+    const Arrears__TimelineEntry *t = v->timeline[v->n_timeline - 1];
+    assert_string_equal(t->kind, "updated");
+    assert_string_equal(t->actor, "op.alice");
+    assert_string_equal(t->reason,
+                        "2 phones, 1 email corrected by operator: borrower called: number changed");
+    for (size_t i = 0; i < v->n_timeline; i++) {
+        assert_null(strstr(v->timeline[i]->reason, "8613"));
+        assert_null(strstr(v->timeline[i]->reason, "example.cn"));
+    }
+    read_free(&rb);
+
+    run_day(f);   /* the next day's sms goes to the corrected points */
+    r = last_request(f);
+    assert_non_null(r);
+    assert_int_equal(r->n_phones, 2);
+    assert_string_equal(r->phones[0]->value, NEW_PHONE);
+    assert_int_equal(r->n_emails, 1);
+    assert_string_equal(r->emails[0]->value, NEW_EMAIL);
+}
+
+static void test_refused_changes_nothing(void **state)
+{
+    fx_t *f = *state;
+    open_account(f);
+    uint8_t before[SVCTEST_DIGEST_BYTES], after[SVCTEST_DIGEST_BYTES];
+    svctest_digest(f->store, TABLES, N_TABLES, before);
+
+    const char *const bad[] = {NEW_PHONE, "13700137000"};   /* no '+': not E.164 */
+    svctest_assert_refused(correct(f, bad, 2, NULL, "typo"), &f->reject,
+                           ARREARS__REJECT__CODE__INVALID_FIELD, "phones[1].value");
+    assert_null(strstr(f->reject.reason, "13700137000"));   /* rejects name no values */
+    const char *const good[] = {NEW_PHONE};
+    svctest_assert_refused(correct(f, good, 1, NULL, ""), &f->reject,
+                           ARREARS__REJECT__CODE__INVALID_FIELD, "reason");
+    svctest_assert_refused(correct(f, good, 0, NULL, "nothing"), &f->reject,
+                           ARREARS__REJECT__CODE__INVALID_FIELD, "phones");
+    svctest_assert_refused(correct(f, good, 1, "not-an-email", "typo"), &f->reject,
+                           ARREARS__REJECT__CODE__INVALID_FIELD, "emails[0].value");
+
+    svctest_digest(f->store, TABLES, N_TABLES, after);
+    assert_memory_equal(before, after, sizeof before);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_applied_and_audited_without_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_changes_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
