@@ -31,6 +31,7 @@
 #include "journal.h"
 #include "limitation.h"
 #include "penalty.h"
+#include "retention.h"
 #include "stage.h"
 #include "strategy.h"
 
@@ -62,6 +63,7 @@ typedef struct {
     bool freeze_after_charge_off;      /* no penalty once charged off */
     int32_t complaint_response_days;   /* deadline to answer a complaint */
     int32_t dispute_response_days;     /* deadline to answer a dispute */
+    const retention_rules_t *retention;/* NULL: no rule, nothing erased (retention.h) */
 } account_policy_t;
 
 /* Figures the reports are computed from (cumulative over the account's life). */
@@ -117,6 +119,10 @@ typedef struct {
     int32_t sale_returned_day;                    /* sale gave it back; NONE: never */
     char case_id[ACCOUNT_REFERENCE_MAX + 1];
     account_stats_t stats;
+    /* The borrower's personal data was erased after its retention period (daily.c):
+     * the record is the anonymized one from then on, and never erased again. */
+    bool erased;
+    int32_t erased_day;                           /* the day it was, when erased */
 } account_t;
 
 typedef enum {

@@ -86,12 +86,73 @@ static int load_book(const conf_t *c, staging_config_t *o, char *err, size_t len
     return rc;
 }
 
+/* One `retention.jurisdictions` entry: a country named once, with its days. */
+static int load_retention_rule(const conf_t *c, const config_setting_t *g, size_t i, void *arg,
+                               char *err, size_t len)
+{
+    static const char *const keys[] = {"country", "days", NULL};
+    retention_rules_t *r = arg;
+    retention_rule_t *rule = &r->jurisdictions[i];
+    const char *country = NULL;
+    int64_t days = 0;
+    int rc = conf_check_keys_at(c, g, keys, err, len);
+    rc = rc ? rc : conf_string_at(c, g, "country", NULL, RETENTION_NAME_MAX, &country, err, len);
+    if (rc == 0 && !config_setting_get_member(g, "days"))
+        return conf_error_at(c, g, CONF_ETYPE, err, len, "retention.jurisdictions.[%zu].days: "
+                             "required, 1 to %d", i, RETENTION_MAX_DAYS);
+    rc = rc ? rc : conf_int64_at(c, g, "days", 1, 1, RETENTION_MAX_DAYS, &days, err, len);
+    if (rc != 0)
+        return rc;
+    if (!country || !*country || strspn(country, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                 "0123456789_-") != strlen(country))
+        return conf_error_at(c, g, CONF_ERANGE, err, len, "retention.jurisdictions.[%zu].country: "
+                             "a code such as \"GB\" or \"US-NY\" (letters, digits, _ and -)", i);
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(r->jurisdictions[j].country, country) == 0)
+            return conf_error_at(c, g, CONF_ERANGE, err, len, "retention.jurisdictions.[%zu]: "
+                                 "country \"%s\" is already used by entry %zu", i, country, j);
+    snprintf(rule->country, sizeof rule->country, "%s", country);
+    rule->days = (int32_t)days;
+    r->count = i + 1;
+    return 0;
+}
+
+/* `retention` (optional: without it nothing is ever erased, see retention.h). */
+static int load_retention(const conf_t *c, staging_config_t *o, char *err, size_t len)
+{
+    static const char *const keys[] = {"default_days", "jurisdictions", NULL};
+    retention_rules_t *r = &o->retention;
+    memset(r, 0, sizeof *r);
+    const config_setting_t *g = conf_lookup(c, "retention");
+    if (!g)
+        return 0;
+    if (!config_setting_is_group(g))
+        return conf_error_at(c, g, CONF_ETYPE, err, len, "retention must be a group { ... }");
+    int64_t dflt = 0;
+    int rc = conf_check_keys(c, "retention", keys, err, len);
+    if (rc == 0 && config_setting_get_member(g, "default_days"))
+        rc = conf_int64(c, "retention.default_days", 1, 1, RETENTION_MAX_DAYS, &dflt, err, len);
+    if (rc != 0)
+        return rc;
+    r->has_default = dflt > 0;
+    r->default_days = (int32_t)dflt;
+    if (!config_setting_get_member(g, "jurisdictions")) {
+        if (!r->has_default)
+            return conf_error_at(c, g, CONF_ERANGE, err, len,
+                                 "retention: give default_days, jurisdictions, or both");
+        return 0;
+    }
+    size_t n = 0;
+    return conf_each_group(c, "retention.jurisdictions", RETENTION_MAX_JURISDICTIONS,
+                           load_retention_rule, r, &n, err, len);
+}
+
 int staging_config_load(const char *path, staging_config_t *o, char *err, size_t len)
 {
     static const char *const top[] = {"data_dir", "durability", "log_level", "keys", "limits",
                                       "listen", "strategy", "limitation", "clock", "outreach",
                                       "legal", "sale", "intake", "create_secret", "book", "daily",
-                                      "metrics", NULL};
+                                      "metrics", "retention", NULL};
     conf_t *c = conf_load(path, err, len);
     if (!c)
         return CONF_ESYNTAX;
@@ -105,6 +166,7 @@ int staging_config_load(const char *path, staging_config_t *o, char *err, size_t
     rc = rc ? rc : svcconf_clock(c, &o->simulated, &o->simulated_start_ms, err, len);
     rc = rc ? rc : load_peers(c, o, err, len);
     rc = rc ? rc : load_book(c, o, err, len);
+    rc = rc ? rc : load_retention(c, o, err, len);
     conf_destroy(&c);
     return rc;
 }

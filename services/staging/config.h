@@ -20,6 +20,15 @@
  *     complaint_response_days = 15;  dispute_response_days = 30;
  *   };
  *   daily = { chunk_accounts = 5000; every_ms = 3600000; };
+ *   retention = {                           # optional (retention.h); without it nothing
+ *     default_days = 2190;                  # is ever erased. Days a closed account keeps
+ *     jurisdictions = (                     # its personal data, 1 .. 36500, per country
+ *       { country = "GB"; days = 2190; },   # of the account's jurisdiction ("US-NY" falls
+ *       { country = "CN"; days = 1826; },   # back to "US", then to the default). Refused
+ *       { country = "US"; days = 2557; }    # with file:line when malformed: unknown keys,
+ *     );                                    # duplicates, days out of range, a group with
+ *   };                                      # neither a default nor a country.
+ *   (retention.example.conf: the examples, which are not legal advice.)
  */
 #ifndef ARREARS_STAGING_CONFIG_H
 #define ARREARS_STAGING_CONFIG_H
@@ -27,6 +36,7 @@
 #include <stdbool.h>
 
 #include "account.h"
+#include "retention.h"
 #include "svcconf.h"
 
 /* One collection strategy per currency, at most this many (strategy.h). */
@@ -54,6 +64,7 @@ typedef struct {
     int32_t complaint_response_days, dispute_response_days;
     int64_t chunk_accounts;
     int64_t run_every_ms;
+    retention_rules_t retention;   /* none configured: nothing is ever erased */
 } staging_config_t;
 
 int staging_config_load(const char *path, staging_config_t *out, char *err, size_t err_len);

@@ -1,7 +1,10 @@
 /* daily: the daily run, chunk by chunk (see daily.h). */
 #include "daily.h"
 
+#include <stdio.h>
+
 #include "log.h"
+#include "retention.h"
 
 typedef struct {
     staging_t *self;
@@ -49,6 +52,38 @@ static int day_changed(staging_t *self, MDB_txn *txn, int64_t done_ms, int64_t t
     return rc;
 }
 
+/* Erases the account's personal data when its jurisdiction's retention after closing
+ * has run out (retention.h) — the sealed borrower, the only personal data staging keeps
+ * for it: the record holds a person key that is a hash, references, counts and figures —
+ * and notes it on the timeline and the record. The flag makes it once only; the book,
+ * stages, timeline and report figures stay: they are the anonymized record. */
+static int erase_if_due(staging_t *self, MDB_txn *txn, int32_t today)
+{
+    account_t *a = &self->account;
+    int32_t days = 0;
+    if (a->erased || !account_is_closed(a) || self->fx.count >= ACCOUNT_EFFECTS_MAX ||
+        !retention_due(self->policy->retention, a->jurisdiction, a->stats.closed_day, today,
+                       &days))
+        return 0;   /* a full effects list (never seen) only puts it off to tomorrow */
+    int rc = ledger_erase_borrower(self->ledger, txn, a->id);
+    if (rc != 0)
+        return rc;
+    a->erased = true;
+    a->erased_day = today;
+    char closed[TZ_DATE_LEN + 1];
+    tz_date_format(a->stats.closed_day, closed);
+    const char *where = a->jurisdiction[0] ? a->jurisdiction : "no jurisdiction (the default)";
+    effect_t *e = &self->fx.items[self->fx.count++];
+    *e = (effect_t){.kind = EFFECT_ENTRY, .day = today, .stage = a->stage, .what = "erased"};
+    snprintf(e->actor, sizeof e->actor, "staging");
+    snprintf(e->reason, sizeof e->reason,
+             "personal data erased: retention of %d days in %s after closing on %s", (int)days,
+             where, closed);
+    log_event(LOG_INFO, "erased", "account_id=%llu jurisdiction=%s retention_days=%d",
+              (unsigned long long)a->id, a->jurisdiction[0] ? a->jurisdiction : "-", (int)days);
+    return 0;
+}
+
 /* One account of the run: evaluated as of run_to_ms, written when anything changed. */
 static int evaluate_one(staging_t *self, MDB_txn *txn, int64_t run_to_ms, bool *changed)
 {
@@ -70,6 +105,7 @@ static int evaluate_one(staging_t *self, MDB_txn *txn, int64_t run_to_ms, bool *
     }
     effects_clear(&self->fx);
     int rc = account_evaluate(a, self->policy, today, run_to_ms, &self->fx);
+    rc = rc ? rc : erase_if_due(self, txn, today);
     *changed = rc == 0;
     return rc ? rc : staging_commit_account(self, txn, a, aclock_now_ms(self->clock));
 }

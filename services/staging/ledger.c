@@ -186,19 +186,35 @@ int ledger_index_person(ledger_t *self, MDB_txn *txn, const account_t *account)
 
 int ledger_put_borrower(ledger_t *self, MDB_txn *txn, uint64_t id, const Arrears__Borrower *b)
 {
+    uint8_t idb[8];
+    store_put_u64(idb, id);
+    MDB_val k = {8, idb}, v;
+    int rc = mdb_get(txn, self->borrowers, &k, &v);
+    if (rc == 0 && v.mv_size == 0)
+        return LEDGER_OK;   /* erased: the tombstone stays */
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
     size_t plain_len = arrears__borrower__get_packed_size(b);
     if (plain_len > BORROWER_MAX_BYTES)
         return RECORD_ETOO_LARGE;
     arrears__borrower__pack(b, self->plain);
     size_t sealed_len = 0;
-    int rc = crypt_seal(self->crypt, self->plain, plain_len, self->sealed, sizeof self->sealed,
-                        &sealed_len);
+    rc = crypt_seal(self->crypt, self->plain, plain_len, self->sealed, sizeof self->sealed,
+                    &sealed_len);
     if (rc != 0)
         return rc;
+    v = (MDB_val){sealed_len, self->sealed};
+    return mdb_put(txn, self->borrowers, &k, &v, 0);
+}
+
+int ledger_erase_borrower(ledger_t *self, MDB_txn *txn, uint64_t id)
+{
     uint8_t idb[8];
     store_put_u64(idb, id);
-    MDB_val k = {8, idb}, v = {sealed_len, self->sealed};
-    return mdb_put(txn, self->borrowers, &k, &v, 0);
+    MDB_val k = {8, idb}, empty = {0, ""};
+    /* A put over the old value. LMDB may keep the old bytes in a free page until it
+     * reuses it: they were sealed, so nothing is in clear there either. */
+    return mdb_put(txn, self->borrowers, &k, &empty, 0);
 }
 
 int ledger_get_borrower(ledger_t *self, MDB_txn *txn, uint64_t id, Arrears__Borrower **b)
@@ -208,7 +224,7 @@ int ledger_get_borrower(ledger_t *self, MDB_txn *txn, uint64_t id, Arrears__Borr
     store_put_u64(idb, id);
     MDB_val k = {8, idb}, v;
     int rc = mdb_get(txn, self->borrowers, &k, &v);
-    if (rc == MDB_NOTFOUND)
+    if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size == 0))   /* none, or erased */
         return LEDGER_OK;
     if (rc != 0)
         return rc;

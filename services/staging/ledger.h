@@ -5,7 +5,8 @@
  * Tables:
  *   staging.keys       platform NUL account_ref       -> id (be64)
  *   staging.accounts   id (be64)                      -> StoredAccount (record.h)
- *   staging.borrowers  id (be64)                      -> sealed packed Borrower
+ *   staging.borrowers  id (be64)                      -> sealed packed Borrower, or ""
+ *                                                       once erased (a tombstone)
  *   staging.timeline   id (be64) seq (be32)           -> packed TimelineEntry
  *   staging.persons    person key (16 bytes), dupsort -> id (be64)
  *   staging.payments   id (be64) payment_ref          -> amount (be64)
@@ -49,10 +50,18 @@ int ledger_put(ledger_t *self, MDB_txn *txn, const account_t *account);
 /* Writes the person index for an account that has a person key. */
 int ledger_index_person(ledger_t *self, MDB_txn *txn, const account_t *account);
 
+/* Seals and stores the borrower; for an erased account it stores nothing (LEDGER_OK): a
+ * late upsert must not bring back the personal data retention took away. */
 int ledger_put_borrower(ledger_t *self, MDB_txn *txn, uint64_t id, const Arrears__Borrower *b);
 /* The borrower unpacked (free with arrears__borrower__free_unpacked(b, NULL)), or NULL
- * in *b when none is stored. */
+ * in *b when none is stored (or it was erased). */
 int ledger_get_borrower(ledger_t *self, MDB_txn *txn, uint64_t id, Arrears__Borrower **b);
+/* Erases the account's borrower at the end of its retention (retention.h): the sealed
+ * record is replaced by an empty tombstone, which holds nothing personal and keeps
+ * ledger_put_borrower from storing one again. Idempotent. The person index and the
+ * vulnerable table stay: they hold a 16-byte hash of the platform and the id number's
+ * hash, never the number, and the person's other accounts still need them. */
+int ledger_erase_borrower(ledger_t *self, MDB_txn *txn, uint64_t id);
 
 /* Appends entry as the account's next timeline entry (account->timeline_count + 1). */
 int ledger_append_entry(ledger_t *self, MDB_txn *txn, account_t *account, const effect_t *e,

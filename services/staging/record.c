@@ -208,6 +208,10 @@ static void encode_state(record_t *self, const account_t *a, Arrears__StoredAcco
     SET(m, timeline_count, a->timeline_count);
     SET(m, time_barred, a->time_barred);
     m->case_id = (char *)a->case_id;
+    if (a->erased) {   /* absent on every other record: older readers see no change */
+        SET(m, erased, true);
+        SET(m, erased_day, a->erased_day);
+    }
 }
 
 int record_encode(record_t *self, const account_t *a, const uint8_t **bytes, size_t *len)
@@ -397,6 +401,8 @@ static void decode_state(const Arrears__StoredAccount *m, account_t *a)
     a->legal_returned_day = m->has_legal_returned_day ? m->legal_returned_day : ACCOUNT_DAY_NONE;
     a->sale_returned_day = m->has_sale_returned_day ? m->sale_returned_day : ACCOUNT_DAY_NONE;
     copy_text(a->case_id, sizeof a->case_id, m->case_id);
+    a->erased = m->has_erased && m->erased;
+    a->erased_day = a->erased && m->has_erased_day ? m->erased_day : ACCOUNT_DAY_NONE;
 }
 
 int record_decode(record_t *self, const uint8_t *bytes, size_t len, account_t *a)

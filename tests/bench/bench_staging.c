@@ -235,7 +235,7 @@ static void open_everything(const char *dir, const char *strategy_path)
         fprintf(stderr, "bench_staging: %s\n", err);
         exit(1);
     }
-    app.policies[0] = (account_policy_t){strategy, &limitation, book_waterfall_default(), 360000, true, 15, 30};
+    app.policies[0] = (account_policy_t){strategy, &limitation, book_waterfall_default(), 360000, true, 15, 30, NULL};
     app.policy_count = 1;
     app.policy = &app.policies[0];
     store_options_t so = store_default_options();

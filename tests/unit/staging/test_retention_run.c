@@ -1,0 +1,499 @@
+/* test_retention_run: the daily run erases a closed account's personal data once its
+ * jurisdiction's retention has run out (retention.h, daily.c), in process, with a
+ * staging_t set up as main.c's service_open does (the fixture of test_emit.c) and
+ * retention rules of GB 40 days and a default of 55.
+ *
+ * Covered:
+ *   - the day before: nothing erased; the day of: the sealed borrower is gone (a
+ *     tombstone), the record says erased, the timeline ends with one "erased" entry by
+ *     staging with the rule in its reason, and the report's figures are unchanged;
+ *   - the next day's run changes nothing (a digest of the tables but the account
+ *     records, whose evaluated day moves; the erased record itself compared);
+ *   - a late upsert of the erased account stores no borrower again;
+ *   - a jurisdiction without a rule of its own (JP) is erased by the default, later;
+ *   - `staging dump` says erased, and holds no personal field.
+ *
+ * Times: borrowers in Asia/Shanghai; the clock starts at 2026-04-02 04:00 UTC (noon
+ * local); the instalments fell due 2026-03-20, and both accounts are paid off on
+ * 2026-04-02 (closed that day). GB is due on 2026-05-12, JP on 2026-05-27. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "daily.h"
+#include "retention.h"
+#include "log.h"
+#include "staging.h"
+#include "svctest.h"
+
+#define NOW0 INT64_C(1775102400000)   /* 2026-04-02 04:00 UTC */
+#define DAY INT64_C(86400000)
+
+/* No escalation: the accounts here only open and close. */
+static const char STRATEGY[] =
+    "currency = \"CNY\";\n"
+    "arms = ( { name = \"champion\"; share_bps = 10000; action_lists = (\n"
+    "  { stage = \"sale\"; actions = (\n"
+    "    { channel = \"sms\"; template = \"sale_sms\"; cadence_days = 7; priority = 60; } ); }\n"
+    "); } );\n"
+    "escalation = { sale = { enabled = false; }; };\n";
+
+static const char LIMITATION[] =
+    "limitation = { default = { years = 6; }; jurisdictions = ( { name = \"CN\"; years = 3; } ); };\n";
+
+static const char *const OUTBOX_NAMES[STAGING_OUTBOXES] = {"to_outreach", "to_legal", "to_sale",
+                                                           "to_intake"};
+
+typedef struct {
+    char dir[SVCTEST_DIR_MAX];
+    store_t *store;
+    crypt_t *crypt;
+    conf_t *conf;
+    strategy_t *strategy;
+    limitation_rules_t limitation;
+    retention_rules_t retention;
+    staging_t app;
+    reject_t reject;
+} fx_t;
+
+/* ---------------------------------------------------------------- fixture */
+
+static int open_state(fx_t *f)
+{
+    outbox_limits_t ol = outbox_default_limits();
+    int rc = svctest_open("t_staging", f->dir, &f->store, &f->crypt);
+    for (int i = 0; rc == 0 && i < STAGING_OUTBOXES; i++) {
+        rc = outbox_open(f->store, OUTBOX_NAMES[i], &ol, &f->app.out[i]);
+        if (rc == 0 && i != STAGING_TO_INTAKE)
+            rc = outbox_seal_with(f->app.out[i], f->crypt);
+    }
+    return rc ? rc : ledger_open(f->store, f->crypt, &f->app.ledger);
+}
+
+static int open_policy(fx_t *f)
+{
+    char err[512] = "";
+    f->conf = conf_parse_string(STRATEGY, "strategy.conf", err, sizeof err);
+    if (!f->conf || strategy_load_conf(f->conf, &f->strategy, err, sizeof err) != STRATEGY_OK ||
+        limitation_rules_parse(LIMITATION, "limitation.conf", &f->limitation, err, sizeof err) != 0) {
+        fprintf(stderr, "setup: %s\n", err);
+        return -1;
+    }
+    f->app.policies[0] = (account_policy_t){
+        .strategy = f->strategy,
+        .limitation = &f->limitation,
+        .waterfall = book_waterfall_default(),
+        .default_cap_bps = 360000,
+        .complaint_response_days = 15,
+        .dispute_response_days = 30,
+        .retention = &f->retention,
+    };
+    /* GB 40 days, everyone else the default's 55: short, for the test, and within one
+     * month of the recovery curves (the report is compared across the erasure). */
+    f->retention = (retention_rules_t){.has_default = true, .default_days = 55, .count = 1};
+    f->retention.jurisdictions[0] = (retention_rule_t){"GB", 40};
+    f->app.policy_count = 1;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof *f);   /* large (the scratch account, the statement) */
+    if (!f)
+        return -1;
+    *state = f;
+    log_open("test_retention_run", 2, LOG_ERROR);
+    if (open_policy(f) != 0)
+        return -1;
+    f->app.zones = tz_cache_new(NULL, 64);
+    f->app.clock = aclock_new_simulated(NOW0);
+    f->app.limits = validate_default_limits();
+    f->app.started_ms = aclock_monotonic_ms();
+    f->app.run_chunk_accounts = 100;
+    if (!f->app.zones || !f->app.clock)
+        return -1;
+    return open_state(f);
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    ledger_destroy(&f->app.ledger);
+    for (int i = 0; i < STAGING_OUTBOXES; i++)
+        outbox_destroy(&f->app.out[i]);
+    tz_cache_destroy(&f->app.zones);
+    aclock_destroy(&f->app.clock);
+    strategy_destroy(&f->strategy);
+    conf_destroy(&f->conf);
+    int rc = svctest_close(f->dir, &f->store, &f->crypt);
+    free(f);
+    return rc;
+}
+
+
+/* ---------------------------------------------------------------- driving staging */
+
+typedef struct {
+    fx_t *f;
+    const Arrears__Envelope *env;
+    int rc;
+} apply_t;
+
+static int apply_in(MDB_txn *txn, void *arg)
+{
+    apply_t *a = arg;
+    receiver_peer_t from = {.principal = "intake", .role = "service"};
+    a->rc = staging_apply(&a->f->app, txn, &from, a->env, &a->f->reject);
+    return a->rc == APPLY_REJECTED ? 0 : a->rc;
+}
+
+static void apply_event(fx_t *f, Arrears__AccountEvent *ev)
+{
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_ACCOUNT_EVENT;
+    env.account_event = ev;
+    apply_t a = {f, &env, 0};
+    assert_int_equal(store_write(f->store, apply_in, &a), 0);
+    if (a.rc != APPLY_OK)
+        fail_msg("refused: %s: %s", f->reject.field, f->reject.reason);
+}
+
+/* One instalment due 2026-03-20; the borrower's address in country. */
+static void open_account(fx_t *f, const char *ref, const char *country, uint64_t version)
+{
+    Arrears__ContactPoint phone = ARREARS__CONTACT_POINT__INIT, *phones[] = {&phone};
+    phone.value = "+447700900123";
+    phone.has_verified = phone.verified = phone.has_consent = phone.consent = 1;
+    uint8_t id_hash[32] = {9, 9};
+    Arrears__Address address = ARREARS__ADDRESS__INIT;
+    address.line1 = "221B Baker Street";
+    address.city = "London";
+    address.country = (char *)country;
+    Arrears__Borrower b = ARREARS__BORROWER__INIT;
+    b.name = "Borrower Retained";
+    b.has_id_number_hash = 1;
+    b.id_number_hash = (ProtobufCBinaryData){sizeof id_hash, id_hash};
+    b.time_zone = "Asia/Shanghai";
+    b.language = "en-GB";
+    b.n_phones = 1;
+    b.phones = phones;
+    b.address = &address;
+    Arrears__Instalment inst = ARREARS__INSTALMENT__INIT, *schedule[] = {&inst};
+    inst.due_date = "2026-03-20";
+    inst.has_principal_minor = inst.has_interest_minor = 1;
+    inst.principal_minor = 100000;
+    inst.interest_minor = 5000;
+    Arrears__AccountUpsert up = ARREARS__ACCOUNT_UPSERT__INIT;
+    up.account_ref = (char *)ref;
+    up.has_product = 1;
+    up.product = ARREARS__PRODUCT__ONLINE_LOAN;
+    up.currency = "CNY";
+    up.opened_date = "2025-06-01";
+    up.borrower = &b;
+    up.n_schedule = 1;
+    up.schedule = schedule;
+    Arrears__AccountEvent ev = ARREARS__ACCOUNT_EVENT__INIT;
+    ev.platform = "platform-a";
+    ev.account_ref = (char *)ref;
+    ev.has_version = 1;
+    ev.version = version;
+    ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_UPSERT;
+    ev.upsert = &up;
+    apply_event(f, &ev);
+}
+
+typedef struct {
+    fx_t *f;
+    const char *ref;
+    account_t *account;   /* out */
+    bool has_borrower;    /* out */
+} look_t;
+
+static void look_in(MDB_txn *txn, void *arg)
+{
+    look_t *l = arg;
+    ledger_t *ledger = l->f->app.ledger;
+    uint64_t id = 0;
+    Arrears__Borrower *b = NULL;
+    assert_int_equal(ledger_find(ledger, txn, "platform-a", l->ref, &id), 0);
+    assert_int_equal(ledger_get(ledger, txn, id, l->account), 0);
+    assert_int_equal(ledger_get_borrower(ledger, txn, id, &b), 0);
+    l->has_borrower = b != NULL;
+    if (b)
+        arrears__borrower__free_unpacked(b, NULL);
+}
+
+/* The stored account of ref (into a heap copy the caller frees) and whether it has a
+ * borrower. */
+static account_t *look(fx_t *f, const char *ref, bool *has_borrower)
+{
+    account_t *a = malloc(sizeof *a);
+    assert_non_null(a);
+    look_t l = {f, ref, a, false};
+    svctest_read(f->store, look_in, &l);
+    *has_borrower = l.has_borrower;
+    return a;
+}
+
+/* Pays ref's whole balance off: the account closes as paid. */
+static void pay_off(fx_t *f, const char *ref)
+{
+    bool has = false;
+    account_t *a = look(f, ref, &has);
+    Arrears__PaymentPosted p = ARREARS__PAYMENT_POSTED__INIT;
+    p.account_ref = (char *)ref;
+    p.payment_ref = "PAY-ALL";
+    p.has_amount_minor = p.has_paid_at_ms = p.has_channel = 1;
+    p.amount_minor = account_outstanding(a);
+    p.currency = "CNY";
+    p.paid_at_ms = aclock_now_ms(f->app.clock);
+    p.channel = ARREARS__PAYMENT_CHANNEL__BANK_TRANSFER;
+    Arrears__AccountEvent ev = ARREARS__ACCOUNT_EVENT__INIT;
+    ev.platform = "platform-a";
+    ev.account_ref = (char *)ref;
+    ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_PAYMENT;
+    ev.payment = &p;
+    free(a);
+    apply_event(f, &ev);
+}
+
+/* The clock days further on, and the daily run to it, whole. */
+static void run_to(fx_t *f, int days)
+{
+    int64_t to = aclock_now_ms(f->app.clock) + days * DAY;
+    assert_int_equal(aclock_advance_to(f->app.clock, to), ACLOCK_OK);
+    f->app.advance_to_ms = to;
+    daily_step_t step;
+    do
+        assert_int_equal(daily_step(&f->app, f->store, &step), 0);
+    while (step.state == DAILY_MORE);
+}
+
+typedef struct {
+    fx_t *f;
+    uint8_t *buf;
+    size_t len;
+} report_t;
+
+static void report_in(MDB_txn *txn, void *arg)
+{
+    report_t *r = arg;
+    Arrears__ReportQuery q = ARREARS__REPORT_QUERY__INIT;
+    r->len = staging_report(&r->f->app, txn, &q, 1, r->buf, 1 << 20, &r->f->reject);
+    assert_true(r->len > 0);
+}
+
+/* The report's packed bytes (free them), its as_of instant cleared: the figures are
+ * what is compared, and the clock moves between two reports. */
+static uint8_t *report(fx_t *f, size_t *len)
+{
+    report_t r = {f, malloc(1 << 20), 0};
+    assert_non_null(r.buf);
+    svctest_read(f->store, report_in, &r);
+    Arrears__Envelope *env = arrears__envelope__unpack(NULL, r.len, r.buf);
+    assert_non_null(env);
+    assert_int_equal(env->body_case, ARREARS__ENVELOPE__BODY_REPORT);
+    env->report->has_as_of_ms = 0;
+    env->report->as_of_ms = 0;
+    *len = arrears__envelope__pack(env, r.buf);
+    arrears__envelope__free_unpacked(env, NULL);
+    return r.buf;
+}
+
+/* Every table but the account records (whose evaluated day moves each day). */
+static void digest(fx_t *f, uint8_t out[SVCTEST_DIGEST_BYTES])
+{
+    static const char *const tables[] = {"staging.keys", "staging.borrowers", "staging.timeline",
+                                         "staging.persons", "staging.payments",
+                                         "staging.vulnerable"};
+    svctest_digest(f->store, tables, sizeof tables / sizeof tables[0], out);
+}
+
+typedef struct {
+    fx_t *f;
+    uint64_t id;
+    uint32_t seq;
+    char kind[32], actor[32], reason[ACCOUNT_REASON_MAX];
+} last_t;
+
+static int keep_last(const Arrears__TimelineEntry *t, void *arg)
+{
+    last_t *l = arg;
+    l->seq = t->seq;
+    snprintf(l->kind, sizeof l->kind, "%s", t->kind ? t->kind : "");
+    snprintf(l->actor, sizeof l->actor, "%s", t->actor ? t->actor : "");
+    snprintf(l->reason, sizeof l->reason, "%s", t->reason ? t->reason : "");
+    return 0;
+}
+
+static void last_in(MDB_txn *txn, void *arg)
+{
+    last_t *l = arg;
+    assert_int_equal(ledger_each_entry(l->f->app.ledger, txn, l->id, 0, 10000, keep_last, l), 0);
+}
+
+/* The account's last timeline entry. */
+static last_t last_entry(fx_t *f, uint64_t id)
+{
+    last_t l = {.f = f, .id = id};
+    svctest_read(f->store, last_in, &l);
+    return l;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_erased_after_retention_once(void **state)
+{
+    fx_t *f = *state;
+    bool has = false;
+    open_account(f, "GB-1", "GB", 1);
+    open_account(f, "JP-1", "JP", 1);
+    pay_off(f, "GB-1");
+    pay_off(f, "JP-1");
+    account_t *a = look(f, "GB-1", &has);
+    assert_true(account_is_closed(a) && has && !a->erased);
+    int32_t closed = a->stats.closed_day;
+    free(a);
+
+    run_to(f, 39);   /* 2026-05-11: the day before GB's erasure */
+    a = look(f, "GB-1", &has);
+    assert_true(has && !a->erased);
+    uint32_t entries = a->timeline_count;
+    free(a);
+    size_t len_before = 0, len_after = 0;
+    uint8_t *before = report(f, &len_before);
+
+    run_to(f, 1);    /* 2026-05-12: the day */
+    a = look(f, "GB-1", &has);
+    assert_false(has);
+    assert_true(a->erased);
+    assert_int_equal(a->erased_day, closed + 40);
+    assert_int_equal(a->timeline_count, entries + 1);
+    assert_int_equal(a->stats.closed_day, closed);   /* the anonymized record stays */
+    assert_true(a->stats.collected_minor > 0);
+    last_t l = last_entry(f, a->id);
+    assert_int_equal(l.seq, entries + 1);
+    assert_string_equal(l.kind, "erased");
+    assert_string_equal(l.actor, "staging");
+    assert_string_equal(l.reason, "personal data erased: retention of 40 days in GB after closing "
+                                  "on 2026-04-02");
+    uint64_t gb = a->id;
+    free(a);
+    a = look(f, "JP-1", &has);
+    assert_true(has && !a->erased);   /* the default's 55 days are not over */
+    free(a);
+    uint8_t *after = report(f, &len_after);
+    assert_int_equal(len_after, len_before);
+    assert_memory_equal(after, before, len_before);
+    free(before);
+    free(after);
+
+    /* The next day's run: nothing of the erasure again. */
+    uint8_t d1[SVCTEST_DIGEST_BYTES], d2[SVCTEST_DIGEST_BYTES];
+    digest(f, d1);
+    run_to(f, 1);
+    digest(f, d2);
+    assert_memory_equal(d1, d2, sizeof d1);
+    a = look(f, "GB-1", &has);
+    assert_true(a->erased && !has);
+    assert_int_equal(a->erased_day, closed + 40);
+    assert_int_equal(a->timeline_count, entries + 1);
+    assert_int_equal(last_entry(f, gb).seq, entries + 1);
+    free(a);
+}
+
+/* A later version from the platform does not bring the borrower back. */
+static void test_late_upsert_stores_no_borrower(void **state)
+{
+    fx_t *f = *state;
+    bool has = true;
+    open_account(f, "GB-2", "GB", 1);
+    pay_off(f, "GB-2");
+    run_to(f, 40);
+    free(look(f, "GB-2", &has));
+    assert_false(has);
+    open_account(f, "GB-2", "GB", 2);
+    account_t *a = look(f, "GB-2", &has);
+    assert_false(has);
+    assert_true(a->erased);
+    free(a);
+}
+
+/* No rule for JP: the default's 55 days, and the entry says where it applied. */
+static void test_default_rule_later(void **state)
+{
+    fx_t *f = *state;
+    bool has = false;
+    open_account(f, "JP-2", "JP", 1);
+    pay_off(f, "JP-2");
+    run_to(f, 54);
+    free(look(f, "JP-2", &has));
+    assert_true(has);
+    run_to(f, 1);
+    account_t *a = look(f, "JP-2", &has);
+    assert_false(has);
+    assert_true(a->erased);
+    last_t l = last_entry(f, a->id);
+    assert_string_equal(l.reason, "personal data erased: retention of 55 days in JP after closing "
+                                  "on 2026-04-02");
+    free(a);
+}
+
+typedef struct {
+    fx_t *f;
+    char *text;
+    size_t len;
+} dump_t;
+
+static void dump_in(MDB_txn *txn, void *arg)
+{
+    dump_t *d = arg;
+    FILE *out = open_memstream(&d->text, &d->len);
+    assert_non_null(out);
+    assert_int_equal(ledger_dump(d->f->app.ledger, txn, out), 0);
+    fclose(out);
+}
+
+/* The dump of an erased account says so, and names nobody. */
+static void test_dump_says_erased(void **state)
+{
+    fx_t *f = *state;
+    open_account(f, "GB-3", "GB", 1);
+    pay_off(f, "GB-3");
+    run_to(f, 40);
+    dump_t d = {f, NULL, 0};
+    svctest_read(f->store, dump_in, &d);
+    char *line = strstr(d.text, "\"GB-3\"");
+    assert_non_null(line);
+    char *end = strchr(line, '\n');
+    assert_non_null(end);
+    *end = '\0';
+    assert_non_null(strstr(line, "\"erased\":true"));
+    *end = '\n';
+    assert_null(strstr(d.text, "Borrower Retained"));
+    assert_null(strstr(d.text, "Baker"));
+    assert_null(strstr(d.text, "+447700900123"));
+    assert_non_null(strstr(d.text, "\"kind\":\"erased\""));
+    free(d.text);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_erased_after_retention_once),
+        T(test_late_upsert_stores_no_borrower),
+        T(test_default_rule_later),
+        T(test_dump_says_erased),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
