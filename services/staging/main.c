@@ -101,6 +101,7 @@ static void install_policy(service_t *s, policy_files_t *p)
         s->app.policies[i] = (account_policy_t){
             .strategy = s->policy.strategy[i],
             .limitation = &s->policy.limitation,
+            .retention = &c->retention,
             .waterfall = c->waterfall,
             .default_cap_bps = c->default_cap_bps,
             .freeze_after_charge_off = c->freeze_after_charge_off,
@@ -218,6 +219,7 @@ static void reload_policy_paths(staging_config_t *current, const staging_config_
     memcpy(current->strategy_paths, fresh->strategy_paths, sizeof current->strategy_paths);
     current->strategy_count = fresh->strategy_count;
     memcpy(current->limitation_path, fresh->limitation_path, sizeof current->limitation_path);
+    current->retention = fresh->retention;   /* plain data; read only between steps */
 }
 
 static int reload(void *svc, char *msg, size_t len)
@@ -240,6 +242,7 @@ static int reload(void *svc, char *msg, size_t len)
     policy_files_destroy(&p);   /* the policy replaced */
     svcconf_reload_note(r.applied, "strategy");
     svcconf_reload_note(r.applied, "limitation");
+    svcconf_reload_note(r.applied, "retention");
     svcconf_reload_message(&r, msg, len);
     return 0;
 }

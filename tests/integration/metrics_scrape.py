@@ -204,7 +204,7 @@ def check_reload(rig, port):
     with open(conf, "w") as f:
         f.write(moved + 'log_level = "debug";\n')
     sighup(rig, port, "staging", "event=config_reload log_level=debug "
-           "applied=log_level,strategy,limitation ignored=listen", 1)
+           "applied=log_level,strategy,limitation,retention ignored=listen", 1)
     with open(conf, "w") as f:
         f.write(good + 'log_level = "debug";\nbroken = ;\n')
     sighup(rig, port, "staging", "event=config_reload_failed", 1)
