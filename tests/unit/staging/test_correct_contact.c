@@ -28,6 +28,7 @@
 #include "daily.h"
 #include "log.h"
 #include "staging.h"
+#include "stagingfix.h"
 #include "svctest.h"
 
 #define NOW0 INT64_C(1775102400000)   /* 2026-04-02 04:00 UTC */
@@ -48,9 +49,6 @@ static const char STRATEGY[] =
 
 static const char LIMITATION[] = "limitation = { default = { years = 6; }; };\n";
 
-static const char *const OUTBOX_NAMES[STAGING_OUTBOXES] = {"to_outreach", "to_legal", "to_sale",
-                                                           "to_intake"};
-
 static const char *const TABLES[] = {
     "staging.keys", "staging.accounts", "staging.borrowers", "staging.timeline",
     "staging.persons", "staging.payments", "staging.meta", "to_outreach.log",
@@ -58,14 +56,7 @@ static const char *const TABLES[] = {
 #define N_TABLES (sizeof TABLES / sizeof TABLES[0])
 
 typedef struct {
-    char dir[SVCTEST_DIR_MAX];
-    store_t *store;
-    crypt_t *crypt;
-    conf_t *conf;
-    strategy_t *strategy;
-    limitation_rules_t limitation;
-    staging_t app;
-    reject_t reject;
+    stagingfix_t s;
     uint64_t mark;                     /* the last seq read from to_outreach */
     Arrears__Envelope *got[GOT_MAX];
     size_t n_got;
@@ -80,68 +71,24 @@ static int setup(void **state)
         return -1;
     *state = f;
     log_open("test_correct_contact", 2, LOG_ERROR);
-    char err[512] = "";
-    f->conf = conf_parse_string(STRATEGY, "strategy.conf", err, sizeof err);
-    if (!f->conf || strategy_load_conf(f->conf, &f->strategy, err, sizeof err) != STRATEGY_OK ||
-        limitation_rules_parse(LIMITATION, "limitation.conf", &f->limitation, err, sizeof err)) {
-        fprintf(stderr, "setup: %s\n", err);
-        return -1;
-    }
-    f->app.policies[0] = (account_policy_t){
-        .strategy = f->strategy, .limitation = &f->limitation, .waterfall = book_waterfall_default(),
-        .default_cap_bps = 360000, .complaint_response_days = 15, .dispute_response_days = 30,
-    };
-    f->app.policy_count = 1;
-    f->app.zones = tz_cache_new(NULL, 64);
-    f->app.clock = aclock_new_simulated(NOW0);
-    f->app.limits = validate_default_limits();
-    f->app.run_chunk_accounts = 100;
-    outbox_limits_t ol = outbox_default_limits();
-    int rc = f->app.zones && f->app.clock ? svctest_open("t_cc", f->dir, &f->store, &f->crypt) : -1;
-    for (int i = 0; rc == 0 && i < STAGING_OUTBOXES; i++)
-        rc = outbox_open(f->store, OUTBOX_NAMES[i], &ol, &f->app.out[i]);
-    return rc ? rc : ledger_open(f->store, f->crypt, &f->app.ledger);
+    return stagingfix_open(&f->s, "t_cc", STRATEGY, LIMITATION, NOW0);
 }
 
 static int teardown(void **state)
 {
     fx_t *f = *state;
     svctest_free_got(f->got, f->n_got);
-    ledger_destroy(&f->app.ledger);
-    for (int i = 0; i < STAGING_OUTBOXES; i++)
-        outbox_destroy(&f->app.out[i]);
-    tz_cache_destroy(&f->app.zones);
-    aclock_destroy(&f->app.clock);
-    strategy_destroy(&f->strategy);
-    conf_destroy(&f->conf);
-    int rc = svctest_close(f->dir, &f->store, &f->crypt);
+    int rc = stagingfix_close(&f->s);
     free(f);
     return rc;
 }
 
 /* ---------------------------------------------------------------- driving staging */
 
-typedef struct {
-    fx_t *f;
-    const Arrears__Envelope *env;
-    const char *role;
-    int rc;
-} apply_t;
-
-static int apply_in(MDB_txn *txn, void *arg)
-{
-    apply_t *a = arg;
-    bool op = strcmp(a->role, "operator") == 0;
-    receiver_peer_t from = svctest_peer(op ? "op.alice" : "intake", a->role);
-    a->rc = staging_apply(&a->f->app, txn, &from, a->env, &a->f->reject);
-    return a->rc == APPLY_REJECTED ? 0 : a->rc;
-}
-
 static int apply(fx_t *f, const char *role, Arrears__Envelope *env)
 {
-    apply_t a = {f, env, role, 0};
-    assert_int_equal(store_write(f->store, apply_in, &a), 0);
-    return a.rc;
+    bool op = strcmp(role, "operator") == 0;
+    return stagingfix_apply(&f->s, op ? "op.alice" : "intake", role, env);
 }
 
 /* Due 2026-03-20; a verified and consented phone and an address. */
@@ -189,7 +136,7 @@ static void open_account(fx_t *f)
     env.body_case = ARREARS__ENVELOPE__BODY_ACCOUNT_EVENT;
     env.account_event = &ev;
     if (apply(f, "service", &env) != APPLY_OK)
-        fail_msg("refused: %s: %s", f->reject.field, f->reject.reason);
+        fail_msg("refused: %s: %s", f->s.reject.field, f->s.reject.reason);
 }
 
 /* CORRECT_CONTACT with phones (n of them from values) and one e-mail if email. */
@@ -230,7 +177,7 @@ typedef struct {
 static void read_in(MDB_txn *txn, void *arg)
 {
     read_t *r = arg;
-    staging_t *s = &r->f->app;
+    staging_t *s = &r->f->s.app;
     Arrears__AccountQuery q = ARREARS__ACCOUNT_QUERY__INIT;
     q.platform = "platform-a";
     q.account_ref = "A-1";
@@ -240,7 +187,7 @@ static void read_in(MDB_txn *txn, void *arg)
     env.account_query = &q;
     receiver_peer_t from = svctest_peer("operator", "operator");
     static uint8_t buf[REPLY_MAX];
-    size_t n = staging_query(s, txn, &from, &env, buf, sizeof buf, &r->f->reject);
+    size_t n = staging_query(s, txn, &from, &env, buf, sizeof buf, &r->f->s.reject);
     assert_true(n > 0);
     r->view = arrears__envelope__unpack(NULL, n, buf);
     assert_non_null(r->view);
@@ -254,7 +201,7 @@ static void read_in(MDB_txn *txn, void *arg)
 static read_t read_back(fx_t *f)
 {
     read_t r = {f, NULL, NULL};
-    svctest_read(f->store, read_in, &r);
+    svctest_read(f->s.store, read_in, &r);
     return r;
 }
 
@@ -268,7 +215,7 @@ static void read_free(read_t *r)
 static const Arrears__ContactRequest *last_request(fx_t *f)
 {
     svctest_free_got(f->got, f->n_got);
-    f->n_got = svctest_news(f->store, f->app.out[STAGING_TO_OUTREACH], &f->mark, f->got, GOT_MAX);
+    f->n_got = svctest_news(f->s.store, f->s.app.out[STAGING_TO_OUTREACH], &f->mark, f->got, GOT_MAX);
     const Arrears__ContactRequest *last = NULL;
     for (size_t i = 0; i < f->n_got; i++)
         if (f->got[i]->body_case == ARREARS__ENVELOPE__BODY_CONTACT_REQUEST)
@@ -278,12 +225,12 @@ static const Arrears__ContactRequest *last_request(fx_t *f)
 
 static void run_day(fx_t *f)
 {
-    int64_t to = aclock_now_ms(f->app.clock) + DAY;
-    assert_int_equal(aclock_advance_to(f->app.clock, to), ACLOCK_OK);
-    f->app.advance_to_ms = to;
+    int64_t to = aclock_now_ms(f->s.app.clock) + DAY;
+    assert_int_equal(aclock_advance_to(f->s.app.clock, to), ACLOCK_OK);
+    f->s.app.advance_to_ms = to;
     daily_step_t step;
     do
-        assert_int_equal(daily_step(&f->app, f->store, &step), 0);
+        assert_int_equal(daily_step(&f->s.app, f->s.store, &step), 0);
     while (step.state == DAILY_MORE);
 }
 
@@ -334,21 +281,21 @@ static void test_refused_changes_nothing(void **state)
     fx_t *f = *state;
     open_account(f);
     uint8_t before[SVCTEST_DIGEST_BYTES], after[SVCTEST_DIGEST_BYTES];
-    svctest_digest(f->store, TABLES, N_TABLES, before);
+    svctest_digest(f->s.store, TABLES, N_TABLES, before);
 
     const char *const bad[] = {NEW_PHONE, "13700137000"};   /* no '+': not E.164 */
-    svctest_assert_refused(correct(f, bad, 2, NULL, "typo"), &f->reject,
+    svctest_assert_refused(correct(f, bad, 2, NULL, "typo"), &f->s.reject,
                            ARREARS__REJECT__CODE__INVALID_FIELD, "phones[1].value");
-    assert_null(strstr(f->reject.reason, "13700137000"));   /* rejects name no values */
+    assert_null(strstr(f->s.reject.reason, "13700137000"));   /* rejects name no values */
     const char *const good[] = {NEW_PHONE};
-    svctest_assert_refused(correct(f, good, 1, NULL, ""), &f->reject,
+    svctest_assert_refused(correct(f, good, 1, NULL, ""), &f->s.reject,
                            ARREARS__REJECT__CODE__INVALID_FIELD, "reason");
-    svctest_assert_refused(correct(f, good, 0, NULL, "nothing"), &f->reject,
+    svctest_assert_refused(correct(f, good, 0, NULL, "nothing"), &f->s.reject,
                            ARREARS__REJECT__CODE__INVALID_FIELD, "phones");
-    svctest_assert_refused(correct(f, good, 1, "not-an-email", "typo"), &f->reject,
+    svctest_assert_refused(correct(f, good, 1, "not-an-email", "typo"), &f->s.reject,
                            ARREARS__REJECT__CODE__INVALID_FIELD, "emails[0].value");
 
-    svctest_digest(f->store, TABLES, N_TABLES, after);
+    svctest_digest(f->s.store, TABLES, N_TABLES, after);
     assert_memory_equal(before, after, sizeof before);
 }
 

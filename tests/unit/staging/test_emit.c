@@ -34,6 +34,7 @@
 #include "daily.h"
 #include "log.h"
 #include "staging.h"
+#include "stagingfix.h"
 #include "svctest.h"
 
 #define NOW0 INT64_C(1775102400000)   /* 2026-04-02 04:00 UTC */
@@ -52,57 +53,14 @@ static const char STRATEGY[] =
 static const char LIMITATION[] =
     "limitation = { default = { years = 6; }; jurisdictions = ( { name = \"CN\"; years = 3; } ); };\n";
 
-static const char *const OUTBOX_NAMES[STAGING_OUTBOXES] = {"to_outreach", "to_legal", "to_sale",
-                                                           "to_intake"};
-
 typedef struct {
-    char dir[SVCTEST_DIR_MAX];
-    store_t *store;
-    crypt_t *crypt;
-    conf_t *conf;
-    strategy_t *strategy;
-    limitation_rules_t limitation;
-    staging_t app;
-    reject_t reject;
+    stagingfix_t s;
     uint64_t mark[STAGING_OUTBOXES];   /* the last seq read from each outbox */
     Arrears__Envelope *got[GOT_MAX];   /* what news() found */
     size_t n_got;
 } fx_t;
 
 /* ---------------------------------------------------------------- fixture */
-
-static int open_state(fx_t *f)
-{
-    outbox_limits_t ol = outbox_default_limits();
-    int rc = svctest_open("t_staging", f->dir, &f->store, &f->crypt);
-    for (int i = 0; rc == 0 && i < STAGING_OUTBOXES; i++) {
-        rc = outbox_open(f->store, OUTBOX_NAMES[i], &ol, &f->app.out[i]);
-        if (rc == 0 && i != STAGING_TO_INTAKE)
-            rc = outbox_seal_with(f->app.out[i], f->crypt);
-    }
-    return rc ? rc : ledger_open(f->store, f->crypt, &f->app.ledger);
-}
-
-static int open_policy(fx_t *f)
-{
-    char err[512] = "";
-    f->conf = conf_parse_string(STRATEGY, "strategy.conf", err, sizeof err);
-    if (!f->conf || strategy_load_conf(f->conf, &f->strategy, err, sizeof err) != STRATEGY_OK ||
-        limitation_rules_parse(LIMITATION, "limitation.conf", &f->limitation, err, sizeof err) != 0) {
-        fprintf(stderr, "setup: %s\n", err);
-        return -1;
-    }
-    f->app.policies[0] = (account_policy_t){
-        .strategy = f->strategy,
-        .limitation = &f->limitation,
-        .waterfall = book_waterfall_default(),
-        .default_cap_bps = 360000,
-        .complaint_response_days = 15,
-        .dispute_response_days = 30,
-    };
-    f->app.policy_count = 1;
-    return 0;
-}
 
 static int setup(void **state)
 {
@@ -111,57 +69,25 @@ static int setup(void **state)
         return -1;
     *state = f;
     log_open("test_emit", 2, LOG_ERROR);
-    if (open_policy(f) != 0)
-        return -1;
-    f->app.zones = tz_cache_new(NULL, 64);
-    f->app.clock = aclock_new_simulated(NOW0);
-    f->app.limits = validate_default_limits();
-    f->app.started_ms = aclock_monotonic_ms();
-    f->app.run_chunk_accounts = 100;
-    if (!f->app.zones || !f->app.clock)
-        return -1;
-    return open_state(f);
+    return stagingfix_open(&f->s, "t_staging", STRATEGY, LIMITATION, NOW0);
 }
 
 static int teardown(void **state)
 {
     fx_t *f = *state;
     svctest_free_got(f->got, f->n_got);
-    ledger_destroy(&f->app.ledger);
-    for (int i = 0; i < STAGING_OUTBOXES; i++)
-        outbox_destroy(&f->app.out[i]);
-    tz_cache_destroy(&f->app.zones);
-    aclock_destroy(&f->app.clock);
-    strategy_destroy(&f->strategy);
-    conf_destroy(&f->conf);
-    int rc = svctest_close(f->dir, &f->store, &f->crypt);
+    int rc = stagingfix_close(&f->s);
     free(f);
     return rc;
 }
 
 /* ---------------------------------------------------------------- driving staging */
 
-typedef struct {
-    fx_t *f;
-    const Arrears__Envelope *env;
-    int rc;
-} apply_t;
-
-static int apply_in(MDB_txn *txn, void *arg)
-{
-    apply_t *a = arg;
-    receiver_peer_t from = {.principal = "intake", .role = "service"};
-    a->rc = staging_apply(&a->f->app, txn, &from, a->env, &a->f->reject);
-    return a->rc == APPLY_REJECTED ? 0 : a->rc;   /* a refusal commits nothing of its own */
-}
-
 /* Applies env as a service sends it; must be taken. */
 static void apply(fx_t *f, Arrears__Envelope *env)
 {
-    apply_t a = {f, env, 0};
-    assert_int_equal(store_write(f->store, apply_in, &a), 0);
-    if (a.rc != APPLY_OK)
-        fail_msg("refused: %s: %s", f->reject.field, f->reject.reason);
+    if (stagingfix_apply(&f->s, "intake", "service", env) != APPLY_OK)
+        fail_msg("refused: %s: %s", f->s.reject.field, f->s.reject.reason);
 }
 
 static void apply_event(fx_t *f, Arrears__AccountEvent *ev)
@@ -239,7 +165,7 @@ static void pay(fx_t *f, const char *ref, const char *payment_ref, int64_t amoun
     p.has_amount_minor = p.has_paid_at_ms = p.has_channel = 1;
     p.amount_minor = amount;
     p.currency = "CNY";
-    p.paid_at_ms = aclock_now_ms(f->app.clock);
+    p.paid_at_ms = aclock_now_ms(f->s.app.clock);
     p.channel = ARREARS__PAYMENT_CHANNEL__BANK_TRANSFER;
     Arrears__AccountEvent ev = ARREARS__ACCOUNT_EVENT__INIT;
     ev.platform = "platform-a";
@@ -257,7 +183,7 @@ static void sold(fx_t *f, const char *ref)
     r.has_outcome = r.has_price_minor = r.has_at_ms = 1;
     r.outcome = ARREARS__SALE_OUTCOME__SALE_SOLD;
     r.price_minor = 30000;
-    r.at_ms = aclock_now_ms(f->app.clock);
+    r.at_ms = aclock_now_ms(f->s.app.clock);
     r.buyer = "buyer-a";
     r.portfolio_id = "PF-1";
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
@@ -270,12 +196,12 @@ static void sold(fx_t *f, const char *ref)
 static void run_days(fx_t *f, int days)
 {
     for (int d = 1; d <= days; d++) {
-        int64_t to = aclock_now_ms(f->app.clock) + DAY;
-        assert_int_equal(aclock_advance_to(f->app.clock, to), ACLOCK_OK);
-        f->app.advance_to_ms = to;
+        int64_t to = aclock_now_ms(f->s.app.clock) + DAY;
+        assert_int_equal(aclock_advance_to(f->s.app.clock, to), ACLOCK_OK);
+        f->s.app.advance_to_ms = to;
         daily_step_t step;
         do
-            assert_int_equal(daily_step(&f->app, f->store, &step), 0);
+            assert_int_equal(daily_step(&f->s.app, f->s.store, &step), 0);
         while (step.state == DAILY_MORE);
     }
 }
@@ -286,7 +212,7 @@ static void run_days(fx_t *f, int days)
 static size_t news(fx_t *f, staging_outbox_t which)
 {
     svctest_free_got(f->got, f->n_got);
-    f->n_got = svctest_news(f->store, f->app.out[which], &f->mark[which], f->got, GOT_MAX);
+    f->n_got = svctest_news(f->s.store, f->s.app.out[which], &f->mark[which], f->got, GOT_MAX);
     return f->n_got;
 }
 
@@ -385,7 +311,7 @@ static void test_sold_cancels_then_requests_one_notice(void **state)
     run_days(f, 10);
     for (int i = 0; i < STAGING_OUTBOXES; i++)
         if (news(f, (staging_outbox_t)i) != 0)
-            fail_msg("%s got body %d after the sale", OUTBOX_NAMES[i], (int)f->got[0]->body_case);
+            fail_msg("%s got body %d after the sale", stagingfix_outboxes[i], (int)f->got[0]->body_case);
 }
 
 int main(void)

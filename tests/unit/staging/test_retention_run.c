@@ -32,6 +32,7 @@
 #include "retention.h"
 #include "log.h"
 #include "staging.h"
+#include "stagingfix.h"
 #include "svctest.h"
 
 #define NOW0 INT64_C(1775102400000)   /* 2026-04-02 04:00 UTC */
@@ -49,60 +50,12 @@ static const char STRATEGY[] =
 static const char LIMITATION[] =
     "limitation = { default = { years = 6; }; jurisdictions = ( { name = \"CN\"; years = 3; } ); };\n";
 
-static const char *const OUTBOX_NAMES[STAGING_OUTBOXES] = {"to_outreach", "to_legal", "to_sale",
-                                                           "to_intake"};
-
 typedef struct {
-    char dir[SVCTEST_DIR_MAX];
-    store_t *store;
-    crypt_t *crypt;
-    conf_t *conf;
-    strategy_t *strategy;
-    limitation_rules_t limitation;
+    stagingfix_t s;
     retention_rules_t retention;
-    staging_t app;
-    reject_t reject;
 } fx_t;
 
 /* ---------------------------------------------------------------- fixture */
-
-static int open_state(fx_t *f)
-{
-    outbox_limits_t ol = outbox_default_limits();
-    int rc = svctest_open("t_staging", f->dir, &f->store, &f->crypt);
-    for (int i = 0; rc == 0 && i < STAGING_OUTBOXES; i++) {
-        rc = outbox_open(f->store, OUTBOX_NAMES[i], &ol, &f->app.out[i]);
-        if (rc == 0 && i != STAGING_TO_INTAKE)
-            rc = outbox_seal_with(f->app.out[i], f->crypt);
-    }
-    return rc ? rc : ledger_open(f->store, f->crypt, &f->app.ledger);
-}
-
-static int open_policy(fx_t *f)
-{
-    char err[512] = "";
-    f->conf = conf_parse_string(STRATEGY, "strategy.conf", err, sizeof err);
-    if (!f->conf || strategy_load_conf(f->conf, &f->strategy, err, sizeof err) != STRATEGY_OK ||
-        limitation_rules_parse(LIMITATION, "limitation.conf", &f->limitation, err, sizeof err) != 0) {
-        fprintf(stderr, "setup: %s\n", err);
-        return -1;
-    }
-    f->app.policies[0] = (account_policy_t){
-        .strategy = f->strategy,
-        .limitation = &f->limitation,
-        .waterfall = book_waterfall_default(),
-        .default_cap_bps = 360000,
-        .complaint_response_days = 15,
-        .dispute_response_days = 30,
-        .retention = &f->retention,
-    };
-    /* GB 40 days, everyone else the default's 55: short, for the test, and within one
-     * month of the recovery curves (the report is compared across the erasure). */
-    f->retention = (retention_rules_t){.has_default = true, .default_days = 55, .count = 1};
-    f->retention.jurisdictions[0] = (retention_rule_t){"GB", 40};
-    f->app.policy_count = 1;
-    return 0;
-}
 
 static int setup(void **state)
 {
@@ -111,29 +64,19 @@ static int setup(void **state)
         return -1;
     *state = f;
     log_open("test_retention_run", 2, LOG_ERROR);
-    if (open_policy(f) != 0)
-        return -1;
-    f->app.zones = tz_cache_new(NULL, 64);
-    f->app.clock = aclock_new_simulated(NOW0);
-    f->app.limits = validate_default_limits();
-    f->app.started_ms = aclock_monotonic_ms();
-    f->app.run_chunk_accounts = 100;
-    if (!f->app.zones || !f->app.clock)
-        return -1;
-    return open_state(f);
+    /* GB 40 days, everyone else the default's 55: short, for the test, and within one
+     * month of the recovery curves (the report is compared across the erasure). */
+    f->retention = (retention_rules_t){.has_default = true, .default_days = 55, .count = 1};
+    f->retention.jurisdictions[0] = (retention_rule_t){"GB", 40};
+    int rc = stagingfix_open(&f->s, "t_staging", STRATEGY, LIMITATION, NOW0);
+    f->s.app.policies[0].retention = &f->retention;
+    return rc;
 }
 
 static int teardown(void **state)
 {
     fx_t *f = *state;
-    ledger_destroy(&f->app.ledger);
-    for (int i = 0; i < STAGING_OUTBOXES; i++)
-        outbox_destroy(&f->app.out[i]);
-    tz_cache_destroy(&f->app.zones);
-    aclock_destroy(&f->app.clock);
-    strategy_destroy(&f->strategy);
-    conf_destroy(&f->conf);
-    int rc = svctest_close(f->dir, &f->store, &f->crypt);
+    int rc = stagingfix_close(&f->s);
     free(f);
     return rc;
 }
@@ -141,29 +84,13 @@ static int teardown(void **state)
 
 /* ---------------------------------------------------------------- driving staging */
 
-typedef struct {
-    fx_t *f;
-    const Arrears__Envelope *env;
-    int rc;
-} apply_t;
-
-static int apply_in(MDB_txn *txn, void *arg)
-{
-    apply_t *a = arg;
-    receiver_peer_t from = {.principal = "intake", .role = "service"};
-    a->rc = staging_apply(&a->f->app, txn, &from, a->env, &a->f->reject);
-    return a->rc == APPLY_REJECTED ? 0 : a->rc;
-}
-
 static void apply_event(fx_t *f, Arrears__AccountEvent *ev)
 {
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_ACCOUNT_EVENT;
     env.account_event = ev;
-    apply_t a = {f, &env, 0};
-    assert_int_equal(store_write(f->store, apply_in, &a), 0);
-    if (a.rc != APPLY_OK)
-        fail_msg("refused: %s: %s", f->reject.field, f->reject.reason);
+    if (stagingfix_apply(&f->s, "intake", "service", &env) != APPLY_OK)
+        fail_msg("refused: %s: %s", f->s.reject.field, f->s.reject.reason);
 }
 
 /* One instalment due 2026-03-20; the borrower's address in country. */
@@ -220,7 +147,7 @@ typedef struct {
 static void look_in(MDB_txn *txn, void *arg)
 {
     look_t *l = arg;
-    ledger_t *ledger = l->f->app.ledger;
+    ledger_t *ledger = l->f->s.app.ledger;
     uint64_t id = 0;
     Arrears__Borrower *b = NULL;
     assert_int_equal(ledger_find(ledger, txn, "platform-a", l->ref, &id), 0);
@@ -238,7 +165,7 @@ static account_t *look(fx_t *f, const char *ref, bool *has_borrower)
     account_t *a = malloc(sizeof *a);
     assert_non_null(a);
     look_t l = {f, ref, a, false};
-    svctest_read(f->store, look_in, &l);
+    svctest_read(f->s.store, look_in, &l);
     *has_borrower = l.has_borrower;
     return a;
 }
@@ -254,7 +181,7 @@ static void pay_off(fx_t *f, const char *ref)
     p.has_amount_minor = p.has_paid_at_ms = p.has_channel = 1;
     p.amount_minor = account_outstanding(a);
     p.currency = "CNY";
-    p.paid_at_ms = aclock_now_ms(f->app.clock);
+    p.paid_at_ms = aclock_now_ms(f->s.app.clock);
     p.channel = ARREARS__PAYMENT_CHANNEL__BANK_TRANSFER;
     Arrears__AccountEvent ev = ARREARS__ACCOUNT_EVENT__INIT;
     ev.platform = "platform-a";
@@ -268,12 +195,12 @@ static void pay_off(fx_t *f, const char *ref)
 /* The clock days further on, and the daily run to it, whole. */
 static void run_to(fx_t *f, int days)
 {
-    int64_t to = aclock_now_ms(f->app.clock) + days * DAY;
-    assert_int_equal(aclock_advance_to(f->app.clock, to), ACLOCK_OK);
-    f->app.advance_to_ms = to;
+    int64_t to = aclock_now_ms(f->s.app.clock) + days * DAY;
+    assert_int_equal(aclock_advance_to(f->s.app.clock, to), ACLOCK_OK);
+    f->s.app.advance_to_ms = to;
     daily_step_t step;
     do
-        assert_int_equal(daily_step(&f->app, f->store, &step), 0);
+        assert_int_equal(daily_step(&f->s.app, f->s.store, &step), 0);
     while (step.state == DAILY_MORE);
 }
 
@@ -287,7 +214,7 @@ static void report_in(MDB_txn *txn, void *arg)
 {
     report_t *r = arg;
     Arrears__ReportQuery q = ARREARS__REPORT_QUERY__INIT;
-    r->len = staging_report(&r->f->app, txn, &q, 1, r->buf, 1 << 20, &r->f->reject);
+    r->len = staging_report(&r->f->s.app, txn, &q, 1, r->buf, 1 << 20, &r->f->s.reject);
     assert_true(r->len > 0);
 }
 
@@ -297,7 +224,7 @@ static uint8_t *report(fx_t *f, size_t *len)
 {
     report_t r = {f, malloc(1 << 20), 0};
     assert_non_null(r.buf);
-    svctest_read(f->store, report_in, &r);
+    svctest_read(f->s.store, report_in, &r);
     Arrears__Envelope *env = arrears__envelope__unpack(NULL, r.len, r.buf);
     assert_non_null(env);
     assert_int_equal(env->body_case, ARREARS__ENVELOPE__BODY_REPORT);
@@ -314,7 +241,7 @@ static void digest(fx_t *f, uint8_t out[SVCTEST_DIGEST_BYTES])
     static const char *const tables[] = {"staging.keys", "staging.borrowers", "staging.timeline",
                                          "staging.persons", "staging.payments",
                                          "staging.vulnerable"};
-    svctest_digest(f->store, tables, sizeof tables / sizeof tables[0], out);
+    svctest_digest(f->s.store, tables, sizeof tables / sizeof tables[0], out);
 }
 
 typedef struct {
@@ -337,14 +264,14 @@ static int keep_last(const Arrears__TimelineEntry *t, void *arg)
 static void last_in(MDB_txn *txn, void *arg)
 {
     last_t *l = arg;
-    assert_int_equal(ledger_each_entry(l->f->app.ledger, txn, l->id, 0, 10000, keep_last, l), 0);
+    assert_int_equal(ledger_each_entry(l->f->s.app.ledger, txn, l->id, 0, 10000, keep_last, l), 0);
 }
 
 /* The account's last timeline entry. */
 static last_t last_entry(fx_t *f, uint64_t id)
 {
     last_t l = {.f = f, .id = id};
-    svctest_read(f->store, last_in, &l);
+    svctest_read(f->s.store, last_in, &l);
     return l;
 }
 
@@ -458,7 +385,7 @@ static void dump_in(MDB_txn *txn, void *arg)
     dump_t *d = arg;
     FILE *out = open_memstream(&d->text, &d->len);
     assert_non_null(out);
-    assert_int_equal(ledger_dump(d->f->app.ledger, txn, out), 0);
+    assert_int_equal(ledger_dump(d->f->s.app.ledger, txn, out), 0);
     fclose(out);
 }
 
@@ -470,7 +397,7 @@ static void test_dump_says_erased(void **state)
     pay_off(f, "GB-3");
     run_to(f, 40);
     dump_t d = {f, NULL, 0};
-    svctest_read(f->store, dump_in, &d);
+    svctest_read(f->s.store, dump_in, &d);
     char *line = strstr(d.text, "\"GB-3\"");
     assert_non_null(line);
     char *end = strchr(line, '\n');
