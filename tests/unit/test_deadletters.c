@@ -16,29 +16,22 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deadletters.h"
+#include "svctest.h"
 
 #define MESSAGES 4
 
 typedef struct {
-    char dir[64];
-    char key_path[96];
+    char dir[SVCTEST_DIR_MAX];
     store_t *store;
     crypt_t *crypt;
     outbox_t *ob[2];     /* to_a (clear), to_b (sealed) */
     deadletters_t *dl;
 } fixture_t;
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 /* ---- messages: DemoItems numbered 100 * outbox + i ---- */
 
@@ -86,12 +79,7 @@ static void kill(fixture_t *f, int ob, uint64_t seq, const char *why)
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/t3deadXXXXXX");
-    store_options_t o = store_default_options();
-    if (!mkdtemp(f->dir) || store_open(&f->store, f->dir, &o) != STORE_OK)
-        return -1;
-    snprintf(f->key_path, sizeof f->key_path, "%s.key", f->dir);
-    if (crypt_key_create(f->key_path) != CRYPT_OK || crypt_load(f->key_path, &f->crypt) != CRYPT_OK)
+    if (svctest_open("t3dead", f->dir, &f->store, &f->crypt) != 0)
         return -1;
     outbox_limits_t l = outbox_default_limits();
     l.max_unacked = 6;
@@ -119,10 +107,7 @@ static int teardown(void **state)
     deadletters_destroy(&f->dl);
     outbox_destroy(&f->ob[0]);
     outbox_destroy(&f->ob[1]);
-    store_destroy(&f->store);
-    crypt_destroy(&f->crypt);
-    remove(f->key_path);
-    int rc = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    int rc = svctest_close(f->dir, &f->store, &f->crypt);
     free(f);
     return rc;
 }
