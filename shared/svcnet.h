@@ -34,7 +34,7 @@
 #include "svcconf.h"
 #include "zap.h"
 
-#define SVCNET_MAX_PEERS 8
+#define SVCNET_MAX_PEERS 16
 #define SVCNET_PUBLISH_MS 1000
 /* A loop without a step for this long is not alive (/healthz): a daily-run chunk or a
  * large batch takes seconds, never this long. */
