@@ -175,6 +175,14 @@ int money_apply_bps(int64_t amount_minor, int64_t rate_bps, int64_t *out_minor)
     return money_mul_div_round(amount_minor, rate_bps, MONEY_BPS_ONE, out_minor);
 }
 
+uint32_t money_rate_bps(int64_t part, int64_t whole)
+{
+    if (whole <= 0 || part <= 0)
+        return 0;
+    __int128 bps = (__int128)part * MONEY_BPS_ONE / whole;
+    return bps > UINT32_MAX ? UINT32_MAX : (uint32_t)bps;
+}
+
 /* Accumulates one decimal digit into a NEGATIVE running value, so that INT64_MIN,
  * whose magnitude has no positive int64, parses like any other amount. */
 static int push_digit(int64_t *neg_value, int digit)

@@ -69,6 +69,12 @@ int money_mul_div_round(int64_t amount_minor, int64_t num, int64_t den,
 /* amount * rate_bps / 10000 rounded half to even. */
 int money_apply_bps(int64_t amount_minor, int64_t rate_bps, int64_t *out_minor);
 
+/* A reported rate, part / whole in basis points, truncated toward zero (a rate is never
+ * reported higher than it is; 1 of 3 is 3333). 0 when whole or part is not positive;
+ * UINT32_MAX at most. Every *_rate_bps of the reports is this (proto/staging.proto), so
+ * a figure merged from shards and recomputed is the one a single staging would give. */
+uint32_t money_rate_bps(int64_t part, int64_t whole);
+
 /* Parses "1234.56" in a currency into minor units (123456 for a 2-exponent currency).
  * Grammar: optional '-', one or more ASCII digits, then optionally '.' and 1..exponent
  * digits (no '.' at all for a 0-exponent currency). No '+', spaces, thousands

@@ -56,21 +56,12 @@ static void add_to(Arrears__ReportGroup *g, const account_t *a)
     g->outstanding_minor += account_outstanding(a);
 }
 
-/* part / whole in basis points, truncated as the collection rate always was. */
-static uint32_t rate_bps(int64_t part, int64_t whole)
-{
-    if (whole <= 0 || part <= 0)
-        return 0;
-    __int128 bps = (__int128)part * 10000 / whole;
-    return bps > UINT32_MAX ? UINT32_MAX : (uint32_t)bps;
-}
-
 static void finish_group(Arrears__ReportGroup *g)
 {
     if (g->overdue_at_entry_minor <= 0)
         return;
     g->has_collection_rate_bps = 1;
-    g->collection_rate_bps = rate_bps(g->collected_minor, g->overdue_at_entry_minor);
+    g->collection_rate_bps = money_rate_bps(g->collected_minor, g->overdue_at_entry_minor);
 }
 
 static section_t *section_for(section_t *all, size_t *count, const account_t *a,
@@ -145,7 +136,7 @@ static void finish_section(staging_t *self, section_t *s)
     r->by_arm = s->arm_p;
     uint64_t decided = r->promises_kept + r->promises_broken;
     r->has_promise_kept_rate_bps = decided > 0;
-    r->promise_kept_rate_bps = decided ? (uint32_t)(r->promises_kept * 10000 / decided) : 0;
+    r->promise_kept_rate_bps = money_rate_bps((int64_t)r->promises_kept, (int64_t)decided);
     r->has_promises_made = r->has_promises_kept = r->has_promises_broken = r->has_cured = 1;
     r->has_closed = r->has_cycle_days_total = r->has_complaints = 1;
     r->has_complaints_answered_late = r->has_contacts_requested = r->has_referrals = 1;
@@ -206,7 +197,7 @@ static void pack_curves(section_t *s, const account_policy_t *policy)
             cp->accounts = p->accounts;
             cp->overdue_at_entry_minor = p->overdue_minor;
             cp->collected_minor = p->collected_minor;
-            cp->recovery_rate_bps = rate_bps(p->collected_minor, p->overdue_minor);
+            cp->recovery_rate_bps = money_rate_bps(p->collected_minor, p->overdue_minor);
             s->point_p[arm][c->n_points++] = cp;
         }
         c->points = s->point_p[arm];
@@ -304,7 +295,7 @@ static int finish_figures(staging_t *self, section_t *s)
     r->accounts_delinquent = s->fig.delinquent;
     r->accounts_cured = s->fig.cured;
     r->has_cure_rate_bps = s->fig.delinquent > 0;
-    r->cure_rate_bps = rate_bps((int64_t)s->fig.cured, (int64_t)s->fig.delinquent);
+    r->cure_rate_bps = money_rate_bps((int64_t)s->fig.cured, (int64_t)s->fig.delinquent);
     pack_complaints(s);
     /* Answered late means answered, after the deadline: the timeline's figure. The stored
      * complaints_late counter also counts complaints still open past it. */

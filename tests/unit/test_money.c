@@ -151,6 +151,20 @@ static void test_round_half_even(void **state)
     assert_int_equal(money_mul_div_round(1, 1, 0, &out), MONEY_EINVALID);
 }
 
+/* Reported rates truncate: 1 of 3 is 3333, 2 of 3 is 6666 (not 6667). */
+static void test_rate_bps_truncates(void **state)
+{
+    (void)state;
+    assert_int_equal(money_rate_bps(1, 3), 3333);
+    assert_int_equal(money_rate_bps(2, 3), 6666);
+    assert_int_equal(money_rate_bps(3, 3), 10000);
+    assert_int_equal(money_rate_bps(0, 3), 0);
+    assert_int_equal(money_rate_bps(5, 0), 0);
+    assert_int_equal(money_rate_bps(-5, 10), 0);
+    assert_int_equal(money_rate_bps(INT64_MAX, 1), UINT32_MAX);
+    assert_int_equal(money_rate_bps(INT64_MAX / 2, INT64_MAX), 4999);
+}
+
 static void test_apply_bps(void **state)
 {
     (void)state;
@@ -375,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_mul_div),
         cmocka_unit_test(test_round_half_even),
         cmocka_unit_test(test_apply_bps),
+        cmocka_unit_test(test_rate_bps_truncates),
         cmocka_unit_test(test_carried_remainder_365_days),
         cmocka_unit_test(test_carry_refused),
         cmocka_unit_test(test_parse),
