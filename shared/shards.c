@@ -92,6 +92,18 @@ uint32_t shard_of_person(const char *platform, const uint8_t *id_number_hash,
     return (uint32_t)(h % count);
 }
 
+bool shards_same(const shards_t *a, const shards_t *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (uint32_t i = 0; i < a->count; i++)
+        if (strcmp(a->shard[i].endpoint, b->shard[i].endpoint) != 0 ||
+            strcmp(a->shard[i].public_path, b->shard[i].public_path) != 0 ||
+            strcmp(a->shard[i].principal, b->shard[i].principal) != 0)
+            return false;
+    return true;
+}
+
 int shards_find(const shards_t *self, const char *principal)
 {
     for (uint32_t i = 0; i < self->count; i++)

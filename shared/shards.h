@@ -10,7 +10,7 @@
  *     { endpoint = "tcp://staging-0:7402"; public_key = "keys/staging.pub";   principal = "staging"; },
  *     { endpoint = "tcp://staging-1:7402"; public_key = "keys/staging-1.pub"; principal = "staging-1"; }
  *   );
- * principal is the name the keys file gives the shard's key (role "staging"), which is
+ * principal is the name the keys file gives the shard's key (role "service"), which is
  * how a receiver knows which shard a message came from; "staging" by default.
  *
  * Who routes how:
@@ -24,6 +24,7 @@
 #ifndef ARREARS_SHARDS_H
 #define ARREARS_SHARDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,10 @@ int shards_load(const conf_t *conf, const char *name, shards_t *out, char *err,
  * count. Stable across hosts, builds and versions: it decides where accounts live. */
 uint32_t shard_of_person(const char *platform, const uint8_t *id_number_hash,
                          size_t id_hash_len, uint32_t count);
+
+/* Whether two configurations name the same shards (a reload cannot change them: the
+ * sockets and outboxes are open). */
+bool shards_same(const shards_t *a, const shards_t *b);
 
 /* The shard whose principal this is, or -1: a message from a staging principal not in
  * the list has no shard to be answered on. */

@@ -22,6 +22,7 @@ struct accepted {
     MDB_dbi payments;
     MDB_dbi complaints;
     MDB_dbi status;
+    MDB_dbi placement;
 };
 
 typedef struct {
@@ -43,6 +44,7 @@ int accepted_open(store_t *store, crypt_t *crypt, accepted_t **self_p)
     rc = rc ? rc : store_table(store, "payments", 0, &self->payments);
     rc = rc ? rc : store_table(store, "complaints", 0, &self->complaints);
     rc = rc ? rc : store_table(store, "status", 0, &self->status);
+    rc = rc ? rc : store_table(store, "placement", 0, &self->placement);
     if (rc != 0) {
         free(self);
         return rc;
@@ -54,7 +56,7 @@ int accepted_open(store_t *store, crypt_t *crypt, accepted_t **self_p)
 accepted_tables_t accepted_tables(const accepted_t *self)
 {
     return (accepted_tables_t){ self->crypt, self->accounts, self->payments, self->complaints,
-                                self->status };
+                                self->status, self->placement };
 }
 
 void accepted_destroy(accepted_t **self_p)
@@ -102,6 +104,34 @@ static int account_get(accepted_t *self, MDB_txn *txn, const char *platform, con
     rec->sealed = p + ACCOUNT_HEAD_BYTES;
     rec->sealed_len = v.mv_size - ACCOUNT_HEAD_BYTES;
     return 0;
+}
+
+int accepted_shard_of(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
+                      uint32_t *shard)
+{
+    uint8_t key[KEY_MAX];
+    MDB_val k = natural_key(key, platform, ref), v;
+    int rc = mdb_get(txn, self->placement, &k, &v);
+    if (rc == 0 && v.mv_size != 1)
+        return MDB_CORRUPTED;
+    if (rc == 0) {
+        *shard = *(const uint8_t *)v.mv_data;
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    rc = mdb_get(txn, self->accounts, &k, &v);
+    *shard = 0;
+    return rc;
+}
+
+int accepted_place(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
+                   uint32_t shard)
+{
+    assert(shard < 256);
+    uint8_t key[KEY_MAX], byte = (uint8_t)shard;
+    MDB_val k = natural_key(key, platform, ref), v = { 1, &byte };
+    return mdb_put(txn, self->placement, &k, &v, 0);
 }
 
 /* Seals packed and writes the account record in one reserved value. */

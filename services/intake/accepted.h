@@ -13,7 +13,8 @@
  * Tables: "accounts" (platform NUL ref -> version be64, currency[3], recalled(1),
  * content hash[32], sealed AccountUpsert), "payments" and "complaints" (platform NUL
  * ref -> content hash[32], sealed message), "status" (platform NUL ref -> packed
- * AccountStatus). */
+ * AccountStatus), "placement" (platform NUL ref -> the staging shard, one byte: where
+ * everything about the account goes, fixed when it is first accepted). */
 #ifndef ARREARS_ACCEPTED_H
 #define ARREARS_ACCEPTED_H
 
@@ -51,6 +52,15 @@ int accepted_complaint(accepted_t *self, MDB_txn *txn, const char *platform,
 int accepted_recall(accepted_t *self, MDB_txn *txn, const char *platform,
                     const Arrears__Recall *m, accepted_outcome_t *outcome, reject_t *reject);
 
+/* The staging shard of an accepted account: where it was placed, 0 for one accepted
+ * before intake placed accounts (there was one staging then). MDB_NOTFOUND when the
+ * account is not accepted yet. */
+int accepted_shard_of(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
+                      uint32_t *shard);
+/* Places a newly accepted account on shard for good. */
+int accepted_place(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
+                   uint32_t shard);
+
 /* Folds a status event from staging into the account's status. */
 int accepted_note_status(accepted_t *self, MDB_txn *txn, const Arrears__StatusEvent *m);
 /* Packs an AccountStatus reply (request_id echoed); 0 with *error set on failure. */
@@ -61,7 +71,7 @@ size_t accepted_status_reply(accepted_t *self, MDB_txn *txn, const char *platfor
 /* The tables, for accepted_dump.c (the layout is documented above). */
 typedef struct {
     crypt_t *crypt;
-    MDB_dbi accounts, payments, complaints, status;
+    MDB_dbi accounts, payments, complaints, status, placement;
 } accepted_tables_t;
 accepted_tables_t accepted_tables(const accepted_t *self);
 

@@ -5,19 +5,16 @@
 
 static int load_own(const conf_t *c, intake_config_t *o, char *err, size_t len)
 {
-    static const char *const staging_keys[] = { "endpoint", "public_key", NULL };
     static const char *const feed_keys[] = { "retain_events", "retain_days", "prune_every_ms", NULL };
     static const char *const validation_keys[] = { "max_instalments", "max_contact_points",
                                                    "future_slack_ms", NULL };
     int64_t events = 0, days = 0, instalments = 0, points = 0, slack = 0;
     o->validate = validate_default_limits();
     o->feed = feed_default_limits();
-    int rc = conf_check_keys(c, "staging", staging_keys, err, len);
-    rc = rc ? rc : conf_check_keys(c, "feed", feed_keys, err, len);
+    int rc = conf_check_keys(c, "feed", feed_keys, err, len);
     rc = rc ? rc : conf_check_keys(c, "validation", validation_keys, err, len);
     rc = rc ? rc : svcconf_endpoint(c, "listen", o->listen, err, len);
-    rc = rc ? rc : svcconf_endpoint(c, "staging.endpoint", o->staging_endpoint, err, len);
-    rc = rc ? rc : svcconf_path(c, "staging.public_key", NULL, o->staging_public_path, err, len);
+    rc = rc ? rc : shards_load(c, "staging", &o->staging, err, len);
     rc = rc ? rc : svcconf_path(c, "keys.secret", NULL, o->secret_path, err, len);
     rc = rc ? rc : conf_bool(c, "create_secret", false, &o->create_secret, err, len);
     rc = rc ? rc : conf_int64(c, "feed.retain_events", 1000000, 1, 1LL << 40, &events, err, len);

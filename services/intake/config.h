@@ -2,6 +2,8 @@
  *
  *   listen = "tcp://0.0.0.0:7401";        # platforms and staging connect here (CURVE)
  *   staging = { endpoint = "tcp://127.0.0.1:7402"; public_key = "keys/staging.pub"; };
+ *                                         # or a list, one per shard (shards.h): each new
+ *                                         #  account goes to its person's shard
  *   keys = { ...; secret = "keys/intake.secret"; };   # at-rest key for personal data
  *   create_secret = false;                # true: make the at-rest key at first start
  *   feed = { retain_events = 1000000; retain_days = 90; prune_every_ms = 10000; };
@@ -13,14 +15,14 @@
 #include <stdbool.h>
 
 #include "feed.h"
+#include "shards.h"
 #include "svcconf.h"
 #include "validate.h"
 
 typedef struct {
     svcconf_t svc;
     char listen[LINK_ENDPOINT_MAX];
-    char staging_endpoint[LINK_ENDPOINT_MAX];
-    char staging_public_path[SVCCONF_PATH_MAX];
+    shards_t staging;
     char secret_path[SVCCONF_PATH_MAX];
     bool create_secret;
     feed_limits_t feed;

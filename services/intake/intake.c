@@ -1,6 +1,7 @@
 /* intake: see intake.h. */
 #include "intake.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "log.h"
@@ -12,10 +13,10 @@ static int refused(reject_t *reject, Arrears__Reject__Code code, const char *why
 }
 
 /* Checked before anything changes: a full outbox must refuse, not half-apply. */
-static int need_room(intake_t *self, MDB_txn *txn, reject_t *reject)
+static int need_room(intake_t *self, MDB_txn *txn, uint32_t shard, reject_t *reject)
 {
     uint64_t room = 0;
-    int rc = outbox_room(self->to_staging, txn, &room);
+    int rc = outbox_room(self->to_staging[shard], txn, &room);
     if (rc != 0)
         return rc;
     if (room > 0)
@@ -25,29 +26,17 @@ static int need_room(intake_t *self, MDB_txn *txn, reject_t *reject)
     return APPLY_REJECTED;
 }
 
-static int forward(intake_t *self, MDB_txn *txn, Arrears__AccountEvent *event)
+static int forward(intake_t *self, MDB_txn *txn, uint32_t shard, Arrears__AccountEvent *event)
 {
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     event->has_received_at_ms = 1;
     event->received_at_ms = aclock_now_ms(self->clock);
     env.body_case = ARREARS__ENVELOPE__BODY_ACCOUNT_EVENT;
     env.account_event = event;
-    return outbox_append(self->to_staging, txn, &env, event->received_at_ms, NULL);
+    return outbox_append(self->to_staging[shard], txn, &env, event->received_at_ms, NULL);
 }
 
-static int settle(intake_t *self, MDB_txn *txn, int rc, accepted_outcome_t outcome,
-                  Arrears__AccountEvent *event)
-{
-    if (rc != 0)
-        return rc;
-    if (outcome == ACCEPTED_REFUSED)
-        return APPLY_REJECTED;
-    if (outcome == ACCEPTED_SAME)
-        return APPLY_DUPLICATE;
-    return forward(self, txn, event);
-}
-
-/* Each platform message: validate, make room, settle, forward. */
+/* Each platform message: validate, find its shard, make room, settle, forward. */
 typedef struct {
     intake_t *self;
     MDB_txn *txn;
@@ -55,16 +44,46 @@ typedef struct {
     reject_t *reject;
     Arrears__AccountEvent ev;
     accepted_outcome_t outcome;
+    uint32_t shard;
+    bool unplaced;   /* a new account: placed on c->shard once accepted */
 } call_t;
 
-static int prepare(call_t *c, int validated, const char *account_ref)
+static int settle(call_t *c, int rc)
+{
+    if (rc != 0)
+        return rc;
+    if (c->outcome == ACCEPTED_REFUSED)
+        return APPLY_REJECTED;
+    if (c->outcome == ACCEPTED_SAME)
+        return APPLY_DUPLICATE;
+    if (c->unplaced)
+        rc = accepted_place(c->self->accepted, c->txn, c->platform, c->ev.account_ref, c->shard);
+    return rc ? rc : forward(c->self, c->txn, c->shard, &c->ev);
+}
+
+/* Where the account lives; for one not accepted yet, its person's shard when this is
+ * its upload (borrower given), else shard 0: anything else about an unknown account is
+ * refused by accepted_* anyway. */
+static int find_shard(call_t *c, const char *account_ref, const Arrears__Borrower *borrower)
+{
+    int rc = accepted_shard_of(c->self->accepted, c->txn, c->platform, account_ref, &c->shard);
+    c->unplaced = rc == MDB_NOTFOUND && borrower;
+    if (c->unplaced)
+        c->shard = shard_of_person(c->platform, borrower->id_number_hash.data,
+                                   borrower->id_number_hash.len, c->self->shards);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int prepare(call_t *c, int validated, const char *account_ref,
+                   const Arrears__Borrower *borrower)
 {
     if (validated != 0)
         return validated;
     c->ev.platform = (char *)c->platform;
     c->ev.account_ref = (char *)account_ref;
     c->outcome = ACCEPTED_REFUSED;
-    return need_room(c->self, c->txn, c->reject);
+    int rc = find_shard(c, account_ref, borrower);
+    return rc ? rc : need_room(c->self, c->txn, c->shard, c->reject);
 }
 
 /* Refuses, before anything is written, an event that would not fit the outbox: a
@@ -78,7 +97,7 @@ static int fits_forward(call_t *c)
         c->ev.version = UINT64_MAX;
     env.body_case = ARREARS__ENVELOPE__BODY_ACCOUNT_EVENT;
     env.account_event = &c->ev;
-    if (outbox_fits(c->self->to_staging, &env))
+    if (outbox_fits(c->self->to_staging[c->shard], &env))
         return APPLY_OK;
     reject_set(c->reject, ARREARS__REJECT__CLASS__PERMANENT, ARREARS__REJECT__CODE__TOO_LARGE,
                "body", "the message is too large to forward to staging; send it without the "
@@ -89,7 +108,7 @@ static int fits_forward(call_t *c)
 static int on_upsert(call_t *c, Arrears__AccountUpsert *m)
 {
     int rc = prepare(c, validate_account_upsert(m, &c->self->limits, c->self->zones, c->reject),
-                     m->account_ref);
+                     m->account_ref, m->borrower);
     if (rc != 0)
         return rc;
     c->ev.has_version = 1;
@@ -99,13 +118,14 @@ static int on_upsert(call_t *c, Arrears__AccountUpsert *m)
         return rc;
     rc = accepted_upsert(c->self->accepted, c->txn, c->platform, m, &c->ev.version, &c->outcome,
                          c->reject);
-    return settle(c->self, c->txn, rc, c->outcome, &c->ev);
+    return settle(c, rc);
 }
 
 static int on_payment(call_t *c, Arrears__PaymentPosted *m)
 {
     int64_t now = aclock_now_ms(c->self->clock);
-    int rc = prepare(c, validate_payment(m, now, &c->self->limits, c->reject), m->account_ref);
+    int rc = prepare(c, validate_payment(m, now, &c->self->limits, c->reject), m->account_ref,
+                     NULL);
     if (rc != 0)
         return rc;
     c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_PAYMENT;
@@ -113,12 +133,13 @@ static int on_payment(call_t *c, Arrears__PaymentPosted *m)
     if ((rc = fits_forward(c)) != 0)
         return rc;
     rc = accepted_payment(c->self->accepted, c->txn, c->platform, m, &c->outcome, c->reject);
-    return settle(c->self, c->txn, rc, c->outcome, &c->ev);
+    return settle(c, rc);
 }
 
 static int on_contact(call_t *c, Arrears__ContactUpdate *m)
 {
-    int rc = prepare(c, validate_contact_update(m, &c->self->limits, c->reject), m->account_ref);
+    int rc = prepare(c, validate_contact_update(m, &c->self->limits, c->reject), m->account_ref,
+                     NULL);
     if (rc != 0)
         return rc;
     c->ev.has_version = 1;
@@ -128,13 +149,14 @@ static int on_contact(call_t *c, Arrears__ContactUpdate *m)
         return rc;
     rc = accepted_contact(c->self->accepted, c->txn, c->platform, m, &c->ev.version, &c->outcome,
                           c->reject);
-    return settle(c->self, c->txn, rc, c->outcome, &c->ev);
+    return settle(c, rc);
 }
 
 static int on_complaint(call_t *c, Arrears__Complaint *m)
 {
     int64_t now = aclock_now_ms(c->self->clock);
-    int rc = prepare(c, validate_complaint(m, now, &c->self->limits, c->reject), m->account_ref);
+    int rc = prepare(c, validate_complaint(m, now, &c->self->limits, c->reject), m->account_ref,
+                     NULL);
     if (rc != 0)
         return rc;
     c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_COMPLAINT;
@@ -142,12 +164,12 @@ static int on_complaint(call_t *c, Arrears__Complaint *m)
     if ((rc = fits_forward(c)) != 0)
         return rc;
     rc = accepted_complaint(c->self->accepted, c->txn, c->platform, m, &c->outcome, c->reject);
-    return settle(c->self, c->txn, rc, c->outcome, &c->ev);
+    return settle(c, rc);
 }
 
 static int on_recall(call_t *c, Arrears__Recall *m)
 {
-    int rc = prepare(c, validate_recall(m, c->reject), m->account_ref);
+    int rc = prepare(c, validate_recall(m, c->reject), m->account_ref, NULL);
     if (rc != 0)
         return rc;
     c->ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_RECALL;
@@ -155,7 +177,7 @@ static int on_recall(call_t *c, Arrears__Recall *m)
     if ((rc = fits_forward(c)) != 0)
         return rc;
     rc = accepted_recall(c->self->accepted, c->txn, c->platform, m, &c->outcome, c->reject);
-    return settle(c->self, c->txn, rc, c->outcome, &c->ev);
+    return settle(c, rc);
 }
 
 static int on_platform(call_t *c, const Arrears__Envelope *env)
@@ -217,11 +239,12 @@ static size_t health_reply(intake_t *self, MDB_txn *txn, uint64_t request_id, ui
     h.service = "intake";
     h.has_uptime_ms = h.has_outbox_unacked = h.has_dead_letters = 1;
     h.uptime_ms = (uint64_t)(aclock_monotonic_ms() - self->started_ms);
-    if (outbox_state(self->to_staging, txn, &st) == 0) {
-        /* What the sender knows: the stored mark lags it by up to ack_store_ms. */
-        h.outbox_unacked = st.last_seq - st.acked_known;
-        h.dead_letters = st.dead_letters;
-    }
+    for (uint32_t i = 0; i < self->shards; i++)
+        if (outbox_state(self->to_staging[i], txn, &st) == 0) {
+            /* What the sender knows: the stored mark lags it by up to ack_store_ms. */
+            h.outbox_unacked += st.last_seq - st.acked_known;
+            h.dead_letters += st.dead_letters;
+        }
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.has_request_id = 1;
     env.request_id = request_id;

@@ -1,8 +1,10 @@
 /* intake: the service's decisions, between the receiver (which deduplicates streams and
  * commits batches) and its modules. For each platform message: validate every field,
- * make sure the outbox to staging has room (else `busy`, before anything changes),
- * settle it against what was accepted before (new, same again, or refused), and
- * forward what is new to staging as an AccountEvent in the same transaction. Status
+ * find the staging shard of its account (shards.h: where the account was placed, or
+ * its person's shard for a new one), make sure the outbox to that shard has room (else
+ * `busy`, before anything changes), settle it against what was accepted before (new,
+ * same again, or refused), and forward what is new to the shard as an AccountEvent in
+ * the same transaction. Status
  * events from staging go to the platform's feed and account status. Queries answer a
  * platform about its own accounts and feed only: the platform is always the
  * connection's principal, never a field. */
@@ -14,11 +16,13 @@
 #include "feed.h"
 #include "outbox.h"
 #include "receiver.h"
+#include "shards.h"
 #include "tz.h"
 #include "validate.h"
 
 typedef struct {
-    outbox_t *to_staging;
+    outbox_t *to_staging[SHARDS_MAX];   /* one per staging shard, in shard order */
+    uint32_t shards;
     accepted_t *accepted;
     feed_t *feed;
     tz_cache_t *zones;

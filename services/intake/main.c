@@ -31,7 +31,7 @@ static void service_close(void *svc)
     svcnet_destroy(&s->net);
     accepted_destroy(&s->app.accepted);
     feed_destroy(&s->app.feed);
-    outbox_destroy(&s->app.to_staging);
+    shards_close_outboxes(s->app.to_staging);
     inbox_destroy(&s->inbox);
     store_destroy(&s->store);
     crypt_destroy(&s->crypt);
@@ -50,9 +50,10 @@ static int open_store(void *svc)
     }
     rc = store_open(&s->store, c->svc.data_dir, &c->svc.store);
     rc = rc ? rc : inbox_open(s->store, &s->inbox);
-    rc = rc ? rc : outbox_open(s->store, "to_staging", &c->svc.outbox, &s->app.to_staging);
     /* Forwarded accounts carry the borrower: sealed at rest like the book. */
-    rc = rc ? rc : outbox_seal_with(s->app.to_staging, s->crypt);
+    rc = rc ? rc : shards_open_outboxes(&c->staging, s->store, &c->svc.outbox, s->crypt,
+                                        s->app.to_staging);
+    s->app.shards = c->staging.count;
     rc = rc ? rc : accepted_open(s->store, s->crypt, &s->app.accepted);
     rc = rc ? rc : feed_open(s->store, &c->feed, &s->app.feed);
     if (rc != 0)
@@ -63,12 +64,14 @@ static int open_store(void *svc)
 static int open_links(service_t *s)
 {
     const intake_config_t *c = &s->cfg;
-    svcnet_spec_t spec = {.service = "intake", .svc = &c->svc, .listen = c->listen,
-                          .peer_count = 1};
-    spec.peers[0] = (svcnet_peer_t){c->staging_endpoint, c->staging_public_path,
-                                    s->app.to_staging};
-    receiver_handler_t h = {.apply = intake_apply, .query = intake_query};
+    svcnet_spec_t spec = {.service = "intake", .svc = &c->svc, .listen = c->listen};
     char err[512] = "";
+    int rc = shards_add_peers(&c->staging, s->app.to_staging, &spec);
+    if (rc != 0) {
+        fprintf(stderr, "intake: %s\n", shards_strerror(rc));
+        return rc;
+    }
+    receiver_handler_t h = {.apply = intake_apply, .query = intake_query};
     s->net = svcnet_new(&spec, s->store, s->inbox, &h, &s->app, err, sizeof err);
     if (!s->net)
         fprintf(stderr, "intake: %s\n", err);
@@ -78,8 +81,9 @@ static int open_links(service_t *s)
 static int service_open(void *svc)
 {
     service_t *s = svc;
-    log_event(LOG_INFO, "intake_config", "listen=%s staging=%s data_dir=%s", s->cfg.listen,
-              s->cfg.staging_endpoint, s->cfg.svc.data_dir);
+    log_event(LOG_INFO, "intake_config", "listen=%s staging=%s shards=%u data_dir=%s",
+              s->cfg.listen, s->cfg.staging.shard[0].endpoint, s->cfg.staging.count,
+              s->cfg.svc.data_dir);
     s->app.clock = aclock_new_wall();
     s->app.zones = tz_cache_new(NULL, 1024);
     s->app.limits = s->cfg.validate;
@@ -106,7 +110,8 @@ static int reload(void *svc, char *msg, size_t len)
         svcconf_reload_t r = {0};
         svcconf_reload(&s->cfg.svc, &fresh->svc, "intake", &r);
         svcconf_reload_differs(&r, "listen", s->cfg.listen, fresh->listen);
-        svcconf_reload_differs(&r, "staging", s->cfg.staging_endpoint, fresh->staging_endpoint);
+        if (!shards_same(&s->cfg.staging, &fresh->staging))
+            svcconf_reload_note(r.ignored, "staging");
         s->cfg.validate = s->app.limits = fresh->validate;   /* read afresh by every apply */
         svcconf_reload_note(r.applied, "validation");
         svcconf_reload_message(&r, msg, len);

@@ -19,7 +19,10 @@
  * platform-only query from a service, is UNKNOWN_TYPE. Two properties the design asks
  * for beyond the brief of each module: a status event sent without at_ms is not pruned
  * as "past retention" the moment it arrives, and intake's data file holds no borrower
- * personal data in clear, whichever table (book, outbox, feed) keeps it. */
+ * personal data in clear, whichever table (book, outbox, feed) keeps it. With two staging
+ * shards, a person's accounts go to the person's shard and everything about an account
+ * follows it there (a changed borrower does not move it), and an account accepted
+ * before shards stays on shard 0. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,7 +62,7 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
     return remove(path);
 }
 
-static int open_app(fixture_t *f)
+static int open_app(fixture_t *f, uint32_t shards)
 {
     intake_t *a = &f->app;
     outbox_limits_t ol = outbox_default_limits();
@@ -71,13 +74,15 @@ static int open_app(fixture_t *f)
     a->started_ms = aclock_monotonic_ms();
     if (!a->zones || !a->clock)
         return -1;
-    int rc = outbox_open(f->store, "to_staging", &ol, &a->to_staging);
-    rc = rc ? rc : outbox_seal_with(a->to_staging, f->crypt);   /* as intake's main does */
+    shards_t staging = { .count = shards };
+    a->shards = shards;
+    /* Sealed, as intake's main opens them. */
+    int rc = shards_open_outboxes(&staging, f->store, &ol, f->crypt, a->to_staging);
     rc = rc ? rc : accepted_open(f->store, f->crypt, &a->accepted);
     return rc ? rc : feed_open(f->store, &fl, &a->feed);
 }
 
-static int setup(void **state)
+static int setup_shards(void **state, uint32_t shards)
 {
     fixture_t *f = calloc(1, sizeof *f);
     const char *tmp = getenv("TMPDIR");
@@ -90,16 +95,26 @@ static int setup(void **state)
     snprintf(key, sizeof key, "%s/intake.key", f->dir);
     store_options_t o = store_default_options();
     if (crypt_key_create(key) != CRYPT_OK || crypt_load(key, &f->crypt) != CRYPT_OK ||
-        store_open(&f->store, f->dir, &o) != STORE_OK || open_app(f) != 0)
+        store_open(&f->store, f->dir, &o) != STORE_OK || open_app(f, shards) != 0)
         return -1;
     *state = f;
     return 0;
 }
 
+static int setup(void **state)
+{
+    return setup_shards(state, 1);
+}
+
+static int setup_two_shards(void **state)
+{
+    return setup_shards(state, 2);
+}
+
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    outbox_destroy(&f->app.to_staging);
+    shards_close_outboxes(f->app.to_staging);
     accepted_destroy(&f->app.accepted);
     feed_destroy(&f->app.feed);
     tz_cache_destroy(&f->app.zones);
@@ -321,13 +336,18 @@ static int outbox_work(MDB_txn *txn, void *arg)
     return rc ? rc : outbox_each(c->ob, txn, 1, SEEN_MAX, visit, c);
 }
 
-/* Everything in the outbox to staging, decoded; free with outbox_free. */
-static outbox_call_t outbox_read(fixture_t *f)
+/* Everything in the outbox to staging shard i, decoded; free with outbox_free. */
+static outbox_call_t outbox_read_shard(fixture_t *f, uint32_t i)
 {
-    outbox_call_t c = { .ob = f->app.to_staging };
+    outbox_call_t c = { .ob = f->app.to_staging[i] };
     assert_int_equal(store_read(f->store, outbox_work, &c), 0);
     assert_int_equal(c.n, c.st.last_seq);
     return c;
+}
+
+static outbox_call_t outbox_read(fixture_t *f)
+{
+    return outbox_read_shard(f, 0);
 }
 
 static void outbox_free(outbox_call_t *c)
@@ -643,7 +663,7 @@ static void test_contact_complaint_recall(void **state)
     m.text = "not mine";
     m.has_received_at_ms = 1;
     m.received_at_ms = NOW_MS - 1000;
-    outbox_note_acked(f->app.to_staging, 2);   /* room for 3 more under MAX_UNACKED */
+    outbox_note_acked(f->app.to_staging[0], 2);   /* room for 3 more under MAX_UNACKED */
     expect_applied(f, &LENDER_A, COMPLAINT, &m, APPLY_OK);
     expect_applied(f, &LENDER_A, COMPLAINT, &m, APPLY_DUPLICATE);
 
@@ -709,13 +729,13 @@ static void test_busy_when_outbox_full(void **state)
     expect_applied(f, &STAGING, STATUS, &s.status, APPLY_OK);
     assert_int_equal(outbox_last(f), MAX_UNACKED);
 
-    ack_call_t ack = { f->app.to_staging, 1 };   /* an ack frees one place */
+    ack_call_t ack = { f->app.to_staging[0], 1 };   /* an ack frees one place */
     assert_int_equal(store_write(f->store, ack_work, &ack), 0);
     account_build(&a, "ACC-4");
     expect_applied(f, &LENDER_A, UPSERT, &a.upsert, APPLY_OK);
     expect_rejected(f, &LENDER_A, PAYMENT, &p, ARREARS__REJECT__CLASS__RETRY_LATER,
                     ARREARS__REJECT__CODE__BUSY, NULL);
-    outbox_note_acked(f->app.to_staging, MAX_UNACKED + 1);
+    outbox_note_acked(f->app.to_staging[0], MAX_UNACKED + 1);
     expect_applied(f, &LENDER_A, PAYMENT, &p, APPLY_OK);
     assert_int_equal(outbox_last(f), MAX_UNACKED + 2);
     free(before);
@@ -957,6 +977,90 @@ static void test_unknown_query(void **state)
     assert_int_equal(outbox_last(f), 0);
 }
 
+/* ---- staging shards ------------------------------------------------------------------- */
+
+/* Makes a's borrower a person that lender-a's accounts place on shard want (of 2). */
+static void person_on_shard(account_msg_t *a, uint32_t want)
+{
+    for (int fill = 0; fill < 256; fill++) {
+        memset(a->id_hash, fill, sizeof a->id_hash);
+        if (shard_of_person("lender-a", a->id_hash, sizeof a->id_hash, 2) == want)
+            return;
+    }
+    fail_msg("no person on shard %u", want);
+}
+
+static size_t shard_count_of(fixture_t *f, uint32_t shard)
+{
+    outbox_call_t c = outbox_read_shard(f, shard);
+    outbox_free(&c);
+    return c.n;
+}
+
+/* A person's accounts go to the person's shard, and everything about an account follows
+ * it there, even after its borrower changes: the account stays where it was placed. */
+static void test_accounts_follow_their_person(void **state)
+{
+    fixture_t *f = *state;
+    account_msg_t a1, a2, b1;
+    account_build(&a1, "A-1");
+    account_build(&a2, "A-2");
+    account_build(&b1, "B-1");
+    person_on_shard(&a1, 1);
+    person_on_shard(&a2, 1);
+    person_on_shard(&b1, 0);
+    expect_applied(f, &LENDER_A, UPSERT, &a1.upsert, APPLY_OK);
+    expect_applied(f, &LENDER_A, UPSERT, &a2.upsert, APPLY_OK);
+    expect_applied(f, &LENDER_A, UPSERT, &b1.upsert, APPLY_OK);
+    assert_int_equal(shard_count_of(f, 1), 2);
+    assert_int_equal(shard_count_of(f, 0), 1);
+    outbox_note_acked(f->app.to_staging[1], 2);   /* shard 1 took them: room for more */
+
+    Arrears__PaymentPosted p = payment_build("A-2", "PAY-1");
+    expect_applied(f, &LENDER_A, PAYMENT, &p, APPLY_OK);
+    person_on_shard(&a1, 0);   /* the platform corrects A-1's borrower */
+    expect_applied(f, &LENDER_A, UPSERT, &a1.upsert, APPLY_OK);
+    outbox_call_t c = outbox_read_shard(f, 1);
+    assert_int_equal(c.n, 4);
+    assert_int_equal(forwarded(&c, 3, "lender-a", "A-2", NOW_MS)->event_case,
+                     ARREARS__ACCOUNT_EVENT__EVENT_PAYMENT);
+    assert_int_equal(forwarded(&c, 4, "lender-a", "A-1", NOW_MS)->version, 2);
+    outbox_free(&c);
+
+    /* About an account intake does not hold: refused, nothing goes anywhere. */
+    p = payment_build("NOPE", "PAY-2");
+    expect_rejected(f, &LENDER_A, PAYMENT, &p, PERMANENT, ARREARS__REJECT__CODE__INVALID_FIELD,
+                    "account_ref");
+    assert_int_equal(shard_count_of(f, 0) + shard_count_of(f, 1), 5);
+}
+
+static int unplace_work(MDB_txn *txn, void *arg)
+{
+    accepted_tables_t t = accepted_tables(arg);
+    MDB_val k = { sizeof "lender-a" + 3, "lender-a\0A-1" };
+    return mdb_del(txn, t.placement, &k, NULL);
+}
+
+/* An account accepted before intake placed accounts lives on shard 0, the one staging
+ * there was: it stays there when shards are added. */
+static void test_account_from_before_shards_stays_on_shard_zero(void **state)
+{
+    fixture_t *f = *state;
+    account_msg_t a;
+    account_build(&a, "A-1");
+    person_on_shard(&a, 1);
+    expect_applied(f, &LENDER_A, UPSERT, &a.upsert, APPLY_OK);
+    assert_int_equal(store_write(f->store, unplace_work, f->app.accepted), 0);
+    Arrears__PaymentPosted p = payment_build("A-1", "PAY-1");
+    expect_applied(f, &LENDER_A, PAYMENT, &p, APPLY_OK);
+    assert_int_equal(shard_count_of(f, 1), 1);   /* the upload */
+    outbox_call_t c = outbox_read_shard(f, 0);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(forwarded(&c, 1, "lender-a", "A-1", NOW_MS)->event_case,
+                     ARREARS__ACCOUNT_EVENT__EVENT_PAYMENT);
+    outbox_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -981,6 +1085,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_feed_query_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_query, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accounts_follow_their_person, setup_two_shards,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_account_from_before_shards_stays_on_shard_zero,
+                                        setup_two_shards, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
