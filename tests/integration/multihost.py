@@ -8,7 +8,7 @@ the embedded default on one host, while hosts' processes are SIGKILLed and resta
   (a) one host: `arrears up --simulated --relaxed`, demo_world.py for DAYS days,
       `arrears report --format csv`, each service's report message, `arrears down`;
   (b) the hosts below (10.88.0.0/24 on the bridge): each service runs inside its host
-      (`ip netns exec NS BINARY --config FILE`), its store in the run's temporary folder,
+      (`nsenter --net=/run/netns/NS BINARY --config FILE`), its store in the run's temporary folder,
       listening on tcp://ADDRESS:PORT; its configuration is the one (a) ran with (the
       embedded default's, written by `arrears up`) with only the wiring changed — the
       folder, fresh keys from `arrears keygen`, the keys files with the same principals
@@ -105,7 +105,7 @@ def tcp_endpoints():
     return {SOCKET[s]: "tcp://%s:%d" % (address(host_of(s)), PORT[s]) for s in SOCKET}
 
 
-# ---- the clients' modes (run on a host: `ip netns exec NS multihost.py --...`) -------
+# ---- the clients' modes (run on a host: `nsenter --net=... multihost.py --...`) ------
 
 def forward_main(specs):
     """Serves each SOCKET path and pipes every connection to ADDRESS:PORT, both ways;
@@ -258,6 +258,14 @@ class Net:
     def ns(self, host):
         return self.prefix + host
 
+    @staticmethod
+    def inside(name):
+        """The command prefix that runs in namespace name. nsenter joins the network
+        namespace only: `ip netns exec` and `ip -n` also remount /sys in a mount
+        namespace of their own, which a chroot without a shared / refuses ("mount
+        --make-rslave / failed"), as in fresh-check's clean root."""
+        return ["nsenter", "--net=/run/netns/" + name]
+
     def add(self, name):
         out = sh("ip", "netns", "add", name, check=False)
         if out.returncode != 0:
@@ -265,7 +273,7 @@ class Net:
                  "root with CAP_NET_ADMIN and iproute2 (scripts/install-deps); it does not skip."
                  % (name, out.stderr.strip()))
         self.made.append(name)
-        sh("ip", "-n", name, "link", "set", "lo", "up")
+        sh(*self.inside(name), "ip", "link", "set", "lo", "up")
 
     def build(self):
         if os.geteuid() != 0:
@@ -275,18 +283,18 @@ class Net:
             fail("no `ip` command: install iproute2 (scripts/install-deps)")
         lan = self.ns("lan")
         self.add(lan)
-        sh("ip", "-n", lan, "link", "add", "br0", "type", "bridge")
-        sh("ip", "-n", lan, "link", "set", "br0", "up")
+        sh(*self.inside(lan), "ip", "link", "add", "br0", "type", "bridge")
+        sh(*self.inside(lan), "ip", "link", "set", "br0", "up")
         for host, _, _ in HOSTS:
             ns, veth = self.ns(host), ("v" + host)[:15]
             self.add(ns)
-            sh("ip", "-n", lan, "link", "add", veth, "type", "veth", "peer", "name", "eth0",
+            sh(*self.inside(lan), "ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0",
                "netns", ns)
-            sh("ip", "-n", lan, "link", "set", veth, "master", "br0", "up")
-            sh("ip", "-n", ns, "addr", "add", address(host) + "/24", "dev", "eth0")
-            sh("ip", "-n", ns, "link", "set", "eth0", "up")
+            sh(*self.inside(lan), "ip", "link", "set", veth, "master", "br0", "up")
+            sh(*self.inside(ns), "ip", "addr", "add", address(host) + "/24", "dev", "eth0")
+            sh(*self.inside(ns), "ip", "link", "set", "eth0", "up")
         # Every host reaches every other over the bridge.
-        ping = sh("ip", "netns", "exec", self.ns("ops"), "ping", "-c", "1", "-W", "5",
+        ping = sh(*self.inside(self.ns("ops")), "ping", "-c", "1", "-W", "5",
                   address("workers-b"), check=False) if shutil.which("ping") else None
         if ping is not None and ping.returncode != 0:
             fail("the hosts do not reach each other over the bridge: " + ping.stdout + ping.stderr)
@@ -398,7 +406,7 @@ class Hosts:
         host = next(h for h, _, runs in HOSTS if name in runs)
         log = open(os.path.join(self.log, name + ".log"), "ab")
         self.procs[name] = subprocess.Popen(
-            ["ip", "netns", "exec", self.net.ns(host), self.binary(name), "--config", self.conf(name)],
+            [*self.net.inside(self.net.ns(host)), self.binary(name), "--config", self.conf(name)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd="/", start_new_session=True)
         log.close()
 
@@ -418,7 +426,7 @@ class Hosts:
         fail("workers %s did not start in 60 s" % names)
 
     def in_ops(self, *args, timeout=300):
-        return subprocess.run(["ip", "netns", "exec", self.net.ns("ops"), *args],
+        return subprocess.run([*self.net.inside(self.net.ns("ops")), *args],
                               capture_output=True, text=True, timeout=timeout)
 
     def wait_healthy(self, proto):
@@ -441,7 +449,7 @@ class Hosts:
         specs = ["%s/%s.sock=%s:%d" % (run, SOCKET[s], address(host_of(s)), PORT[s]) for s in SOCKET]
         log = open(os.path.join(self.log, "forward.log"), "ab")
         self.procs["forward"] = subprocess.Popen(
-            ["ip", "netns", "exec", self.net.ns("ops"), PY, __file__, "--forward", *specs],
+            [*self.net.inside(self.net.ns("ops")), PY, __file__, "--forward", *specs],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         log.close()
         deadline = time.monotonic() + 30
@@ -492,7 +500,7 @@ def run_hosts(hosts, arrears, proto, accounts, days, seed):
     hosts.up(proto)
     print("(b) hosts up: %s" % ", ".join("%s=%s" % (h, address(h)) for h, _, _ in HOSTS), flush=True)
     t0 = time.monotonic()
-    world = subprocess.Popen(["ip", "netns", "exec", hosts.net.ns("ops"),
+    world = subprocess.Popen([*hosts.net.inside(hosts.net.ns("ops")),
                               *world_args(arrears, hosts.dir, proto, accounts, days, seed),
                               "--endpoints", os.path.join(hosts.dir, "endpoints.json")],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
