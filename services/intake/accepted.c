@@ -25,10 +25,15 @@ struct accepted {
     MDB_dbi placement;
 };
 
+/* The flags byte of an account record. */
+#define FLAG_RECALLED 1
+#define FLAG_ERASED 2   /* retention: the sealed upsert is an empty message */
+
 typedef struct {
     uint64_t version;
     char currency[4];
     int recalled;
+    int erased;
     uint8_t hash[HASH_BYTES];
     const uint8_t *sealed;   /* into the map: valid until the next write */
     size_t sealed_len;
@@ -99,7 +104,8 @@ static int account_get(accepted_t *self, MDB_txn *txn, const char *platform, con
     rec->version = store_get_u64(p);
     memcpy(rec->currency, p + 8, 3);
     rec->currency[3] = 0;
-    rec->recalled = p[11];
+    rec->recalled = (p[11] & FLAG_RECALLED) != 0;
+    rec->erased = (p[11] & FLAG_ERASED) != 0;
     memcpy(rec->hash, p + 12, HASH_BYTES);
     rec->sealed = p + ACCOUNT_HEAD_BYTES;
     rec->sealed_len = v.mv_size - ACCOUNT_HEAD_BYTES;
@@ -146,11 +152,28 @@ static int account_put(accepted_t *self, MDB_txn *txn, const char *platform, con
     uint8_t *p = v.mv_data;
     store_put_u64(p, rec->version);
     memcpy(p + 8, rec->currency, 3);
-    p[11] = (uint8_t)rec->recalled;
+    p[11] = (uint8_t)((rec->recalled ? FLAG_RECALLED : 0) | (rec->erased ? FLAG_ERASED : 0));
     memcpy(p + 12, rec->hash, HASH_BYTES);
     size_t sealed_len;
     return crypt_seal(self->crypt, packed, len, p + ACCOUNT_HEAD_BYTES,
                       len + CRYPT_OVERHEAD_BYTES, &sealed_len);
+}
+
+static int refuse(accepted_outcome_t *outcome, reject_t *reject, Arrears__Reject__Code code,
+                  const char *field, const char *why, const char *ref)
+{
+    reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, code, field, "%s: %s", why, ref);
+    *outcome = ACCEPTED_REFUSED;
+    return 0;
+}
+
+/* Once its personal data is erased an account takes no new borrower data: bringing the
+ * borrower back under the same ref would undo the erasure. */
+static int refuse_erased(accepted_outcome_t *outcome, reject_t *reject, const char *ref)
+{
+    return refuse(outcome, reject, ARREARS__REJECT__CODE__CONFLICT, "account_ref",
+                  "the account was closed and its borrower's personal data erased under the "
+                  "retention rules; send a new account under a new ref", ref);
 }
 
 int accepted_upsert(accepted_t *self, MDB_txn *txn, const char *platform,
@@ -173,6 +196,10 @@ int accepted_upsert(accepted_t *self, MDB_txn *txn, const char *platform,
         free(packed);
         return 0;
     }
+    if (rc == 0 && old.erased) {
+        free(packed);
+        return refuse_erased(outcome, reject, m->account_ref);
+    }
     rec.version = rc == 0 ? old.version + 1 : 1;
     rec.recalled = rc == 0 ? old.recalled : 0;
     memcpy(rec.currency, m->currency, 3);
@@ -181,14 +208,6 @@ int accepted_upsert(accepted_t *self, MDB_txn *txn, const char *platform,
     *outcome = ACCEPTED_NEW;
     *version = rec.version;
     return rc;
-}
-
-static int refuse(accepted_outcome_t *outcome, reject_t *reject, Arrears__Reject__Code code,
-                  const char *field, const char *why, const char *ref)
-{
-    reject_set(reject, ARREARS__REJECT__CLASS__PERMANENT, code, field, "%s: %s", why, ref);
-    *outcome = ACCEPTED_REFUSED;
-    return 0;
 }
 
 /* Payments and complaints: idempotent by ref, the content hash deciding same/conflict. */
@@ -334,7 +353,7 @@ int accepted_recall(accepted_t *self, MDB_txn *txn, const char *platform,
     if (!copy)
         return ENOMEM;
     memcpy(copy, v.mv_data, v.mv_size);
-    copy[11] = 1;
+    copy[11] |= FLAG_RECALLED;
     MDB_val nv = { v.mv_size, copy };
     rc = mdb_put(txn, self->accounts, &k, &nv, 0);
     free(copy);
@@ -394,6 +413,8 @@ int accepted_contact(accepted_t *self, MDB_txn *txn, const char *platform,
     int rc = account_must_exist(self, txn, platform, m->account_ref, &acc, outcome, reject, &found);
     if (rc != 0 || !found)
         return rc;
+    if (acc.erased)
+        return refuse_erased(outcome, reject, m->account_ref);
     Arrears__AccountUpsert *u = account_open(self, &acc);
     if (!u || !u->borrower) {
         if (u)
@@ -486,4 +507,76 @@ size_t accepted_status_reply(accepted_t *self, MDB_txn *txn, const char *platfor
     if (len == 0)
         *error = EMSGSIZE;
     return len;
+}
+
+/* Replaces the record under the cursor by its content hash and a sealed empty message:
+ * the natural key still answers "seen, same or conflicting", the content is gone. */
+static int empty_sealed(accepted_t *self, MDB_cursor *cur, MDB_val *key, const MDB_val *v)
+{
+    uint8_t value[HASH_BYTES + CRYPT_OVERHEAD_BYTES];
+    size_t sealed_len;
+    memcpy(value, v->mv_data, HASH_BYTES);
+    int rc = crypt_seal(self->crypt, value, 0, value + HASH_BYTES, CRYPT_OVERHEAD_BYTES,
+                        &sealed_len);
+    MDB_val nv = { HASH_BYTES + sealed_len, value };
+    return rc ? rc : mdb_cursor_put(cur, key, &nv, MDB_CURRENT);
+}
+
+/* Whether the sealed complaint in v is about ref. */
+static int complaint_is_about(accepted_t *self, const MDB_val *v, const char *ref, bool *about)
+{
+    size_t cap = v->mv_size - HASH_BYTES, len = 0;
+    uint8_t *plain = malloc(cap ? cap : 1);
+    if (!plain)
+        return ENOMEM;
+    *about = false;
+    if (crypt_open(self->crypt, (const uint8_t *)v->mv_data + HASH_BYTES, cap, plain, cap,
+                   &len) == CRYPT_OK && len > 0) {
+        Arrears__Complaint *c = arrears__complaint__unpack(NULL, len, plain);
+        *about = c && c->account_ref && strcmp(c->account_ref, ref) == 0;
+        if (c)
+            arrears__complaint__free_unpacked(c, NULL);
+    }
+    free(plain);
+    return 0;
+}
+
+/* The account's complaints (their texts are personal) emptied: a scan of the platform's
+ * complaints, which are keyed by their own refs. Complaints are few beside accounts. */
+static int erase_complaints(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref)
+{
+    MDB_cursor *cur;
+    uint8_t key[KEY_MAX];
+    MDB_val k = natural_key(key, platform, ""), v;
+    size_t prefix = k.mv_size;
+    int rc = mdb_cursor_open(txn, self->complaints, &cur);
+    if (rc != 0)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        bool about = false;
+        if (k.mv_size < prefix || memcmp(k.mv_data, key, prefix) != 0)
+            break;
+        rc = v.mv_size < HASH_BYTES ? MDB_CORRUPTED : complaint_is_about(self, &v, ref, &about);
+        rc = rc == 0 && about ? empty_sealed(self, cur, &k, &v) : rc;
+        if (rc != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int accepted_erase(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
+                   bool *erased_now)
+{
+    account_rec_t rec;
+    *erased_now = false;
+    int rc = account_get(self, txn, platform, ref, &rec);
+    if (rc != 0 || rec.erased)
+        return rc == MDB_NOTFOUND ? 0 : rc;   /* unknown here, or done before: nothing to do */
+    rec.erased = 1;
+    rc = account_put(self, txn, platform, ref, &rec, (const uint8_t *)"", 0);
+    rc = rc ? rc : erase_complaints(self, txn, platform, ref);
+    *erased_now = rc == 0;
+    return rc;
 }

@@ -18,6 +18,7 @@
 #ifndef ARREARS_ACCEPTED_H
 #define ARREARS_ACCEPTED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -60,6 +61,14 @@ int accepted_shard_of(accepted_t *self, MDB_txn *txn, const char *platform, cons
 /* Places a newly accepted account on shard for good. */
 int accepted_place(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
                    uint32_t shard);
+
+/* Retention (staging decided it, PERSONAL_DATA_ERASED): the account's upload and its
+ * complaints keep their natural keys and content hashes, their sealed content becomes
+ * empty, and later uploads or contact updates of the account are refused. Payments keep
+ * theirs: their fields are amounts, dates, refs and channels, not personal data.
+ * *erased_now is false when the account was erased before or is not held. */
+int accepted_erase(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
+                   bool *erased_now);
 
 /* Folds a status event from staging into the account's status. */
 int accepted_note_status(accepted_t *self, MDB_txn *txn, const Arrears__StatusEvent *m);

@@ -56,8 +56,9 @@ static int dump_account(FILE *out, crypt_t *crypt, const char *platform, const c
     if (!u)
         return rc ? rc : MDB_CORRUPTED;
     print_head(out, "account", platform, ref);
-    fprintf(out, ",\"version\":%llu,\"recalled\":%s,\"upsert\":",
-            (unsigned long long)store_get_u64(p), p[11] ? "true" : "false");
+    fprintf(out, ",\"version\":%llu,\"recalled\":%s%s,\"upsert\":",
+            (unsigned long long)store_get_u64(p), p[11] & 1 ? "true" : "false",
+            p[11] & 2 ? ",\"erased\":true" : "");
     pbjson_print(out, &u->base);
     fputs("}}\n", out);
     arrears__account_upsert__free_unpacked(u, NULL);

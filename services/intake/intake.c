@@ -198,6 +198,16 @@ static int on_platform(call_t *c, const Arrears__Envelope *env)
     }
 }
 
+/* Staging decided the retention period is over: intake's copy goes too. */
+static int erase_account(call_t *c, const char *platform, const char *ref)
+{
+    bool erased_now = false;
+    int rc = accepted_erase(c->self->accepted, c->txn, platform, ref, &erased_now);
+    if (rc == 0 && erased_now)
+        log_event(LOG_INFO, "erased", "platform=%s account_ref=%s", platform, ref);
+    return rc;
+}
+
 static int on_status(call_t *c, const Arrears__StatusEvent *m)
 {
     int rc = validate_status_event(m, c->reject);
@@ -212,7 +222,10 @@ static int on_status(call_t *c, const Arrears__StatusEvent *m)
         return APPLY_REJECTED;
     }
     rc = feed_append(c->self->feed, c->txn, m->platform, &event, NULL);
-    return rc ? rc : accepted_note_status(c->self->accepted, c->txn, m);
+    rc = rc ? rc : accepted_note_status(c->self->accepted, c->txn, m);
+    if (rc == 0 && event.kind == ARREARS__FEED_EVENT_KIND__PERSONAL_DATA_ERASED)
+        rc = erase_account(c, m->platform, event.account_ref);
+    return rc;
 }
 
 int intake_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,

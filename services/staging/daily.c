@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "account_fx.h"
 #include "log.h"
 #include "retention.h"
 
@@ -55,13 +56,13 @@ static int day_changed(staging_t *self, MDB_txn *txn, int64_t done_ms, int64_t t
 /* Erases the account's personal data when its jurisdiction's retention after closing
  * has run out (retention.h) — the sealed borrower, the only personal data staging keeps
  * for it: the record holds a person key that is a hash, references, counts and figures —
- * and notes it on the timeline and the record. The flag makes it once only; the book,
+ * notes it on the timeline and the record, and tells intake (PERSONAL_DATA_ERASED). The flag makes it once only; the book,
  * stages, timeline and report figures stay: they are the anonymized record. */
 static int erase_if_due(staging_t *self, MDB_txn *txn, int32_t today)
 {
     account_t *a = &self->account;
     int32_t days = 0;
-    if (a->erased || !account_is_closed(a) || self->fx.count >= ACCOUNT_EFFECTS_MAX ||
+    if (a->erased || !account_is_closed(a) || self->fx.count + 2 > ACCOUNT_EFFECTS_MAX ||
         !retention_due(self->policy->retention, a->jurisdiction, a->stats.closed_day, today,
                        &days))
         return 0;   /* a full effects list (never seen) only puts it off to tomorrow */
@@ -79,6 +80,9 @@ static int erase_if_due(staging_t *self, MDB_txn *txn, int32_t today)
     snprintf(e->reason, sizeof e->reason,
              "personal data erased: retention of %d days in %s after closing on %s", (int)days,
              where, closed);
+    /* Intake erases its copy on this news, and the platform learns it from its feed. */
+    fx_status(&self->fx, a, today, ARREARS__FEED_EVENT_KIND__PERSONAL_DATA_ERASED, 0, NULL,
+              a->jurisdiction[0] ? a->jurisdiction : "default");
     log_event(LOG_INFO, "erased", "account_id=%llu jurisdiction=%s retention_days=%d",
               (unsigned long long)a->id, a->jurisdiction[0] ? a->jurisdiction : "-", (int)days);
     return 0;

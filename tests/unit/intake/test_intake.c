@@ -977,6 +977,73 @@ static void test_unknown_query(void **state)
     assert_int_equal(outbox_last(f), 0);
 }
 
+/* ---- retention ---------------------------------------------------------------------- */
+
+static Arrears__Complaint complaint_build(const char *account_ref, const char *ref)
+{
+    Arrears__Complaint m = ARREARS__COMPLAINT__INIT;
+    m.account_ref = (char *)account_ref;
+    m.complaint_ref = (char *)ref;
+    m.has_kind = 1;
+    m.kind = ARREARS__COMPLAINT_KIND__DISPUTE;
+    m.category = "amount";
+    m.text = "Ada Example says this is not hers";
+    m.has_received_at_ms = 1;
+    m.received_at_ms = NOW_MS - 1000;
+    return m;
+}
+
+/* Staging's PERSONAL_DATA_ERASED: the upload and the account's complaints lose their
+ * content (another account's complaint keeps its own), the platform hears it on its feed,
+ * the account takes no new borrower data, payments still count, and a repeat of the news
+ * changes nothing. */
+static void test_erased_by_retention(void **state)
+{
+    fixture_t *f = *state;
+    account_msg_t a, b;
+    account_build(&a, "ACC-1");
+    account_build(&b, "ACC-2");
+    b.email.value = "someone.else@example.org";
+    expect_applied(f, &LENDER_A, UPSERT, &a.upsert, APPLY_OK);
+    expect_applied(f, &LENDER_A, UPSERT, &b.upsert, APPLY_OK);
+    Arrears__Complaint c1 = complaint_build("ACC-1", "CMP-1"), c2 = complaint_build("ACC-2", "CMP-2");
+    expect_applied(f, &LENDER_A, COMPLAINT, &c1, APPLY_OK);
+    outbox_note_acked(f->app.to_staging[0], 3);
+    expect_applied(f, &LENDER_A, COMPLAINT, &c2, APPLY_OK);
+
+    status_msg_t st;
+    status_build(&st, "lender-a", "ACC-1");
+    st.event.kind = ARREARS__FEED_EVENT_KIND__PERSONAL_DATA_ERASED;
+    st.event.detail = "GB";
+    expect_applied(f, &STAGING, STATUS, &st.status, APPLY_OK);
+    char *text = dump(f);
+    assert_non_null(strstr(text, "\"erased\":true"));
+    assert_null(strstr(text, "borrower@example.org"));
+    assert_non_null(strstr(text, "CMP-2"));
+    const char *kept = strstr(text, "Ada Example says");   /* CMP-2's, and only it */
+    assert_non_null(kept);
+    assert_null(strstr(kept + 1, "Ada Example says"));
+    free(text);
+    assert_int_equal(feed_count(f, &LENDER_A), 1);
+
+    a.instalments[0].principal_minor = 1;   /* a new version: refused */
+    expect_rejected(f, &LENDER_A, UPSERT, &a.upsert, PERMANENT, ARREARS__REJECT__CODE__CONFLICT,
+                    "account_ref");
+    Arrears__ContactUpdate u = ARREARS__CONTACT_UPDATE__INIT;
+    u.account_ref = "ACC-1";
+    u.has_clear_phones = u.clear_phones = 1;
+    expect_rejected(f, &LENDER_A, CONTACT, &u, PERMANENT, ARREARS__REJECT__CODE__CONFLICT,
+                    "account_ref");
+    Arrears__PaymentPosted p = payment_build("ACC-1", "PAY-1");
+    expect_applied(f, &LENDER_A, PAYMENT, &p, APPLY_OK);
+    char *before = dump(f);
+    expect_applied(f, &STAGING, STATUS, &st.status, APPLY_OK);   /* told again */
+    char *after = dump(f);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
 /* ---- staging shards ------------------------------------------------------------------- */
 
 /* Makes a's borrower a person that lender-a's accounts place on shard want (of 2). */
@@ -1085,6 +1152,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_feed_query_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_query, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erased_by_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accounts_follow_their_person, setup_two_shards,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_account_from_before_shards_stays_on_shard_zero,

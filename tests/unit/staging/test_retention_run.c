@@ -5,7 +5,8 @@
  *
  * Covered:
  *   - the day before: nothing erased; the day of: the sealed borrower is gone (a
- *     tombstone), the record says erased, the timeline ends with one "erased" entry by
+ *     tombstone), the record says erased, intake is told (PERSONAL_DATA_ERASED, the
+ *     rule's jurisdiction), the timeline ends with one "erased" entry by
  *     staging with the rule in its reason, and the report's figures are unchanged;
  *   - the next day's run changes nothing (a digest of the tables but the account
  *     records, whose evaluated day moves; the erased record itself compared);
@@ -275,6 +276,44 @@ static last_t last_entry(fx_t *f, uint64_t id)
     return l;
 }
 
+/* The last message to intake: its feed event's kind, ref and detail. */
+typedef struct {
+    int kind;
+    char ref[65], detail[65];
+} intake_news_t;
+
+static int keep_news(uint64_t seq, const uint8_t *bytes, size_t len, void *arg)
+{
+    (void)seq;
+    intake_news_t *n = arg;
+    Arrears__Envelope *env = arrears__envelope__unpack(NULL, len, bytes);
+    assert_non_null(env);
+    assert_int_equal(env->body_case, ARREARS__ENVELOPE__BODY_STATUS_EVENT);
+    const Arrears__FeedEvent *e = env->status_event->event;
+    n->kind = (int)e->kind;
+    snprintf(n->ref, sizeof n->ref, "%s", e->account_ref);
+    snprintf(n->detail, sizeof n->detail, "%s", e->detail ? e->detail : "");
+    arrears__envelope__free_unpacked(env, NULL);
+    return 0;
+}
+
+static void news_in(MDB_txn *txn, void *arg)
+{
+    void **a = arg;
+    outbox_t *to_intake = a[0];
+    outbox_state_t st;
+    assert_int_equal(outbox_state(to_intake, txn, &st), 0);
+    assert_int_equal(outbox_each(to_intake, txn, st.last_seq, 1, keep_news, a[1]), 0);
+}
+
+static intake_news_t last_news(fx_t *f)
+{
+    intake_news_t n = {0};
+    void *a[2] = {f->s.app.out[STAGING_TO_INTAKE], &n};
+    svctest_read(f->s.store, news_in, a);
+    return n;
+}
+
 /* ---------------------------------------------------------------- tests */
 
 static void test_erased_after_retention_once(void **state)
@@ -314,6 +353,10 @@ static void test_erased_after_retention_once(void **state)
                                   "on 2026-04-02");
     uint64_t gb = a->id;
     free(a);
+    intake_news_t n = last_news(f);   /* intake is told, so it erases its copy */
+    assert_int_equal(n.kind, ARREARS__FEED_EVENT_KIND__PERSONAL_DATA_ERASED);
+    assert_string_equal(n.ref, "GB-1");
+    assert_string_equal(n.detail, "GB");
     a = look(f, "JP-1", &has);
     assert_true(has && !a->erased);   /* the default's 55 days are not over */
     free(a);
