@@ -14,13 +14,15 @@
  * how a receiver knows which shard a message came from; "staging" by default.
  *
  * Who routes how:
- *  - intake places each account on the shard of its person when it first accepts the
- *    account, and sends everything about the account there afterwards;
+ *  - intake places each account when it first accepts it — on the shard of the person's
+ *    first account if it knows the person, else on shard_of_person — and sends
+ *    everything about the account there afterwards;
  *  - the broker, legal and sale answer each task, case and listing on the shard that
  *    sent it (they keep the shard number with it).
- * The list may grow (new accounts spread over more shards) but never be reordered or
- * shrink: placed accounts stay where they were placed. Moving placed accounts between
- * shards (a rebalance) is not implemented. */
+ * The list may grow (new persons spread over more shards; a known person's new accounts
+ * still join the person's first) but never be reordered or shrink: placed accounts stay
+ * where they were placed, and intake refuses (busy) rather than send one elsewhere.
+ * Moving placed accounts between shards (a rebalance) is not implemented. */
 #ifndef ARREARS_SHARDS_H
 #define ARREARS_SHARDS_H
 

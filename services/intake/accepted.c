@@ -11,6 +11,7 @@
 
 #include "inbox.h"
 #include "pbjson.h"
+#include "shards.h"
 
 #define KEY_MAX (INBOX_PRINCIPAL_MAX + 1 + 64)
 #define HASH_BYTES 32
@@ -23,6 +24,8 @@ struct accepted {
     MDB_dbi complaints;
     MDB_dbi status;
     MDB_dbi placement;
+    MDB_dbi persons;
+    uint8_t person_key[CRYPT_DERIVED_BYTES];   /* keys the persons table's hashes */
 };
 
 /* The flags byte of an account record. */
@@ -50,6 +53,8 @@ int accepted_open(store_t *store, crypt_t *crypt, accepted_t **self_p)
     rc = rc ? rc : store_table(store, "complaints", 0, &self->complaints);
     rc = rc ? rc : store_table(store, "status", 0, &self->status);
     rc = rc ? rc : store_table(store, "placement", 0, &self->placement);
+    rc = rc ? rc : store_table(store, "persons", 0, &self->persons);
+    rc = rc ? rc : crypt_derive(crypt, "persons_", 0, self->person_key);
     if (rc != 0) {
         free(self);
         return rc;
@@ -61,7 +66,7 @@ int accepted_open(store_t *store, crypt_t *crypt, accepted_t **self_p)
 accepted_tables_t accepted_tables(const accepted_t *self)
 {
     return (accepted_tables_t){ self->crypt, self->accounts, self->payments, self->complaints,
-                                self->status, self->placement };
+                                self->status, self->placement, self->persons };
 }
 
 void accepted_destroy(accepted_t **self_p)
@@ -112,18 +117,21 @@ static int account_get(accepted_t *self, MDB_txn *txn, const char *platform, con
     return 0;
 }
 
+static int shard_byte(int rc, const MDB_val *v, uint32_t *shard)
+{
+    if (rc == 0 && v->mv_size != 1)
+        return MDB_CORRUPTED;
+    if (rc == 0)
+        *shard = *(const uint8_t *)v->mv_data;
+    return rc;
+}
+
 int accepted_shard_of(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
                       uint32_t *shard)
 {
     uint8_t key[KEY_MAX];
     MDB_val k = natural_key(key, platform, ref), v;
-    int rc = mdb_get(txn, self->placement, &k, &v);
-    if (rc == 0 && v.mv_size != 1)
-        return MDB_CORRUPTED;
-    if (rc == 0) {
-        *shard = *(const uint8_t *)v.mv_data;
-        return 0;
-    }
+    int rc = shard_byte(mdb_get(txn, self->placement, &k, &v), &v, shard);
     if (rc != MDB_NOTFOUND)
         return rc;
     rc = mdb_get(txn, self->accounts, &k, &v);
@@ -131,13 +139,43 @@ int accepted_shard_of(accepted_t *self, MDB_txn *txn, const char *platform, cons
     return rc;
 }
 
+/* The persons table's key: keyed BLAKE2b of platform NUL id-number hash. An id-number
+ * hash alone could be found again by hashing every possible number; keyed, it cannot
+ * without intake's secret. */
+static MDB_val person_key(const accepted_t *self, const char *platform, const uint8_t *id_hash,
+                          size_t id_len, uint8_t out[HASH_BYTES])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, self->person_key, sizeof self->person_key, HASH_BYTES);
+    crypto_generichash_update(&st, (const uint8_t *)platform, strlen(platform) + 1);
+    crypto_generichash_update(&st, id_hash, id_len);
+    crypto_generichash_final(&st, out, HASH_BYTES);
+    return (MDB_val){ HASH_BYTES, out };
+}
+
+int accepted_person_shard(accepted_t *self, MDB_txn *txn, const char *platform,
+                          const ProtobufCBinaryData *id_hash, uint32_t count, uint32_t *shard)
+{
+    uint8_t key[HASH_BYTES];
+    MDB_val k = person_key(self, platform, id_hash->data, id_hash->len, key), v;
+    int rc = shard_byte(mdb_get(txn, self->persons, &k, &v), &v, shard);
+    if (rc == MDB_NOTFOUND)
+        *shard = shard_of_person(platform, id_hash->data, id_hash->len, count);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int accepted_place(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
-                   uint32_t shard)
+                   const ProtobufCBinaryData *id_hash, uint32_t shard)
 {
     assert(shard < 256);
-    uint8_t key[KEY_MAX], byte = (uint8_t)shard;
+    uint8_t key[KEY_MAX], pkey[HASH_BYTES], byte = (uint8_t)shard;
     MDB_val k = natural_key(key, platform, ref), v = { 1, &byte };
-    return mdb_put(txn, self->placement, &k, &v, 0);
+    int rc = mdb_put(txn, self->placement, &k, &v, 0);
+    k = person_key(self, platform, id_hash->data, id_hash->len, pkey);
+    v = (MDB_val){ 1, &byte };
+    /* The person's first account decides; later ones found it and went there already. */
+    rc = rc ? rc : mdb_put(txn, self->persons, &k, &v, MDB_NOOVERWRITE);
+    return rc == MDB_KEYEXIST ? 0 : rc;
 }
 
 /* Seals packed and writes the account record in one reserved value. */

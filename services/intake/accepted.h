@@ -14,7 +14,8 @@
  * content hash[32], sealed AccountUpsert), "payments" and "complaints" (platform NUL
  * ref -> content hash[32], sealed message), "status" (platform NUL ref -> packed
  * AccountStatus), "placement" (platform NUL ref -> the staging shard, one byte: where
- * everything about the account goes, fixed when it is first accepted). */
+ * everything about the account goes, fixed when it is first accepted), "persons" (keyed
+ * BLAKE2b-256 of platform NUL id-number hash -> the shard of the person's first account). */
 #ifndef ARREARS_ACCEPTED_H
 #define ARREARS_ACCEPTED_H
 
@@ -58,9 +59,14 @@ int accepted_recall(accepted_t *self, MDB_txn *txn, const char *platform,
  * account is not accepted yet. */
 int accepted_shard_of(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
                       uint32_t *shard);
-/* Places a newly accepted account on shard for good. */
+/* The shard a new account of this person goes to: where the person's first account
+ * was placed, so that a shard added later does not split a borrower's accounts; for a
+ * person not seen before, shard_of_person over count shards (shards.h). */
+int accepted_person_shard(accepted_t *self, MDB_txn *txn, const char *platform,
+                          const ProtobufCBinaryData *id_hash, uint32_t count, uint32_t *shard);
+/* Places a newly accepted account on shard for good, and its person if new. */
 int accepted_place(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
-                   uint32_t shard);
+                   const ProtobufCBinaryData *id_hash, uint32_t shard);
 
 /* Retention (staging decided it, PERSONAL_DATA_ERASED): the account's upload and its
  * complaints keep their natural keys and content hashes, their sealed content becomes
@@ -80,7 +86,7 @@ size_t accepted_status_reply(accepted_t *self, MDB_txn *txn, const char *platfor
 /* The tables, for accepted_dump.c (the layout is documented above). */
 typedef struct {
     crypt_t *crypt;
-    MDB_dbi accounts, payments, complaints, status, placement;
+    MDB_dbi accounts, payments, complaints, status, placement, persons;
 } accepted_tables_t;
 accepted_tables_t accepted_tables(const accepted_t *self);
 

@@ -45,7 +45,7 @@ typedef struct {
     Arrears__AccountEvent ev;
     accepted_outcome_t outcome;
     uint32_t shard;
-    bool unplaced;   /* a new account: placed on c->shard once accepted */
+    const Arrears__Borrower *unplaced;   /* a new account's: placed on c->shard once accepted */
 } call_t;
 
 static int settle(call_t *c, int rc)
@@ -57,21 +57,34 @@ static int settle(call_t *c, int rc)
     if (c->outcome == ACCEPTED_SAME)
         return APPLY_DUPLICATE;
     if (c->unplaced)
-        rc = accepted_place(c->self->accepted, c->txn, c->platform, c->ev.account_ref, c->shard);
+        rc = accepted_place(c->self->accepted, c->txn, c->platform, c->ev.account_ref,
+                            &c->unplaced->id_number_hash, c->shard);
     return rc ? rc : forward(c->self, c->txn, c->shard, &c->ev);
 }
 
 /* Where the account lives; for one not accepted yet, its person's shard when this is
  * its upload (borrower given), else shard 0: anything else about an unknown account is
- * refused by accepted_* anyway. */
+ * refused by accepted_* anyway. A shard beyond the configured list (the list was cut
+ * short, which shards.h forbids) refuses rather than sends the account elsewhere. */
 static int find_shard(call_t *c, const char *account_ref, const Arrears__Borrower *borrower)
 {
-    int rc = accepted_shard_of(c->self->accepted, c->txn, c->platform, account_ref, &c->shard);
-    c->unplaced = rc == MDB_NOTFOUND && borrower;
+    intake_t *self = c->self;
+    int rc = accepted_shard_of(self->accepted, c->txn, c->platform, account_ref, &c->shard);
+    c->unplaced = rc == MDB_NOTFOUND ? borrower : NULL;
     if (c->unplaced)
-        c->shard = shard_of_person(c->platform, borrower->id_number_hash.data,
-                                   borrower->id_number_hash.len, c->self->shards);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+        rc = accepted_person_shard(self->accepted, c->txn, c->platform,
+                                   &borrower->id_number_hash, self->shards, &c->shard);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    if (c->shard < self->shards)
+        return 0;
+    log_event(LOG_ERROR, "shard_missing", "platform=%s account_ref=%s shard=%u shards=%u",
+              c->platform, account_ref, c->shard, self->shards);
+    reject_set(c->reject, ARREARS__REJECT__CLASS__RETRY_LATER, ARREARS__REJECT__CODE__BUSY, NULL,
+               "the account lives on staging shard %u, which intake's `staging` list does not "
+               "name (it has %u): nothing was taken; resend once the shard is configured",
+               c->shard, self->shards);
+    return APPLY_REJECTED;
 }
 
 static int prepare(call_t *c, int validated, const char *account_ref,

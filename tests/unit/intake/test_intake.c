@@ -1046,15 +1046,21 @@ static void test_erased_by_retention(void **state)
 
 /* ---- staging shards ------------------------------------------------------------------- */
 
-/* Makes a's borrower a person that lender-a's accounts place on shard want (of 2). */
-static void person_on_shard(account_msg_t *a, uint32_t want)
+/* Makes a's borrower the nth person (from 0) that lender-a's accounts place on shard
+ * want of 2. */
+static void nth_person_on_shard(account_msg_t *a, uint32_t want, int nth)
 {
     for (int fill = 0; fill < 256; fill++) {
         memset(a->id_hash, fill, sizeof a->id_hash);
-        if (shard_of_person("lender-a", a->id_hash, sizeof a->id_hash, 2) == want)
+        if (shard_of_person("lender-a", a->id_hash, sizeof a->id_hash, 2) == want && nth-- == 0)
             return;
     }
-    fail_msg("no person on shard %u", want);
+    fail_msg("no such person on shard %u", want);
+}
+
+static void person_on_shard(account_msg_t *a, uint32_t want)
+{
+    nth_person_on_shard(a, want, 0);
 }
 
 static size_t shard_count_of(fixture_t *f, uint32_t shard)
@@ -1099,6 +1105,54 @@ static void test_accounts_follow_their_person(void **state)
     expect_rejected(f, &LENDER_A, PAYMENT, &p, PERMANENT, ARREARS__REJECT__CODE__INVALID_FIELD,
                     "account_ref");
     assert_int_equal(shard_count_of(f, 0) + shard_count_of(f, 1), 5);
+}
+
+/* A shard added later takes new persons; a known person's new accounts still go where
+ * the person's first one went, so a borrower's accounts stay together. */
+static void test_known_person_stays_after_a_shard_is_added(void **state)
+{
+    fixture_t *f = *state;
+    account_msg_t a1, a2, b1;
+    account_build(&a1, "A-1");
+    account_build(&a2, "A-2");
+    account_build(&b1, "B-1");
+    person_on_shard(&a1, 1);
+    person_on_shard(&a2, 1);   /* the same person as A-1 */
+    nth_person_on_shard(&b1, 1, 1);   /* another person of shard 1 */
+    f->app.shards = 1;         /* one staging when A-1 came */
+    expect_applied(f, &LENDER_A, UPSERT, &a1.upsert, APPLY_OK);
+    f->app.shards = 2;         /* a second shard added */
+    expect_applied(f, &LENDER_A, UPSERT, &a2.upsert, APPLY_OK);
+    expect_applied(f, &LENDER_A, UPSERT, &b1.upsert, APPLY_OK);
+    outbox_call_t c = outbox_read_shard(f, 0);
+    assert_int_equal(c.n, 2);
+    forwarded(&c, 2, "lender-a", "A-2", NOW_MS);
+    outbox_free(&c);
+    c = outbox_read_shard(f, 1);
+    assert_int_equal(c.n, 1);
+    forwarded(&c, 1, "lender-a", "B-1", NOW_MS);
+    outbox_free(&c);
+}
+
+/* A list cut short (which shards.h forbids) refuses, and sends nothing elsewhere. */
+static void test_account_on_a_shard_not_configured_is_refused(void **state)
+{
+    fixture_t *f = *state;
+    account_msg_t a;
+    account_build(&a, "A-1");
+    person_on_shard(&a, 1);
+    expect_applied(f, &LENDER_A, UPSERT, &a.upsert, APPLY_OK);
+    f->app.shards = 1;
+    char *before = dump(f);
+    Arrears__PaymentPosted p = payment_build("A-1", "PAY-1");
+    expect_rejected(f, &LENDER_A, PAYMENT, &p, ARREARS__REJECT__CLASS__RETRY_LATER,
+                    ARREARS__REJECT__CODE__BUSY, NULL);
+    char *after = dump(f);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(shard_count_of(f, 0), 0);
+    f->app.shards = 2;
 }
 
 static int unplace_work(MDB_txn *txn, void *arg)
@@ -1156,6 +1210,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_accounts_follow_their_person, setup_two_shards,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_account_from_before_shards_stays_on_shard_zero,
+                                        setup_two_shards, teardown),
+        cmocka_unit_test_setup_teardown(test_known_person_stays_after_a_shard_is_added,
+                                        setup_two_shards, teardown),
+        cmocka_unit_test_setup_teardown(test_account_on_a_shard_not_configured_is_refused,
                                         setup_two_shards, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
