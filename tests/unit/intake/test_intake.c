@@ -1063,6 +1063,18 @@ static void person_on_shard(account_msg_t *a, uint32_t want)
     nth_person_on_shard(a, want, 0);
 }
 
+/* of one person on shard a_shard; B-1 of the b_nth person on b_shard. */
+static void two_persons(account_msg_t *a1, account_msg_t *a2, account_msg_t *b1, uint32_t a_shard,
+                        uint32_t b_shard, int b_nth)
+{
+    account_build(a1, "A-1");
+    account_build(a2, "A-2");
+    account_build(b1, "B-1");
+    person_on_shard(a1, a_shard);
+    person_on_shard(a2, a_shard);
+    nth_person_on_shard(b1, b_shard, b_nth);
+}
+
 static size_t shard_count_of(fixture_t *f, uint32_t shard)
 {
     outbox_call_t c = outbox_read_shard(f, shard);
@@ -1076,12 +1088,7 @@ static void test_accounts_follow_their_person(void **state)
 {
     fixture_t *f = *state;
     account_msg_t a1, a2, b1;
-    account_build(&a1, "A-1");
-    account_build(&a2, "A-2");
-    account_build(&b1, "B-1");
-    person_on_shard(&a1, 1);
-    person_on_shard(&a2, 1);
-    person_on_shard(&b1, 0);
+    two_persons(&a1, &a2, &b1, 1, 0, 0);
     expect_applied(f, &LENDER_A, UPSERT, &a1.upsert, APPLY_OK);
     expect_applied(f, &LENDER_A, UPSERT, &a2.upsert, APPLY_OK);
     expect_applied(f, &LENDER_A, UPSERT, &b1.upsert, APPLY_OK);
@@ -1113,12 +1120,7 @@ static void test_known_person_stays_after_a_shard_is_added(void **state)
 {
     fixture_t *f = *state;
     account_msg_t a1, a2, b1;
-    account_build(&a1, "A-1");
-    account_build(&a2, "A-2");
-    account_build(&b1, "B-1");
-    person_on_shard(&a1, 1);
-    person_on_shard(&a2, 1);   /* the same person as A-1 */
-    nth_person_on_shard(&b1, 1, 1);   /* another person of shard 1 */
+    two_persons(&a1, &a2, &b1, 1, 1, 1);   /* B-1: the second person of shard 1 */
     f->app.shards = 1;         /* one staging when A-1 came */
     expect_applied(f, &LENDER_A, UPSERT, &a1.upsert, APPLY_OK);
     f->app.shards = 2;         /* a second shard added */
