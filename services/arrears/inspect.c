@@ -159,8 +159,7 @@ int ops_account_main(const ops_options_t *o, const char *platform, const char *r
         reject_t reject;
         int q = account_page(c, platform, ref, after, &reply, &reject);
         if (q != 0) {
-            snprintf(err, sizeof err, "%s%s%s", opclient_strerror(q),
-                     q == OPCLIENT_EREJECTED ? ": " : "", q == OPCLIENT_EREJECTED ? reject.reason : "");
+            say_failure(embedded_shard(&e, shard)->name, q, &reject, err, sizeof err);
             rc = 1;
         }
     }
