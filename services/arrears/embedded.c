@@ -45,9 +45,11 @@ static void list_services(embedded_t *self)
     self->count = 0;
     for (size_t i = 0; i < EMBEDDED_PROGRAMS; i++) {
         bool staging = strcmp(programs[i].program, "staging") == 0;
+        /* never more shards than service[] holds (run/shards is checked when read) */
+        uint32_t copies = !staging ? 1 : self->shards < SHARDS_MAX ? self->shards : SHARDS_MAX;
         if (staging)
             self->shard0 = self->count;
-        for (uint32_t k = 0; k < (staging ? self->shards : 1); k++) {
+        for (uint32_t k = 0; k < copies; k++) {
             embedded_service_t *s = &self->service[self->count++];
             s->program = programs[i].program;
             s->binary = programs[i].binary;
