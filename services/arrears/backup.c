@@ -49,7 +49,7 @@
 
 static bool has_store(const embedded_service_t *s)
 {
-    return s->socket != NULL;   /* every service but the worker keeps a store */
+    return *s->socket != '\0';   /* every service but the worker keeps a store */
 }
 
 static int copy_store(const char *from_dir, const char *to_dir)
@@ -87,8 +87,8 @@ int ops_backup_main(const ops_options_t *o)
     else
         snprintf(out, sizeof out, "%s/backups/%s", e.dir, stamp);
     int failed = 0;
-    for (size_t i = 0; i < EMBEDDED_SERVICES; i++) {
-        const embedded_service_t *s = &embedded_services[i];
+    for (size_t i = 0; i < e.count; i++) {
+        const embedded_service_t *s = &e.service[i];
         char from[FILE_MAX], to[FILE_MAX + 64];
         embedded_path(&e, s->name, "", from, sizeof from);
         snprintf(to, sizeof to, "%s/%s", out, s->name);
@@ -192,26 +192,42 @@ static int restore_store(const embedded_t *e, const char *service, const char *f
     return 0;
 }
 
+/* The folder and its service by name; 0, 1 (said why) or 2 (a usage error, said). */
+static int open_service(const ops_options_t *o, const char *cmd, const char *service,
+                        bool stores_only, embedded_t *e, const embedded_service_t **s)
+{
+    char err[1024], names[512];
+    if (embedded_open(o->dir, e, err, sizeof err) != 0) {
+        fprintf(stderr, "arrears %s: %s\n", cmd, err);
+        return 1;
+    }
+    *s = embedded_find(e, service);
+    if (*s && (!stores_only || has_store(*s)))
+        return 0;
+    embedded_names(e, stores_only, names, sizeof names);
+    fprintf(stderr, "arrears %s: no service %s here: SERVICE is one of %s\n", cmd, service,
+            names);
+    return 2;
+}
+
 int ops_restore_main(const ops_options_t *o, const char *service)
 {
     embedded_t e;
-    char err[1024];
-    const embedded_service_t *s = embedded_find(service);
-    if (!s || !has_store(s) || !o->from) {
-        fprintf(stderr, "arrears restore: SERVICE (intake, staging, outreach, legal or sale) "
-                "--from BACKUP_FOLDER\n");
+    const embedded_service_t *s;
+    if (!o->from) {
+        fprintf(stderr, "arrears restore: SERVICE --from BACKUP_FOLDER (a folder `arrears "
+                "backup` wrote)\n");
         return 2;
     }
-    if (embedded_open(o->dir, &e, err, sizeof err) != 0) {
-        fprintf(stderr, "arrears restore: %s\n", err);
-        return 1;
-    }
+    int rc = open_service(o, "restore", service, true, &e, &s);
+    if (rc != 0)
+        return rc;
     if (fleet_running(&e, s)) {
         fprintf(stderr, "arrears restore: %s is running: `arrears stop %s` first, then "
                 "`arrears up` after the restore\n", service, service);
         return 1;
     }
-    int rc = restore_store(&e, service, o->from);
+    rc = restore_store(&e, service, o->from);
     if (rc != 0) {
         fprintf(stderr, "arrears restore: %s: %s\n", service, rc > 0 ? strerror(rc) : mdb_strerror(rc));
         return 1;
@@ -224,18 +240,11 @@ int ops_restore_main(const ops_options_t *o, const char *service)
 int ops_stop_main(const ops_options_t *o, const char *service)
 {
     embedded_t e;
-    char err[1024];
-    const embedded_service_t *s = embedded_find(service);
-    if (!s) {
-        fprintf(stderr, "arrears stop: no service %s (intake, staging, outreach, worker, legal, "
-                "sale)\n", service);
-        return 2;
-    }
-    if (embedded_open(o->dir, &e, err, sizeof err) != 0) {
-        fprintf(stderr, "arrears stop: %s\n", err);
-        return 1;
-    }
-    int rc = fleet_stop(&e, s);
+    const embedded_service_t *s;
+    int rc = open_service(o, "stop", service, false, &e, &s);
+    if (rc != 0)
+        return rc;
+    rc = fleet_stop(&e, s);
     printf("arrears stop: %s %s\n", service, rc == 0 ? "stopped" : "killed after the timeout");
     return rc == 0 ? 0 : 1;
 }

@@ -113,9 +113,9 @@ static int list_main(const embedded_t *e, const char *only, const char *as)
     int failed = 0;
     printf("%-9s %-12s %6s %-14s %-18s %s\n", "service", "outbox", "seq", "code", "body",
            "reason");
-    for (size_t i = 0; i < EMBEDDED_SERVICES; i++) {
-        const embedded_service_t *s = &embedded_services[i];
-        if (s->socket && (!only || strcmp(only, s->name) == 0))
+    for (size_t i = 0; i < e->count; i++) {
+        const embedded_service_t *s = &e->service[i];
+        if (*s->socket && (!only || strcmp(only, s->name) == 0))
             failed += list_service(ctx, e, s->name, as, &count) != 0;
     }
     zmq_ctx_term(ctx);
@@ -207,19 +207,22 @@ static int act_main(opclient_t *c, const char *service, const char *action, cons
 
 /* ---------------------------------------------------------------- the command */
 
-static int usage_error(const char *what)
+/* SERVICE is one of the folder's services that keep dead letters (all but the worker). */
+static int usage_error(const embedded_t *e, const char *what)
 {
+    char names[512];
+    embedded_names(e, true, names, sizeof names);
     fprintf(stderr, "arrears dead-letters: %s\nusage: arrears dead-letters [SERVICE]\n"
             "       arrears dead-letters SERVICE inspect OUTBOX SEQ\n"
             "       arrears dead-letters SERVICE replay|discard OUTBOX SEQ --reason WHY\n"
-            "SERVICE: intake, staging, outreach, legal or sale\n", what);
+            "SERVICE: %s\n", what, names);
     return 2;
 }
 
-static bool is_service(const char *name)
+static bool is_service(const embedded_t *e, const char *name)
 {
-    const embedded_service_t *s = embedded_find(name);
-    return s && s->socket;
+    const embedded_service_t *s = embedded_find(e, name);
+    return s && *s->socket;
 }
 
 static int parse_seq(const char *text, uint64_t *seq)
@@ -240,12 +243,12 @@ static int one_letter_main(const ops_options_t *o, const embedded_t *e, char **p
     bool inspect = strcmp(action, "inspect") == 0;
     uint64_t seq = 0;
     if (!inspect && strcmp(action, "replay") != 0 && strcmp(action, "discard") != 0)
-        return usage_error("the action is inspect, replay or discard");
+        return usage_error(e, "the action is inspect, replay or discard");
     if (parse_seq(pos[3], &seq) != 0)
-        return usage_error("SEQ is a dead letter's seq (a number >= 1, as the list shows)");
+        return usage_error(e, "SEQ is a dead letter's seq (a number >= 1, as the list shows)");
     if (!inspect && (!o->reason || !*o->reason))
-        return usage_error("replay and discard need --reason \"why\" (1 to 200 bytes): it is "
-                           "logged with who you are");
+        return usage_error(e, "replay and discard need --reason \"why\" (1 to 200 bytes): it "
+                           "is logged with who you are");
     char err[ERR_MAX];
     void *ctx = zmq_ctx_new();
     opclient_t *c = connect_as(ctx, e, service, o->as ? o->as : "operator", err, sizeof err);
@@ -262,16 +265,16 @@ static int one_letter_main(const ops_options_t *o, const embedded_t *e, char **p
 
 int dead_letters_main(const ops_options_t *o, int npos, char **pos)
 {
-    if (npos != 0 && npos != 1 && npos != 4)
-        return usage_error("wrong number of arguments");
-    if (npos >= 1 && !is_service(pos[0]))
-        return usage_error("no such service");
     embedded_t e;
     char err[ERR_MAX];
     if (embedded_open(o->dir, &e, err, sizeof err) != 0) {
         fprintf(stderr, "arrears dead-letters: %s\n", err);
         return 1;
     }
+    if (npos != 0 && npos != 1 && npos != 4)
+        return usage_error(&e, "wrong number of arguments");
+    if (npos >= 1 && !is_service(&e, pos[0]))
+        return usage_error(&e, "no such service");
     if (npos == 4)
         return one_letter_main(o, &e, pos);
     return list_main(&e, npos ? pos[0] : NULL, o->as ? o->as : "operator");

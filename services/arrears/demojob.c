@@ -44,8 +44,8 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 static void clear_run(const embedded_t *e)
 {
     char path[FILE_MAX];
-    for (size_t i = 0; i < EMBEDDED_SERVICES; i++) {
-        embedded_path(e, embedded_services[i].name, "", path, sizeof path);
+    for (size_t i = 0; i < e->count; i++) {
+        embedded_path(e, e->service[i].name, "", path, sizeof path);
         rig_clear_store(path);
     }
     const char *trees[] = { "/spool", "/world" };

@@ -13,9 +13,6 @@
 #define HEALTH_TIMEOUT_MS 10000
 #define DRAIN_POLL_MS 5
 
-static const char *const peer_names[DRIVER_PEERS] = { "intake", "staging", "outreach", "legal",
-                                                     "sale" };
-
 static void clock_path(const embedded_t *e, char *out, size_t len)
 {
     snprintf(out, len, "%s/clock", e->run);
@@ -34,6 +31,17 @@ static int write_clock(const char *path, int64_t at_ms)
     return rename(tmp, path);
 }
 
+/* In pipeline order: intake, every staging shard, outreach, legal, sale. */
+static void name_peers(driver_t *self, const embedded_t *e)
+{
+    static const char *const after_staging[] = { "outreach", "legal", "sale" };
+    snprintf(self->name[self->peers++], EMBEDDED_NAME_MAX, "intake");
+    for (uint32_t k = 0; k < e->shards; k++)
+        snprintf(self->name[self->peers++], EMBEDDED_NAME_MAX, "%s", embedded_shard(e, k)->name);
+    for (size_t i = 0; i < sizeof after_staging / sizeof *after_staging; i++)
+        snprintf(self->name[self->peers++], EMBEDDED_NAME_MAX, "%s", after_staging[i]);
+}
+
 int driver_open(driver_t *self, const embedded_t *e, char *err, size_t err_len)
 {
     memset(self, 0, sizeof *self);
@@ -41,9 +49,10 @@ int driver_open(driver_t *self, const embedded_t *e, char *err, size_t err_len)
     self->ctx = zmq_ctx_new();
     char key[EMBEDDED_PATH_MAX + 32], pub[EMBEDDED_PATH_MAX + 32], ep[EMBEDDED_PATH_MAX + 32];
     embedded_key(e, "operator", "key", key, sizeof key);
-    for (int i = 0; i < DRIVER_PEERS; i++) {
-        embedded_key(e, peer_names[i], "pub", pub, sizeof pub);
-        embedded_endpoint(e, peer_names[i], ep, sizeof ep);
+    name_peers(self, e);
+    for (size_t i = 0; i < self->peers; i++) {
+        embedded_key(e, self->name[i], "pub", pub, sizeof pub);
+        embedded_endpoint(e, self->name[i], ep, sizeof ep);
         self->peer[i] = opclient_new(self->ctx, ep, pub, key, err, err_len);
         if (!self->peer[i]) {
             driver_close(self);
@@ -55,7 +64,7 @@ int driver_open(driver_t *self, const embedded_t *e, char *err, size_t err_len)
 
 void driver_close(driver_t *self)
 {
-    for (int i = 0; i < DRIVER_PEERS; i++)
+    for (size_t i = 0; i < self->peers; i++)
         opclient_destroy(&self->peer[i]);
     if (self->ctx)
         zmq_ctx_term(self->ctx);
@@ -86,11 +95,11 @@ int64_t driver_now_ms(const driver_t *self)
     return ms;
 }
 
-static int health(driver_t *self, driver_peer_t p, Arrears__Health **h, char *err, size_t len)
+static int health(driver_t *self, size_t p, Arrears__Health **h, char *err, size_t len)
 {
     int rc = opclient_health(self->peer[p], h, HEALTH_TIMEOUT_MS);
     if (rc != 0)
-        snprintf(err, len, "%s: %s", peer_names[p], opclient_strerror(rc));
+        snprintf(err, len, "%s: %s", self->name[p], opclient_strerror(rc));
     return rc;
 }
 
@@ -98,7 +107,7 @@ static int health(driver_t *self, driver_peer_t p, Arrears__Health **h, char *er
 static int appended(driver_t *self, uint64_t *total, char *err, size_t len)
 {
     *total = 0;
-    for (int p = DRIVER_STAGING; p < DRIVER_PEERS; p++) {
+    for (size_t p = DRIVER_STAGING; p < self->peers; p++) {
         Arrears__Health *h;
         if (health(self, p, &h, err, len) != 0)
             return -1;
@@ -129,7 +138,7 @@ static int intake_drained(driver_t *self, char *err, size_t len)
     }
 }
 
-static int advance(driver_t *self, driver_peer_t p, int64_t at_ms, char *err, size_t len)
+static int advance(driver_t *self, size_t p, int64_t at_ms, char *err, size_t len)
 {
     Arrears__ClockAdvance m = ARREARS__CLOCK_ADVANCE__INIT;
     m.has_to_ms = 1;
@@ -140,10 +149,10 @@ static int advance(driver_t *self, driver_peer_t p, int64_t at_ms, char *err, si
     reject_t reject;
     int rc = opclient_send(self->peer[p], &env, DRIVER_ROUND_TIMEOUT_MS, &reject);
     if (rc == OPCLIENT_EREJECTED)
-        snprintf(err, len, "%s refused the clock advance: %s (%s)", peer_names[p],
+        snprintf(err, len, "%s refused the clock advance: %s (%s)", self->name[p],
                  reject.reason, reject_code_name(reject.code));
     else if (rc != 0)
-        snprintf(err, len, "%s did not take the clock advance: %s", peer_names[p],
+        snprintf(err, len, "%s did not take the clock advance: %s", self->name[p],
                  opclient_strerror(rc));
     return rc;
 }
@@ -154,7 +163,7 @@ int driver_settle(driver_t *self, int64_t at_ms, char *err, size_t err_len)
         uint64_t before, after;
         if (appended(self, &before, err, err_len) != 0 || intake_drained(self, err, err_len) != 0)
             return -1;
-        for (int p = DRIVER_STAGING; p < DRIVER_PEERS; p++)
+        for (size_t p = DRIVER_STAGING; p < self->peers; p++)
             if (advance(self, p, at_ms, err, err_len) != 0)
                 return -1;
         if (appended(self, &after, err, err_len) != 0)
@@ -171,7 +180,7 @@ int driver_settle(driver_t *self, int64_t at_ms, char *err, size_t err_len)
 static int next_work_ms(driver_t *self, int64_t *next, char *err, size_t len)
 {
     *next = INT64_MAX;
-    for (int p = DRIVER_STAGING; p < DRIVER_PEERS; p++) {
+    for (size_t p = DRIVER_STAGING; p < self->peers; p++) {
         Arrears__Health *h;
         if (health(self, p, &h, err, len) != 0)
             return -1;

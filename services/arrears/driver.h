@@ -3,7 +3,8 @@
  * delivered everything to staging, then sends ClockAdvance(T) to staging, the broker,
  * legal and sale in pipeline order (each answers busy until its own work at T is done
  * and its outboxes are drained), and repeats while any outbox still grew — the replies
- * of one service are work for another. Between steps it jumps ahead to the earliest
+ * of one service are work for another; every staging shard is advanced where staging is.
+ * Between steps it jumps ahead to the earliest
  * instant a service says it has work (Health next_work_ms), on the step grid. The last
  * settled instant is kept in run/clock so the next `arrears simulate` goes on from it. */
 #ifndef ARREARS_DRIVER_H
@@ -17,12 +18,16 @@
 #define DRIVER_ROUND_TIMEOUT_MS 600000   /* one service's catching up at one instant */
 #define DRIVER_ROUNDS_MAX 1000           /* rounds at one instant before it is called stuck */
 
-typedef enum { DRIVER_INTAKE, DRIVER_STAGING, DRIVER_OUTREACH, DRIVER_LEGAL, DRIVER_SALE,
-               DRIVER_PEERS } driver_peer_t;
+/* The peers in pipeline order: intake, staging's shards (the first at DRIVER_STAGING),
+ * then outreach, legal and sale. */
+typedef enum { DRIVER_INTAKE, DRIVER_STAGING } driver_peer_t;
+#define DRIVER_PEERS_MAX (4 + SHARDS_MAX)
 
 typedef struct {
     void *ctx;
-    opclient_t *peer[DRIVER_PEERS];
+    size_t peers;
+    opclient_t *peer[DRIVER_PEERS_MAX];
+    char name[DRIVER_PEERS_MAX][EMBEDDED_NAME_MAX];
     char clock_path[EMBEDDED_PATH_MAX + 16];
 } driver_t;
 

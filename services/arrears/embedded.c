@@ -12,14 +12,21 @@
 #include "link.h"
 #include "rig.h"
 
-const embedded_service_t embedded_services[EMBEDDED_SERVICES] = {
+/* The programs, in start order: who receives from others is up before them. */
+static const struct {
+    const char *program, *binary, *socket;
+} programs[EMBEDDED_PROGRAMS] = {
     { "outreach", ARREARS_BROKER_BIN, "or.sock" },
-    { "worker", ARREARS_WORKER_BIN, NULL },
+    { "worker", ARREARS_WORKER_BIN, "" },
     { "legal", ARREARS_LEGAL_BIN, "lg.sock" },
     { "sale", ARREARS_SALE_BIN, "sa.sock" },
     { "staging", ARREARS_STAGING_BIN, "st.sock" },
     { "intake", ARREARS_INTAKE_BIN, "in.sock" },
 };
+
+/* The longest socket path under the folder: a shard's, whose number is one digit. */
+#define LONGEST_SOCKET "/run/st-7.sock"
+_Static_assert(SHARDS_MAX <= 8, "LONGEST_SOCKET holds shard numbers up to 7");
 
 /* The principals of legal.example.conf and embedded-sale.conf, with their roles. */
 static const char *const assignees[][2] = {
@@ -27,23 +34,67 @@ static const char *const assignees[][2] = {
     { "agency-east", "agency" }, { "agency-london", "agency" },
 };
 static const char *const buyers[] = { "buyer-east", "buyer-north", "buyer-west", "buyer-london" };
-static const char *const own_keys[] = { "intake", "staging", "outreach", "worker", "legal",
-                                        "sale", "operator", "demo-platform" };
+static const char *const own_keys[] = { "intake", "outreach", "worker", "legal", "sale",
+                                        "operator", "demo-platform" };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-const embedded_service_t *embedded_find(const char *name)
+/* self->service from self->shards: staging once per shard, where staging starts. */
+static void list_services(embedded_t *self)
 {
-    for (size_t i = 0; i < EMBEDDED_SERVICES; i++)
-        if (strcmp(embedded_services[i].name, name) == 0)
-            return &embedded_services[i];
+    self->count = 0;
+    for (size_t i = 0; i < EMBEDDED_PROGRAMS; i++) {
+        bool staging = strcmp(programs[i].program, "staging") == 0;
+        /* never more shards than service[] holds (run/shards is checked when read) */
+        uint32_t copies = !staging ? 1 : self->shards < SHARDS_MAX ? self->shards : SHARDS_MAX;
+        if (staging)
+            self->shard0 = self->count;
+        for (uint32_t k = 0; k < copies; k++) {
+            embedded_service_t *s = &self->service[self->count++];
+            s->program = programs[i].program;
+            s->binary = programs[i].binary;
+            snprintf(s->name, sizeof s->name, "%s", s->program);
+            snprintf(s->socket, sizeof s->socket, "%s", programs[i].socket);
+            if (k > 0) {
+                snprintf(s->name, sizeof s->name, "staging-%u", k);
+                snprintf(s->socket, sizeof s->socket, "st-%u.sock", k);
+            }
+        }
+    }
+}
+
+const embedded_service_t *embedded_find(const embedded_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->count; i++)
+        if (strcmp(self->service[i].name, name) == 0)
+            return &self->service[i];
     return NULL;
+}
+
+const embedded_service_t *embedded_shard(const embedded_t *self, uint32_t k)
+{
+    return &self->service[self->shard0 + k];
+}
+
+void embedded_names(const embedded_t *self, bool stores_only, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < self->count; i++) {
+        const embedded_service_t *s = &self->service[i];
+        if (stores_only && !*s->socket)
+            continue;
+        int n = snprintf(out + used, len - used, "%s%s", used ? ", " : "", s->name);
+        if (n < 0 || (size_t)n >= len - used)
+            return;   /* cut short: the caller's buffer holds every name of SHARDS_MAX */
+        used += (size_t)n;
+    }
 }
 
 const char *embedded_binary(const embedded_service_t *s)
 {
     char env[64];
-    snprintf(env, sizeof env, "ARREARS_%s", s->name);
+    snprintf(env, sizeof env, "ARREARS_%s", s->program);
     for (char *p = env; *p; p++)
         *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
     const char *v = getenv(env);
@@ -58,8 +109,8 @@ void embedded_path(const embedded_t *self, const char *service, const char *suff
 
 void embedded_endpoint(const embedded_t *self, const char *service, char *out, size_t len)
 {
-    const embedded_service_t *s = embedded_find(service);
-    snprintf(out, len, "ipc://%s/%s", self->run, s && s->socket ? s->socket : "none");
+    const embedded_service_t *s = embedded_find(self, service);
+    snprintf(out, len, "ipc://%s/%s", self->run, s && *s->socket ? s->socket : "none");
 }
 
 void embedded_key(const embedded_t *self, const char *principal, const char *ext, char *out,
@@ -73,10 +124,62 @@ static int make_keys(const embedded_t *self)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < COUNT(own_keys); i++)
         rc = rig_ensure_keypair(self->keys, own_keys[i]);
+    for (uint32_t k = 0; rc == 0 && k < self->shards; k++)
+        rc = rig_ensure_keypair(self->keys, embedded_shard(self, k)->name);
     for (size_t i = 0; rc == 0 && i < COUNT(assignees); i++)
         rc = rig_ensure_keypair(self->keys, assignees[i][0]);
     for (size_t i = 0; rc == 0 && i < COUNT(buyers); i++)
         rc = rig_ensure_keypair(self->keys, buyers[i]);
+    return rc;
+}
+
+static void shards_path(const embedded_t *self, char *out, size_t len)
+{
+    snprintf(out, len, "%s/shards", self->run);
+}
+
+/* run/shards, or 1 when the folder never had more. */
+static int read_shards(embedded_t *self, char *err, size_t err_len)
+{
+    char path[EMBEDDED_PATH_MAX + 16];
+    shards_path(self, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    unsigned n = 1;
+    self->shards = 1;
+    if (!f && errno == ENOENT)
+        return 0;
+    int ok = f && fscanf(f, "%u", &n) == 1 && n >= 1 && n <= SHARDS_MAX;
+    if (f)
+        fclose(f);
+    if (!ok) {
+        snprintf(err, err_len, "%s does not hold a shard count (1 .. %d): write the number of "
+                 "staging shards this folder runs", path, SHARDS_MAX);
+        return EINVAL;
+    }
+    self->shards = n;
+    return 0;
+}
+
+int embedded_set_shards(embedded_t *self, uint32_t shards, char *err, size_t err_len)
+{
+    char path[EMBEDDED_PATH_MAX + 16], tmp[EMBEDDED_PATH_MAX + 32];
+    shards_path(self, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    FILE *f = fopen(tmp, "w");
+    int rc = f ? 0 : errno;
+    if (f) {
+        fprintf(f, "%u\n", shards);
+        rc = fclose(f) == 0 ? 0 : errno;
+    }
+    rc = rc ? rc : rename(tmp, path) == 0 ? 0 : errno;
+    if (rc == 0) {
+        self->shards = shards;
+        list_services(self);
+        rc = make_keys(self);
+    }
+    if (rc != 0)
+        snprintf(err, err_len, "cannot keep the shard count in %s or make the shards' keys "
+                 "(error %d): check the folder is writable", path, rc);
     return rc;
 }
 
@@ -89,7 +192,7 @@ int embedded_open(const char *dir, embedded_t *self, char *err, size_t err_len)
         return rc ? rc : errno;
     }
     if (strlen(real) >= EMBEDDED_PATH_MAX - 32 ||
-        strlen(real) + strlen("/run/in.sock") >= LINK_IPC_PATH_MAX) {
+        strlen(real) + strlen(LONGEST_SOCKET) >= LINK_IPC_PATH_MAX) {
         snprintf(err, err_len, "%s is too deep for unix socket paths: use --dir with a "
                  "shorter folder", real);
         return ENAMETOOLONG;
@@ -101,7 +204,12 @@ int embedded_open(const char *dir, embedded_t *self, char *err, size_t err_len)
     rc = rig_make_dir(self->keys);
     rc = rc ? rc : rig_make_dir(self->run);
     rc = rc ? rc : rig_make_dir(self->log);
-    rc = rc ? rc : make_keys(self);
+    if (rc == 0 && (rc = read_shards(self, err, err_len)) != 0)
+        return rc;   /* err says what the file holds */
+    if (rc == 0) {
+        list_services(self);
+        rc = make_keys(self);
+    }
     if (rc != 0)
         snprintf(err, err_len, "cannot make the folders or keys in %s (error %d)", real, rc);
     return rc;
@@ -116,28 +224,37 @@ static int write_allowed(const embedded_t *self, const char *service, const char
     return rig_write_allowed(path, self->keys, who, roles, who, count);
 }
 
+/* Every staging shard's principal in who[n ..], role service; the new count. */
+static size_t add_shards(const embedded_t *self, const char **who, const char **role, size_t n)
+{
+    for (uint32_t k = 0; k < self->shards; k++, n++)
+        who[n] = embedded_shard(self, k)->name, role[n] = "service";
+    return n;
+}
+
 static int write_all_allowed(const embedded_t *self)
 {
-    const char *who[16], *role[16];
-    size_t n = 0;
-    int rc = write_allowed(self, "intake", (const char *[]){ "demo-platform", "staging", "operator" },
-                           (const char *[]){ "platform", "service", "operator" }, 3);
-    rc = rc ? rc : write_allowed(self, "staging",
-                                 (const char *[]){ "intake", "outreach", "legal", "sale", "operator" },
-                                 (const char *[]){ "service", "service", "service", "service",
-                                                   "operator" }, 5);
-    for (size_t i = 0; i < COUNT(assignees); i++, n++)
-        who[n] = assignees[i][0], role[n] = assignees[i][1];
-    who[n] = "staging", role[n++] = "service";
+    const char *who[COUNT(assignees) + SHARDS_MAX + 4], *role[COUNT(who)];
+    size_t n = add_shards(self, who, role, 1);
+    who[0] = "demo-platform", role[0] = "platform";
+    who[n] = "operator", role[n++] = "operator";
+    int rc = write_allowed(self, "intake", who, role, n);
+    for (uint32_t k = 0; rc == 0 && k < self->shards; k++)
+        rc = write_allowed(self, embedded_shard(self, k)->name,
+                           (const char *[]){ "intake", "outreach", "legal", "sale", "operator" },
+                           (const char *[]){ "service", "service", "service", "service",
+                                             "operator" }, 5);
+    for (n = 0; n < COUNT(assignees); n++)
+        who[n] = assignees[n][0], role[n] = assignees[n][1];
+    n = add_shards(self, who, role, n);
     who[n] = "operator", role[n++] = "operator";
     rc = rc ? rc : write_allowed(self, "legal", who, role, n);
     who[n] = "legal", role[n++] = "service";
     who[n] = "worker", role[n++] = "worker";
     rc = rc ? rc : write_allowed(self, "outreach", who, role, n);
-    n = 0;
-    for (size_t i = 0; i < COUNT(buyers); i++, n++)
-        who[n] = buyers[i], role[n] = "buyer";
-    who[n] = "staging", role[n++] = "service";
+    for (n = 0; n < COUNT(buyers); n++)
+        who[n] = buyers[n], role[n] = "buyer";
+    n = add_shards(self, who, role, n);
     who[n] = "operator", role[n++] = "operator";
     return rc ? rc : write_allowed(self, "sale", who, role, n);
 }
@@ -179,6 +296,25 @@ static void peer(FILE *f, const embedded_t *self, const char *service)
             self->keys, service);
 }
 
+/* `staging`: one group for one shard (as before shards), else the list in shard order,
+ * each with the principal its key has in the keys files (shared/shards.h). */
+static void staging_peers(FILE *f, const embedded_t *self)
+{
+    if (self->shards == 1) {
+        peer(f, self, "staging");
+        return;
+    }
+    fprintf(f, "staging = (\n");
+    for (uint32_t k = 0; k < self->shards; k++) {
+        const char *name = embedded_shard(self, k)->name;
+        char ep[EMBEDDED_PATH_MAX + 32];
+        embedded_endpoint(self, name, ep, sizeof ep);
+        fprintf(f, "  { endpoint = \"%s\"; public_key = \"%s/%s.pub\"; principal = \"%s\"; }%s\n",
+                ep, self->keys, name, name, k + 1 < self->shards ? "," : "");
+    }
+    fprintf(f, ");\n");
+}
+
 /* The example's settings, copied in: every file stays whole on its own. */
 static int append_example(FILE *f, const char *path)
 {
@@ -210,7 +346,7 @@ static int write_intake(const embedded_t *self, const embedded_options_t *o)
      * past, which its age rule would prune at once. */
     if (o->simulated)
         fprintf(f, "feed = { retain_days = 3650; };\n");
-    peer(f, self, "staging");
+    staging_peers(f, self);
     return close_config(f);
 }
 
@@ -250,18 +386,14 @@ static int write_strategy(const embedded_t *self, const char *name, char *out, s
     return rc;
 }
 
-static int write_staging(const embedded_t *self, const embedded_options_t *o)
+/* Shard `name`, on the strategy files written once for every shard. */
+static int write_shard(const embedded_t *self, const embedded_options_t *o, const char *name,
+                       char files[][EMBEDDED_PATH_MAX + 64])
 {
-    char files[4][EMBEDDED_PATH_MAX + 64];
-    for (size_t i = 0; i < COUNT(strategies); i++) {
-        int rc = write_strategy(self, strategies[i], files[i], sizeof files[i]);
-        if (rc != 0)
-            return rc;
-    }
-    FILE *f = open_config(self, "staging", "the book and the strategy, one strategy per currency");
+    FILE *f = open_config(self, name, "the book and the strategy, one strategy per currency");
     if (!f)
         return errno;
-    service_head(f, self, "staging", o);
+    service_head(f, self, name, o);
     fprintf(f, "strategy = [\"%s\", \"%s\", \"%s\", \"%s\"];\n"
             "limitation = \"%s/services/staging/limitation.example.conf\";\n", files[0], files[1],
             files[2], files[3], ARREARS_SOURCE_DIR);
@@ -272,6 +404,17 @@ static int write_staging(const embedded_t *self, const embedded_options_t *o)
     return close_config(f);
 }
 
+static int write_staging(const embedded_t *self, const embedded_options_t *o)
+{
+    char files[4][EMBEDDED_PATH_MAX + 64];
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < COUNT(strategies); i++)
+        rc = write_strategy(self, strategies[i], files[i], sizeof files[i]);
+    for (uint32_t k = 0; rc == 0 && k < self->shards; k++)
+        rc = write_shard(self, o, embedded_shard(self, k)->name, files);
+    return rc;
+}
+
 static int write_outreach(const embedded_t *self, const embedded_options_t *o)
 {
     FILE *f = open_config(self, "outreach", "the conduct gate and the task queue");
@@ -280,7 +423,7 @@ static int write_outreach(const embedded_t *self, const embedded_options_t *o)
     service_head(f, self, "outreach", o);
     const char *d = ARREARS_SOURCE_DIR "/services/outreach";
     fprintf(f, "profiles = \"%s/profiles.conf\";\ntemplates = \"%s/templates.conf\";\n", d, d);
-    peer(f, self, "staging");
+    staging_peers(f, self);
     return close_config(f);
 }
 
@@ -307,7 +450,7 @@ static int write_legal(const embedded_t *self, const embedded_options_t *o)
     service_head(f, self, "legal", o);
     fprintf(f, "limitation = \"%s/services/staging/limitation.example.conf\";\n",
             ARREARS_SOURCE_DIR);
-    peer(f, self, "staging");
+    staging_peers(f, self);
     peer(f, self, "outreach");
     int rc = append_example(f, ARREARS_SOURCE_DIR "/services/legal/legal.example.conf");
     int closed = close_config(f);
@@ -320,7 +463,7 @@ static int write_sale(const embedded_t *self, const embedded_options_t *o)
     if (!f)
         return errno;
     service_head(f, self, "sale", o);
-    peer(f, self, "staging");
+    staging_peers(f, self);
     int rc = append_example(f, ARREARS_SOURCE_DIR "/services/arrears/embedded-sale.conf");
     int closed = close_config(f);
     return rc ? rc : closed;

@@ -102,7 +102,7 @@ static bool ready(const embedded_t *e, const embedded_service_t *s, const char *
 {
     char path[FILE_MAX];
     struct stat st;
-    if (s->socket) {
+    if (*s->socket) {
         snprintf(path, sizeof path, "%s/%s", e->run, s->socket);
         return stat(path, &st) == 0;
     }
@@ -136,7 +136,7 @@ int fleet_start(const embedded_t *e, const embedded_service_t *s, char *err, siz
     embedded_path(e, s->name, ".conf", config, sizeof config);
     log_path(e, s->name, log, sizeof log);
     pid_path(e, s->name, pidfile, sizeof pidfile);
-    if (s->socket) {   /* a killed process leaves its socket file: it is not readiness */
+    if (*s->socket) {   /* a killed process leaves its socket file: it is not readiness */
         snprintf(sock, sizeof sock, "%s/%s", e->run, s->socket);
         unlink(sock);
     } else {
@@ -188,8 +188,8 @@ int fleet_stop(const embedded_t *e, const embedded_service_t *s)
 
 int fleet_up(const embedded_t *e, char *err, size_t err_len)
 {
-    for (size_t i = 0; i < EMBEDDED_SERVICES; i++) {
-        const embedded_service_t *s = &embedded_services[i];
+    for (size_t i = 0; i < e->count; i++) {
+        const embedded_service_t *s = &e->service[i];
         if (fleet_running(e, s))
             continue;
         if (fleet_start(e, s, err, err_len) != 0) {
@@ -203,7 +203,7 @@ int fleet_up(const embedded_t *e, char *err, size_t err_len)
 int fleet_down(const embedded_t *e)
 {
     int unclean = 0;
-    for (size_t i = EMBEDDED_SERVICES; i-- > 0;)
-        unclean += fleet_stop(e, &embedded_services[i]) != 0;
+    for (size_t i = e->count; i-- > 0;)
+        unclean += fleet_stop(e, &e->service[i]) != 0;
     return unclean;
 }

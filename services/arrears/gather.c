@@ -2,9 +2,11 @@
 #include "gather.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
+#include "merge.h"
 #include "opclient.h"
 
 #define REPORT_TIMEOUT_MS 60000
@@ -29,6 +31,36 @@ static int ask(void *ctx, const embedded_t *e, const char *service, Arrears__Env
     return rc;
 }
 
+/* Every shard's report, merged, as the envelope the renderers read (body report). */
+static int ask_shards(void *ctx, const embedded_t *e, Arrears__Envelope *query,
+                      Arrears__Envelope **out, char *err, size_t len)
+{
+    Arrears__Envelope *replies[SHARDS_MAX] = { 0 };
+    const Arrears__Report *reports[SHARDS_MAX];
+    int rc = 0;
+    for (uint32_t k = 0; rc == 0 && k < e->shards; k++) {
+        rc = ask(ctx, e, embedded_shard(e, k)->name, query, ARREARS__ENVELOPE__BODY_REPORT,
+                 &replies[k], err, len);
+        reports[k] = rc == 0 ? replies[k]->report : NULL;
+    }
+    Arrears__Report *merged = NULL;
+    if (rc == 0 && (rc = merge_reports(reports, e->shards, &merged)) != 0)
+        snprintf(err, len, "staging's shards: %s", merge_strerror(rc));
+    if (rc == 0 && !(*out = malloc(sizeof **out))) {
+        arrears__report__free_unpacked(merged, NULL);
+        snprintf(err, len, "out of memory");
+        rc = MERGE_ENOMEM;
+    }
+    if (rc == 0) {   /* freed as one envelope (envelope_free) */
+        arrears__envelope__init(*out);
+        (*out)->body_case = ARREARS__ENVELOPE__BODY_REPORT;
+        (*out)->report = merged;
+    }
+    for (uint32_t k = 0; k < e->shards; k++)
+        envelope_free(&replies[k]);
+    return rc;
+}
+
 int gather_reports(const embedded_t *e, const char *platform, gather_t *out, char *err,
                    size_t err_len)
 {
@@ -49,7 +81,7 @@ int gather_reports(const embedded_t *e, const char *platform, gather_t *out, cha
     l.legal_report_query = &lq;
     a.body_case = ARREARS__ENVELOPE__BODY_SALE_REPORT_QUERY;
     a.sale_report_query = &aq;
-    int rc = ask(ctx, e, "staging", &s, ARREARS__ENVELOPE__BODY_REPORT, &out->staging, err, err_len);
+    int rc = ask_shards(ctx, e, &s, &out->staging, err, err_len);
     rc = rc ? rc : ask(ctx, e, "outreach", &o, ARREARS__ENVELOPE__BODY_OUTREACH_REPORT,
                        &out->outreach, err, err_len);
     rc = rc ? rc : ask(ctx, e, "legal", &l, ARREARS__ENVELOPE__BODY_LEGAL_REPORT, &out->legal, err,

@@ -1,6 +1,10 @@
 /* inspect: `arrears account` (an account's book and its whole timeline, from staging)
  * and the audited operator actions (OperatorAction to staging, on the operator's own
- * key: staging records the principal and the reason on the account's timeline). */
+ * key: staging records the principal and the reason on the account's timeline).
+ *
+ * Staging in shards: an account lives on its person's shard, placed by a hash of the
+ * person the CLI does not know (it is given PLATFORM REF), so each shard is asked in turn
+ * for the account (AccountQuery) and the one that has it answers or takes the action. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,17 +19,15 @@
 #define QUERY_TIMEOUT_MS 10000
 #define TIMELINE_PAGE 500
 
-/* A connection to staging on the key of principal `as` (keys/<as>.key). */
-static opclient_t *staging_as(void *ctx, const ops_options_t *o, const char *as, char *err,
-                              size_t len)
+/* A connection to staging shard k on the key of principal `as` (keys/<as>.key). */
+static opclient_t *shard_as(void *ctx, const embedded_t *e, uint32_t k, const char *as,
+                            char *err, size_t len)
 {
-    embedded_t e;
-    if (embedded_open(o->dir, &e, err, len) != 0)
-        return NULL;
+    const char *shard = embedded_shard(e, k)->name;
     char key[EMBEDDED_PATH_MAX + 32], pub[EMBEDDED_PATH_MAX + 32], ep[EMBEDDED_PATH_MAX + 32];
-    embedded_key(&e, as, "key", key, sizeof key);
-    embedded_key(&e, "staging", "pub", pub, sizeof pub);
-    embedded_endpoint(&e, "staging", ep, sizeof ep);
+    embedded_key(e, as, "key", key, sizeof key);
+    embedded_key(e, shard, "pub", pub, sizeof pub);
+    embedded_endpoint(e, shard, ep, sizeof ep);
     return opclient_new(ctx, ep, pub, key, err, len);
 }
 
@@ -43,6 +45,51 @@ static int account_page(opclient_t *c, const char *platform, const char *ref, ui
     env.account_query = &q;
     return opclient_query(c, &env, ARREARS__ENVELOPE__BODY_ACCOUNT_VIEW, reply, QUERY_TIMEOUT_MS,
                           reject);
+}
+
+/* What a shard's failure to answer says: its own reason when it refused. */
+static void say_failure(const char *shard, int rc, const reject_t *r, char *err, size_t len)
+{
+    if (rc == OPCLIENT_EREJECTED)
+        snprintf(err, len, "%s refused it: %s (%s%s%s)", shard, r->reason,
+                 reject_code_name(r->code), *r->field ? ", field " : "", r->field);
+    else
+        snprintf(err, len, "%s: %s", shard, opclient_strerror(rc));
+}
+
+/* The shard holding PLATFORM REF, asked in shard order as principal `as`: *shard, *conn
+ * the connection to it and *first its answer (the timeline's first page). 0; 1 with err
+ * when no shard has the account (naming the shards asked) or one refused or could not
+ * answer. */
+static int find_account(void *ctx, const embedded_t *e, const char *as, const char *platform,
+                        const char *ref, uint32_t *shard_of, opclient_t **conn,
+                        Arrears__Envelope **first, char *err, size_t len)
+{
+    char asked[512] = "";
+    for (uint32_t k = 0; k < e->shards; k++) {
+        const char *shard = embedded_shard(e, k)->name;
+        reject_t reject;
+        *conn = shard_as(ctx, e, k, as, err, len);
+        int rc = *conn ? account_page(*conn, platform, ref, 0, first, &reject) : OPCLIENT_ECONNECT;
+        if (rc == 0 && (*first)->account_view->known) {
+            *shard_of = k;
+            return 0;
+        }
+        if (rc != 0 && *conn)
+            say_failure(shard, rc, &reject, err, len);
+        envelope_free(first);
+        opclient_destroy(conn);
+        if (rc != 0)
+            return 1;
+        size_t used = strlen(asked);
+        snprintf(asked + used, sizeof asked - used, "%s%s", k ? ", " : "", shard);
+    }
+    if (e->shards == 1)
+        snprintf(err, len, "staging has no account %s of platform %s", ref, platform);
+    else
+        snprintf(err, len, "staging has no account %s of platform %s on any shard (asked %s)",
+                 ref, platform, asked);
+    return 1;
 }
 
 static void print_money(const char *label, int64_t minor, const char *currency)
@@ -88,35 +135,33 @@ static void print_entries(const Arrears__AccountView *v)
 
 int ops_account_main(const ops_options_t *o, const char *platform, const char *ref)
 {
+    embedded_t e;
     char err[ERR_MAX];
     void *ctx = zmq_ctx_new();
-    opclient_t *c = staging_as(ctx, o, "operator", err, sizeof err);
-    int rc = c ? 0 : 1;
-    uint32_t after = 0;
-    while (rc == 0) {
-        Arrears__Envelope *reply = NULL;
-        reject_t reject;
-        int q = account_page(c, platform, ref, after, &reply, &reject);
-        if (q != 0) {
-            snprintf(err, sizeof err, "%s%s%s", opclient_strerror(q), q == OPCLIENT_EREJECTED ? ": " : "",
-                     q == OPCLIENT_EREJECTED ? reject.reason : "");
-            rc = 1;
-            break;
-        }
+    opclient_t *c = NULL;
+    Arrears__Envelope *reply = NULL;
+    uint32_t shard = 0;
+    int rc = embedded_open(o->dir, &e, err, sizeof err) != 0 ||
+             find_account(ctx, &e, "operator", platform, ref, &shard, &c, &reply, err,
+                          sizeof err) != 0;
+    if (rc == 0 && e.shards > 1)
+        printf("on %s (shard %u of %u)\n", embedded_shard(&e, shard)->name, shard, e.shards);
+    if (rc == 0)
+        print_book(reply->account_view);
+    while (rc == 0) {   /* reply: the next page, printed */
         const Arrears__AccountView *v = reply->account_view;
-        if (!v->known) {
-            snprintf(err, sizeof err, "staging has no account %s of platform %s", ref, platform);
-            rc = 1;
-        } else {
-            if (after == 0)
-                print_book(v);
-            print_entries(v);
-            after = v->n_timeline ? v->timeline[v->n_timeline - 1]->seq : v->timeline_total;
-        }
-        bool done = rc != 0 || after >= v->timeline_total;
+        print_entries(v);
+        uint32_t after = v->n_timeline ? v->timeline[v->n_timeline - 1]->seq : v->timeline_total;
+        bool done = after >= v->timeline_total;
         envelope_free(&reply);
         if (done)
             break;
+        reject_t reject;
+        int q = account_page(c, platform, ref, after, &reply, &reject);
+        if (q != 0) {
+            say_failure(embedded_shard(&e, shard)->name, q, &reject, err, sizeof err);
+            rc = 1;
+        }
     }
     if (rc != 0)
         fprintf(stderr, "arrears account: %s\n", err);
@@ -162,6 +207,40 @@ static size_t contact_points(Arrears__ContactPoint *points, Arrears__ContactPoin
     return n;
 }
 
+/* env (an OperatorAction) to the shard that holds the account, signed by the operator
+ * (--as); what came of it printed. 0, or 1. */
+static int act_on_shard(const ops_options_t *o, const char *action, const char *platform,
+                        const char *ref, Arrears__Envelope *env)
+{
+    embedded_t e;
+    char err[ERR_MAX], where[EMBEDDED_NAME_MAX + 2] = "";
+    void *ctx = zmq_ctx_new();
+    opclient_t *c = NULL;
+    Arrears__Envelope *found = NULL;
+    uint32_t shard = 0;
+    int rc = embedded_open(o->dir, &e, err, sizeof err) != 0 ||
+             find_account(ctx, &e, o->as ? o->as : "operator", platform, ref, &shard, &c, &found,
+                          err, sizeof err) != 0;
+    envelope_free(&found);
+    if (rc == 0) {
+        reject_t reject;
+        int sent = opclient_send(c, env, QUERY_TIMEOUT_MS, &reject);
+        if (sent != 0)
+            say_failure(embedded_shard(&e, shard)->name, sent, &reject, err, sizeof err);
+        if (e.shards > 1)
+            snprintf(where, sizeof where, "%s; ", embedded_shard(&e, shard)->name);
+        rc = sent != 0;
+    }
+    if (rc == 0)
+        printf("arrears %s: recorded on %s %s (%ssee `arrears account %s %s`)\n", action,
+               platform, ref, where, platform, ref);
+    else
+        fprintf(stderr, "arrears %s: %s\n", action, err);
+    opclient_destroy(&c);
+    zmq_ctx_term(ctx);
+    return rc;
+}
+
 int ops_action_main(const ops_options_t *o, const char *action, const char *platform,
                     const char *ref)
 {
@@ -191,20 +270,5 @@ int ops_action_main(const ops_options_t *o, const char *action, const char *plat
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_OPERATOR_ACTION;
     env.operator_action = &a;
-    char err[ERR_MAX];
-    void *ctx = zmq_ctx_new();
-    opclient_t *c = staging_as(ctx, o, o->as ? o->as : "operator", err, sizeof err);
-    reject_t reject;
-    int rc = c ? opclient_send(c, &env, QUERY_TIMEOUT_MS, &reject) : OPCLIENT_ECONNECT;
-    if (rc == 0)
-        printf("arrears %s: recorded on %s %s (see `arrears account %s %s`)\n", action, platform,
-               ref, platform, ref);
-    else if (rc == OPCLIENT_EREJECTED)
-        fprintf(stderr, "arrears %s: staging refused it: %s (%s%s%s)\n", action, reject.reason,
-                reject_code_name(reject.code), *reject.field ? ", field " : "", reject.field);
-    else
-        fprintf(stderr, "arrears %s: %s\n", action, c ? opclient_strerror(rc) : err);
-    opclient_destroy(&c);
-    zmq_ctx_term(ctx);
-    return rc == 0 ? 0 : 1;
+    return act_on_shard(o, action, platform, ref, &env);
 }

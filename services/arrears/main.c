@@ -16,21 +16,28 @@
 #include "demojob.h"
 #include "link.h"
 #include "ops.h"
+#include "shards.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: arrears COMMAND [OPTIONS]     (every command: [--dir DIR], default var/arrears)\n"
-            "  up [--simulated [--start YYYY-MM-DD]] [--relaxed] [--seed S]\n"
-            "                            start every service here (ipc://, CURVE, one worker)\n"
+            "  up [--simulated [--start YYYY-MM-DD]] [--relaxed] [--seed S] [--shards N]\n"
+            "                            start every service here (ipc://, CURVE, one worker);\n"
+            "                            staging in N shards (1 .. 8; the folder keeps N: later\n"
+            "                            commands cover every shard; N may grow, never shrink)\n"
             "  down                      stop them (SIGTERM, then SIGKILL after 15 s)\n"
-            "  stop SERVICE              stop one (intake, staging, outreach, worker, legal, sale)\n"
-            "  status                    each service: running, health, unacknowledged, dead letters\n"
+            "  stop SERVICE              stop one (intake, staging, staging-1.., outreach, worker,\n"
+            "                            legal, sale)\n"
+            "  status                    each service and shard: running, health, unacknowledged,\n"
+            "                            dead letters\n"
             "  simulate --days N [--step-minutes M]\n"
             "                            move the simulated clock N days, settling every service\n"
-            "  account PLATFORM REF      balances, stage, holds, arrangement and the whole timeline\n"
+            "  account PLATFORM REF      balances, stage, holds, arrangement and the whole timeline,\n"
+            "                            from the shard that holds the account\n"
             "  report [--platform P] [--format table|csv|html] [--out FILE]\n"
-            "                            the report gathered from every service: a terminal table;\n"
+            "                            the report gathered from every service (staging's shards\n"
+            "                            merged into one book): a terminal table;\n"
             "                            CSV, one figure a row, header section,platform,currency,\n"
             "                            group,key,value: key the proto field's name, value an integer\n"
             "                            (money in minor units, rates in basis points); sections book,\n"
@@ -125,7 +132,7 @@ static const struct option longs[] = {
     { "step-minutes", 1, 0, 'j' }, { "format", 1, 0, 'f' }, { "out", 1, 0, 'o' },
     { "platform", 1, 0, 'F' }, { "reason", 1, 0, 'r' }, { "hold", 1, 0, 'H' },
     { "as", 1, 0, 'A' }, { "from", 1, 0, 'B' }, { "phone", 1, 0, 'N' }, { "email", 1, 0, 'E' },
-    { 0, 0, 0, 0 },
+    { "shards", 1, 0, 'G' }, { 0, 0, 0, 0 },
 };
 
 /* The delivery demonstration's options; -1 for a bad value, 1 for not one of them. */
@@ -160,6 +167,7 @@ static int ops_option(int c, cli_options_t *o)
     case 'D': p->dir = optarg; o->dir_given = true; return 0;
     case 'a': return parse_number(optarg, &o->accounts) || o->accounts == 0 || o->accounts > 10000000 ? -1 : 0;
     case 'x': return parse_number(optarg, &p->seed);
+    case 'G': if (parse_number(optarg, &n) || n == 0 || n > SHARDS_MAX) return -1; p->shards = (uint32_t)n; return 0;
     case 'Z': p->simulated = true; return 0;
     case 'T': p->start = optarg; return 0;
     case 'L': p->durability = "relaxed"; return 0;

@@ -46,6 +46,27 @@ static bool was_simulated(const embedded_t *e)
     return access(path, F_OK) == 0;
 }
 
+/* Staging in `shards` shards from now on, when it may: more shards with every service
+ * stopped (their configurations change), never fewer (a shard's accounts live there). */
+static int set_shards(embedded_t *e, uint32_t shards, char *err, size_t len)
+{
+    if (shards == 0 || shards == e->shards)
+        return 0;
+    if (shards < e->shards) {
+        snprintf(err, len, "%s runs staging in %u shards, and a shard cannot be removed (its "
+                 "accounts live there): `arrears up --shards %u` or more", e->dir, e->shards,
+                 e->shards);
+        return -1;
+    }
+    for (size_t i = 0; i < e->count; i++)
+        if (fleet_running(e, &e->service[i])) {
+            snprintf(err, len, "%s runs (%s is up): `arrears down` first, then `arrears up "
+                     "--shards %u`", e->dir, e->service[i].name, shards);
+            return -1;
+        }
+    return embedded_set_shards(e, shards, err, len);
+}
+
 int ops_up_main(const ops_options_t *o)
 {
     embedded_t e;
@@ -54,7 +75,8 @@ int ops_up_main(const ops_options_t *o)
         fprintf(stderr, "arrears up: --start %s is not a date (YYYY-MM-DD)\n", o->start);
         return 2;
     }
-    if (embedded_open(o->dir, &e, err, sizeof err) != 0) {
+    if (embedded_open(o->dir, &e, err, sizeof err) != 0 ||
+        set_shards(&e, o->shards, err, sizeof err) != 0) {
         fprintf(stderr, "arrears up: %s\n", err);
         return 1;
     }
@@ -67,6 +89,12 @@ int ops_up_main(const ops_options_t *o)
     }
     printf("arrears up: every service runs in %s on %s (logs in %s)\n", e.dir,
            eo.simulated ? "the simulated clock" : "the wall clock", e.log);
+    if (e.shards > 1) {
+        printf("arrears up: staging in %u shards:", e.shards);
+        for (uint32_t k = 0; k < e.shards; k++)
+            printf(" %s", embedded_shard(&e, k)->name);
+        printf("\n");
+    }
     if (eo.simulated)
         printf("arrears up: move the clock with `arrears simulate --days N`\n");
     printf("arrears up: `arrears status` shows them; `arrears down` stops them\n");
@@ -144,7 +172,7 @@ static void status_line(void *ctx, const embedded_t *e, const embedded_service_t
         return;
     }
     probe_service(e, s, &p);
-    if (!s->socket) {   /* the worker answers no queries: its metrics say the rest */
+    if (!*s->socket) {   /* the worker answers no queries: its metrics say the rest */
         printf("%-9s %-8s %7d %9s %7s %9s %5s", s->name, "running", (int)pid, "-", "-", "-", "-");
         print_probe(&p);
         printf("  deliveries %.0f\n", p.deliveries);
@@ -166,7 +194,7 @@ static void status_line(void *ctx, const embedded_t *e, const embedded_service_t
                (unsigned long long)(h->uptime_ms / 1000), (unsigned long long)h->streams,
                (unsigned long long)h->outbox_unacked, (unsigned long long)h->dead_letters);
         print_probe(&p);
-        if (strcmp(s->name, "outreach") == 0)
+        if (strcmp(s->program, "outreach") == 0)
             printf("  queue %lld", (long long)broker_queue(c));
         printf("\n");
         arrears__health__free_unpacked(h, NULL);
@@ -187,9 +215,9 @@ int ops_status_main(const ops_options_t *o)
            "uptime_s", "streams", "unacked", "dead", "ready", "map", "apply_ms", "refused",
            "clock");
     int down = 0;
-    for (size_t i = 0; i < EMBEDDED_SERVICES; i++) {
-        status_line(ctx, &e, &embedded_services[i]);
-        down += fleet_running(&e, &embedded_services[i]) == 0;
+    for (size_t i = 0; i < e.count; i++) {
+        status_line(ctx, &e, &e.service[i]);
+        down += fleet_running(&e, &e.service[i]) == 0;
     }
     zmq_ctx_term(ctx);
     if (down)

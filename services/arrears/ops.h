@@ -17,6 +17,7 @@ typedef struct {
     const char *start;        /* up: its first day */
     const char *durability;   /* up: "durable" (default) or "relaxed" */
     uint64_t seed;            /* up: the worker's voice robot */
+    uint32_t shards;          /* up: staging's shards; 0: as many as the folder has (1 at first) */
     int64_t days;             /* simulate: how far */
     int64_t step_minutes;     /* simulate: the step */
     const char *format;       /* report: "table", "csv" or "html" */

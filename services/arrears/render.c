@@ -59,7 +59,7 @@ void figure_curve(figure_t *fig, const Arrears__ReportSection *s, const char *ar
     snprintf(month, sizeof month, "%u", p->month);
     figure_start(fig, "curve", s->platform, s->currency);
     figure_group(fig, nz(arm), month, NULL);
-    figure_key(fig, key, figure_field(&p->base, key));
+    figure_key(fig, key, pbfield_named(&p->base, key));
 }
 
 void figure_rule(figure_t *fig, const Arrears__OutreachSection *o,
@@ -67,45 +67,7 @@ void figure_rule(figure_t *fig, const Arrears__OutreachSection *o,
 {
     figure_start(fig, "conduct_rule", o->platform, o->currency);
     figure_group(fig, nz(r->rule), NULL, NULL);
-    figure_key(fig, key, figure_field(&r->base, key));
-}
-
-/* An integer scalar's value; -1 for anything else (strings, messages, repeated, enums:
- * not figures). uint64 beyond int64 cannot be a count of anything real: clamped. */
-static int field_value(const ProtobufCFieldDescriptor *d, const ProtobufCMessage *m,
-                       int64_t *out)
-{
-    if (d->label == PROTOBUF_C_LABEL_REPEATED)
-        return -1;
-    const char *p = m ? (const char *)m + d->offset : NULL;
-    uint64_t u;
-    switch (d->type) {
-    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
-        *out = p ? *(const int32_t *)(const void *)p : 0;
-        return 0;
-    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
-        *out = p ? *(const uint32_t *)(const void *)p : 0;
-        return 0;
-    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-        *out = p ? *(const int64_t *)(const void *)p : 0;
-        return 0;
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
-        u = p ? *(const uint64_t *)(const void *)p : 0;
-        *out = u > INT64_MAX ? INT64_MAX : (int64_t)u;
-        return 0;
-    default:
-        return -1;
-    }
-}
-
-int64_t figure_field(const ProtobufCMessage *m, const char *name)
-{
-    if (!m)
-        return 0;
-    const ProtobufCFieldDescriptor *d =
-        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
-    int64_t v = 0;
-    return d && field_value(d, m, &v) == 0 ? v : 0;
+    figure_key(fig, key, pbfield_named(&r->base, key));
 }
 
 /* One row per integer field of m, in the proto's field order, except skip (a field the
@@ -116,7 +78,7 @@ static void emit_fields(const emit_t *e, figure_t *fig, const ProtobufCMessageDe
     for (unsigned i = 0; i < desc->n_fields; i++) {
         const ProtobufCFieldDescriptor *d = &desc->fields[i];
         int64_t v;
-        if ((skip && strcmp(d->name, skip) == 0) || field_value(d, m, &v) != 0)
+        if ((skip && strcmp(d->name, skip) == 0) || pbfield_value(d, m, &v) != 0)
             continue;
         figure_key(fig, d->name, v);
         e->fn(fig, e->arg);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "gather.h"
+#include "pbfield.h"
 
 /* A group joins up to three names with '|' (month|from_stage|to_stage); names come
  * from the services, bounded there far below this. */
@@ -65,8 +66,6 @@ void figure_curve(figure_t *fig, const Arrears__ReportSection *s, const char *ar
                   const Arrears__CurvePoint *p, const char *key);
 void figure_rule(figure_t *fig, const Arrears__OutreachSection *o,
                  const Arrears__OutreachRuleFigures *r, const char *key);
-/* An integer field of a message by its proto name (0 when m is NULL or has none). */
-int64_t figure_field(const ProtobufCMessage *m, const char *name);
 
 /* The figure as shown, by its key: *_minor money in fig->currency, *_bps a percentage,
  * anything else a count. */

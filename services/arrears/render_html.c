@@ -95,7 +95,7 @@ static void figure_row(FILE *f, figure_t *fig, const char *name, const ProtobufC
     html_words(f, name);
     fputs("</th>", f);
     for (const column_t *c = cols; c->key; c++) {
-        figure_key(fig, c->key, figure_field(m, c->key));
+        figure_key(fig, c->key, pbfield_named(m, c->key));
         cell(f, fig);
     }
     if (!more)
@@ -126,11 +126,11 @@ static void kpis(FILE *f, const Arrears__ReportSection *s)
     figure_group(&fig, "all", NULL, NULL);
     fputs("<div class=\"kpis\">\n", f);
     for (const column_t *c = total; c->key; c++) {
-        figure_key(&fig, c->key, figure_field((const ProtobufCMessage *)s->total, c->key));
+        figure_key(&fig, c->key, pbfield_named((const ProtobufCMessage *)s->total, c->key));
         kpi(f, &fig, c->label);
     }
     for (const column_t *c = book; c->key; c++) {
-        figure_key(&fig, c->key, figure_field(&s->base, c->key));
+        figure_key(&fig, c->key, pbfield_named(&s->base, c->key));
         kpi(f, &fig, c->label);
     }
     fprintf(f, "<div class=\"kpi\"><div class=\"label\">Mean cycle time</div><div class=\"value\">"
@@ -245,7 +245,7 @@ static void remittance_total(FILE *f, const gather_t *g, const Arrears__ReportSe
     num_t t;
     for (size_t i = 0; i < s->n_remittance; i++)
         for (int k = 0; k < 5; k++)
-            sum[k] += figure_field(&s->remittance[i]->base, remit_cols[k].key);
+            sum[k] += pbfield_named(&s->remittance[i]->base, remit_cols[k].key);
     fputs("<tr class=\"total\"><th scope=\"row\">Total</th>", f);
     for (int k = 0; k < 5; k++)
         plain_cell(f, render_money(sum[k], s->currency, t, sizeof t));
@@ -348,7 +348,7 @@ static void profile_table(FILE *f, const Arrears__OutreachSection *o)
             html_words(f, p->rules[k]->rule);
             fputs("</th><td></td>", f);
             for (const column_t *c = rule_cols; c->key; c++) {
-                figure_key(&fig, c->key, figure_field(&p->rules[k]->base, c->key));
+                figure_key(&fig, c->key, pbfield_named(&p->rules[k]->base, c->key));
                 cell(f, &fig);
             }
             fputs("</tr>\n", f);
@@ -398,7 +398,7 @@ static void legal_block(FILE *f, const Arrears__LegalReport *l)
     fputs("<section class=\"block\" id=\"legal\">\n<h2>Legal: firms and agencies</h2>\n"
           "<div class=\"kpis\">\n", f);
     for (const column_t *c = totals; c->key; c++) {
-        figure_key(&fig, c->key, figure_field(&l->base, c->key));
+        figure_key(&fig, c->key, pbfield_named(&l->base, c->key));
         kpi(f, &fig, c->label);
     }
     fputs("</div>\n", f);
@@ -432,7 +432,7 @@ static void sale_block(FILE *f, const Arrears__SaleReport *s)
     figure_group(&fig, "all", NULL, NULL);
     fputs("<section class=\"block\" id=\"sale\">\n<h2>Debt sale</h2>\n<div class=\"kpis\">\n", f);
     for (const column_t *c = totals; c->key; c++) {
-        figure_key(&fig, c->key, figure_field(&s->base, c->key));
+        figure_key(&fig, c->key, pbfield_named(&s->base, c->key));
         kpi(f, &fig, c->label);
     }
     fputs("</div>\n<h3>Proceeds by currency</h3>\n", f);

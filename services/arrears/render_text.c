@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "book_order.h"
 #include "money.h"
 
 /* "-1234567.89" -> "-1,234,567.89": the integer part grouped by three. */
@@ -142,22 +143,10 @@ void html_words(FILE *f, const char *s)
     escape(f, s, true);
 }
 
-/* Staging's stages in the order of the book (services/staging/stage.c); others after. */
-static int stage_rank(const char *name)
-{
-    static const char *const order[] = { "current", "pre_due", "early", "middle", "late",
-                                         "charged_off", "legal", "sale", "paid", "settled",
-                                         "recalled", "sold", "written_off" };
-    for (size_t i = 0; i < sizeof order / sizeof *order; i++)
-        if (strcmp(order[i], name) == 0)
-            return (int)i;
-    return (int)(sizeof order / sizeof *order);
-}
-
 void render_sort_stages(const char **names, size_t n)
 {
     for (size_t i = 1; i < n; i++)   /* a handful of names: insertion sort, stable */
-        for (size_t k = i; k > 0 && stage_rank(names[k - 1]) > stage_rank(names[k]); k--) {
+        for (size_t k = i; k > 0 && book_stage_rank(names[k - 1]) > book_stage_rank(names[k]); k--) {
             const char *t = names[k - 1];
             names[k - 1] = names[k];
             names[k] = t;
