@@ -102,6 +102,7 @@ static const rate_rule_t rates[] = {
       "overdue_at_entry_minor", NULL },
 };
 
+#define MS_PER_HOUR 3600000
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const list_rule_t *list_rule(const ProtobufCMessageDescriptor *in, const char *list)
@@ -288,10 +289,24 @@ static int merge_message(ProtobufCMessage *dst, const ProtobufCMessage *src,
     return 0;
 }
 
+/* Complaint response hours from the exact milliseconds every shard stated. */
+static void recompute_hours(ProtobufCMessage *m)
+{
+    Arrears__ComplaintFigures *c = (Arrears__ComplaintFigures *)m;
+    int64_t hours = 0;
+    if (!c->has_response_ms_total || c->response_ms_total > INT64_MAX ||
+        money_mul_div_round((int64_t)c->response_ms_total, 1, MS_PER_HOUR, &hours) != MONEY_OK)
+        return;
+    c->has_response_hours_total = 1;
+    c->response_hours_total = (uint64_t)hours;
+}
+
 /* The rates of m and of every message under it, from the merged counts. */
 static void recompute_rates(ProtobufCMessage *m)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
+    if (d == &arrears__complaint_figures__descriptor)
+        recompute_hours(m);
     for (size_t i = 0; i < COUNT(rates); i++) {
         if (rates[i].in != d)
             continue;

@@ -21,9 +21,9 @@
  *    order, a name one shard lacks put before the first name its own shard lists after
  *    it — the order of one staging whenever the shards' lists tell it.
  *
- * What does not add up exactly: complaint_figures.response_hours_total is each shard's
- * total rounded to the hour, so the merge is within half an hour per shard of the hours
- * one staging would round. */
+ *  - complaint_figures.response_hours_total is each shard's total rounded to the hour,
+ *    so it is recomputed, half-even, from the exact response_ms_total the shards add up
+ *    (added as given when a shard's staging predates that field). */
 #ifndef ARREARS_MERGE_H
 #define ARREARS_MERGE_H
 

@@ -32,7 +32,8 @@
  *   stage_recovery    stage                    the same, of recovery_by_stage
  *   complaints        all                      ComplaintFigures (received, answered_on_time,
  *                                              answered_late, open, open_overdue,
- *                                              response_hours_total); zeros when absent
+ *                                              response_hours_total,
+ *                                              response_ms_total); zeros when absent
  *   remittance        month (YYYY-MM)          collected_minor, legal_recovered_minor,
  *                                              legal_costs_minor, sale_proceeds_minor,
  *                                              net_minor (RemittanceMonth)

@@ -35,7 +35,7 @@ static const column_t complaint_cols[] = {
     { "received", "Received" }, { "answered_on_time", "Answered on time" },
     { "answered_late", "Answered late" }, { "open", "Open" },
     { "open_overdue", "Open, past deadline" }, { "response_hours_total", "Response hours (sum)" },
-    { NULL, NULL } };
+    { "response_ms_total", "Response ms (sum)" }, { NULL, NULL } };
 static const column_t channel_cols[] = {
     { "tasks", "Tasks" }, { "delivered", "Delivered" }, { "failed", "Failed" },
     { "not_attempted", "Not attempted" }, { "cancelled", "Cancelled" }, { "refused", "Refused" },

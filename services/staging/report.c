@@ -252,6 +252,8 @@ static void pack_complaints(section_t *s)
         MONEY_OK)
         hours = 0;
     m->response_hours_total = (uint64_t)hours;
+    m->has_response_ms_total = 1;
+    m->response_ms_total = c->response_ms > 0 ? (uint64_t)c->response_ms : 0;
     s->section.complaint_figures = m;
 }
 

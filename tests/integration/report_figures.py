@@ -450,7 +450,8 @@ def staging_rows(book, as_of_ms, segment_names):
                 put(section, name, {"payments": payments, "accounts": len(accounts),
                                     "collected_minor": collected})
         cf = dict(s["complaints"])
-        cf["response_hours_total"] = hours_half_even(cf.pop("response_ms"))
+        cf["response_ms_total"] = max(cf.pop("response_ms"), 0)
+        cf["response_hours_total"] = hours_half_even(cf["response_ms_total"])
         put("complaints", "all", cf)
         for m, (collected, legal_recovered, legal_costs, sale_proceeds) in t.remit.items():
             put("remittance", m, {"collected_minor": collected, "legal_recovered_minor": legal_recovered,

@@ -142,8 +142,10 @@ typedef struct {
     uint64_t made, kept, broken, cures, closed;
     int64_t cycle_days;
     uint64_t contacts, delinquent, cured;
-    uint64_t received, on_time, late, open, open_overdue, hours;
+    uint64_t received, on_time, late, open, open_overdue, response_ms;
 } counts_t;
+
+#define HOUR_MS 3600000u
 
 static Arrears__ComplaintFigures *complaints(const counts_t *c)
 {
@@ -156,7 +158,10 @@ static Arrears__ComplaintFigures *complaints(const counts_t *c)
     m->answered_late = c->late;
     m->open = c->open;
     m->open_overdue = c->open_overdue;
-    m->response_hours_total = c->hours;
+    m->has_response_ms_total = 1;
+    m->response_ms_total = c->response_ms;
+    /* staging's rounding: whole hours, half to even (exact halves do not occur here) */
+    m->response_hours_total = (c->response_ms + HOUR_MS / 2) / HOUR_MS;
     return m;
 }
 
@@ -209,7 +214,7 @@ static Arrears__Report *shard_a(void)
 {
     counts_t c = { .made = 4, .kept = 1, .broken = 2, .cures = 1, .closed = 1, .cycle_days = 40,
                    .contacts = 9, .delinquent = 3, .cured = 1, .received = 2, .on_time = 1,
-                   .open = 1, .hours = 5 };
+                   .open = 1, .response_ms = 5 * HOUR_MS + HOUR_MS * 2 / 5 };
     Arrears__ReportSection *s = section("p1", "CNY", group("all", 3, 300, 100, 500), &c);
     SET_LIST(s, by_stage, group("early", 2, 200, 100, 300), group("legal", 1, 100, 0, 200));
     SET_LIST(s, by_segment, group("young", 2, 200, 50, 300), group("old", 1, 100, 50, 200));
@@ -234,7 +239,7 @@ static Arrears__Report *shard_b(void)
     Arrears__ReportSection *u = section("p2", "USD", group("all", 1, 0, 0, 70), &usd);
     SET_LIST(u, by_stage, group("current", 1, 0, 0, 70));
     counts_t c = { .made = 3, .kept = 1, .broken = 2, .closed = 1, .cycle_days = 15,
-                   .contacts = 4, .received = 1, .late = 1, .hours = 48 };
+                   .contacts = 4, .received = 1, .late = 1, .response_ms = 47 * HOUR_MS + HOUR_MS * 2 / 5 };
     Arrears__ReportSection *s = section("p1", "CNY", group("all", 2, 400, 200, 100), &c);
     SET_LIST(s, by_stage, group("current", 1, 300, 200, 0), group("early", 1, 100, 0, 100));
     SET_LIST(s, by_segment, group("mid", 1, 300, 200, 0), group("old", 1, 100, 0, 100));
@@ -261,7 +266,7 @@ static Arrears__Report *whole(void)
     SET_LIST(u, by_stage, group("current", 1, 0, 0, 70));
     counts_t c = { .made = 7, .kept = 2, .broken = 4, .cures = 1, .closed = 2, .cycle_days = 55,
                    .contacts = 13, .delinquent = 3, .cured = 1, .received = 3, .on_time = 1,
-                   .late = 1, .open = 1, .hours = 53 };
+                   .late = 1, .open = 1, .response_ms = 52 * HOUR_MS + HOUR_MS * 4 / 5 };
     Arrears__ReportSection *s = section("p1", "CNY", group("all", 5, 700, 300, 600), &c);
     SET_LIST(s, by_stage, group("current", 1, 300, 200, 0), group("early", 3, 300, 100, 400),
              group("legal", 1, 100, 0, 200));
@@ -362,6 +367,8 @@ static void test_two_halves_are_the_whole(void **state)
     /* nothing overdue at entry on p2/USD: no collection rate, on either shard or merged */
     assert_false(m->sections[0]->total->has_collection_rate_bps);
     assert_int_equal(m->as_of_ms, 1000);
+    /* 5.4 and 47.4 hours: 53 from the exact sum, not the 5 + 47 of the rounded ones */
+    assert_int_equal(s->complaint_figures->response_hours_total, 53);
     arrears__report__free_unpacked(m, NULL);
     free_all(r, COUNT(r));
 }
