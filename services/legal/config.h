@@ -3,6 +3,13 @@
  *
  *   listen = "tcp://0.0.0.0:7404";       # staging, assignees and operators connect here
  *   staging = { endpoint = "..."; public_key = "keys/staging.pub"; };    # case status
+ *     # or, with staging in shards (shards.h), one group per shard in shard order:
+ *     # staging = ( { endpoint = "..."; public_key = "keys/staging.pub"; principal = "staging"; },
+ *     #             { endpoint = "..."; public_key = "keys/staging-1.pub"; principal = "staging-1"; } );
+ *     # a case's updates go back to the shard that referred it, known by the principal
+ *     # its key has in the keys file (role "service"); a referral or notice from a
+ *     # principal not listed here is refused. The list may grow, never shrink or
+ *     # reorder; at most DEADLETTERS_OUTBOXES_MAX - 1 shards (outreach has an outbox too).
  *   outreach = { endpoint = "..."; public_key = "keys/outreach.pub"; };  # assignments
  *   limitation = "limitation.conf";      # the jurisdiction file staging uses too
  *   clock = { kind = "wall"; };          # or { kind = "simulated"; start = "2026-01-01"; }
@@ -30,6 +37,7 @@
 
 #include "assign.h"
 #include "eligibility.h"
+#include "shards.h"
 #include "svcconf.h"
 
 typedef struct {
@@ -40,8 +48,7 @@ typedef struct {
 typedef struct {
     svcconf_t svc;
     char listen[LINK_ENDPOINT_MAX];
-    char staging_endpoint[LINK_ENDPOINT_MAX];
-    char staging_public[SVCCONF_PATH_MAX];
+    shards_t staging;                    /* not read by legal_config_parse */
     char outreach_endpoint[LINK_ENDPOINT_MAX];
     char outreach_public[SVCCONF_PATH_MAX];
     char limitation_path[SVCCONF_PATH_MAX];

@@ -94,7 +94,12 @@ int legal_tell_staging(legal_t *self, MDB_txn *txn, const StoredCase *c, const S
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_LEGAL_UPDATE;
     env.legal_update = &m;
-    return outbox_append(self->to_staging, txn, &env, aclock_now_ms(self->clock), NULL);
+    /* Every caller found room on this shard first (legal_has_room), which one past the
+     * list never has: reaching here with one is a case this legal cannot answer. */
+    if (c->staging_shard >= self->cfg->staging.count)
+        return CASES_ECORRUPT;
+    return outbox_append(self->to_staging[c->staging_shard], txn, &env,
+                         aclock_now_ms(self->clock), NULL);
 }
 
 int legal_tell_outreach(legal_t *self, MDB_txn *txn, const StoredCase *c, const char *assignee,
@@ -178,10 +183,12 @@ static StoredCase *case_copy(const StoredCase *c)
 }
 
 static StoredCase new_case(const LegalReferral *r, const char *id, const eligibility_t *e,
-                           const casefile_t *file, int64_t now_ms)
+                           const casefile_t *file, uint32_t shard, int64_t now_ms)
 {
     StoredCase c = STORED_CASE__INIT;
     c.case_id = (char *)id;
+    c.has_staging_shard = 1;
+    c.staging_shard = shard;
     c.platform = r->platform;
     c.account_ref = r->account_ref;
     c.has_status = c.has_opened_ms = c.has_product = c.has_outstanding_minor = 1;
@@ -212,11 +219,12 @@ static int store_file(legal_t *self, MDB_txn *txn, const char *id, const casefil
 }
 
 static int open_case(legal_t *self, MDB_txn *txn, const LegalReferral *r,
-                     const eligibility_t *e, const casefile_t *file, int64_t now_ms)
+                     const eligibility_t *e, const casefile_t *file, uint32_t shard,
+                     int64_t now_ms)
 {
     char id[CASES_ID_MAX + 1];
     int rc = cases_next_id(self->cases, txn, true, id);
-    StoredCase init = new_case(r, id, e, file, now_ms);
+    StoredCase init = new_case(r, id, e, file, shard, now_ms);
     StoredCase *c = rc ? NULL : case_copy(&init);
     if (rc == 0 && !c)
         rc = ENOMEM;
@@ -239,7 +247,8 @@ static int open_case(legal_t *self, MDB_txn *txn, const LegalReferral *r,
     return rc;
 }
 
-static int legal_referral(legal_t *self, MDB_txn *txn, const LegalReferral *r, reject_t *reject)
+static int legal_referral(legal_t *self, MDB_txn *txn, const LegalReferral *r, uint32_t shard,
+                          reject_t *reject)
 {
     const tz_zone_t *zone = NULL;
     eligibility_facts_t facts = {0};
@@ -266,7 +275,7 @@ static int legal_referral(legal_t *self, MDB_txn *txn, const LegalReferral *r, r
         return receiver_refuse(reject, ARREARS__REJECT__CODE__TOO_LARGE, "statement",
                                "the case file would exceed %d bytes", CASES_FILE_MAX);
     rc = rc == CASEFILE_ENOMEM ? ENOMEM : rc;
-    rc = rc ? rc : open_case(self, txn, r, &e, &file, now);
+    rc = rc ? rc : open_case(self, txn, r, &e, &file, shard, now);
     casefile_free(&file);
     return rc;
 }
@@ -370,12 +379,48 @@ static int clock_advance(legal_t *self, MDB_txn *txn, const Arrears__ClockAdvanc
 
 /* ---------------------------------------------------------------- dispatch */
 
-bool legal_has_room(legal_t *self, MDB_txn *txn, int *rc)
+bool legal_has_room(legal_t *self, MDB_txn *txn, uint32_t shard, int *rc)
 {
     uint64_t staging = 0, outreach = 0;
-    *rc = outbox_room(self->to_staging, txn, &staging);
+    *rc = 0;
+    if (shard >= self->cfg->staging.count) {
+        log_event(LOG_ERROR, "staging_shard_unknown", "shard=%u shards=%u", shard,
+                  self->cfg->staging.count);
+        return false;
+    }
+    *rc = outbox_room(self->to_staging[shard], txn, &staging);
     *rc = *rc ? *rc : outbox_room(self->to_outreach, txn, &outreach);
     return *rc == 0 && staging >= LEGAL_MESSAGES_PER_APPLY && outreach >= LEGAL_MESSAGES_PER_APPLY;
+}
+
+int legal_need_room(legal_t *self, MDB_txn *txn, uint32_t shard, reject_t *reject)
+{
+    int rc = 0;
+    if (legal_has_room(self, txn, shard, &rc))
+        return 0;
+    return rc ? rc : receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL,
+                                     "legal's outbox to staging shard %u or to outreach is full: "
+                                     "it is behind; retry later", shard);
+}
+
+/* A referral or a notice from staging, known by the shard whose principal sent it: the
+ * case a referral opens is answered there, and a notice concerns an account of that
+ * shard (an account never moves between shards, shards.h). */
+static int from_staging(legal_t *self, MDB_txn *txn, const receiver_peer_t *from,
+                        const Arrears__Envelope *env, reject_t *reject)
+{
+    int shard = shards_find(&self->cfg->staging, from->principal);
+    if (shard < 0)
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
+                               "principal \"%s\" is not a staging shard of legal: add it to "
+                               "`staging` (endpoint, public_key, principal) to take its messages",
+                               from->principal);
+    int rc = legal_need_room(self, txn, (uint32_t)shard, reject);
+    if (rc != 0)
+        return rc;
+    if (env->body_case == ARREARS__ENVELOPE__BODY_LEGAL_REFERRAL)
+        return legal_referral(self, txn, env->legal_referral, (uint32_t)shard, reject);
+    return case_notice(self, txn, env->case_notice, reject);
 }
 
 static bool is_assignee_role(const char *role)
@@ -387,21 +432,15 @@ int legal_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
                 const Arrears__Envelope *env, reject_t *reject)
 {
     legal_t *self = app;
-    int rc = 0;
-    if (!legal_has_room(self, txn, &rc))
-        return rc ? rc : receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL,
-                                         "legal's outboxes are full: staging or outreach is "
-                                         "behind; retry later");
     bool service = strcmp(from->role, "service") == 0;
     bool operator = strcmp(from->role, "operator") == 0;
+    /* The room to send is checked where the shard is known: here for staging's messages,
+     * with the case for an update (update.c), case by case in an advance's sweep. */
     switch (env->body_case) {
     case ARREARS__ENVELOPE__BODY_LEGAL_REFERRAL:
-        if (service)
-            return legal_referral(self, txn, env->legal_referral, reject);
-        break;
     case ARREARS__ENVELOPE__BODY_CASE_NOTICE:
         if (service)
-            return case_notice(self, txn, env->case_notice, reject);
+            return from_staging(self, txn, from, env, reject);
         break;
     case ARREARS__ENVELOPE__BODY_CASE_UPDATE:
         if (is_assignee_role(from->role))

@@ -14,8 +14,11 @@
  *     report and health (also role "service").
  * What goes out: every step of a case to staging (LegalUpdate: status, recoveries,
  * costs) and who holds which account to outreach (CaseAssignment), each in the same
- * transaction as the change. A sweep places waiting cases, moves offers not accepted
- * by their deadline and recalls cases without progress. */
+ * transaction as the change. Staging may run in shards (shards.h): a case keeps the
+ * shard whose principal referred it, and its steps go back to that shard; a referral
+ * or notice from a principal not in the `staging` list is refused. A sweep places
+ * waiting cases, moves offers not accepted by their deadline and recalls cases without
+ * progress. */
 #ifndef ARREARS_LEGAL_LEGAL_H
 #define ARREARS_LEGAL_LEGAL_H
 
@@ -39,7 +42,7 @@ typedef struct {
 
 typedef struct {
     cases_t *cases;
-    outbox_t *to_staging;
+    outbox_t *to_staging[SHARDS_MAX];   /* one per shard of cfg->staging, in its order */
     outbox_t *to_outreach;
     aclock_t *clock;
     tz_cache_t *zones;
@@ -67,15 +70,20 @@ int legal_sweep(legal_t *self, MDB_txn *txn, size_t *moved);
 
 /* ---- shared between legal.c, place.c, update.c and query.c */
 
-/* Whether both outboxes have room for what one message or one swept case may append
- * (LEGAL_MESSAGES_PER_APPLY each); false with *rc set on a store error. */
-bool legal_has_room(legal_t *self, MDB_txn *txn, int *rc);
+/* Whether the outbox to staging shard `shard` (a case's staging_shard) and the one to
+ * outreach have room for what one message or one swept case may append
+ * (LEGAL_MESSAGES_PER_APPLY each); false with *rc set on a store error. A shard past
+ * the list (it shrank, which shards.h forbids) has none: its cases wait. */
+bool legal_has_room(legal_t *self, MDB_txn *txn, uint32_t shard, int *rc);
+/* The same for a message: 0 with room, else a BUSY refusal (APPLY_REJECTED) or a store
+ * error, before anything changes. */
+int legal_need_room(legal_t *self, MDB_txn *txn, uint32_t shard, reject_t *reject);
 /* A step of a case's history (strings borrowed: legal_add_step copies them). */
 StoredStep legal_step(int64_t at_ms, Arrears__CaseStatus status, const char *actor,
                       const char *what, const char *assignee, const char *detail);
 /* Appends a step to the case's history (CASES_ETOO_LARGE past CASES_STEPS_MAX). */
 int legal_add_step(StoredCase *c, const StoredStep *step);
-/* Tells staging the case's status with this step's money and detail. */
+/* Tells the case's staging shard its status with this step's money and detail. */
 int legal_tell_staging(legal_t *self, MDB_txn *txn, const StoredCase *c, const StoredStep *s,
                        bool time_barred);
 /* Tells outreach whether the case's assignee holds the account now. */

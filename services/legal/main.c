@@ -3,7 +3,7 @@
  *   legal dump --config FILE      print every case with its history (JSON lines)
  * The loop: take what staging, firms, agencies and operators sent (one group commit per
  * batch), sweep placements now and then (deadlines, recalls, waiting cases), drain the
- * outboxes to staging and outreach, reload keys on SIGHUP. */
+ * outboxes to staging (one per shard) and outreach, reload keys on SIGHUP. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,7 @@ static void service_close(void *svc)
 {
     service_t *s = svc;
     svcnet_destroy(&s->net);
-    outbox_destroy(&s->app.to_staging);
+    shards_close_outboxes(s->app.to_staging);
     outbox_destroy(&s->app.to_outreach);
     cases_destroy(&s->app.cases);
     inbox_destroy(&s->inbox);
@@ -56,7 +56,8 @@ static int open_store(void *svc)
     }
     rc = store_open(&s->store, c->svc.data_dir, &c->svc.store);
     rc = rc ? rc : inbox_open(s->store, &s->inbox);
-    rc = rc ? rc : outbox_open(s->store, "to_staging", &c->svc.outbox, &s->app.to_staging);
+    rc = rc ? rc : shards_open_outboxes(&c->staging, s->store, &c->svc.outbox, NULL,
+                                        s->app.to_staging);
     rc = rc ? rc : outbox_open(s->store, "to_outreach", &c->svc.outbox, &s->app.to_outreach);
     rc = rc ? rc : cases_open(s->store, s->crypt, &s->app.cases);
     if (rc != 0)
@@ -74,12 +75,18 @@ static int read_clock_ms(MDB_txn *txn, void *svc, uint64_t *clock_ms)
 static int open_links(service_t *s)
 {
     const legal_config_t *c = &s->cfg;
-    svcnet_spec_t spec = {.service = "legal", .svc = &c->svc, .listen = c->listen,
-                          .peer_count = 2};
-    spec.peers[0] = (svcnet_peer_t){c->staging_endpoint, c->staging_public, s->app.to_staging};
-    spec.peers[1] = (svcnet_peer_t){c->outreach_endpoint, c->outreach_public, s->app.to_outreach};
+    svcnet_spec_t spec = {.service = "legal", .svc = &c->svc, .listen = c->listen};
     receiver_handler_t h = {.apply = legal_apply, .query = legal_query};
     char err[512] = "";
+    int rc = shards_add_peers(&c->staging, s->app.to_staging, &spec);
+    if (rc != 0) {
+        fprintf(stderr, "legal: %s\n", shards_strerror(rc));
+        return rc;
+    }
+    /* After the shards, so the outboxes list in the order they always did; there is room
+     * (legal's config keeps the shards under DEADLETTERS_OUTBOXES_MAX). */
+    spec.peers[spec.peer_count++] =
+        (svcnet_peer_t){c->outreach_endpoint, c->outreach_public, s->app.to_outreach};
     s->net = svcnet_new(&spec, s->store, s->inbox, &h, &s->app, err, sizeof err);
     if (!s->net)
         fprintf(stderr, "legal: %s\n", err);
@@ -89,8 +96,8 @@ static int open_links(service_t *s)
 static int service_open(void *svc)
 {
     service_t *s = svc;
-    log_event(LOG_INFO, "legal_config", "listen=%s data_dir=%s assignees=%zu", s->cfg.listen,
-              s->cfg.svc.data_dir, s->cfg.assignee_count);
+    log_event(LOG_INFO, "legal_config", "listen=%s data_dir=%s assignees=%zu staging_shards=%u",
+              s->cfg.listen, s->cfg.svc.data_dir, s->cfg.assignee_count, s->cfg.staging.count);
     char err[1024];
     int rc = limitation_rules_load(s->cfg.limitation_path, &s->limitation, err, sizeof err);
     if (rc != 0) {
@@ -131,7 +138,8 @@ static int reload(void *svc, char *msg, size_t len)
         svcconf_reload_t r = {0};
         svcconf_reload(&s->cfg.svc, &fresh->svc, "legal", &r);
         svcconf_reload_differs(&r, "listen", s->cfg.listen, fresh->listen);
-        svcconf_reload_differs(&r, "staging", s->cfg.staging_endpoint, fresh->staging_endpoint);
+        if (memcmp(&s->cfg.staging, &fresh->staging, sizeof fresh->staging) != 0)
+            svcconf_reload_note(r.ignored, "staging");
         svcconf_reload_differs(&r, "outreach", s->cfg.outreach_endpoint, fresh->outreach_endpoint);
         svcconf_reload_message(&r, msg, len);
     }

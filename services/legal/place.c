@@ -131,10 +131,14 @@ static int sweep_due(legal_t *self, MDB_txn *txn, const char *id, int64_t now_ms
     snprintf(detail, sizeof detail, "%s", !a ? "the assignee is no longer configured"
                                      : act == PLACEMENT_DEADLINE_PASSED ? "not accepted by the deadline"
                                                                         : "no progress within the recall period");
+    /* Taking the case back tells its shard (and outreach): while their outboxes are
+     * full it stays due, for a later sweep. */
+    bool room = rc == 0 && act != PLACEMENT_KEEP &&
+                legal_has_room(self, txn, after->staging_shard, &rc);
     if (rc == 0 && act == PLACEMENT_KEEP) {   /* progress moved the check: file it again */
         after->due_ms = due == INT64_MAX ? 0 : due;
         rc = cases_save(self->cases, txn, before, after);
-    } else if (rc == 0) {
+    } else if (room) {
         rc = legal_take_back(self, txn, after,
                              act == PLACEMENT_DEADLINE_PASSED ? "deadline_passed" : "recalled",
                              detail);
@@ -158,11 +162,14 @@ static int sweep_waiting(legal_t *self, MDB_txn *txn, size_t max, size_t *moved)
     char (*ids)[CASES_ID_MAX + 1] = malloc((max ? max : 1) * sizeof *ids);
     size_t n = 0;
     rc = rc ? rc : ids ? cases_waiting(self->cases, txn, after_id, max, ids, &n) : ENOMEM;
-    for (size_t i = 0; rc == 0 && i < n && legal_has_room(self, txn, &rc); i++) {
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         StoredCase *before = NULL, *after = NULL;
         rc = cases_get(self->cases, txn, ids[i], &before);
         rc = rc ? rc : cases_get(self->cases, txn, ids[i], &after);
-        rc = rc ? rc : (!before || !after) ? CASES_ECORRUPT : legal_place(self, txn, before, after);
+        rc = rc ? rc : (!before || !after) ? CASES_ECORRUPT : 0;
+        /* Placing tells the case's shard: while its outbox is full the case waits on. */
+        if (rc == 0 && legal_has_room(self, txn, after->staging_shard, &rc))
+            rc = legal_place(self, txn, before, after);
         *moved += rc == 0 && after->assignee && *after->assignee ? 1 : 0;
         arrears__stored_case__free_unpacked(before, NULL);
         arrears__stored_case__free_unpacked(after, NULL);
@@ -181,7 +188,7 @@ int legal_sweep(legal_t *self, MDB_txn *txn, size_t *moved)
     char (*ids)[CASES_ID_MAX + 1] = malloc(max * sizeof *ids);
     int64_t now = aclock_now_ms(self->clock);
     int rc = ids ? cases_due(self->cases, txn, now, max, ids, &n) : ENOMEM;
-    for (size_t i = 0; rc == 0 && i < n && legal_has_room(self, txn, &rc); i++) {
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         bool changed = false;
         rc = sweep_due(self, txn, ids[i], now, &changed);
         *moved += changed;

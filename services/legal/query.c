@@ -10,11 +10,15 @@
 #include "health.h"
 #include "report.h"
 
+/* Dead letters and what was appended: every shard's outbox and outreach's. */
 static size_t health(legal_t *self, MDB_txn *txn, uint64_t request_id, uint8_t *buf, size_t cap)
 {
-    outbox_t *const outboxes[] = {self->to_staging, self->to_outreach};
+    outbox_t *outboxes[SHARDS_MAX + 1];
+    size_t n = self->cfg->staging.count;
+    memcpy(outboxes, self->to_staging, n * sizeof *outboxes);
+    outboxes[n++] = self->to_outreach;
     health_t h = {"legal", self->started_ms, self->unacked ? self->unacked(self->unacked_arg) : 0,
-                  outboxes, 2, INT64_MAX, self->clock};
+                  outboxes, n, INT64_MAX, self->clock};
     if (cases_next_due(self->cases, txn, &h.next_due_ms) != 0)
         h.next_due_ms = INT64_MAX;
     return health_reply(&h, txn, request_id, buf, cap);

@@ -173,6 +173,10 @@ static int update_case(update_t *x, StoredCase *before, StoredCase *after)
     bool mine = before && a && before->assignee && strcmp(before->assignee, x->principal) == 0;
     if (!mine)
         return not_yours(x);
+    /* What the update tells goes to the shard that referred the case. */
+    int rc = legal_need_room(x->self, x->txn, before->staging_shard, x->reject);
+    if (rc != 0)
+        return rc;
     if (case_status_terminal((case_status_t)before->status))
         return ended_already(x, before);
     if (before->n_steps >= CASES_STEPS_MAX - CASES_STEPS_RESERVED)
@@ -181,7 +185,7 @@ static int update_case(update_t *x, StoredCase *before, StoredCase *after)
                                "or ask legal's operators", before->case_id, before->n_steps);
     if (x->u->hand_back)
         return hand_back(x, before, after);
-    int rc = check_step(x, before, a);
+    rc = check_step(x, before, a);
     return rc ? rc : apply_step(x, before, after, a);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "health.h"
 #include "log.h"
 #include "report.h"
 #include "validate.h"
@@ -26,6 +27,16 @@ int broker_save(broker_t *self, MDB_txn *txn, const char *task_id, StoredTask *b
 }
 
 /* ---------------------------------------------------------------- outcomes to staging */
+
+int broker_room(broker_t *self, MDB_txn *txn, uint32_t shard, uint64_t *room)
+{
+    *room = 0;
+    if (shard < self->staging->count)
+        return outbox_room(self->to_staging[shard], txn, room);
+    log_event(LOG_ERROR, "staging_shard_unknown", "shard=%u shards=%u", shard,
+              self->staging->count);
+    return 0;
+}
 
 static void copy_terms(Arrears__ContactOutcome *o, const Arrears__TaskReport *r)
 {
@@ -63,7 +74,11 @@ int broker_tell_staging(broker_t *self, MDB_txn *txn, const StoredTask *t,
     env.body_case = ARREARS__ENVELOPE__BODY_CONTACT_OUTCOME;
     env.contact_outcome = &o;
     uint64_t seq;
-    return outbox_append(self->to_staging, txn, &env, at_ms, &seq);
+    /* Every caller found room on this shard first (broker_room), which one past the
+     * list never has: reaching here with one is a record this broker cannot answer. */
+    if (t->staging_shard >= self->staging->count)
+        return TASKS_ECORRUPT;
+    return outbox_append(self->to_staging[t->staging_shard], txn, &env, at_ms, &seq);
 }
 
 /* ---------------------------------------------------------------- from staging */
@@ -126,7 +141,9 @@ static void cancel_unstarted(StoredTask *t, int64_t now_ms, const char *why)
 
 /* A newer request for the account on the same channel replaces one still waiting in the
  * queue (a cadence that ran on while the window, a cap or a holiday held the older one):
- * the borrower gets the current message once, not a backlog of them. staging hears why. */
+ * the borrower gets the current message once, not a backlog of them. staging hears why,
+ * on the older task's shard: the request's own, whose room was checked, as an account
+ * never moves between shards (shards.h). */
 static int supersede(broker_t *self, MDB_txn *txn, const ContactRequest *r, int64_t now_ms)
 {
     char account[TASKS_ACCOUNT_KEY_MAX + 1], why[160];
@@ -154,7 +171,7 @@ static int supersede(broker_t *self, MDB_txn *txn, const ContactRequest *r, int6
 }
 
 static int contact_request(broker_t *self, MDB_txn *txn, const ContactRequest *r,
-                           int64_t now_ms, reject_t *reject)
+                           uint32_t shard, int64_t now_ms, reject_t *reject)
 {
     if (check_request(r, reject) != 0)
         return APPLY_REJECTED;
@@ -171,7 +188,8 @@ static int contact_request(broker_t *self, MDB_txn *txn, const ContactRequest *r
         return rc ? rc : APPLY_DUPLICATE;   /* the contact id is the attempt's natural key */
     StoredTask t = STORED_TASK__INIT;
     t.request = (ContactRequest *)r;
-    t.has_state = t.has_due_ms = t.has_priority = t.has_created_ms = 1;
+    t.has_state = t.has_due_ms = t.has_priority = t.has_created_ms = t.has_staging_shard = 1;
+    t.staging_shard = shard;
     t.state = TASK_PENDING;
     t.due_ms = now_ms;
     t.priority = r->has_priority ? r->priority : 50;
@@ -281,26 +299,44 @@ static int clock_advance(broker_t *self, MDB_txn *txn, const Arrears__ClockAdvan
     return tasks_meta_put(self->tasks, txn, "clock_ms", (uint64_t)m->to_ms);
 }
 
-int broker_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
-                 const Arrears__Envelope *env, reject_t *reject)
+/* A request or cancel from staging, known by the shard whose principal sent it. A
+ * request's task tells that shard its outcomes: its outbox must have room before
+ * anything changes. A cancel tells staging nothing. */
+static int from_staging(broker_t *self, MDB_txn *txn, const receiver_peer_t *from,
+                        const Arrears__Envelope *env, reject_t *reject)
 {
-    broker_t *self = app;
+    int shard = shards_find(self->staging, from->principal);
+    if (shard < 0)
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
+                               "principal \"%s\" is not a staging shard of this broker: add it "
+                               "to `staging` (endpoint, public_key, principal) to take its "
+                               "requests", from->principal);
     int64_t now = aclock_now_ms(self->clock);
-    bool service = strcmp(from->role, "service") == 0;
-    /* An assignment tells staging nothing: it never waits for staging's outbox. */
-    if (service && env->body_case == ARREARS__ENVELOPE__BODY_CASE_ASSIGNMENT)
-        return case_assignment(self, txn, env->case_assignment, reject);
+    if (env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_CANCEL)
+        return contact_cancel(self, txn, env->contact_cancel, now, reject);
     uint64_t room = 0;
-    int rc = outbox_room(self->to_staging, txn, &room);
+    int rc = broker_room(self, txn, (uint32_t)shard, &room);
     if (rc != 0)
         return rc;
     if (room < BROKER_OUTCOMES_PER_MESSAGE)
         return receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL,
-                       "the outbox to staging is full: staging is behind; retry later");
-    if (service && env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_REQUEST)
-        return contact_request(self, txn, env->contact_request, now, reject);
-    if (service && env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_CANCEL)
-        return contact_cancel(self, txn, env->contact_cancel, now, reject);
+                               "the outbox to staging shard %s is full: it is behind; retry "
+                               "later", from->principal);
+    return contact_request(self, txn, env->contact_request, (uint32_t)shard, now, reject);
+}
+
+int broker_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                 const Arrears__Envelope *env, reject_t *reject)
+{
+    broker_t *self = app;
+    bool service = strcmp(from->role, "service") == 0;
+    /* An assignment tells staging nothing: it never waits for staging's outbox. */
+    if (service && env->body_case == ARREARS__ENVELOPE__BODY_CASE_ASSIGNMENT)
+        return case_assignment(self, txn, env->case_assignment, reject);
+    if (service && (env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_REQUEST ||
+                    env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_CANCEL))
+        return from_staging(self, txn, from, env, reject);
+    /* An advance tells staging nothing either: it waits for staging's acks instead. */
     if (strcmp(from->role, "operator") == 0 && env->body_case == ARREARS__ENVELOPE__BODY_CLOCK_ADVANCE)
         return clock_advance(self, txn, env->clock_advance, reject);
     if (service || strcmp(from->role, "operator") == 0)
@@ -325,27 +361,12 @@ size_t broker_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
     if (env->body_case != ARREARS__ENVELOPE__BODY_HEALTH_QUERY)
         return receiver_refuse_query(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
                                      "the broker answers health and outreach report queries");
-    Arrears__Health h = ARREARS__HEALTH__INIT;
-    h.service = "outreach-broker";
-    h.has_uptime_ms = h.has_outbox_unacked = 1;
-    h.uptime_ms = (uint64_t)(aclock_monotonic_ms() - self->started_ms);
-    h.outbox_unacked = self->unacked ? self->unacked(self->unacked_arg) : 0;
-    outbox_state_t st;
-    if (outbox_state(self->to_staging, txn, &st) == 0) {
-        h.has_dead_letters = h.has_outbox_appended = 1;
-        h.dead_letters = st.dead_letters;
-        h.outbox_appended = st.last_seq;
-    }
     int64_t due = INT64_MAX, lease = INT64_MAX;
-    if (tasks_next_instant(self->tasks, txn, &due, &lease) == 0 && due != INT64_MAX) {
-        int64_t now = aclock_now_ms(self->clock);
-        h.has_next_work_ms = 1;
-        h.next_work_ms = due > now ? due : now;
-    }
-    Arrears__Envelope reply = ARREARS__ENVELOPE__INIT;
-    reply.has_request_id = 1;
-    reply.request_id = env->request_id;
-    reply.body_case = ARREARS__ENVELOPE__BODY_HEALTH;
-    reply.health = &h;
-    return envelope_pack(&reply, buf, cap);
+    if (tasks_next_instant(self->tasks, txn, &due, &lease) != 0)
+        due = INT64_MAX;   /* unknown: no next work said */
+    /* Dead letters and what was appended: every shard's outbox. */
+    health_t h = {"outreach-broker", self->started_ms,
+                  self->unacked ? self->unacked(self->unacked_arg) : 0, self->to_staging,
+                  self->staging->count, due, self->clock};
+    return health_reply(&h, txn, env->request_id, buf, cap);
 }

@@ -3,7 +3,10 @@
  * (tasks.c). What comes in:
  *   from staging (role "service"), stream messages: ContactRequest queues a task (its
  *     (platform, contact_id) is the natural key: a repeat is a duplicate, never a second
- *     task); ContactCancel drops the account's tasks not yet started;
+ *     task); ContactCancel drops the account's tasks not yet started. Staging may run
+ *     in shards (shards.h): a task keeps the shard whose principal sent its request, and
+ *     everything staging hears of it goes back to that shard; a staging message from a
+ *     principal not in the `staging` list is refused;
  *   from legal (role "service"), stream messages: CaseAssignment names the assignee
  *     (a law firm or agency principal) holding an account's case, or ends it;
  *   from operators (role "operator"): ClockAdvance on a simulated clock, answered busy
@@ -35,6 +38,7 @@
 #include "outbox.h"
 #include "profile.h"
 #include "receiver.h"
+#include "shards.h"
 #include "tasks.h"
 #include "template.h"
 #include "tz.h"
@@ -51,7 +55,8 @@ typedef uint64_t (broker_unacked_fn)(void *arg);
 
 typedef struct {
     tasks_t *tasks;
-    outbox_t *to_staging;
+    const shards_t *staging;                 /* staging's shards, in shard order */
+    outbox_t *to_staging[SHARDS_MAX];        /* one per shard, in the same order */
     aclock_t *clock;
     tz_cache_t *zones;
     const profile_book_t *profiles;
@@ -87,7 +92,10 @@ int64_t broker_lease_now_ms(const broker_t *self);
 
 /* ---- shared between broker.c, lease.c and screen.c */
 
-/* The outcome of a task, appended to the outbox to staging. */
+/* Room in the outbox to staging shard `shard` (a task's staging_shard). A shard past
+ * the list (it shrank, which shards.h forbids) has none: its tasks wait. */
+int broker_room(broker_t *self, MDB_txn *txn, uint32_t shard, uint64_t *room);
+/* The outcome of a task, appended to the outbox to the shard that sent it. */
 int broker_tell_staging(broker_t *self, MDB_txn *txn, const StoredTask *t,
                         const Arrears__TaskReport *report, ContactResult result,
                         int64_t at_ms, const char *detail);

@@ -31,7 +31,7 @@ int broker_config_load(const char *path, broker_config_t *o, char *err, size_t l
     int rc = conf_check_keys(c, NULL, top, err, len);
     rc = rc ? rc : svcconf_load(c, &o->svc, err, len);
     rc = rc ? rc : svcconf_endpoint(c, "listen", o->listen, err, len);
-    rc = rc ? rc : svcconf_peer(c, "staging", o->staging_endpoint, o->staging_public, err, len);
+    rc = rc ? rc : shards_load(c, "staging", &o->staging, err, len);
     rc = rc ? rc : svcconf_path(c, "profiles", NULL, o->profiles_path, err, len);
     rc = rc ? rc : svcconf_path(c, "templates", NULL, o->templates_path, err, len);
     rc = rc ? rc : svcconf_path(c, "keys.secret", NULL, o->secret_path, err, len);

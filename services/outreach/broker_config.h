@@ -3,6 +3,12 @@
  *
  *   listen = "tcp://0.0.0.0:7403";       # staging, workers, agents and operators connect here
  *   staging = { endpoint = "..."; public_key = "keys/staging.pub"; };   # outcomes go there
+ *     # or, with staging in shards (shards.h), one group per shard in shard order:
+ *     # staging = ( { endpoint = "..."; public_key = "keys/staging.pub"; principal = "staging"; },
+ *     #             { endpoint = "..."; public_key = "keys/staging-1.pub"; principal = "staging-1"; } );
+ *     # each task's outcomes go back to the shard that sent its request, known by the
+ *     # principal its key has in the keys file (role "service"); a request from a
+ *     # principal not listed here is refused. The list may grow, never shrink or reorder.
  *   profiles = "profiles.conf";          # jurisdiction profiles (profile.h)
  *   templates = "templates.conf";        # the vetted template catalogue (template.h)
  *   clock = { kind = "wall"; };          # or { kind = "simulated"; start = "2026-01-01"; }
@@ -16,13 +22,13 @@
 #define ARREARS_OUTREACH_BROKER_CONFIG_H
 
 #include "broker.h"
+#include "shards.h"
 #include "svcconf.h"
 
 typedef struct {
     svcconf_t svc;
     char listen[LINK_ENDPOINT_MAX];
-    char staging_endpoint[LINK_ENDPOINT_MAX];
-    char staging_public[SVCCONF_PATH_MAX];
+    shards_t staging;
     char profiles_path[SVCCONF_PATH_MAX];
     char templates_path[SVCCONF_PATH_MAX];
     char secret_path[SVCCONF_PATH_MAX];

@@ -3,11 +3,12 @@
  *   outreach-broker dump --config FILE      print tasks (with every kept gate decision),
  *                                           the contact ledger and persons as JSON lines
  * The loop: take what staging, workers and operators sent (one group commit per batch;
- * workers' calls answered after it), return tasks whose lease ended, drain the outbox
- * of outcomes to staging; on SIGHUP reload the keys and the configuration: the log
- * level, and the profiles and templates files, each checked whole (a refused one keeps
- * the books in force). The books are swapped between steps: a screening reads them
- * within one call and keeps no pointer into them. */
+ * workers' calls answered after it), return tasks whose lease ended, drain the outboxes
+ * of outcomes to staging (one per shard); on SIGHUP reload the keys and the
+ * configuration: the log level, and the profiles and templates files, each checked
+ * whole (a refused one keeps the books in force); staging's shards change at a start.
+ * The books are swapped between steps: a screening reads them within one call and
+ * keeps no pointer into them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ static void service_close(void *svc)
 {
     service_t *s = svc;
     svcnet_destroy(&s->net);
-    outbox_destroy(&s->app.to_staging);
+    shards_close_outboxes(s->app.to_staging);
     tasks_destroy(&s->app.tasks);
     inbox_destroy(&s->inbox);
     store_destroy(&s->store);
@@ -99,7 +100,8 @@ static int open_store(void *svc)
     }
     rc = store_open(&s->store, c->svc.data_dir, &c->svc.store);
     rc = rc ? rc : inbox_open(s->store, &s->inbox);
-    rc = rc ? rc : outbox_open(s->store, "to_staging", &c->svc.outbox, &s->app.to_staging);
+    rc = rc ? rc : shards_open_outboxes(&c->staging, s->store, &c->svc.outbox, NULL,
+                                        s->app.to_staging);
     rc = rc ? rc : tasks_open(s->store, s->crypt, &s->app.tasks);
     if (rc != 0)
         fprintf(stderr, "outreach-broker: cannot open the store in %s: %s\n", c->svc.data_dir,
@@ -116,11 +118,14 @@ static int read_clock_ms(MDB_txn *txn, void *svc, uint64_t *clock_ms)
 static int open_links(service_t *s)
 {
     const broker_config_t *c = &s->cfg;
-    svcnet_spec_t spec = {.service = "outreach-broker", .svc = &c->svc, .listen = c->listen,
-                          .peer_count = 1};
-    spec.peers[0] = (svcnet_peer_t){c->staging_endpoint, c->staging_public, s->app.to_staging};
+    svcnet_spec_t spec = {.service = "outreach-broker", .svc = &c->svc, .listen = c->listen};
     receiver_handler_t h = {.apply = broker_apply, .query = broker_query, .call = broker_call};
     char err[512] = "";
+    int rc = shards_add_peers(&c->staging, s->app.to_staging, &spec);
+    if (rc != 0) {
+        fprintf(stderr, "outreach-broker: %s\n", shards_strerror(rc));
+        return rc;
+    }
     s->net = svcnet_new(&spec, s->store, s->inbox, &h, &s->app, err, sizeof err);
     if (!s->net)
         fprintf(stderr, "outreach-broker: %s\n", err);
@@ -130,10 +135,11 @@ static int open_links(service_t *s)
 static int service_open(void *svc)
 {
     service_t *s = svc;
-    log_event(LOG_INFO, "broker_config", "listen=%s data_dir=%s", s->cfg.listen,
-              s->cfg.svc.data_dir);
+    log_event(LOG_INFO, "broker_config", "listen=%s data_dir=%s staging_shards=%u",
+              s->cfg.listen, s->cfg.svc.data_dir, s->cfg.staging.count);
     s->app.zones = tz_cache_new(NULL, 1024);
     s->app.limits = s->cfg.limits;
+    s->app.staging = &s->cfg.staging;
     s->app.started_ms = aclock_monotonic_ms();
     s->app.unacked = unacked;
     s->app.unacked_arg = s;
@@ -166,7 +172,8 @@ static int reload(void *svc, char *msg, size_t len)
         svcconf_reload_t r = {0};
         svcconf_reload(&s->cfg.svc, &fresh->svc, "outreach-broker", &r);
         svcconf_reload_differs(&r, "listen", s->cfg.listen, fresh->listen);
-        svcconf_reload_differs(&r, "staging", s->cfg.staging_endpoint, fresh->staging_endpoint);
+        if (memcmp(&s->cfg.staging, &fresh->staging, sizeof fresh->staging) != 0)
+            svcconf_reload_note(r.ignored, "staging");   /* shards, endpoints, keys: at start */
         install_policy(s, &profiles, &templates);
         memcpy(s->cfg.profiles_path, fresh->profiles_path, sizeof s->cfg.profiles_path);
         memcpy(s->cfg.templates_path, fresh->templates_path, sizeof s->cfg.templates_path);

@@ -269,14 +269,19 @@ static bool offerable(const call_t *c, const pull_t *p, const StoredTask *t)
            tasks_is_assigned(r) == p->assignee && covers(p->m, r);
 }
 
-/* Reads the task and screens it for the pull when it may go to it. */
+/* Reads the task and screens it for the pull when it may go to it. The screening may
+ * refuse it, and its shard hears of every refusal: while that shard's outbox is full
+ * the task waits, and the other shards' tasks still go. */
 static int offer_id(call_t *c, pull_t *p, const char *id)
 {
     leased_t *cur = &p->l[p->leased_n];
     bool leased = false;
+    uint64_t room = 0;
     snprintf(cur->id, sizeof cur->id, "%s", id);
     int rc = tasks_get(c->self->tasks, c->txn, cur->id, &cur->stored);
     if (rc == 0 && cur->stored && offerable(c, p, cur->stored))
+        rc = broker_room(c->self, c->txn, cur->stored->staging_shard, &room);
+    if (rc == 0 && room > 0)
         rc = offer_one(c, cur, p->m->worker, p->next_lease, &leased);
     if (leased) {
         p->next_lease++;
@@ -364,15 +369,13 @@ static int screen_held(call_t *c, pull_t *p, size_t scan)
 }
 
 /* Screens the tasks this pull may take into p->l, up to max leased: at most
- * pull_scan_max read, and no more than the outbox to staging has room for refusals. */
+ * pull_scan_max read, each only while its shard's outbox has room for a refusal. */
 static int screen_pull(call_t *c, pull_t *p)
 {
     broker_t *self = c->self;
-    uint64_t room = 0;
-    int rc = outbox_room(self->to_staging, c->txn, &room);
-    size_t scan = self->limits.pull_scan_max < room ? self->limits.pull_scan_max : (size_t)room;
-    rc = rc ? rc : tasks_meta_get(self->tasks, c->txn, "next_lease_id", 1, &p->next_lease);
-    if (rc != 0 || scan == 0)
+    size_t scan = self->limits.pull_scan_max;
+    int rc = tasks_meta_get(self->tasks, c->txn, "next_lease_id", 1, &p->next_lease);
+    if (rc != 0)
         return rc;
     rc = p->assignee ? screen_held(c, p, scan) : screen_queue(c, p, scan);
     /* A pull that leased nothing writes nothing: an idle worker's poll costs no fsync. */
@@ -416,7 +419,8 @@ static int task_pull(call_t *c, const Arrears__Envelope *env, uint8_t *buf, size
 /* ---------------------------------------------------------------- attempt started */
 
 /* Finds the task a start or report names; refuses one under another principal's lease
- * (the lease id alone does not make a lease the caller's) before anything changes. */
+ * (the lease id alone does not make a lease the caller's), or while the outbox to the
+ * task's shard has no room for what the call may tell it, before anything changes. */
 static int leased_task(call_t *c, const char *task_id, bool has_lease, uint64_t lease_id,
                        StoredTask **t)
 {
@@ -426,14 +430,24 @@ static int leased_task(call_t *c, const char *task_id, bool has_lease, uint64_t 
         return rc ? rc : receiver_refuse(c->reject, ARREARS__REJECT__CODE__INVALID_FIELD, "task_id",
                                          "no such task");
     bool named = has_lease && lease_id == (*t)->lease_id;
-    if (!named || !(*t)->puller || strcmp((*t)->puller, c->from->principal) == 0)
-        return 0;
-    log_event(LOG_WARN, "lease_not_callers", "task=%s lease=%llu principal=%s", task_id,
-              (unsigned long long)lease_id, c->from->principal);
-    arrears__stored_task__free_unpacked(*t, NULL);
-    *t = NULL;
-    return receiver_refuse(c->reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "lease_id",
-                           "this lease is another puller's");
+    uint64_t room = 0;
+    if (named && (*t)->puller && strcmp((*t)->puller, c->from->principal) != 0) {
+        log_event(LOG_WARN, "lease_not_callers", "task=%s lease=%llu principal=%s", task_id,
+                  (unsigned long long)lease_id, c->from->principal);
+        rc = receiver_refuse(c->reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "lease_id",
+                             "this lease is another puller's");
+    } else {
+        rc = broker_room(c->self, c->txn, (*t)->staging_shard, &room);
+        if (rc == 0 && room < BROKER_OUTCOMES_PER_MESSAGE)
+            rc = receiver_refuse(c->reject, ARREARS__REJECT__CODE__BUSY, NULL,
+                                 "the outbox to the task's staging shard is full: it is behind; "
+                                 "retry later");
+    }
+    if (rc != 0) {
+        arrears__stored_task__free_unpacked(*t, NULL);
+        *t = NULL;
+    }
+    return rc;
 }
 
 /* An assigned task goes only while the caller still holds its account's case: a recall
@@ -766,13 +780,8 @@ int broker_call(void *app, MDB_txn *txn, const receiver_peer_t *from,
     if (strcmp(from->role, "worker") != 0 && strcmp(from->role, "agent") != 0 && !is_assignee(from))
         return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
                        "only workers, agents and assignees pull, start and report tasks");
-    uint64_t room = 0;
-    int rc = outbox_room(self->to_staging, txn, &room);
-    if (rc != 0)
-        return rc;
-    if (room < BROKER_OUTCOMES_PER_MESSAGE)
-        return receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL,
-                       "the outbox to staging is full: staging is behind; retry later");
+    /* The room to tell staging is checked per task, on its shard: a pull's as it screens
+     * (offer_id), a start's or report's with its task (leased_task); inbound tells none. */
     switch (env->body_case) {
     case ARREARS__ENVELOPE__BODY_TASK_PULL: return task_pull(&c, env, buf, cap, len);
     case ARREARS__ENVELOPE__BODY_ATTEMPT_START: return attempt_start(&c, env, buf, cap, len);

@@ -241,7 +241,7 @@ static int load_from(conf_t *c, sale_config_t *o, bool resolve_paths, char *err,
     if (resolve_paths) {
         rc = rc ? rc : svcconf_load(c, &o->svc, err, len);
         rc = rc ? rc : svcconf_endpoint(c, "listen", o->listen, err, len);
-        rc = rc ? rc : svcconf_peer(c, "staging", o->staging_endpoint, o->staging_public, err, len);
+        rc = rc ? rc : shards_load(c, "staging", &o->staging, err, len);
         rc = rc ? rc : svcconf_path(c, "keys.secret", NULL, o->secret_path, err, len);
     }
     rc = rc ? rc : conf_bool(c, "create_secret", false, &o->create_secret, err, len);

@@ -3,6 +3,13 @@
  *
  *   listen = "tcp://0.0.0.0:7405";       # staging, buyers and operators connect here
  *   staging = { endpoint = "..."; public_key = "keys/staging.pub"; };   # sale results
+ *     # or, with staging in shards (shards.h), one group per shard in shard order:
+ *     # staging = ( { endpoint = "..."; public_key = "keys/staging.pub"; principal = "staging"; },
+ *     #             { endpoint = "..."; public_key = "keys/staging-1.pub"; principal = "staging-1"; } );
+ *     # an account's result goes back to the shard that listed it, known by the
+ *     # principal its key has in the keys file (role "service"); a listing or notice
+ *     # from a principal not listed here is refused. The list may grow, never shrink or
+ *     # reorder.
  *   clock = { kind = "wall"; };          # or { kind = "simulated"; start = "2026-01-01"; }
  *   keys = { ...; secret = "keys/sale.secret"; };   # at-rest key: listings, pseudonyms
  *   create_secret = false;
@@ -34,6 +41,7 @@
 
 #include "inbox.h"
 #include "portfolio.h"
+#include "shards.h"
 #include "svcconf.h"
 #include "valuation.h"
 
@@ -61,8 +69,7 @@ typedef struct {
 typedef struct {
     svcconf_t svc;
     char listen[LINK_ENDPOINT_MAX];
-    char staging_endpoint[LINK_ENDPOINT_MAX];
-    char staging_public[SVCCONF_PATH_MAX];
+    shards_t staging;               /* not read by sale_config_parse */
     char secret_path[SVCCONF_PATH_MAX];
     bool create_secret;
     bool simulated;

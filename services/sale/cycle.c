@@ -353,7 +353,8 @@ static int award(sale_t *self, MDB_txn *txn, const StoredPortfolio *before, bool
     char detail[160];
     uint8_t digest[CHUNK_DIGEST_BYTES];
     int rc = v && g ? 0 : ENOMEM;
-    *held_back = rc == 0 && !sale_has_room(self, txn, (uint64_t)before->accounts + 1, &rc);
+    *held_back = rc == 0 && !sale_has_room(self, txn, SALE_EVERY_SHARD,
+                                            (uint64_t)before->accounts + 1, &rc);
     if (rc != 0 || *held_back) {
         free(v), free(g);
         return rc;
@@ -610,7 +611,7 @@ static int open_plan(sale_t *self, MDB_txn *txn, const sale_plan_t *plan, size_t
         waiting += seen->count[c];
     /* A one-off plan returns what it cannot place, once: it opens when staging can be
      * told about every account it may return. */
-    if (rc == 0 && one_off && !sale_has_room(self, txn, waiting, &rc)) {
+    if (rc == 0 && one_off && !sale_has_room(self, txn, SALE_EVERY_SHARD, waiting, &rc)) {
         free(seen);
         return rc;
     }

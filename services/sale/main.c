@@ -2,8 +2,8 @@
  *   sale [run] --config FILE     serve until SIGTERM
  *   sale dump --config FILE      print every account listed, portfolio and bid (JSON lines)
  * The loop: take what staging, buyers and operators sent (one group commit per batch),
- * sweep now and then (cycles to open, deadlines passed), drain the outbox to staging,
- * reload keys on SIGHUP. */
+ * sweep now and then (cycles to open, deadlines passed), drain the outboxes to staging
+ * (one per shard), reload keys on SIGHUP. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,7 @@ static void service_close(void *svc)
 {
     service_t *s = svc;
     svcnet_destroy(&s->net);
-    outbox_destroy(&s->app.to_staging);
+    shards_close_outboxes(s->app.to_staging);
     sales_destroy(&s->app.sales);
     inbox_destroy(&s->inbox);
     store_destroy(&s->store);
@@ -59,7 +59,8 @@ static int open_store(void *svc)
     rc = crypt_derive(s->crypt, "pseudony", 1, s->app.pseudonym_key);
     rc = rc ? rc : store_open(&s->store, c->svc.data_dir, &c->svc.store);
     rc = rc ? rc : inbox_open(s->store, &s->inbox);
-    rc = rc ? rc : outbox_open(s->store, "to_staging", &c->svc.outbox, &s->app.to_staging);
+    rc = rc ? rc : shards_open_outboxes(&c->staging, s->store, &c->svc.outbox, NULL,
+                                        s->app.to_staging);
     rc = rc ? rc : sales_open(s->store, s->crypt, &s->app.sales);
     if (rc != 0)
         fprintf(stderr, "sale: cannot open the store in %s: %s\n", c->svc.data_dir,
@@ -76,11 +77,14 @@ static int read_clock_ms(MDB_txn *txn, void *svc, uint64_t *clock_ms)
 static int open_links(service_t *s)
 {
     const sale_config_t *c = &s->cfg;
-    svcnet_spec_t spec = {.service = "sale", .svc = &c->svc, .listen = c->listen,
-                          .peer_count = 1};
-    spec.peers[0] = (svcnet_peer_t){c->staging_endpoint, c->staging_public, s->app.to_staging};
+    svcnet_spec_t spec = {.service = "sale", .svc = &c->svc, .listen = c->listen};
     receiver_handler_t h = {.apply = sale_apply, .query = sale_query};
     char err[512] = "";
+    int rc = shards_add_peers(&c->staging, s->app.to_staging, &spec);
+    if (rc != 0) {
+        fprintf(stderr, "sale: %s\n", shards_strerror(rc));
+        return rc;
+    }
     s->net = svcnet_new(&spec, s->store, s->inbox, &h, &s->app, err, sizeof err);
     if (!s->net)
         fprintf(stderr, "sale: %s\n", err);
@@ -90,8 +94,8 @@ static int open_links(service_t *s)
 static int service_open(void *svc)
 {
     service_t *s = svc;
-    log_event(LOG_INFO, "sale_config", "listen=%s data_dir=%s plans=%zu", s->cfg.listen,
-              s->cfg.svc.data_dir, s->cfg.plan_count);
+    log_event(LOG_INFO, "sale_config", "listen=%s data_dir=%s plans=%zu staging_shards=%u",
+              s->cfg.listen, s->cfg.svc.data_dir, s->cfg.plan_count, s->cfg.staging.count);
     s->app.cfg = &s->cfg;
     s->app.limits = sale_default_limits();
     s->app.started_ms = aclock_monotonic_ms();
@@ -124,7 +128,8 @@ static int reload(void *svc, char *msg, size_t len)
         svcconf_reload_t r = {0};
         svcconf_reload(&s->cfg.svc, &fresh->svc, "sale", &r);
         svcconf_reload_differs(&r, "listen", s->cfg.listen, fresh->listen);
-        svcconf_reload_differs(&r, "staging", s->cfg.staging_endpoint, fresh->staging_endpoint);
+        if (memcmp(&s->cfg.staging, &fresh->staging, sizeof fresh->staging) != 0)
+            svcconf_reload_note(r.ignored, "staging");
         svcconf_reload_message(&r, msg, len);
     }
     free(fresh);

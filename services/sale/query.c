@@ -10,11 +10,11 @@
 #include "health.h"
 #include "sale.h"
 
+/* Dead letters and what was appended: every shard's outbox. */
 static size_t health(sale_t *self, MDB_txn *txn, uint64_t request_id, uint8_t *buf, size_t cap)
 {
-    outbox_t *const outboxes[] = {self->to_staging};
     health_t h = {"sale", self->started_ms, self->unacked ? self->unacked(self->unacked_arg) : 0,
-                  outboxes, 1, INT64_MAX, self->clock};
+                  self->to_staging, self->cfg->staging.count, INT64_MAX, self->clock};
     if (sales_next_due(self->sales, txn, &h.next_due_ms) != 0)
         h.next_due_ms = INT64_MAX;
     return health_reply(&h, txn, request_id, buf, cap);

@@ -34,11 +34,34 @@ int sale_pseudonym(sale_t *self, const char *buyer, const StoredListed *l,
     return tape_pseudonym(self->pseudonym_key, buyer, l->platform, l->account_ref, out);
 }
 
-bool sale_has_room(sale_t *self, MDB_txn *txn, uint64_t n, int *rc)
+bool sale_has_room(sale_t *self, MDB_txn *txn, uint32_t shard, uint64_t n, int *rc)
 {
-    uint64_t room = 0;
-    *rc = outbox_room(self->to_staging, txn, &room);
-    return *rc == 0 && room >= n;
+    uint32_t count = self->cfg->staging.count;
+    bool every = shard == SALE_EVERY_SHARD;
+    *rc = 0;
+    if (!every && shard >= count) {
+        log_event(LOG_ERROR, "staging_shard_unknown", "shard=%u shards=%u", shard, count);
+        return false;
+    }
+    for (uint32_t i = every ? 0 : shard; i < (every ? count : shard + 1); i++) {
+        uint64_t room = 0;
+        *rc = outbox_room(self->to_staging[i], txn, &room);
+        if (*rc != 0 || room < n)
+            return false;
+    }
+    return true;
+}
+
+/* sale_has_room for a message: 0 with room for one, else a BUSY refusal
+ * (APPLY_REJECTED) or a store error, before anything changes. */
+static int need_room(sale_t *self, MDB_txn *txn, uint32_t shard, reject_t *reject)
+{
+    int rc = 0;
+    if (sale_has_room(self, txn, shard, 1, &rc))
+        return 0;
+    return rc ? rc : receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL,
+                                     "sale's outbox to staging shard %u is full: it is behind; "
+                                     "retry later", shard);
 }
 
 int sale_tell_staging(sale_t *self, MDB_txn *txn, const StoredListed *l,
@@ -60,7 +83,11 @@ int sale_tell_staging(sale_t *self, MDB_txn *txn, const StoredListed *l,
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_SALE_RESULT;
     env.sale_result = &m;
-    return outbox_append(self->to_staging, txn, &env, m.at_ms, NULL);
+    /* Every caller found room on this shard first (sale_has_room), which one past the
+     * list never has: reaching here with one is an account this sale cannot answer. */
+    if (l->staging_shard >= self->cfg->staging.count)
+        return SALES_ECORRUPT;
+    return outbox_append(self->to_staging[l->staging_shard], txn, &env, m.at_ms, NULL);
 }
 
 int sale_withdraw(sale_t *self, MDB_txn *txn, const StoredListed *before, StoredListed *after,
@@ -153,8 +180,9 @@ static bool place_listing(const sale_t *self, const SaleListing *l, const sale_p
     return portfolio_cut_for(&self->cfg->cuts, &facts, cut, why, why_len) == PORTFOLIO_OK;
 }
 
-static int new_listed(sale_t *self, MDB_txn *txn, const SaleListing *l, const sale_plan_t *plan,
-                      const cut_t *cut, StoredListed *out, char cut_name[SALES_CUT_MAX + 1])
+static int new_listed(sale_t *self, MDB_txn *txn, const SaleListing *l, uint32_t shard,
+                      const sale_plan_t *plan, const cut_t *cut, StoredListed *out,
+                      char cut_name[SALES_CUT_MAX + 1])
 {
     uint64_t order = 0;
     int rc = sales_meta_get(self->sales, txn, "next_listed", 1, &order);
@@ -171,6 +199,8 @@ static int new_listed(sale_t *self, MDB_txn *txn, const SaleListing *l, const sa
     out->has_outstanding_minor = out->has_days_past_due = 1;
     out->outstanding_minor = l->outstanding_minor;
     out->days_past_due = l->days_past_due;
+    out->has_staging_shard = 1;
+    out->staging_shard = shard;
     if (plan) {
         const char *dpd = self->cfg->cuts.dpd_bands[cut->dpd_band].name;
         const char *bal = self->cfg->cuts.balance_bands[cut->balance_band].name;
@@ -191,7 +221,8 @@ static bool still_for_sale(const StoredListed *l)
                  l->state == ARREARS__LISTED_STATE__LISTED_SOLD);
 }
 
-static int sale_listing(sale_t *self, MDB_txn *txn, const SaleListing *l, reject_t *reject)
+static int sale_listing(sale_t *self, MDB_txn *txn, const SaleListing *l, uint32_t shard,
+                        reject_t *reject)
 {
     char key[SALES_ACCOUNT_KEY_MAX + 1], why[PORTFOLIO_REASON_MAX], cut_name[SALES_CUT_MAX + 1] = "";
     int rc = check_listing(l, reject);
@@ -212,7 +243,7 @@ static int sale_listing(sale_t *self, MDB_txn *txn, const SaleListing *l, reject
         snprintf(why, sizeof why, "the one-off sale %s has closed", plan->name);
         placed = false;
     }
-    rc = rc ? rc : new_listed(self, txn, l, placed ? plan : NULL, &cut, &after, cut_name);
+    rc = rc ? rc : new_listed(self, txn, l, shard, placed ? plan : NULL, &cut, &after, cut_name);
     rc = rc ? rc : sales_listing_put(self->sales, txn, key, l);
     if (rc == 0 && placed)
         rc = sales_listed_put(self->sales, txn, before, &after);
@@ -426,6 +457,7 @@ static int sale_put_back(sale_t *self, MDB_txn *txn, const char *buyer, const Ar
         rc = receiver_refuse(reject, ARREARS__REJECT__CODE__CONFLICT, "pseudonym",
                              "the account is no longer yours in this portfolio (put back "
                              "already, or sold again)");
+    rc = rc ? rc : need_room(self, txn, l->staging_shard, reject);   /* staging hears of it */
     arrears__stored_listed__free_unpacked(l, NULL);
     rc = rc ? rc : return_account(self, txn, p, key, b->reason);
     log_event(LOG_INFO, "sale_put_back", "portfolio=%s buyer=%s error=%d",
@@ -463,25 +495,40 @@ static int clock_advance(sale_t *self, MDB_txn *txn, const Arrears__ClockAdvance
 
 /* ---------------------------------------------------------------- dispatch */
 
+/* A listing or a notice from staging, known by the shard whose principal sent it: a
+ * listed account is answered there, and a notice concerns an account of that shard (an
+ * account never moves between shards, shards.h). Each appends one message at most. */
+static int from_staging(sale_t *self, MDB_txn *txn, const receiver_peer_t *from,
+                        const Arrears__Envelope *env, reject_t *reject)
+{
+    int shard = shards_find(&self->cfg->staging, from->principal);
+    if (shard < 0)
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
+                               "principal \"%s\" is not a staging shard of sale: add it to "
+                               "`staging` (endpoint, public_key, principal) to take its messages",
+                               from->principal);
+    int rc = need_room(self, txn, (uint32_t)shard, reject);
+    if (rc != 0)
+        return rc;
+    if (env->body_case == ARREARS__ENVELOPE__BODY_SALE_LISTING)
+        return sale_listing(self, txn, env->sale_listing, (uint32_t)shard, reject);
+    return sale_notice(self, txn, env->sale_notice, reject);
+}
+
 int sale_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
                const Arrears__Envelope *env, reject_t *reject)
 {
     sale_t *self = app;
-    int rc = 0;
-    /* A listing, a notice or a put-back appends one message at most. */
-    if (!sale_has_room(self, txn, 1, &rc))
-        return rc ? rc : receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL,
-                                         "sale's outbox is full: staging is behind; retry later");
     bool service = strcmp(from->role, "service") == 0;
     bool buyer = strcmp(from->role, "buyer") == 0;
+    /* The room to tell staging is checked where the shard is known: here for staging's
+     * messages, with the account for a put-back, in the sweep for awards and openings.
+     * A bid tells staging nothing. */
     switch (env->body_case) {
     case ARREARS__ENVELOPE__BODY_SALE_LISTING:
-        if (service)
-            return sale_listing(self, txn, env->sale_listing, reject);
-        break;
     case ARREARS__ENVELOPE__BODY_SALE_NOTICE:
         if (service)
-            return sale_notice(self, txn, env->sale_notice, reject);
+            return from_staging(self, txn, from, env, reject);
         break;
     case ARREARS__ENVELOPE__BODY_BID:
         if (buyer)

@@ -13,6 +13,9 @@
  *     health (also role "service").
  * What goes out: every account's end at sale (SOLD with its share of the price,
  * WITHDRAWN, PUT_BACK, each with why) to staging, in the same transaction as the change.
+ * Staging may run in shards (shards.h): an account keeps the shard whose principal
+ * listed it, and its end goes back to that shard; a listing or notice from a principal
+ * not in the `staging` list is refused.
  * A sweep (cycle.c) opens each plan's portfolios when its cycle comes and awards those
  * whose bidding deadline has passed. */
 #ifndef ARREARS_SALE_SALE_H
@@ -53,7 +56,7 @@ typedef struct {
 
 typedef struct {
     sales_t *sales;
-    outbox_t *to_staging;
+    outbox_t *to_staging[SHARDS_MAX];   /* one per shard of cfg->staging, in its order */
     aclock_t *clock;
     const sale_config_t *cfg;
     sale_limits_t limits;
@@ -84,7 +87,8 @@ int sale_sweep(sale_t *self, MDB_txn *txn, size_t *moved);
 size_t sale_report(sale_t *self, MDB_txn *txn, uint64_t request_id, uint8_t *buf, size_t cap,
                    reject_t *reject);
 
-/* Tells staging how an account's time at sale ended (SOLD, WITHDRAWN, PUT_BACK). */
+/* Tells the account's staging shard how its time at sale ended (SOLD, WITHDRAWN,
+ * PUT_BACK). */
 int sale_tell_staging(sale_t *self, MDB_txn *txn, const StoredListed *l,
                       Arrears__SaleOutcome outcome, int64_t price_minor, const char *detail);
 /* The account leaves sale: WITHDRAWN with detail, staging told. after is the caller's
@@ -99,7 +103,12 @@ int sale_pseudonym(sale_t *self, const char *buyer, const StoredListed *l,
 /* Whether a one-off plan has opened already (it takes no more accounts); false with
  * *rc on a store error. */
 bool sale_plan_closed(sale_t *self, MDB_txn *txn, const sale_plan_t *plan, int *rc);
-/* Room in the outbox to staging for n more messages; false with *rc on a store error. */
-bool sale_has_room(sale_t *self, MDB_txn *txn, uint64_t n, int *rc);
+/* Room for n more messages in the outbox to staging shard `shard` (an account's
+ * staging_shard), or in every shard's with SALE_EVERY_SHARD: an award or a one-off
+ * opening tells about many accounts, each on its own shard, and counting them by shard
+ * would read every one first. False with *rc on a store error. A shard past the list
+ * (it shrank, which shards.h forbids) has none: its accounts wait. */
+#define SALE_EVERY_SHARD UINT32_MAX
+bool sale_has_room(sale_t *self, MDB_txn *txn, uint32_t shard, uint64_t n, int *rc);
 
 #endif

@@ -7,7 +7,12 @@
  * listed and of an unlisted currency.
  *
  * The refusal tests take the good file, replace one numbered line (or add one) and
- * expect the error at that line. */
+ * expect the error at that line.
+ *
+ * `staging`, read only from a file (with the other peers): one group is one shard
+ * named "staging", a list the shards in order; two shards under one principal are
+ * refused at their line, and so are more shards than legal can list dead letters for
+ * beside outreach's outbox (DEADLETTERS_OUTBOXES_MAX). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +25,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "deadletters.h"
+#include "svctest.h"
 
 /* The good file, one entry a line: line N of the text is GOOD[N - 1]. */
 static const char *const GOOD[] = {
@@ -261,6 +268,79 @@ static void test_empty_assignee_list_refused(void **state)
     assert_non_null(strstr(f->err, "legal.assignees must be a non-empty list"));
 }
 
+/* ---------------------------------------------------------------- staging's shards */
+
+/* The rest of a whole file (legal_config_parse reads no peers); `staging` follows from
+ * line 5 on, then the good file. */
+static const char PEERS[] =
+    "data_dir = \"data\";\n"
+    "keys = { own = \"keys/legal.key\"; allowed = \"keys/allowed.conf\"; secret = \"keys/s\"; };\n"
+    "outreach = { endpoint = \"tcp://outreach:7403\"; public_key = \"keys/outreach.pub\"; };\n"
+    "limitation = \"limitation.conf\";\n";
+
+/* PEERS, staging and the good file, loaded from a file as legal loads it; the path
+ * the errors name is in path. */
+static int load_with(fx_t *f, const char *staging, char path[SVCTEST_DIR_MAX])
+{
+    static char text[16384];
+    snprintf(text, sizeof text, "%s%s%s", PEERS, staging, text_with(f, 0, NULL));
+    svctest_text_file("t_legal_conf", text, path);
+    memset(f->err, 0, sizeof f->err);
+    f->rc = legal_config_load(path, &f->cfg, f->err, sizeof f->err);
+    assert_int_equal(remove(path), 0);
+    return f->rc;
+}
+
+static void assert_error_at(const fx_t *f, const char *path, int line, const char *why)
+{
+    char where[SVCTEST_DIR_MAX + 16];
+    snprintf(where, sizeof where, "%s:%d: ", path, line);
+    if (f->rc == 0 || strncmp(f->err, where, strlen(where)) != 0 || !strstr(f->err, why))
+        fail_msg("rc %d, error \"%s\": expected \"%s\" and \"%s\"", f->rc, f->err, where, why);
+}
+
+static void test_staging_one_group_or_a_list(void **state)
+{
+    fx_t *f = *state;
+    char path[SVCTEST_DIR_MAX];
+    assert_int_equal(load_with(f, "staging = { endpoint = \"tcp://staging:7402\"; "
+                                  "public_key = \"/k/staging.pub\"; };\n", path), 0);
+    assert_int_equal(f->cfg.staging.count, 1);
+    assert_string_equal(f->cfg.staging.shard[0].principal, "staging");
+    assert_string_equal(f->cfg.staging.shard[0].endpoint, "tcp://staging:7402");
+    assert_int_equal(load_with(f, "staging = (\n"
+                                  "  { endpoint = \"tcp://s0:7402\"; public_key = \"/k/s0.pub\"; },\n"
+                                  "  { endpoint = \"tcp://s1:7402\"; public_key = \"keys/s1.pub\";"
+                                  " principal = \"staging-1\"; }\n"
+                                  ");\n", path), 0);
+    assert_int_equal(f->cfg.staging.count, 2);
+    assert_int_equal(shards_find(&f->cfg.staging, "staging"), 0);
+    assert_int_equal(shards_find(&f->cfg.staging, "staging-1"), 1);
+    assert_string_equal(f->cfg.staging.shard[1].public_path, "/tmp/keys/s1.pub");
+    assert_int_equal(f->cfg.assignee_count, 2);   /* the rest of the file as parsed */
+}
+
+static void test_staging_list_refused_at_its_line(void **state)
+{
+    fx_t *f = *state;
+    char path[SVCTEST_DIR_MAX];
+    load_with(f, "staging = (\n"
+                 "  { endpoint = \"tcp://s0:7402\"; public_key = \"/k/s0.pub\"; },\n"
+                 "  { endpoint = \"tcp://s1:7402\"; public_key = \"/k/s1.pub\"; }\n"
+                 ");\n", path);
+    assert_error_at(f, path, 7, "same principal");
+    /* One shard more than legal lists dead letters for, beside outreach's. */
+    char list[2048] = "staging = (\n";
+    for (int i = 0; i < DEADLETTERS_OUTBOXES_MAX; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list),
+                 "  { endpoint = \"tcp://s%d:7402\"; public_key = \"/k/s%d.pub\"; "
+                 "principal = \"staging-%d\"; }%s\n", i, i, i,
+                 i + 1 < DEADLETTERS_OUTBOXES_MAX ? "," : "");
+    snprintf(list + strlen(list), sizeof list - strlen(list), ");\n");
+    load_with(f, list, path);
+    assert_error_at(f, path, 5, "legal sends to at most");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -277,6 +357,8 @@ int main(void)
         T(test_capacity_zero_or_missing_refused),
         T(test_commission_over_5000_bps_refused),
         T(test_empty_assignee_list_refused),
+        T(test_staging_one_group_or_a_list),
+        T(test_staging_list_refused_at_its_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

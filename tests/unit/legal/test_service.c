@@ -28,7 +28,13 @@
  *     placed once capacity frees;
  *   - notices from staging: a complaint counted, a closed account ends the case;
  *   - queries: the case list (own cases only, paging, ended cases), the case file in
- *     chunks (SHA-256), the legal report; ClockAdvance busy while messages are unacked.
+ *     chunks (SHA-256), the legal report; ClockAdvance busy while messages are unacked;
+ *   - staging in two shards (principals "staging" and "staging-1"; the other tests'
+ *     staging is "staging"): a case keeps the shard that referred it and every update
+ *     on it (an assignee's, the sweep's) goes there only (to_staging.1 for
+ *     "staging-1"); a referral or notice from a staging principal not in the list is
+ *     refused and changes nothing; a case stored before shards (no shard kept) is
+ *     answered on shard 0.
  *
  * Times: the borrower is in Asia/Shanghai (UTC+8, no DST); the clock starts at
  * 2026-03-02 04:00 UTC, noon local. */
@@ -102,13 +108,14 @@ static const char LIMITATION[] =
 static const char *const TABLES[] = {
     "legal.cases", "legal.referrals", "legal.files", "legal.accounts", "legal.assignees",
     "legal.recoveries", "legal.due", "legal.waiting", "legal.meta", "to_staging.log",
-    "to_staging.meta", "to_outreach.log", "to_outreach.meta",
+    "to_staging.meta", "to_staging.1.log", "to_staging.1.meta", "to_outreach.log",
+    "to_outreach.meta",
 };
 #define N_TABLES (sizeof TABLES / sizeof TABLES[0])
 #define GOT_MAX 32
 #define BUF_MAX (512 * 1024)
 
-enum { STAGING = 0, OUTREACH = 1 };
+enum { STAGING = 0, OUTREACH = 1, STAGING_1 = 2 };   /* the outboxes news() reads */
 
 typedef struct {
     char dir[SVCTEST_DIR_MAX];
@@ -124,7 +131,7 @@ typedef struct {
     size_t len;
     Arrears__Envelope *reply;        /* the last query's reply, unpacked */
     StoredCase *kase;                /* the last case read back */
-    uint64_t mark[2];                /* the last seq seen in each outbox */
+    uint64_t mark[3];                /* the last seq seen in each outbox */
     Arrears__Envelope *got[GOT_MAX]; /* the messages news() found */
     size_t n_got;
     uint8_t *file;                   /* a case file read back */
@@ -138,11 +145,17 @@ static uint64_t unacked_stub(void *arg)
     return ((fx_t *)arg)->unacked;
 }
 
+/* Staging in two shards, as a `staging` list would load (legal_config_parse reads no
+ * peers): "staging", then "staging-1". */
 static int open_state(fx_t *f)
 {
     outbox_limits_t ol = outbox_default_limits();
+    shards_t *staging = &f->cfg->staging;
+    staging->count = 2;
+    strcpy(staging->shard[0].principal, "staging");
+    strcpy(staging->shard[1].principal, "staging-1");
     int rc = svctest_open("t_legal", f->dir, &f->store, &f->crypt);
-    rc = rc ? rc : outbox_open(f->store, "to_staging", &ol, &f->app.to_staging);
+    rc = rc ? rc : shards_open_outboxes(staging, f->store, &ol, NULL, f->app.to_staging);
     rc = rc ? rc : outbox_open(f->store, "to_outreach", &ol, &f->app.to_outreach);
     return rc ? rc : cases_open(f->store, f->crypt, &f->app.cases);
 }
@@ -191,7 +204,7 @@ static int teardown(void **state)
     arrears__envelope__free_unpacked(f->reply, NULL);
     arrears__stored_case__free_unpacked(f->kase, NULL);
     cases_destroy(&f->app.cases);
-    outbox_destroy(&f->app.to_staging);
+    shards_close_outboxes(f->app.to_staging);
     outbox_destroy(&f->app.to_outreach);
     aclock_destroy(&f->app.clock);
     tz_cache_destroy(&f->app.zones);
@@ -336,12 +349,17 @@ static LegalReferral *referral(ref_t *x, const char *account, const char *jurisd
     return r;
 }
 
-static int refer_as(fx_t *f, const char *role, LegalReferral *r)
+static int refer_from(fx_t *f, const char *principal, const char *role, LegalReferral *r)
 {
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_LEGAL_REFERRAL;
     env.legal_referral = r;
-    return apply_as(f, "staging", role, &env);
+    return apply_as(f, principal, role, &env);
+}
+
+static int refer_as(fx_t *f, const char *role, LegalReferral *r)
+{
+    return refer_from(f, "staging", role, r);
 }
 
 static int refer(fx_t *f, LegalReferral *r)
@@ -349,7 +367,8 @@ static int refer(fx_t *f, LegalReferral *r)
     return refer_as(f, "service", r);
 }
 
-static int notice(fx_t *f, const char *account, Arrears__CaseNoticeKind kind)
+static int notice_from(fx_t *f, const char *principal, const char *account,
+                       Arrears__CaseNoticeKind kind)
 {
     Arrears__CaseNotice n = ARREARS__CASE_NOTICE__INIT;
     n.platform = "p1";
@@ -361,7 +380,12 @@ static int notice(fx_t *f, const char *account, Arrears__CaseNoticeKind kind)
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_CASE_NOTICE;
     env.case_notice = &n;
-    return apply_as(f, "staging", "service", &env);
+    return apply_as(f, principal, "service", &env);
+}
+
+static int notice(fx_t *f, const char *account, Arrears__CaseNoticeKind kind)
+{
+    return notice_from(f, "staging", account, kind);
 }
 
 /* ---- updates from assignees */
@@ -535,8 +559,9 @@ static size_t stored_file(fx_t *f, const char *id, int form)
 static size_t news(fx_t *f, int which)
 {
     free_got(f);
-    f->n_got = svctest_news(f->store, which == STAGING ? f->app.to_staging : f->app.to_outreach,
-                            &f->mark[which], f->got, GOT_MAX);
+    outbox_t *ob = which == OUTREACH ? f->app.to_outreach
+                 : f->app.to_staging[which == STAGING_1 ? 1 : 0];
+    f->n_got = svctest_news(f->store, ob, &f->mark[which], f->got, GOT_MAX);
     return f->n_got;
 }
 
@@ -554,13 +579,12 @@ static const Arrears__CaseAssignment *told_outreach(fx_t *f, size_t i)
     return f->got[i]->case_assignment;
 }
 
-/* Forgets what both outboxes got so far. */
+/* Forgets what every outbox got so far. */
 static void skip_news(fx_t *f)
 {
-    while (news(f, STAGING) > 0)   /* a page at a time */
-        ;
-    while (news(f, OUTREACH) > 0)
-        ;
+    for (int which = STAGING; which <= STAGING_1; which++)
+        while (news(f, which) > 0)   /* a page at a time */
+            ;
     free_got(f);
 }
 
@@ -568,6 +592,7 @@ static void assert_no_news(fx_t *f)
 {
     assert_int_equal(news(f, STAGING), 0);
     assert_int_equal(news(f, OUTREACH), 0);
+    assert_int_equal(news(f, STAGING_1), 0);
 }
 
 /* ---- queries */
@@ -1538,6 +1563,86 @@ static void test_clock_advance_busy_while_unacked(void **state)
     assert_refused(f, advance_msg(f, "operator", to + DAY), R_UNAUTHORIZED, "clock_advance");
 }
 
+/* ---------------------------------------------------------------- staging's shards */
+
+/* A case keeps the shard that referred it: the offer, the sweep's moves and the
+ * assignee's steps go there, and a case from "staging" stays on shard 0. */
+static void test_case_answered_on_the_shard_that_referred_it(void **state)
+{
+    fx_t *f = *state;
+    ref_t x;
+    assert_int_equal(refer_from(f, "staging-1", "service", referral(&x, "A1", "CN", BIG)), APPLY_OK);
+    assert_int_equal(kase(f, L1)->staging_shard, 1);
+    assert_int_equal(news(f, STAGING_1), 1);
+    assert_string_equal(told_staging(f, 0)->case_id, L1);
+    assert_prefix(told_staging(f, 0)->detail, "offered: law firm firm-a");
+    assert_int_equal(refer(f, referral(&x, "A2", "CN", BIG)), APPLY_OK);
+    assert_int_equal(news(f, STAGING), 1);
+    assert_string_equal(told_staging(f, 0)->case_id, L2);
+    assert_int_equal(update(f, "firm-b", STEP(.case_id = L2, .status = S_ACCEPTED)), APPLY_OK);
+    assert_int_equal(news(f, STAGING), 1);
+    assert_int_equal(news(f, OUTREACH), 1);
+    assert_int_equal(news(f, STAGING_1), 0);
+
+    advance(f, NOW0 + 5 * DAY);   /* firm-a let L1's offer pass: it goes to firm-b */
+    assert_int_equal(sweep(f), 1);
+    assert_int_equal(news(f, STAGING_1), 2);
+    assert_prefix(told_staging(f, 0)->detail, "deadline_passed");
+    assert_prefix(told_staging(f, 1)->detail, "offered: law firm firm-b");
+    assert_int_equal(update(f, "firm-b", STEP(.case_id = L1, .status = S_ACCEPTED)), APPLY_OK);
+    assert_int_equal(news(f, STAGING_1), 1);
+    assert_int_equal(told_staging(f, 0)->status, S_ACCEPTED);
+    assert_int_equal(news(f, OUTREACH), 1);   /* one outreach, whichever the shard */
+    assert_int_equal(news(f, STAGING), 0);
+}
+
+/* A staging principal not in the list has no shard to be answered on: its referral
+ * and its notice are refused, naming it and the setting, and change nothing. */
+static void test_unknown_staging_principal_refused(void **state)
+{
+    fx_t *f = *state;
+    ref_t x;
+    (void)accepted_firm_case(f, "A1");
+    digest_t before = digest(f);
+    assert_refused(f, refer_from(f, "staging-2", "service", referral(&x, "A2", "CN", BIG)),
+                   R_UNAUTHORIZED, NULL);
+    assert_non_null(strstr(f->reject.reason, "\"staging-2\""));
+    assert_non_null(strstr(f->reject.reason, "`staging`"));
+    assert_refused(f, notice_from(f, "staging-2", "A1", ARREARS__CASE_NOTICE_KIND__NOTICE_ACCOUNT_CLOSED),
+                   R_UNAUTHORIZED, NULL);
+    assert_unchanged(f, &before);
+}
+
+/* Drops the case's shard, as a case stored before shards has none. */
+static void unshard_work(fx_t *f, MDB_txn *txn, void *arg)
+{
+    StoredCase *before = NULL, *after = NULL;
+    assert_int_equal(cases_get(f->app.cases, txn, arg, &before), 0);
+    assert_int_equal(cases_get(f->app.cases, txn, arg, &after), 0);
+    after->has_staging_shard = 0;
+    after->staging_shard = 0;
+    assert_int_equal(cases_save(f->app.cases, txn, before, after), 0);
+    arrears__stored_case__free_unpacked(before, NULL);
+    arrears__stored_case__free_unpacked(after, NULL);
+}
+
+/* A case stored before shards (no shard kept) is answered on shard 0, the one staging
+ * there was. */
+static void test_case_from_before_shards_answered_on_shard_0(void **state)
+{
+    fx_t *f = *state;
+    ref_t x;
+    assert_int_equal(refer_from(f, "staging-1", "service", referral(&x, "A1", "CN", BIG)), APPLY_OK);
+    in_write(f, unshard_work, (void *)L1);
+    assert_false(kase(f, L1)->has_staging_shard);
+    skip_news(f);
+    assert_int_equal(update(f, "firm-a", STEP(.case_id = L1, .status = S_ACCEPTED)), APPLY_OK);
+    assert_int_equal(news(f, STAGING), 1);
+    assert_string_equal(told_staging(f, 0)->case_id, L1);
+    assert_int_equal(told_staging(f, 0)->status, S_ACCEPTED);
+    assert_int_equal(news(f, STAGING_1), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1566,6 +1671,9 @@ int main(void)
         T(test_case_file_chunks_rebuild_stored_file),
         T(test_report_per_assignee),
         T(test_clock_advance_busy_while_unacked),
+        T(test_case_answered_on_the_shard_that_referred_it),
+        T(test_unknown_staging_principal_refused),
+        T(test_case_from_before_shards_answered_on_shard_0),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,13 @@
  *     time yet reaching every account, and goes through the same gate (window, person
  *     caps); legal calls waiting for a holder never hold an agent's pull back;
  *   - a lease is its puller's: a start or report under it by any other principal is
- *     refused and changes nothing; a reassignment after the pull stops the call.
+ *     refused and changes nothing; a reassignment after the pull stops the call;
+ *   - staging in two shards (principals "staging" and "staging-1"; the other tests'
+ *     staging is "staging"): a task keeps the shard that sent its request and is told
+ *     there only (to_staging.1 for "staging-1"); a request or cancel from a staging
+ *     principal not in the list is refused and changes nothing; a task stored before
+ *     shards (no shard kept) is told on shard 0; a shard whose outbox is full gets busy
+ *     for its requests and its tasks' starts (nothing changed), the other shard goes on.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,6 +62,7 @@
 
 #include "broker.h"
 #include "log.h"
+#include "svctest.h"
 
 #define ZONE "Europe/London"
 #define PHONE "+447700900123"
@@ -89,6 +96,7 @@ typedef struct {
     profile_book_t *profiles;
     template_book_t *templates;
     broker_t b;
+    shards_t staging;            /* two shards, principals "staging" and "staging-1" */
     int rc;                      /* the last broker_apply / broker_call */
     reject_t reject;
     uint8_t buf[64 * 1024];
@@ -154,6 +162,10 @@ static int setup(void **state)
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(key, sizeof key, "%s/secret.key", f->dir);
+    f->staging.count = 2;
+    strcpy(f->staging.shard[0].principal, "staging");
+    strcpy(f->staging.shard[1].principal, "staging-1");
+    f->b.staging = &f->staging;
     f->b.limits = broker_default_limits();
     f->b.limits.lease_ms = LEASE_MS;
     f->b.started_ms = aclock_monotonic_ms();
@@ -168,7 +180,7 @@ static int setup(void **state)
     f->b.templates = f->templates;
     if (crypt_key_create(key) != CRYPT_OK || crypt_load(key, &f->crypt) != CRYPT_OK
         || store_open(&f->store, f->dir, &o) != STORE_OK
-        || outbox_open(f->store, "to_staging", &ol, &f->b.to_staging) != 0
+        || shards_open_outboxes(&f->staging, f->store, &ol, NULL, f->b.to_staging) != 0
         || tasks_open(f->store, f->crypt, &f->b.tasks) != 0)
         return -1;
     *state = f;
@@ -190,7 +202,7 @@ static int teardown(void **state)
     arrears__stored_task__free_unpacked(f->task, NULL);
     arrears__stored_person__free_unpacked(f->person, NULL);
     tasks_destroy(&f->b.tasks);
-    outbox_destroy(&f->b.to_staging);
+    shards_close_outboxes(f->b.to_staging);
     store_destroy(&f->store);
     crypt_destroy(&f->crypt);
     aclock_destroy(&f->b.clock);
@@ -234,7 +246,7 @@ static void in_read(fx_t *f, txn_fn *fn, void *arg)
 
 typedef struct {
     const char *role;
-    const char *principal;       /* NULL: "<role>-1" */
+    const char *principal;       /* NULL: "<role>-1"; for role service "staging" */
     const Arrears__Envelope *env;
     bool call;
 } msg_t;
@@ -246,8 +258,11 @@ static void msg_work(fx_t *f, MDB_txn *txn, void *arg)
     msg_t *m = arg;
     receiver_peer_t peer;
     memset(&peer, 0, sizeof peer);
-    if (m->principal)
-        snprintf(peer.principal, sizeof peer.principal, "%s", m->principal);
+    const char *principal = m->principal ? m->principal
+                            : strcmp(m->role, "service") == 0 ? "staging"   /* its shard 0 */
+                                                              : NULL;
+    if (principal)
+        snprintf(peer.principal, sizeof peer.principal, "%s", principal);
     else
         snprintf(peer.principal, sizeof peer.principal, "%s-1", m->role);
     snprintf(peer.role, sizeof peer.role, "%s", m->role);
@@ -258,11 +273,18 @@ static void msg_work(fx_t *f, MDB_txn *txn, void *arg)
                     : broker_apply(&f->b, txn, &peer, m->env, &f->reject);
 }
 
-static int send_msg(fx_t *f, const char *role, const Arrears__Envelope *env)
+/* A message by principal (NULL: as msg_t says) of role. */
+static int send_msg_as(fx_t *f, const char *role, const char *principal,
+                       const Arrears__Envelope *env)
 {
-    msg_t m = {role, NULL, env, false};
+    msg_t m = {role, principal, env, false};
     in_write(f, msg_work, &m);
     return f->rc;
+}
+
+static int send_msg(fx_t *f, const char *role, const Arrears__Envelope *env)
+{
+    return send_msg_as(f, role, NULL, env);
 }
 
 /* A call by principal (NULL: "<role>-1") of role. */
@@ -345,12 +367,18 @@ static ContactRequest *req(req_t *q, const char *account, int n, Arrears__Channe
     return r;
 }
 
-static int request_as(fx_t *f, const char *role, ContactRequest *r)
+/* A request by principal (NULL: as msg_t says) of role. */
+static int request_from(fx_t *f, const char *role, const char *principal, ContactRequest *r)
 {
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_CONTACT_REQUEST;
     env.contact_request = r;
-    return send_msg(f, role, &env);
+    return send_msg_as(f, role, principal, &env);
+}
+
+static int request_as(fx_t *f, const char *role, ContactRequest *r)
+{
+    return request_from(f, role, NULL, r);
 }
 
 /* Queues "<account>#<n>" (task id "p1/<account>#<n>"). */
@@ -362,7 +390,8 @@ static void queue(fx_t *f, const char *account, int n, Arrears__Channel channel,
                      APPLY_OK);
 }
 
-static int cancel_as(fx_t *f, const char *role, const char *account)
+/* A cancel by principal (NULL: as msg_t says) of role. */
+static int cancel_from(fx_t *f, const char *role, const char *principal, const char *account)
 {
     Arrears__ContactCancel m = ARREARS__CONTACT_CANCEL__INIT;
     m.platform = "p1";
@@ -371,7 +400,12 @@ static int cancel_as(fx_t *f, const char *role, const char *account)
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_CONTACT_CANCEL;
     env.contact_cancel = &m;
-    return send_msg(f, role, &env);
+    return send_msg_as(f, role, principal, &env);
+}
+
+static int cancel_as(fx_t *f, const char *role, const char *account)
+{
+    return cancel_from(f, role, NULL, account);
 }
 
 static int advance_as(fx_t *f, const char *role, int64_t to_ms)
@@ -579,19 +613,25 @@ static ledger_t ledger(fx_t *f, uint8_t person, const char *account)
     return l;
 }
 
+/* *arg: the shard in, the outcomes appended to it out. */
 static void outbox_work(fx_t *f, MDB_txn *txn, void *arg)
 {
     outbox_state_t st;
-    assert_int_equal(outbox_state(f->b.to_staging, txn, &st), 0);
+    assert_int_equal(outbox_state(f->b.to_staging[*(uint64_t *)arg], txn, &st), 0);
     *(uint64_t *)arg = st.last_seq;
 }
 
-/* Outcomes appended to staging so far. */
+/* Outcomes appended to staging shard `shard` so far. */
+static uint64_t outcomes_on(fx_t *f, uint64_t shard)
+{
+    in_read(f, outbox_work, &shard);
+    return shard;
+}
+
+/* Outcomes appended to staging (its shard 0) so far. */
 static uint64_t outcomes(fx_t *f)
 {
-    uint64_t n = 0;
-    in_read(f, outbox_work, &n);
-    return n;
+    return outcomes_on(f, 0);
 }
 
 static int visit_outcome(uint64_t seq, const uint8_t *envelope, size_t len, void *arg)
@@ -603,19 +643,30 @@ static int visit_outcome(uint64_t seq, const uint8_t *envelope, size_t len, void
     return 1;
 }
 
+/* arg: {shard, seq}. */
 static void outcome_work(fx_t *f, MDB_txn *txn, void *arg)
 {
-    int rc = outbox_each(f->b.to_staging, txn, *(uint64_t *)arg, 1, visit_outcome, f);
+    const uint64_t *at = arg;
+    int rc = outbox_each(f->b.to_staging[at[0]], txn, at[1], 1, visit_outcome, f);
     assert_true(rc == 0 || rc == 1);
 }
 
-/* The outcome appended as message seq. */
-static const Arrears__ContactOutcome *outcome(fx_t *f, uint64_t seq)
+/* The outcome appended to staging shard `shard` as message seq. */
+static const Arrears__ContactOutcome *outcome_on(fx_t *f, uint64_t shard, uint64_t seq)
 {
-    in_read(f, outcome_work, &seq);
+    uint64_t at[2] = {shard, seq};
+    arrears__envelope__free_unpacked(f->outcome, NULL);
+    f->outcome = NULL;
+    in_read(f, outcome_work, at);
     assert_non_null(f->outcome);
     assert_int_equal(f->outcome->body_case, ARREARS__ENVELOPE__BODY_CONTACT_OUTCOME);
     return f->outcome->contact_outcome;
+}
+
+/* The outcome appended to staging (its shard 0) as message seq. */
+static const Arrears__ContactOutcome *outcome(fx_t *f, uint64_t seq)
+{
+    return outcome_on(f, 0, seq);
 }
 
 typedef struct {
@@ -1655,6 +1706,144 @@ static void test_reassignment_after_pull_stops_the_call(void **state)
     assert_string_equal(firm_lease(f, FIRM_2).id, "p1/a1#1");
 }
 
+/* ---------------------------------------------------------------- staging's shards */
+
+#define DELIVERED ARREARS__CONTACT_RESULT__DELIVERED
+
+/* Every table a message from staging may change, the outboxes to both shards included. */
+static const char *const TABLES[] = {
+    "outreach.tasks", "outreach.queue", "outreach.leases", "outreach.accounts",
+    "outreach.ledger", "outreach.persons", "outreach.points", "outreach.meta",
+    "to_staging.log", "to_staging.meta", "to_staging.1.log", "to_staging.1.meta",
+};
+
+/* A task keeps the shard that sent its request; what it tells staging goes there only:
+ * a supersession, a report. One from shard 0 is told on shard 0. */
+static void test_task_answered_on_the_shard_that_sent_it(void **state)
+{
+    fx_t *f = *state;
+    req_t q;
+    assert_string_equal(outbox_name(f->b.to_staging[1]), "to_staging.1");
+    assert_int_equal(request_from(f, "service", "staging-1", req(&q, "a1", 1, SMS, SMS_TPL, 0x61)),
+                     APPLY_OK);
+    assert_int_equal(stored(f, "p1/a1#1")->staging_shard, 1);
+    assert_int_equal(request_from(f, "service", "staging-1", req(&q, "a1", 2, SMS, SMS_TPL, 0x61)),
+                     APPLY_OK);   /* supersedes #1, still waiting for the window */
+    assert_int_equal(outcomes_on(f, 1), 1);
+    assert_string_equal(outcome_on(f, 1, 1)->contact_id, "a1#1");
+    move_clock(f, local(f, 0, 10, 0));
+    lease_t l = lease_one(f, SMS);
+    assert_string_equal(l.id, "p1/a1#2");
+    assert_true(start(f, l.id, l.lease));
+    assert_true(report(f, &l, DELIVERED));
+    assert_int_equal(outcomes_on(f, 1), 2);
+    assert_string_equal(outcome_on(f, 1, 2)->contact_id, "a1#2");
+    assert_int_equal(outcome_on(f, 1, 2)->result, DELIVERED);
+    assert_int_equal(outcomes(f), 0);
+
+    l = started(f, "b1", SMS, SMS_TPL, 0x62);   /* from "staging" */
+    assert_true(report(f, &l, DELIVERED));
+    assert_int_equal(outcomes(f), 1);
+    assert_string_equal(outcome(f, 1)->contact_id, "b1#1");
+    assert_int_equal(outcomes_on(f, 1), 2);
+}
+
+/* A staging principal not in the list has no shard to be answered on: its request and
+ * its cancel are refused, naming it and the setting, and change nothing. */
+static void test_unknown_staging_principal_refused(void **state)
+{
+    fx_t *f = *state;
+    req_t q;
+    queue(f, "a1", 1, SMS, SMS_TPL, 0x63);
+    uint8_t before[SVCTEST_DIGEST_BYTES], after[SVCTEST_DIGEST_BYTES];
+    svctest_digest(f->store, TABLES, sizeof TABLES / sizeof *TABLES, before);
+    assert_refused(f, request_from(f, "service", "staging-2", req(&q, "a2", 1, SMS, SMS_TPL, 0x64)),
+                   ARREARS__REJECT__CODE__UNAUTHORIZED, NULL);
+    assert_non_null(strstr(f->reject.reason, "\"staging-2\""));
+    assert_non_null(strstr(f->reject.reason, "`staging`"));
+    assert_refused(f, cancel_from(f, "service", "staging-2", "a1"),
+                   ARREARS__REJECT__CODE__UNAUTHORIZED, NULL);
+    svctest_digest(f->store, TABLES, sizeof TABLES / sizeof *TABLES, after);
+    assert_memory_equal(before, after, sizeof before);
+    assert_int_equal(stored(f, "p1/a1#1")->state, TASK_PENDING);
+}
+
+/* Drops the task's shard, as a task stored before shards has none. */
+static void unshard_work(fx_t *f, MDB_txn *txn, void *arg)
+{
+    StoredTask *before = NULL, *after = NULL;
+    assert_int_equal(tasks_get(f->b.tasks, txn, arg, &before), 0);
+    assert_int_equal(tasks_get(f->b.tasks, txn, arg, &after), 0);
+    after->has_staging_shard = 0;
+    after->staging_shard = 0;
+    assert_int_equal(tasks_save(f->b.tasks, txn, arg, before, after), 0);
+    arrears__stored_task__free_unpacked(before, NULL);
+    arrears__stored_task__free_unpacked(after, NULL);
+}
+
+/* A task stored before shards (no shard kept) is answered on shard 0, the one staging
+ * there was. */
+static void test_task_from_before_shards_answered_on_shard_0(void **state)
+{
+    fx_t *f = *state;
+    req_t q;
+    move_clock(f, local(f, 0, 10, 0));
+    assert_int_equal(request_from(f, "service", "staging-1", req(&q, "a1", 1, SMS, SMS_TPL, 0x65)),
+                     APPLY_OK);
+    in_write(f, unshard_work, "p1/a1#1");
+    assert_false(stored(f, "p1/a1#1")->has_staging_shard);
+    lease_t l = lease_one(f, SMS);
+    assert_true(start(f, l.id, l.lease));
+    assert_true(report(f, &l, DELIVERED));
+    assert_int_equal(outcomes(f), 1);
+    assert_string_equal(outcome(f, 1)->contact_id, "a1#1");
+    assert_int_equal(outcomes_on(f, 1), 0);
+}
+
+/* The outbox to shard 1 with room for BROKER_OUTCOMES_PER_MESSAGE outcomes only. */
+static void narrow_shard_1(fx_t *f)
+{
+    outbox_limits_t ol = outbox_default_limits();
+    ol.max_unacked = BROKER_OUTCOMES_PER_MESSAGE;
+    outbox_destroy(&f->b.to_staging[1]);
+    assert_int_equal(outbox_open(f->store, "to_staging.1", &ol, &f->b.to_staging[1]), 0);
+}
+
+/* Room is checked on the outbox that will be used: a shard whose outbox is behind gets
+ * `busy` for its own requests and its tasks' starts, changing nothing, while the other
+ * shard's requests and tasks go on. */
+static void test_full_shard_outbox_holds_only_its_own(void **state)
+{
+    fx_t *f = *state;
+    req_t q;
+    narrow_shard_1(f);
+    assert_int_equal(request_from(f, "service", "staging-1", req(&q, "a1", 1, SMS, SMS_TPL, 0x66)),
+                     APPLY_OK);
+    assert_int_equal(request_from(f, "service", "staging-1", req(&q, "a1", 2, SMS, SMS_TPL, 0x66)),
+                     APPLY_OK);   /* supersedes #1: one outcome, room for 3 left */
+    uint8_t before[SVCTEST_DIGEST_BYTES], after[SVCTEST_DIGEST_BYTES];
+    svctest_digest(f->store, TABLES, sizeof TABLES / sizeof *TABLES, before);
+    assert_refused(f, request_from(f, "service", "staging-1", req(&q, "b1", 1, SMS, SMS_TPL, 0x67)),
+                   ARREARS__REJECT__CODE__BUSY, NULL);
+    svctest_digest(f->store, TABLES, sizeof TABLES / sizeof *TABLES, after);
+    assert_memory_equal(before, after, sizeof before);
+    assert_int_equal(request_from(f, "service", "staging", req(&q, "c1", 1, SMS, SMS_TPL, 0x68)),
+                     APPLY_OK);
+
+    move_clock(f, local(f, 0, 10, 0));
+    const Arrears__TaskLease *lease = pull(f, SMS, 4);   /* a refusal would still fit */
+    assert_int_equal(lease->n_tasks, 2);
+    lease_t l[2] = {lease_of(lease->tasks[0]), lease_of(lease->tasks[1])};
+    int one = strcmp(l[0].id, "p1/a1#2") == 0 ? 0 : 1;   /* the task of shard 1 */
+    assert_string_equal(l[one].id, "p1/a1#2");
+    assert_refused(f, start_call(f, "worker", NULL, l[one].id, l[one].lease),
+                   ARREARS__REJECT__CODE__BUSY, NULL);
+    assert_int_equal(stored(f, l[one].id)->state, TASK_LEASED);
+    assert_true(start(f, l[1 - one].id, l[1 - one].lease));
+    assert_true(report(f, &l[1 - one], DELIVERED));
+    assert_int_equal(outcomes(f), 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1699,6 +1888,10 @@ int main(void)
         T(test_assignee_call_counts_against_person_cap),
         T(test_lease_is_its_pullers_only),
         T(test_reassignment_after_pull_stops_the_call),
+        T(test_task_answered_on_the_shard_that_sent_it),
+        T(test_unknown_staging_principal_refused),
+        T(test_task_from_before_shards_answered_on_shard_0),
+        T(test_full_shard_outbox_holds_only_its_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,10 @@
  * setting is refused with file:line and why (an unknown key, overlapping bands, a band
  * without a curve, a curve out of order, a one-off plan without first_open, an unknown
  * product, a plan twice, no buyers, a bad currency); plans are found by product and
- * currency, and only their buyers are invited. */
+ * currency, and only their buyers are invited. `staging`, read only from a whole file
+ * (with the other peers, before the example): one group is one shard named "staging",
+ * a list the shards in order; two shards under one principal are refused at their
+ * line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,7 @@
 
 #include "config.h"
 #include "sale.pb-c.h"
+#include "svctest.h"
 
 static char *read_example(void)
 {
@@ -119,12 +123,65 @@ static void test_bad_settings_refused(void **state)
     assert_refused("plans = (", "planz = (", "planz");
 }
 
+/* The rest of a whole file (sale_config_parse reads no peers); `staging` follows from
+ * line 4 on, then the example. */
+static const char PEERS[] =
+    "data_dir = \"data\";\n"
+    "keys = { own = \"keys/sale.key\"; allowed = \"keys/allowed.conf\"; secret = \"keys/s\"; };\n"
+    "listen = \"tcp://127.0.0.1:7405\";\n";
+
+/* PEERS, staging and the example, loaded from a file as sale loads it; the path the
+ * errors name in path. */
+static int load_with(const char *staging, char path[SVCTEST_DIR_MAX], char *err, size_t len)
+{
+    static char text[72 * 1024];
+    snprintf(text, sizeof text, "%s%s%s", PEERS, staging, read_example());
+    svctest_text_file("t_sale_conf", text, path);
+    int rc = sale_config_load(path, &cfg, err, len);
+    assert_int_equal(remove(path), 0);
+    return rc;
+}
+
+static void test_staging_one_group_or_a_list(void **state)
+{
+    (void)state;
+    char path[SVCTEST_DIR_MAX], err[512] = "";
+    int rc = load_with("staging = { endpoint = \"tcp://staging:7402\"; "
+                       "public_key = \"/k/staging.pub\"; };\n", path, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s", err);
+    assert_int_equal(cfg.staging.count, 1);
+    assert_string_equal(cfg.staging.shard[0].principal, "staging");
+    rc = load_with("staging = (\n"
+                   "  { endpoint = \"tcp://s0:7402\"; public_key = \"/k/s0.pub\"; },\n"
+                   "  { endpoint = \"tcp://s1:7402\"; public_key = \"/k/s1.pub\";"
+                   " principal = \"staging-1\"; }\n"
+                   ");\n", path, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s", err);
+    assert_int_equal(cfg.staging.count, 2);
+    assert_int_equal(shards_find(&cfg.staging, "staging"), 0);
+    assert_int_equal(shards_find(&cfg.staging, "staging-1"), 1);
+    assert_string_equal(cfg.staging.shard[1].endpoint, "tcp://s1:7402");
+    assert_int_equal(cfg.plan_count, 2);   /* the rest of the file as parsed */
+
+    rc = load_with("staging = (\n"
+                   "  { endpoint = \"tcp://s0:7402\"; public_key = \"/k/s0.pub\"; },\n"
+                   "  { endpoint = \"tcp://s1:7402\"; public_key = \"/k/s1.pub\"; }\n"
+                   ");\n", path, err, sizeof err);
+    char where[SVCTEST_DIR_MAX + 8];
+    snprintf(where, sizeof where, "%s:6: ", path);
+    if (rc == 0 || strncmp(err, where, strlen(where)) != 0 || !strstr(err, "same principal"))
+        fail_msg("rc %d, error \"%s\": expected \"%s\" and \"same principal\"", rc, err, where);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_loads),
         cmocka_unit_test(test_plans_found),
         cmocka_unit_test(test_bad_settings_refused),
+        cmocka_unit_test(test_staging_one_group_or_a_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

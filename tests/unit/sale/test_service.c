@@ -23,7 +23,13 @@
  *   - the report; ClockAdvance busy while messages are unacknowledged;
  *   - what a review found: a put-back through an older portfolio of an account sold
  *     again, a one-off plan's unsold accounts, oversize and malformed input refused
- *     before anything is written, a band whose curve was dropped after listing.
+ *     before anything is written, a band whose curve was dropped after listing;
+ *   - staging in two shards (principals "staging" and "staging-1"; the other tests'
+ *     staging is "staging"): an account keeps the shard that listed it and its end
+ *     (withdrawn, sold in a portfolio of both shards' accounts, put back) goes there
+ *     only (to_staging.1 for "staging-1"); a listing or notice from a staging principal
+ *     not in the list is refused and changes nothing; an account stored before shards
+ *     (no shard kept) is answered on shard 0.
  *
  * Times: the clock starts 2026-03-02 00:00 UTC; the plan opens 2026-03-05 and bids run
  * 7 days. */
@@ -71,6 +77,7 @@ static const char CONFIG[] =
 static const char *const TABLES[] = {
     "sale.listed", "sale.listings", "sale.waiting", "sale.portfolios", "sale.members",
     "sale.bids", "sale.files", "sale.pseudonyms", "sale.due", "sale.meta", "to_staging.log",
+    "to_staging.1.log",
 };
 #define N_TABLES (sizeof TABLES / sizeof TABLES[0])
 
@@ -86,7 +93,7 @@ typedef struct {
     reject_t reject;
     uint8_t buf[1 << 20];
     Arrears__Envelope *reply;
-    uint64_t mark;
+    uint64_t mark[2];                /* the last seq seen in each shard's outbox */
     Arrears__Envelope *got[GOT_MAX];
     size_t n_got;
 } fx_t;
@@ -116,8 +123,13 @@ static int setup(void **state)
         if (zmq_curve_keypair(f->public_z85[i], f->secret_z85[i]) != 0)
             return -1;
     outbox_limits_t ol = outbox_default_limits();
+    /* Staging in two shards, as a `staging` list would load (sale_config_parse reads no
+     * peers). */
+    f->cfg.staging.count = 2;
+    strcpy(f->cfg.staging.shard[0].principal, "staging");
+    strcpy(f->cfg.staging.shard[1].principal, "staging-1");
     int rc = svctest_open("t_sale", f->dir, &f->store, &f->crypt);
-    rc = rc ? rc : outbox_open(f->store, "to_staging", &ol, &f->app.to_staging);
+    rc = rc ? rc : shards_open_outboxes(&f->cfg.staging, f->store, &ol, NULL, f->app.to_staging);
     rc = rc ? rc : sales_open(f->store, f->crypt, &f->app.sales);
     rc = rc ? rc : crypt_derive(f->crypt, "pseudony", 1, f->app.pseudonym_key);
     f->app.cfg = &f->cfg;
@@ -136,7 +148,7 @@ static int teardown(void **state)
     svctest_free_got(f->got, f->n_got);
     arrears__envelope__free_unpacked(f->reply, NULL);
     sales_destroy(&f->app.sales);
-    outbox_destroy(&f->app.to_staging);
+    shards_close_outboxes(f->app.to_staging);
     aclock_destroy(&f->app.clock);
     sale_release(&f->app);
     int rc = svctest_close(f->dir, &f->store, &f->crypt);
@@ -200,11 +212,17 @@ static void advance(fx_t *f, int64_t to_ms)
     svctest_write(f->store, sweep_work, f);
 }
 
-static size_t news(fx_t *f)
+/* What staging shard `shard` got since the last look: f->got[0 .. n). */
+static size_t news_on(fx_t *f, uint32_t shard)
 {
     svctest_free_got(f->got, f->n_got);
-    f->n_got = svctest_news(f->store, f->app.to_staging, &f->mark, f->got, GOT_MAX);
+    f->n_got = svctest_news(f->store, f->app.to_staging[shard], &f->mark[shard], f->got, GOT_MAX);
     return f->n_got;
+}
+
+static size_t news(fx_t *f)
+{
+    return news_on(f, 0);
 }
 
 static const Arrears__SaleResult *result(fx_t *f, size_t i)
@@ -266,12 +284,17 @@ static SaleListing *listing(listing_t *x, const char *account, int64_t outstandi
     return l;
 }
 
-static int list_as(fx_t *f, const char *role, SaleListing *l)
+static int list_from(fx_t *f, const char *principal, const char *role, SaleListing *l)
 {
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_SALE_LISTING;
     env.sale_listing = l;
-    return apply_as(f, "staging", role, &env);
+    return apply_as(f, principal, role, &env);
+}
+
+static int list_as(fx_t *f, const char *role, SaleListing *l)
+{
+    return list_from(f, "staging", role, l);
 }
 
 static void list_ok(fx_t *f, const char *account, int64_t outstanding)
@@ -461,7 +484,8 @@ static void test_open_and_bid(void **state)
 
 /* ---------------------------------------------------------------- award, file, tape */
 
-static int notice(fx_t *f, const char *account, Arrears__SaleNoticeKind kind)
+static int notice_from(fx_t *f, const char *principal, const char *account,
+                       Arrears__SaleNoticeKind kind)
 {
     Arrears__SaleNotice n = ARREARS__SALE_NOTICE__INIT;
     n.platform = "p1";
@@ -472,7 +496,12 @@ static int notice(fx_t *f, const char *account, Arrears__SaleNoticeKind kind)
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_SALE_NOTICE;
     env.sale_notice = &n;
-    return apply_as(f, "staging", "service", &env);
+    return apply_as(f, principal, "service", &env);
+}
+
+static int notice(fx_t *f, const char *account, Arrears__SaleNoticeKind kind)
+{
+    return notice_from(f, "staging", account, kind);
 }
 
 /* The whole document, pulled in chunks of 100 bytes; NULL with f->reject when refused.
@@ -815,6 +844,112 @@ static void test_band_without_curve(void **state)
     arrears__stored_portfolio__free_unpacked(p, NULL);
 }
 
+/* ---------------------------------------------------------------- staging's shards */
+
+static void assert_told(fx_t *f, size_t i, const char *account, Arrears__SaleOutcome outcome)
+{
+    assert_string_equal(result(f, i)->account_ref, account);
+    assert_int_equal(result(f, i)->outcome, outcome);
+}
+
+/* The pseudonym the winner's file gives the account. */
+static const char *pseudonym_of(const Arrears__SaleFile *file, const char *account)
+{
+    for (size_t i = 0; i < file->n_accounts; i++)
+        if (strcmp(file->accounts[i]->listing->account_ref, account) == 0)
+            return file->accounts[i]->pseudonym;
+    fail_msg("%s is not in the file", account);
+    return NULL;
+}
+
+/* An account keeps the shard that listed it: withdrawn at listing or by a notice, sold
+ * in a portfolio with the other shard's accounts, put back — each told on its own
+ * shard only. */
+static void test_account_answered_on_the_shard_that_listed_it(void **state)
+{
+    fx_t *f = *state;
+    listing_t x;
+    SaleListing *l = listing(&x, "A1", 100000);
+    l->has_bankrupt = l->bankrupt = 1;
+    assert_int_equal(list_from(f, "staging-1", "service", l), 0);
+    assert_int_equal(news_on(f, 1), 1);
+    assert_told(f, 0, "A1", ARREARS__SALE_OUTCOME__SALE_WITHDRAWN);
+    assert_int_equal(list_from(f, "staging-1", "service", listing(&x, "S1", 100000)), 0);
+    assert_int_equal(list_from(f, "staging-1", "service", listing(&x, "S2", 200000)), 0);
+    list_ok(f, "S3", 300000);
+    assert_int_equal(notice_from(f, "staging-1", "S2", ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_PAYMENT), 0);
+    assert_int_equal(news_on(f, 1), 1);
+    assert_told(f, 0, "S2", ARREARS__SALE_OUTCOME__SALE_WITHDRAWN);
+    assert_int_equal(news(f), 0);
+
+    advance(f, OPEN);   /* S1 and S3: one portfolio, reserve 36,000 */
+    assert_int_equal(bid_as(f, "buyer-a", ID1, 100000, "CNY"), 0);
+    advance(f, DEADLINE);
+    assert_int_equal(news_on(f, 1), 1);
+    assert_told(f, 0, "S1", ARREARS__SALE_OUTCOME__SALE_SOLD);
+    assert_int_equal(news(f), 1);
+    assert_told(f, 0, "S3", ARREARS__SALE_OUTCOME__SALE_SOLD);
+    Arrears__SaleFile *file = file_of(f, 0);
+    assert_int_equal(put_back_as(f, "buyer-a", pseudonym_of(file, "S1"), "not as described"), 0);
+    assert_int_equal(news_on(f, 1), 1);
+    assert_told(f, 0, "S1", ARREARS__SALE_OUTCOME__SALE_PUT_BACK);
+    assert_int_equal(news(f), 0);
+    arrears__sale_file__free_unpacked(file, NULL);
+}
+
+/* A staging principal not in the list has no shard to be answered on: its listing and
+ * its notice are refused, naming it and the setting, and change nothing. */
+static void test_unknown_staging_principal_refused(void **state)
+{
+    fx_t *f = *state;
+    listing_t x;
+    list_ok(f, "A1", 100000);
+    uint8_t before[SVCTEST_DIGEST_BYTES];
+    digest(f, before);
+    svctest_assert_refused(list_from(f, "staging-2", "service", listing(&x, "A2", 100000)),
+                           &f->reject, R_UNAUTHORIZED, NULL);
+    assert_non_null(strstr(f->reject.reason, "\"staging-2\""));
+    assert_non_null(strstr(f->reject.reason, "`staging`"));
+    svctest_assert_refused(notice_from(f, "staging-2", "A1",
+                                       ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_PAYMENT),
+                           &f->reject, R_UNAUTHORIZED, NULL);
+    assert_unchanged(f, before);
+    assert_int_equal(listed_state(f, "p1/A1"), ARREARS__LISTED_STATE__LISTED_WAITING);
+}
+
+/* Drops the account's shard, as an account stored before shards has none. */
+static void unshard_work(MDB_txn *txn, void *arg)
+{
+    get_listed_t *g = arg;
+    StoredListed *before = NULL;
+    assert_int_equal(sales_listed_get(g->f->app.sales, txn, g->key, &before), 0);
+    assert_non_null(before);
+    StoredListed after = *before;   /* shallow: before keeps owning the strings */
+    after.has_staging_shard = 0;
+    after.staging_shard = 0;
+    assert_int_equal(sales_listed_put(g->f->app.sales, txn, before, &after), 0);
+    arrears__stored_listed__free_unpacked(before, NULL);
+}
+
+/* An account stored before shards (no shard kept) is answered on shard 0, the one
+ * staging there was; its portfolio's other account on its own shard. */
+static void test_account_from_before_shards_answered_on_shard_0(void **state)
+{
+    fx_t *f = *state;
+    listing_t x;
+    assert_int_equal(list_from(f, "staging-1", "service", listing(&x, "S1", 100000)), 0);
+    assert_int_equal(list_from(f, "staging-1", "service", listing(&x, "S2", 200000)), 0);
+    get_listed_t g = {f, "p1/S1", NULL};
+    svctest_write(f->store, unshard_work, &g);
+    advance(f, OPEN);
+    assert_int_equal(bid_as(f, "buyer-a", ID1, 100000, "CNY"), 0);
+    advance(f, DEADLINE);
+    assert_int_equal(news(f), 1);
+    assert_told(f, 0, "S1", ARREARS__SALE_OUTCOME__SALE_SOLD);
+    assert_int_equal(news_on(f, 1), 1);
+    assert_told(f, 0, "S2", ARREARS__SALE_OUTCOME__SALE_SOLD);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -831,6 +966,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_off_unsold_returns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_before_any_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_band_without_curve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_answered_on_the_shard_that_listed_it, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_staging_principal_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_from_before_shards_answered_on_shard_0, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,6 +39,17 @@ int svctest_close(const char *dir, store_t **store, crypt_t **crypt)
     return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+void svctest_text_file(const char *prefix, const char *text, char path[SVCTEST_DIR_MAX])
+{
+    snprintf(path, SVCTEST_DIR_MAX, "/tmp/%sXXXXXX", prefix);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
 typedef struct {
     svctest_fn *fn;
     void *arg;

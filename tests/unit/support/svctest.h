@@ -1,9 +1,9 @@
 /* svctest: what a service's in-process test needs around its apply and query functions
  * — a temporary directory with a store and an at-rest key, work run inside write and
  * read transactions as the receiver runs it, a digest of tables (a refusal must change
- * nothing), the peer a message comes from, a refusal checked by code and field, and the
- * messages an outbox got since the last look. cmocka asserts inside: a failure fails the
- * test that called. */
+ * nothing), the peer a message comes from, a refusal checked by code and field, the
+ * messages an outbox got since the last look, and a configuration file to load. cmocka
+ * asserts inside: a failure fails the test that called. */
 #ifndef ARREARS_SVCTEST_H
 #define ARREARS_SVCTEST_H
 
@@ -23,6 +23,10 @@
 int svctest_open(const char *prefix, char dir[SVCTEST_DIR_MAX], store_t **store, crypt_t **crypt);
 /* Closes both and removes the directory. */
 int svctest_close(const char *dir, store_t **store, crypt_t **crypt);
+
+/* text in a new file /tmp/<prefix>XXXXXX, for the loaders that take a configuration
+ * file's path; the caller removes it. */
+void svctest_text_file(const char *prefix, const char *text, char path[SVCTEST_DIR_MAX]);
 
 typedef void (svctest_fn)(MDB_txn *txn, void *arg);
 /* Runs fn in a write transaction that commits (a refusal commits too, as the receiver
