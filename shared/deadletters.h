@@ -28,7 +28,7 @@
 #include "receiver.h"
 #include "store.h"
 
-#define DEADLETTERS_OUTBOXES_MAX 8
+#define DEADLETTERS_OUTBOXES_MAX 16       /* svcnet's peers (SVCNET_MAX_PEERS): one outbox each */
 #define DEADLETTERS_PAGE_MAX 500        /* DeadLetterQuery.limit, at most */
 #define DEADLETTERS_PAGE_DEFAULT 100
 #define DEADLETTERS_ACTION_REASON_MAX 200

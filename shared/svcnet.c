@@ -13,6 +13,9 @@
 #include "metrics.h"
 #include "sender.h"
 
+_Static_assert(DEADLETTERS_OUTBOXES_MAX >= SVCNET_MAX_PEERS,
+               "every peer's outbox is listed for its dead letters");
+
 /* The series svcnet publishes (metrics.h lists them); -1: a reject code not seen yet. */
 typedef struct {
     int received, applied, duplicate, rejected, malformed, queries, batches;

@@ -106,18 +106,6 @@ static int load_assignee(const conf_t *c, const config_setting_t *g, size_t i, v
     return 0;
 }
 
-/* svcnet lists the dead letters of every outbox it sends from, at most
- * DEADLETTERS_OUTBOXES_MAX of them: one per shard and outreach's. */
-static int load_staging(const conf_t *c, shards_t *staging, char *err, size_t len)
-{
-    int rc = shards_load(c, "staging", staging, err, len);
-    if (rc == 0 && staging->count + 1 > DEADLETTERS_OUTBOXES_MAX)
-        rc = conf_error_at(c, conf_lookup(c, "staging"), CONF_ERANGE, err, len,
-                           "staging lists %u shards: legal sends to at most %d beside outreach",
-                           staging->count, DEADLETTERS_OUTBOXES_MAX - 1);
-    return rc;
-}
-
 static int load_from(conf_t *c, legal_config_t *o, bool resolve_paths, char *err, size_t len)
 {
     static const char *const top[] = {"data_dir", "durability", "log_level", "keys", "limits",
@@ -129,7 +117,7 @@ static int load_from(conf_t *c, legal_config_t *o, bool resolve_paths, char *err
     if (resolve_paths) {
         rc = rc ? rc : svcconf_load(c, &o->svc, err, len);
         rc = rc ? rc : svcconf_endpoint(c, "listen", o->listen, err, len);
-        rc = rc ? rc : load_staging(c, &o->staging, err, len);
+        rc = rc ? rc : shards_load(c, "staging", &o->staging, err, len);
         rc = rc ? rc : svcconf_peer(c, "outreach", o->outreach_endpoint, o->outreach_public, err, len);
         rc = rc ? rc : svcconf_path(c, "limitation", NULL, o->limitation_path, err, len);
         rc = rc ? rc : svcconf_path(c, "keys.secret", NULL, o->secret_path, err, len);

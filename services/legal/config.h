@@ -9,7 +9,7 @@
  *     # a case's updates go back to the shard that referred it, known by the principal
  *     # its key has in the keys file (role "service"); a referral or notice from a
  *     # principal not listed here is refused. The list may grow, never shrink or
- *     # reorder; at most DEADLETTERS_OUTBOXES_MAX - 1 shards (outreach has an outbox too).
+ *     # reorder.
  *   outreach = { endpoint = "..."; public_key = "keys/outreach.pub"; };  # assignments
  *   limitation = "limitation.conf";      # the jurisdiction file staging uses too
  *   clock = { kind = "wall"; };          # or { kind = "simulated"; start = "2026-01-01"; }

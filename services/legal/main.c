@@ -138,7 +138,7 @@ static int reload(void *svc, char *msg, size_t len)
         svcconf_reload_t r = {0};
         svcconf_reload(&s->cfg.svc, &fresh->svc, "legal", &r);
         svcconf_reload_differs(&r, "listen", s->cfg.listen, fresh->listen);
-        if (memcmp(&s->cfg.staging, &fresh->staging, sizeof fresh->staging) != 0)
+        if (!shards_same(&s->cfg.staging, &fresh->staging))
             svcconf_reload_note(r.ignored, "staging");
         svcconf_reload_differs(&r, "outreach", s->cfg.outreach_endpoint, fresh->outreach_endpoint);
         svcconf_reload_message(&r, msg, len);

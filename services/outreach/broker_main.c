@@ -172,7 +172,7 @@ static int reload(void *svc, char *msg, size_t len)
         svcconf_reload_t r = {0};
         svcconf_reload(&s->cfg.svc, &fresh->svc, "outreach-broker", &r);
         svcconf_reload_differs(&r, "listen", s->cfg.listen, fresh->listen);
-        if (memcmp(&s->cfg.staging, &fresh->staging, sizeof fresh->staging) != 0)
+        if (!shards_same(&s->cfg.staging, &fresh->staging))
             svcconf_reload_note(r.ignored, "staging");   /* shards, endpoints, keys: at start */
         install_policy(s, &profiles, &templates);
         memcpy(s->cfg.profiles_path, fresh->profiles_path, sizeof s->cfg.profiles_path);
