@@ -13,14 +13,17 @@ from harness import fail
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEPLOY = os.path.join(REPO, "deploy")
 
-# service -> (config file, systemd state directory under /var/lib/arrears, metrics port)
-SERVICES = {
-    "intake": ("intake.conf", "intake", 9101),
-    "staging": ("staging.conf", "staging-0", 9102),
-    "outreach-broker": ("outreach-broker.conf", "outreach-broker", 9103),
-    "outreach-worker": ("outreach-worker.conf", "outreach-worker", 9104),
-    "legal": ("legal.conf", "legal", 9105),
-    "sale": ("sale.conf", "sale", 9106),
+# The binaries, in the order the tests take them on the command line.
+SERVICES = ["intake", "staging", "outreach-broker", "outreach-worker", "legal", "sale"]
+# deploy/config/NAME.conf -> (its service, its systemd state directory under
+# /var/lib/arrears, its metrics port, the host name its peers connect to).
+CONFIGS = {
+    "intake": ("intake", "intake", 9101, "arrears-intake"),
+    "staging": ("staging", "staging-0", 9102, "arrears-staging"),
+    "outreach-broker": ("outreach-broker", "outreach-broker", 9103, "arrears-outreach-broker"),
+    "outreach-worker": ("outreach-worker", "outreach-worker", 9104, None),
+    "legal": ("legal", "legal", 9105, "arrears-legal"),
+    "sale": ("sale", "sale", 9106, "arrears-sale"),
 }
 # Who each service admits (deploy/README.md "Keys").
 ALLOWED = {
@@ -45,8 +48,8 @@ POLICY = {
 SECRET_COMMAND = "(umask 077; { od -An -tx1 -N32 /dev/urandom | tr -d ' \\n'; echo; } > %s)"
 
 
-def config_text(service):
-    with open(os.path.join(DEPLOY, "config", SERVICES[service][0])) as f:
+def config_text(name):
+    with open(os.path.join(DEPLOY, "config", name + ".conf")) as f:
         return f.read()
 
 
@@ -62,7 +65,7 @@ def lay_out_install(root, arrears):
     os.makedirs(keys, 0o700)
     os.makedirs(policy)
     os.makedirs(os.path.join(root, "var"), 0o755)
-    for name in list(SERVICES) + ["operator", "platform-a"]:
+    for name in SERVICES + ["operator", "platform-a"]:
         out = subprocess.run([arrears, "keygen", name, keys], capture_output=True, text=True)
         if out.returncode != 0:
             fail("arrears keygen %s: %s%s" % (name, out.stdout, out.stderr))
@@ -75,20 +78,31 @@ def lay_out_install(root, arrears):
         subprocess.run(["sh", "-c", SECRET_COMMAND % secret], check=True)
     for name, source in POLICY.items():
         shutil.copy(os.path.join(REPO, source), os.path.join(policy, name))
-    for service, (_, state, _) in SERVICES.items():   # what systemd's StateDirectory= makes
+    for _, state, _, _ in CONFIGS.values():   # what systemd's StateDirectory= makes
         os.mkdir(os.path.join(root, "var", state), 0o700)
     return etc
 
 
-def endpoint_for(root, port):
-    return "ipc://%s/%s.sock" % (root, port)
+def endpoint_for(root, name):
+    return "ipc://%s/%s.sock" % (root, name)
 
 
-def rewrite(text, root, metrics_port, metrics_live=False):
-    """The production file with /etc/arrears and /var/lib/arrears moved under root and
-    every tcp:// endpoint (bound or connected) on an ipc:// socket named by its port. A
-    live metrics line listens on 127.0.0.1:metrics_port instead; metrics_live makes the
-    commented one live too."""
+def listen_port(name):
+    m = re.search(r'^listen = "tcp://0\.0\.0\.0:(\d+)";', config_text(name), re.M)
+    return int(m.group(1)) if m else None
+
+
+def config_of_host(host):
+    """The config whose service peers reach at host, or None."""
+    return next((name for name, c in CONFIGS.items() if c[3] == host), None)
+
+
+def rewrite(text, root, name, metrics_port, metrics_live=False):
+    """The production file NAME with /etc/arrears and /var/lib/arrears moved under root
+    and every tcp:// endpoint on an ipc:// socket named after the config that binds it:
+    its own listen address, and each peer's by the host name it connects to (which must
+    be a config's, on that config's listen port). A live metrics line listens on
+    127.0.0.1:metrics_port instead; metrics_live makes the commented one live too."""
     live = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     for line in live:   # every path is one the rewrite moves: nothing reaches the real /etc
         for path in re.findall(r'"(/[^"]*)"', line):
@@ -99,7 +113,14 @@ def rewrite(text, root, metrics_port, metrics_live=False):
                 fail("a relative path in a production config: %s" % value)
     out = text.replace('"/etc/arrears/', '"%s/etc/' % root)
     out = out.replace('"/var/lib/arrears/', '"%s/var/' % root)
-    out = re.sub(r'"tcp://[^":]+:(\d+)"', lambda m: '"%s"' % endpoint_for(root, m.group(1)), out)
+
+    def endpoint(m):
+        host, port = m.group(1), int(m.group(2))
+        peer = name if host == "0.0.0.0" else config_of_host(host)
+        if peer is None or listen_port(peer) != port:
+            fail("%s: %s is no config's host and listen port" % (name, m.group(0)))
+        return '"%s"' % endpoint_for(root, peer)
+    out = re.sub(r'"tcp://([^":]+):(\d+)"', endpoint, out)
     prefix = r"^(# )?" if metrics_live else r"^()"
     out, n = re.subn(prefix + r'metrics = \{ listen = "0\.0\.0\.0:\d+"; \};$',
                      'metrics = { listen = "127.0.0.1:%d"; };' % metrics_port, out, flags=re.M)

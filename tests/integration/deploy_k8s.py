@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 
-from deploy_common import DEPLOY, SERVICES, config_text
+from deploy_common import CONFIGS, DEPLOY, SERVICES, config_text
 from harness import fail
 
 K8S = os.path.join(DEPLOY, "k8s")
@@ -29,9 +29,9 @@ def config_map_text():
            "# the same six files, byte for byte (integration.deploy_k8s checks it).",
            "---", "apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: arrears-config",
            "  namespace: arrears", "  labels:", "    app.kubernetes.io/name: arrears", "data:"]
-    for service in SERVICES:
-        out.append("  %s: |" % SERVICES[service][0])
-        out.extend(("    " + line).rstrip() for line in config_text(service).splitlines())
+    for name in CONFIGS:
+        out.append("  %s.conf: |" % name)
+        out.extend(("    " + line).rstrip() for line in config_text(name).splitlines())
     return "\n".join(out) + "\n"
 
 
@@ -78,7 +78,7 @@ def check_workload(doc, services, config_keys):
         fail("%s: reads %s, which arrears-config does not hold" % (name, conf))
     text = config_text(service)
     ports = {p["name"]: p["containerPort"] for p in main["ports"]}
-    if ports.get("metrics") != SERVICES[service][2] or \
+    if ports.get("metrics") != CONFIGS[service][2] or \
             'listen = "0.0.0.0:%d"' % ports["metrics"] not in text:
         fail("%s: metrics port %s is not its config's" % (name, ports.get("metrics")))
     for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
@@ -145,9 +145,9 @@ def main():
     config_maps = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "arrears-config"]
     if len(config_maps) != 1:
         fail("one ConfigMap arrears-config is wanted")
-    for service in SERVICES:
-        if config_maps[0]["data"].get(SERVICES[service][0]) != config_text(service):
-            fail("arrears-config's %s is not deploy/config's, byte for byte" % SERVICES[service][0])
+    for name in CONFIGS:
+        if config_maps[0]["data"].get(name + ".conf") != config_text(name):
+            fail("arrears-config's %s.conf is not deploy/config's, byte for byte" % name)
     for d in docs:
         if d["kind"] == "Secret":
             fail("a Secret in deploy/k8s: keys are referenced, never committed")
