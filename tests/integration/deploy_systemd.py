@@ -7,9 +7,9 @@ points at the built binaries (the rest of each unit unchanged).
 Beyond verify, each unit is read for what deploy/README.md promises: the `arrears` user,
 the hardening, Restart=on-failure, SIGHUP on reload, SIGTERM to stop, a state directory
 that is exactly its config's data_dir, a config file from deploy/config, and membership
-of arrears.target; a templated unit for every instance the README installs. A doctored
-copy (a misspelled key) must make the check fail, so the check cannot pass by saying
-nothing.
+of arrears.target; a templated unit for every instance the README installs (staging@0
+and staging@1, one per shard). A doctored copy (a misspelled key) must make the check fail, so the
+check cannot pass by saying nothing.
 
 usage: deploy_systemd.py INTAKE STAGING BROKER WORKER LEGAL SALE"""
 import os
@@ -24,8 +24,8 @@ from harness import fail
 
 UNITS = {   # unit file -> (service, [(instance, the config it reads, from deploy/config)])
     "arrears-intake.service": ("intake", [(None, "/etc/arrears/intake.conf", "intake")]),
-    # deploy/README.md installs staging.conf as shard 0's file.
-    "arrears-staging@.service": ("staging", [("0", "/etc/arrears/staging-0.conf", "staging")]),
+    "arrears-staging@.service": ("staging", [("0", "/etc/arrears/staging-0.conf", "staging-0"),
+                                             ("1", "/etc/arrears/staging-1.conf", "staging-1")]),
     "arrears-outreach-broker.service": ("outreach-broker",
                                         [(None, "/etc/arrears/outreach-broker.conf", "outreach-broker")]),
     # deploy/README.md installs a copy of outreach-worker.conf per instance.
