@@ -7,7 +7,8 @@ points at the built binaries (the rest of each unit unchanged).
 Beyond verify, each unit is read for what deploy/README.md promises: the `arrears` user,
 the hardening, Restart=on-failure, SIGHUP on reload, SIGTERM to stop, a state directory
 that is exactly its config's data_dir, a config file from deploy/config, and membership
-of arrears.target. A doctored copy (a misspelled key) must make the check fail, so the
+of arrears.target; a templated unit for every instance the README installs (staging@0
+and staging@1, one per shard). A doctored copy (a misspelled key) must make the check fail, so the
 check cannot pass by saying nothing.
 
 usage: deploy_systemd.py INTAKE STAGING BROKER WORKER LEGAL SALE"""
@@ -18,16 +19,20 @@ import subprocess
 import sys
 import tempfile
 
-from deploy_common import DEPLOY, SERVICES, config_text
+from deploy_common import CONFIGS, DEPLOY, SERVICES, config_text
 from harness import fail
 
-UNITS = {   # unit file -> (service, instance used for verify)
-    "arrears-intake.service": ("intake", None),
-    "arrears-staging@.service": ("staging", "0"),
-    "arrears-outreach-broker.service": ("outreach-broker", None),
-    "arrears-outreach-worker@.service": ("outreach-worker", "1"),
-    "arrears-legal.service": ("legal", None),
-    "arrears-sale.service": ("sale", None),
+UNITS = {   # unit file -> (service, [(instance, the config it reads, from deploy/config)])
+    "arrears-intake.service": ("intake", [(None, "/etc/arrears/intake.conf", "intake")]),
+    "arrears-staging@.service": ("staging", [("0", "/etc/arrears/staging-0.conf", "staging-0"),
+                                             ("1", "/etc/arrears/staging-1.conf", "staging-1")]),
+    "arrears-outreach-broker.service": ("outreach-broker",
+                                        [(None, "/etc/arrears/outreach-broker.conf", "outreach-broker")]),
+    # deploy/README.md installs a copy of outreach-worker.conf per instance.
+    "arrears-outreach-worker@.service": ("outreach-worker",
+                                         [("1", "/etc/arrears/outreach-worker-1.conf", "outreach-worker")]),
+    "arrears-legal.service": ("legal", [(None, "/etc/arrears/legal.conf", "legal")]),
+    "arrears-sale.service": ("sale", [(None, "/etc/arrears/sale.conf", "sale")]),
 }
 REQUIRED = ["User=arrears", "Group=arrears", "ProtectSystem=strict", "NoNewPrivileges=yes",
             "PrivateTmp=yes", "ProtectHome=yes", "Restart=on-failure",
@@ -45,7 +50,7 @@ def settings(text):
 
 
 def check_unit(name, text):
-    service, instance = UNITS[name]
+    service, instances = UNITS[name]
     lines = set(text.splitlines())
     for needed in REQUIRED:
         if needed not in lines:
@@ -54,20 +59,21 @@ def check_unit(name, text):
     exec_start = s["ExecStart"][0].split()
     if exec_start[0] != "/opt/arrears/bin/" + service or exec_start[1:2] != ["--config"]:
         fail("%s: ExecStart should run /opt/arrears/bin/%s --config ...: %s" % (name, service, exec_start))
-    conf = exec_start[2].replace("%i", instance or "")
-    expected_conf = "/etc/arrears/" + {"staging": "staging-0.conf", "outreach-worker": "outreach-worker-1.conf"}.get(
-        service, SERVICES[service][0])
-    if conf != expected_conf:
-        fail("%s: reads %s, deploy/README.md installs %s" % (name, conf, expected_conf))
-    state = s["StateDirectory"][0].replace("%i", instance or "")
-    if state != "arrears/" + SERVICES[service][1]:
-        fail("%s: StateDirectory=%s, not arrears/%s" % (name, state, SERVICES[service][1]))
-    if s["ReadWritePaths"][0].replace("%i", instance or "") != "/var/lib/" + state:
-        fail("%s: ReadWritePaths is not its state directory" % name)
-    # The config's store (or the worker's spool) lives in the unit's state directory.
-    data = re.search(r'^(data_dir|spool) = "([^"]+)";', config_text(service), re.M).group(2)
-    if not (data == "/var/lib/" + state or data.startswith("/var/lib/" + state + "/")):
-        fail("%s: its config keeps data at %s, outside /var/lib/%s" % (name, data, state))
+    for instance, installed, config in instances:
+        unit = name.replace("@.", "@%s." % instance) if instance else name
+        conf = exec_start[2].replace("%i", instance or "")
+        if conf != installed:
+            fail("%s: reads %s, deploy/README.md installs %s" % (unit, conf, installed))
+        state = s["StateDirectory"][0].replace("%i", instance or "")
+        if state != "arrears/" + CONFIGS[config][1]:
+            fail("%s: StateDirectory=%s, not arrears/%s" % (unit, state, CONFIGS[config][1]))
+        if s["ReadWritePaths"][0].replace("%i", instance or "") != "/var/lib/" + state:
+            fail("%s: ReadWritePaths is not its state directory" % unit)
+        # The config's store (or the worker's spool) lives in the unit's state directory.
+        data = re.search(r'^(data_dir|spool) = "([^"]+)";', config_text(config), re.M).group(2)
+        if not (data == "/var/lib/" + state or data.startswith("/var/lib/" + state + "/")):
+            fail("%s: deploy/config/%s.conf keeps data at %s, outside /var/lib/%s"
+                 % (unit, config, data, state))
 
 
 def verify(unit_dir, binaries, names):
@@ -103,7 +109,7 @@ def main():
         fail("deploy/systemd holds %s" % present)
     for name in UNITS:
         check_unit(name, open(os.path.join(unit_dir, name)).read())
-    names = [n.replace("@.", "@%s." % UNITS[n][1]) if "@" in n else n for n in UNITS]
+    names = [n.replace("@.", "@%s." % i) if i else n for n in UNITS for i, _, _ in UNITS[n][1]]
     names.append("arrears.target")
     rc, said = verify(unit_dir, binaries, names)
     if rc != 0 or said:
