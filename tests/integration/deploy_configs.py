@@ -9,11 +9,6 @@ spool), answer /healthz on its metrics port, and stop with exit 0 on SIGTERM. Be
 that, the peers' staging shard lists must agree with each other, with the shard configs
 and with the keys files.
 
-A service built before it read `staging` as a shard list (the broker, legal and sale
-took it after intake) refuses the list by name: it is then started with shard 0 alone,
-to check the rest of its file, and the test ends as skipped (exit 77), naming it, rather
-than passing.
-
 usage: deploy_configs.py ARREARS INTAKE STAGING BROKER WORKER LEGAL SALE"""
 import os
 import re
@@ -29,10 +24,6 @@ import urllib.request
 from deploy_common import (CONFIGS, DEPLOY, SERVICES, check_shard_lists, config_text, endpoint_for,
                            lay_out_install, listen_port, rewrite, staging_list)
 from harness import fail, wait_for
-
-SKIPPED = 77   # tests/deploy.cmake: SKIP_RETURN_CODE
-# The old loader's refusal of a shard list (shared/svcconf.c svcconf_peer).
-ONE_GROUP_ONLY = re.compile(r": staging must be a group, got a list")
 
 
 def free_port():
@@ -100,20 +91,11 @@ class Run:
         self.procs = {}
 
 
-def one_shard(text):
-    """The file with its staging shard list cut to shard 0, as one group."""
-    first = staging_list(text)[0]
-    group = 'staging = { endpoint = "%s"; public_key = "%s"; };' % (first["endpoint"],
-                                                                    first["public_key"])
-    return re.sub(r"^staging = \(.*?^\);$", group, text, count=1, flags=re.M | re.S)
-
-
-def start_all(run, etc, root, texts, order, make_live, one_group):
+def start_all(run, etc, root, texts, order, make_live):
     """Starts every config's service from its rewritten file (make_live: those whose
     commented metrics line is made live; one of them may refuse exactly that setting),
-    checks each started one, then stops them all with SIGTERM. A service that reads
-    `staging` as one group only is started with shard 0 alone and added to one_group.
-    Returns the configs that started."""
+    checks each started one, then stops them all with SIGTERM. Returns the configs that
+    started."""
     paths, ports, up = {}, {}, []
 
     def write(name, text):
@@ -139,11 +121,6 @@ def start_all(run, etc, root, texts, order, make_live, one_group):
             continue
         if name in make_live and "metrics is not a known setting" in attempt.err and attempt.rc != 0:
             continue
-        if ONE_GROUP_ONLY.search(attempt.err) and attempt.rc != 0:
-            one_group.add(name)
-            if attempt(name, one_shard(texts[name])):
-                up.append(name)
-                continue
         fail("%s refused deploy/config/%s.conf (exit %d):\n%s" % (CONFIGS[name][0], name, attempt.rc,
                                                                  attempt.err[-2000:]))
     for name in up:
@@ -195,7 +172,6 @@ def main():
     root = tempfile.mkdtemp(prefix="dcf", dir="/tmp")
     run = Run(root, binaries)
     started = time.monotonic()
-    one_group = set()
     try:
         etc = lay_out_install(root, arrears)
         order = ["sale", "legal", "outreach-broker", "outreach-worker", "staging-0", "staging-1",
@@ -208,7 +184,7 @@ def main():
             "%s at %s" % (s["principal"], s["endpoint"]) for s in staging_list(texts["intake"]))),
             flush=True)
         live = [s for s in order if re.search(r"^metrics = ", texts[s], re.M)]
-        up = start_all(run, etc, root, texts, order, set(), one_group)
+        up = start_all(run, etc, root, texts, order, set())
         if up != order:
             fail("started %s of %s" % (up, order))
         print("accepted, stores open, /healthz answered by %s, stopped cleanly on SIGTERM: %s"
@@ -217,17 +193,12 @@ def main():
         # the file was written) is made live: refused by name, or accepted and healthy.
         commented = [s for s in order if s not in live]
         if commented:
-            up = start_all(run, etc, root, texts, order, set(commented), one_group)
+            up = start_all(run, etc, root, texts, order, set(commented))
             accepted = [s for s in commented if s in up]
             refused = [s for s in commented if s not in up]
             print("commented metrics line made live: refused as unknown by %s; accepted and "
                   "healthy by %s%s" % (refused, accepted, " (uncomment it there)" if accepted else ""),
                   flush=True)
-        if one_group:
-            print("SKIPPED: %s read `staging` as one group only and refused the shard list: "
-                  "started with shard 0 alone, the rest of their files accepted; the shard "
-                  "list is untested with them" % ", ".join(sorted(one_group)), flush=True)
-            sys.exit(SKIPPED)
         print("deploy_configs: ok in %.1f s" % (time.monotonic() - started), flush=True)
     finally:
         run.close()
