@@ -109,6 +109,12 @@ int demojob_main(const demojob_options_t *o)
     }
     fleet_down(&e);   /* an earlier run's processes, if one was interrupted */
     clear_run(&e);
+    /* A fresh run may take any number of shards: no account is placed on one yet. */
+    if (o->shards && embedded_set_shards(&e, o->shards, err, sizeof err) != 0) {
+        fprintf(stderr, "arrears demo: %s\n", err);
+        return 1;
+    }
+    clear_run(&e);   /* a shard that an earlier, larger run left */
     if (embedded_write(&e, &eo, err, sizeof err) != 0 ||
         driver_clock_start(&e, DEMO_START_MS) != 0 || fleet_up(&e, err, sizeof err) != 0) {
         fprintf(stderr, "arrears demo: %s\n", err);
@@ -116,8 +122,9 @@ int demojob_main(const demojob_options_t *o)
         return 1;
     }
     printf("arrears demo: every service up in %s on the simulated clock from %s (CURVE on "
-           "ipc://); a synthetic platform, firms, agencies and buyers act for %llu days on "
-           "%llu accounts (seed %llu)\n", e.dir, DEMO_START, (unsigned long long)o->days,
+           "ipc://, staging in %u shard%s); a synthetic platform, firms, agencies and buyers "
+           "act for %llu days on %llu accounts (seed %llu)\n", e.dir, DEMO_START, e.shards,
+           e.shards == 1 ? "" : "s", (unsigned long long)o->days,
            (unsigned long long)o->accounts, (unsigned long long)o->seed);
     fflush(stdout);
     int world = run_world(&e, o);

@@ -9,6 +9,7 @@ typedef struct {
     uint64_t accounts;    /* size of the demonstration portfolio */
     uint64_t seed;        /* the portfolio, the world's choices and the voice robot */
     uint64_t days;        /* simulated days */
+    uint32_t shards;      /* staging's shards: 0 keeps the folder's count */
 } demojob_options_t;
 
 int demojob_main(const demojob_options_t *o);

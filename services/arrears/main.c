@@ -62,7 +62,7 @@ static void usage(FILE *out)
             "                            one decoded in full: PERSONAL DATA IN CLEAR, sealed at rest\n"
             "  dead-letters SERVICE replay|discard OUTBOX SEQ --reason WHY [--as OPERATOR]\n"
             "                            send it again as a new seq, or drop it; logged with who and why\n"
-            "  demo [--accounts N] [--seed S] [--days D]\n"
+            "  demo [--accounts N] [--seed S] [--days D] [--shards N]\n"
             "                            the main job: everything up on the simulated clock, a\n"
             "                            synthetic platform, firms and buyers for D days, the report\n"
             "  backup [--out DIR]        a consistent copy of every store, services running\n"
@@ -243,7 +243,7 @@ static int run_command(const char *cmd, const cli_options_t *o, int npos, char *
     if (strcmp(cmd, "report") == 0) return ops_report_main(p);
     if (strcmp(cmd, "backup") == 0) return ops_backup_main(p);
     if (strcmp(cmd, "demo") == 0) {
-        demojob_options_t j = { p->dir, o->accounts, p->seed, o->days };
+        demojob_options_t j = { p->dir, o->accounts, p->seed, o->days, p->shards };
         return demojob_main(&j);
     }
     if (strcmp(cmd, "dead-letters") == 0)

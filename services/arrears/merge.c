@@ -77,8 +77,14 @@ static int by_roll_cell(const ProtobufCMessage *a, const ProtobufCMessage *b)
     return c;
 }
 
+static int by_platform_currency(const ProtobufCMessage *a, const ProtobufCMessage *b)
+{
+    int c = strcmp(text_of(a, "platform"), text_of(b, "platform"));
+    return c ? c : strcmp(text_of(a, "currency"), text_of(b, "currency"));
+}
+
 static const list_rule_t lists[] = {
-    { &arrears__report__descriptor, "sections", { "platform", "currency" }, NULL },
+    { &arrears__report__descriptor, "sections", { "platform", "currency" }, by_platform_currency },
     { &arrears__report_section__descriptor, "by_stage", { "name" }, by_stage },
     { &arrears__report_section__descriptor, "by_segment", { "name" }, NULL },
     { &arrears__report_section__descriptor, "by_arm", { "name" }, NULL },

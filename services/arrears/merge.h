@@ -16,10 +16,10 @@
  *  - as_of_ms is the earliest shard's: every figure is complete up to it.
  *  - Order, as staging gives it: stages (by_stage, recovery_by_stage, roll cells) in the
  *    book's order and channels in the strategy's (book_order.h), months ascending.
- *    Sections (in the order of their first account's id), segments and arms (in the
- *    strategy file's order) are in an order the CLI cannot see: they keep the shards'
- *    order, a name one shard lacks put before the first name its own shard lists after
- *    it — the order of one staging whenever the shards' lists tell it.
+ *    Sections by platform, then currency. Segments and arms (in the strategy file's
+ *    order) are in an order the CLI cannot see: they keep the shards' order, a name one
+ *    shard lacks put before the first name its own shard lists after it — the order of
+ *    one staging whenever the shards' lists tell it.
  *
  *  - complaint_figures.response_hours_total is each shard's total rounded to the hour,
  *    so it is recomputed, half-even, from the exact response_ms_total the shards add up

@@ -320,6 +320,14 @@ static int visit_entry(const Arrears__TimelineEntry *t, void *arg)
     return 0;
 }
 
+static int by_platform_currency(const void *a, const void *b)
+{
+    const Arrears__ReportSection *x = *(Arrears__ReportSection *const *)a;
+    const Arrears__ReportSection *y = *(Arrears__ReportSection *const *)b;
+    int c = strcmp(x->platform, y->platform);
+    return c ? c : strcmp(x->currency, y->currency);
+}
+
 /* The account in self->account, its timeline through the figures of section s. */
 static int walk_timeline(staging_t *self, MDB_txn *txn, section_t *s, report_account_t *walk,
                          int64_t now_ms)
@@ -417,6 +425,9 @@ size_t staging_report(staging_t *self, MDB_txn *txn, const Arrears__ReportQuery 
         rc = finish_figures(self, &all[i]);
         ptrs[i] = &all[i].section;
     }
+    /* By platform, then currency: the order does not depend on which account came first,
+     * so shards' reports merge into the one a single staging gives. */
+    qsort(ptrs, count, sizeof ptrs[0], by_platform_currency);
     report.n_sections = count;
     report.sections = ptrs;
     report.has_as_of_ms = 1;

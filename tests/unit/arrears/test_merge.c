@@ -232,7 +232,7 @@ static Arrears__Report *shard_a(void)
     return r;
 }
 
-/* Shard B: a p2/USD section A has not (listed first), and p1/CNY. */
+/* Shard B: p1/CNY, and a p2/USD section A has not (after it: by platform, currency). */
 static Arrears__Report *shard_b(void)
 {
     counts_t usd = { .contacts = 1 };
@@ -254,7 +254,7 @@ static Arrears__Report *shard_b(void)
     SET_LIST(s, recovery_by_stage, paid("current", 2, 1, 200));
     SET_LIST(s, remittance, remit("2026-02", 200, 50, 0, 30));
     Arrears__Report *r = report(1000);
-    SET_LIST(r, sections, u, s);
+    SET_LIST(r, sections, s, u);
     return r;
 }
 
@@ -285,7 +285,7 @@ static Arrears__Report *whole(void)
     SET_LIST(s, remittance, remit("2026-01", 100, 0, 0, 0), remit("2026-02", 200, 50, 0, 30),
              remit("2026-03", 0, 0, 10, 0));
     Arrears__Report *r = report(1000);
-    SET_LIST(r, sections, u, s);
+    SET_LIST(r, sections, s, u);
     return r;
 }
 
@@ -355,7 +355,7 @@ static void test_two_halves_are_the_whole(void **state)
     Arrears__Report *r[] = { shard_a(), shard_b(), whole() };
     Arrears__Report *m = merged(r, 2);
     assert_same_report(m, r[2]);
-    const Arrears__ReportSection *s = m->sections[1];
+    const Arrears__ReportSection *s = m->sections[0];
     assert_string_equal(s->platform, "p1");
     /* 1 of 3 and 1 of 3 kept: 2 of 6, not the sum (6666) of the shards' rates */
     assert_int_equal(s->promise_kept_rate_bps, 3333);
@@ -365,7 +365,7 @@ static void test_two_halves_are_the_whole(void **state)
     assert_true(s->has_cure_rate_bps);
     assert_int_equal(s->cure_rate_bps, 3333);
     /* nothing overdue at entry on p2/USD: no collection rate, on either shard or merged */
-    assert_false(m->sections[0]->total->has_collection_rate_bps);
+    assert_false(m->sections[1]->total->has_collection_rate_bps);
     assert_int_equal(m->as_of_ms, 1000);
     /* 5.4 and 47.4 hours: 53 from the exact sum, not the 5 + 47 of the rounded ones */
     assert_int_equal(s->complaint_figures->response_hours_total, 53);
