@@ -3,9 +3,12 @@
  * delivered everything to staging, then sends ClockAdvance(T) to staging, the broker,
  * legal and sale in pipeline order (each answers busy until its own work at T is done
  * and its outboxes are drained), and repeats while any outbox still grew — the replies
- * of one service are work for another. Between steps it jumps ahead to the earliest
- * instant a service says it has work (Health next_work_ms), on the step grid. The last
- * settled instant is kept in run/clock so the next `arrears simulate` goes on from it. */
+ * of one service are work for another. The fleet is driven (clock.driven, svcnet.h): an
+ * advance is the service's turn, the only time it sends, so one service acts at a time
+ * in this order and a seeded run is the same every time. Between steps it jumps ahead
+ * to the earliest instant a service says it has work (Health next_work_ms), on the step
+ * grid. The last settled instant is kept in run/clock so the next `arrears simulate`
+ * goes on from it. */
 #ifndef ARREARS_DRIVER_H
 #define ARREARS_DRIVER_H
 
