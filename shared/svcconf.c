@@ -123,6 +123,7 @@ int svcconf_load(const conf_t *c, svcconf_t *o, char *err, size_t len)
     rc = rc ? rc : svcconf_path(c, "keys.allowed", NULL, o->allowed_path, err, len);
     rc = rc ? rc : load_limits(c, o, err, len);
     rc = rc ? rc : svcconf_metrics(c, o->metrics_listen, err, len);
+    rc = rc ? rc : conf_bool(c, "clock.driven", false, &o->driven, err, len);
     o->store.relaxed = relaxed == 1;
     o->log_level = (log_level_t)level;
     return rc;
@@ -206,13 +207,18 @@ int svcconf_peer(const conf_t *c, const char *name, char endpoint[LINK_ENDPOINT_
 
 int svcconf_clock(const conf_t *c, bool *simulated, int64_t *start_ms, char *err, size_t len)
 {
-    static const char *const clock_keys[] = {"kind", "start", NULL};
+    static const char *const clock_keys[] = {"kind", "start", "driven", NULL};
     static const char *const kinds[] = {"wall", "simulated", NULL};
     int kind = 0;
+    bool driven = false;
     const char *start = NULL;
     int rc = conf_check_keys(c, "clock", clock_keys, err, len);
     rc = rc ? rc : conf_enum(c, "clock.kind", kinds, 0, &kind, err, len);
     rc = rc ? rc : conf_string(c, "clock.start", "2026-01-01", TZ_DATE_LEN, &start, err, len);
+    rc = rc ? rc : conf_bool(c, "clock.driven", false, &driven, err, len);
+    if (rc == 0 && driven && kind != 1)
+        rc = conf_error_at(c, conf_lookup(c, "clock.driven"), CONF_ERANGE, err, len,
+                           "clock.driven: only a simulated clock has a driver");
     if (rc != 0)
         return rc;
     int64_t day;

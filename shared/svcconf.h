@@ -14,6 +14,8 @@
  *     window = 1000;  resend_timeout_ms = 2000;  retain_days = 7;
  *     map_size_mb = 64;  map_max_mb = 16384;  queue_max_messages = 100000;
  *   };
+ *   clock = { ...; driven = true; };     # the service's own clock setting (svcconf_clock);
+ *                                         #  driven: it sends only in its turn (svcnet.h)
  */
 #ifndef ARREARS_SVCCONF_H
 #define ARREARS_SVCCONF_H
@@ -42,6 +44,7 @@ typedef struct {
     sender_limits_t sender;
     outbox_limits_t outbox;
     char metrics_listen[METRICS_ADDRESS_MAX];   /* "": no metrics endpoint */
+    bool driven;                 /* clock.driven: a simulation driver gives it its turns */
 } svcconf_t;
 
 /* Names of the top-level settings svcconf reads, for a service's own unknown-key check. */
@@ -94,7 +97,9 @@ int svcconf_peer(const conf_t *conf, const char *name, char endpoint[LINK_ENDPOI
                  char public_path[SVCCONF_PATH_MAX], char *err, size_t err_len);
 
 /* `clock = { kind = "wall"; }` or `{ kind = "simulated"; start = "2026-01-01"; }`
- * (DESIGN.md "Time"); *start_ms is the simulated clock's first instant (00:00 UTC). */
+ * (DESIGN.md "Time"); *start_ms is the simulated clock's first instant (00:00 UTC).
+ * `driven = true;` (simulated only; svcconf_load reads it): the service sends only in
+ * the turns a simulation driver gives it, as `arrears simulate` does (svcnet.h). */
 int svcconf_clock(const conf_t *conf, bool *simulated, int64_t *start_ms, char *err,
                   size_t err_len);
 

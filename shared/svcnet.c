@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zmq.h>
 
 #include "deadletters.h"
@@ -26,6 +27,13 @@ typedef struct {
     metrics_process_t process;
 } series_t;
 
+/* A driven service's turn (svcnet.h). */
+typedef enum {
+    TURN_NONE,       /* what it appends waits */
+    TURN_ASKED,      /* an operator's message is being worked (busy so far) */
+    TURN_ANSWERED,   /* answered: the turn ends once nothing is unacknowledged */
+} turn_t;
+
 struct svcnet {
     void *ctx;
     zap_t *zap;
@@ -45,6 +53,8 @@ struct svcnet {
     deadletters_t *dead;
     crypt_t *dead_key;        /* opens sealed dead letters; NULL: clear ones only */
     int64_t now_ms;           /* the service's clock at this drain */
+    bool driven;              /* sends only in its turn (svcnet.h) */
+    turn_t turn;
 };
 
 /* The at-rest key svcnet_secret_open() last opened in this process: every service
@@ -263,15 +273,65 @@ void svcnet_reloaded(svcnet_t *self, bool ok)
 
 /* ---------------------------------------------------------------- dispatch */
 
+bool svcnet_in_turn(const svcnet_t *self)
+{
+    return !self->driven || self->turn != TURN_NONE;
+}
+
+/* Every message appended, this transaction's included, acknowledged by its receiver?
+ * (A service's own count of the unacknowledged is its senders': they learn of an append
+ * only when they next pump.) */
+static int drained(svcnet_t *self, MDB_txn *txn, bool *all)
+{
+    *all = true;
+    for (size_t i = 0; i < self->peer_count && *all; i++) {
+        outbox_state_t st;
+        int rc = outbox_state(self->outbox[i], txn, &st);
+        if (rc != 0)
+            return rc;
+        *all = st.last_seq <= st.acked_known;
+    }
+    return 0;
+}
+
 /* What every service answers the same way goes to svcnet's modules; the rest to the
  * service's own handler. */
+static int dispatch_apply(svcnet_t *self, MDB_txn *txn, const receiver_peer_t *from,
+                          const Arrears__Envelope *env, reject_t *reject)
+{
+    if (env->body_case == ARREARS__ENVELOPE__BODY_DEAD_LETTER_ACTION)
+        return deadletters_apply(self->dead, txn, from, env, self->now_ms, reject);
+    return self->service.apply(self->service_app, txn, from, env, reject);
+}
+
+/* An operator's message gives a driven service its turn, before the service applies it
+ * (what it does must go out). The turn lasts while the message is answered busy (the
+ * operator asks again) and then until nothing is unacknowledged (svcnet_step). A
+ * ClockAdvance is acknowledged only with every message appended acknowledged: else one
+ * sent a moment too late would wait for the next turn, and the driver, which moves on
+ * at the acknowledgement, would find it there or not by the timing of the run. */
+static int take_turn(svcnet_t *self, MDB_txn *txn, const receiver_peer_t *from,
+                     const Arrears__Envelope *env, reject_t *reject)
+{
+    self->turn = TURN_ASKED;
+    int rc = dispatch_apply(self, txn, from, env, reject);
+    bool all = true;
+    if (rc == APPLY_OK && env->body_case == ARREARS__ENVELOPE__BODY_CLOCK_ADVANCE &&
+        (rc = drained(self, txn, &all)) == 0 && !all)
+        rc = receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, "to_ms",
+                             "advancing: messages sent and not yet acknowledged");
+    if (rc == APPLY_OK || (rc == APPLY_REJECTED && reject->klass == ARREARS__REJECT__CLASS__PERMANENT))
+        self->turn = TURN_ANSWERED;
+    return rc;
+}
+
 static int net_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
                      const Arrears__Envelope *env, reject_t *reject)
 {
     svcnet_t *self = app;
-    if (env->body_case == ARREARS__ENVELOPE__BODY_DEAD_LETTER_ACTION)
-        return deadletters_apply(self->dead, txn, from, env, self->now_ms, reject);
-    return self->service.apply(self->service_app, txn, from, env, reject);
+    if (self->driven && strcmp(from->role, "operator") == 0)
+        return take_turn(self, txn, from, env, reject);
+    return dispatch_apply(self, txn, from, env, reject);
 }
 
 static size_t net_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
@@ -328,6 +388,7 @@ svcnet_t *svcnet_new(const svcnet_spec_t *spec, store_t *store, inbox_t *inbox,
     }
     self->peer_count = spec->peer_count;
     self->store = store;
+    self->driven = spec->svc->driven;
     for (size_t i = 0; i < spec->peer_count; i++)
         self->outbox[i] = spec->peers[i].outbox;
     if (open_sockets(self, spec, err, err_len) != 0) {
@@ -357,7 +418,7 @@ svcnet_t *svcnet_new(const svcnet_spec_t *spec, store_t *store, inbox_t *inbox,
 int svcnet_pump(svcnet_t *self)
 {
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < self->peer_count; i++)
+    for (size_t i = 0; rc == 0 && svcnet_in_turn(self) && i < self->peer_count; i++)
         rc = sender_pump(self->sender[i], aclock_monotonic_ms());
     return rc;
 }
@@ -370,7 +431,7 @@ static int step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock)
         wait = SVCNET_PUBLISH_MS;
     for (size_t i = 0; i < self->peer_count; i++) {
         items[1 + i] = (zmq_pollitem_t){self->dealer[i], 0, ZMQ_POLLIN, 0};
-        int64_t w = sender_wait_ms(self->sender[i], now);
+        int64_t w = svcnet_in_turn(self) ? sender_wait_ms(self->sender[i], now) : wait;
         wait = w < wait ? w : wait;
     }
     if (zmq_poll(items, (int)(1 + self->peer_count), (long)(wait > 0 ? wait : 0)) < 0)
@@ -384,7 +445,10 @@ static int step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock)
     for (size_t i = 0; rc == 0 && i < self->peer_count; i++)
         if (items[1 + i].revents & ZMQ_POLLIN)
             rc = sender_read_replies(self->sender[i], aclock_monotonic_ms());
-    return rc ? rc : svcnet_pump(self);
+    rc = rc ? rc : svcnet_pump(self);
+    if (self->turn == TURN_ANSWERED && svcnet_unacked(self) == 0)
+        self->turn = TURN_NONE;   /* the pump read every append: all are acknowledged */
+    return rc;
 }
 
 int svcnet_step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock)

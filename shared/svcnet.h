@@ -19,7 +19,19 @@
  * publishes them from the service thread after a step (the store's at most every
  * SVCNET_PUBLISH_MS), and then no step waits longer than SVCNET_PUBLISH_MS, so the
  * figures and the loop's heartbeat stay fresh. Ready: the store is open, the sockets
- * are bound and connecting, and the last step succeeded. */
+ * are bound and connecting, and the last step succeeded.
+ *
+ * Turns (clock.driven, svcconf.h): a service a simulation driver schedules sends only in
+ * its turn. An operator's message gives it one — the driver's ClockAdvance, or an
+ * operator's action, whose effects go out at once as on any fleet — which lasts while
+ * the message is answered busy (asked again) and then until every message appended is
+ * acknowledged; a ClockAdvance is acknowledged only then. Out of turn a service applies
+ * what comes in, answers calls and queries and reads its peers' acknowledgements, but
+ * what it appends waits in its outboxes: nothing is sent, resent or probed. So while
+ * the driver runs, one service at most acts at a time, in the driver's order, and every
+ * service takes its input in an order the driver decided, never one the timing of a run
+ * did: a seeded simulation comes out the same every time (DESIGN.md "Time"). Undriven,
+ * every moment is the service's turn. */
 #ifndef ARREARS_SVCNET_H
 #define ARREARS_SVCNET_H
 
@@ -78,6 +90,8 @@ void svcnet_sweep_took(svcnet_t *self, int64_t elapsed_us);
 void svcnet_reloaded(svcnet_t *self, bool ok);
 /* Messages sent and not yet acknowledged, over every peer. */
 uint64_t svcnet_unacked(const svcnet_t *self);
+/* Whether it is the service's turn (always, undriven): what it does now goes out now. */
+bool svcnet_in_turn(const svcnet_t *self);
 zap_t *svcnet_zap(svcnet_t *self);
 
 /* The service's at-rest key: loaded, or first created when create is set (the embedded

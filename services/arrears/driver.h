@@ -4,9 +4,11 @@
  * legal and sale in pipeline order (each answers busy until its own work at T is done
  * and its outboxes are drained), and repeats while any outbox still grew — the replies
  * of one service are work for another; every staging shard is advanced where staging is.
- * Between steps it jumps ahead to the earliest
- * instant a service says it has work (Health next_work_ms), on the step grid. The last
- * settled instant is kept in run/clock so the next `arrears simulate` goes on from it. */
+ * The fleet is driven (clock.driven, svcnet.h): an advance is the service's turn, the
+ * only time it sends, so one service acts at a time in this order and a seeded run is
+ * the same every time. Between steps it jumps ahead to the earliest instant a service
+ * says it has work (Health next_work_ms), on the step grid. The last settled instant is
+ * kept in run/clock so the next `arrears simulate` goes on from it. */
 #ifndef ARREARS_DRIVER_H
 #define ARREARS_DRIVER_H
 

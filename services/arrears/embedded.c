@@ -284,8 +284,11 @@ static void service_head(FILE *f, const embedded_t *self, const char *service,
     /* Port 0: the kernel picks one (two folders never collide); the service logs it
      * (metrics_listen port=N) and `arrears status` reads it there. */
     fprintf(f, "metrics = { listen = \"127.0.0.1:0\"; };\n");
+    /* Driven: each service sends only in the turns `arrears simulate` gives it, so a
+     * seeded run is the same every time (svcnet.h). */
     if (o->simulated && strcmp(service, "intake") != 0)
-        fprintf(f, "clock = { kind = \"simulated\"; start = \"%s\"; };\n", o->start);
+        fprintf(f, "clock = { kind = \"simulated\"; start = \"%s\"; driven = true; };\n",
+                o->start);
 }
 
 static void peer(FILE *f, const embedded_t *self, const char *service)

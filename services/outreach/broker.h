@@ -52,6 +52,7 @@ typedef struct {
 } broker_limits_t;
 
 typedef uint64_t (broker_unacked_fn)(void *arg);
+typedef bool (broker_in_turn_fn)(void *arg);
 
 typedef struct {
     tasks_t *tasks;
@@ -65,6 +66,12 @@ typedef struct {
     int64_t started_ms;
     broker_unacked_fn *unacked;   /* outcomes sent to staging, not yet acknowledged */
     void *unacked_arg;
+    /* Whether it is the broker's turn (svcnet_in_turn); NULL: always. Workers and agents
+     * lease from the queue only in it, so on a driven clock a task is screened and sent
+     * at the instant the driver settles and after every message of that instant, never
+     * at whatever moment a worker happens to pull (lease.c). */
+    broker_in_turn_fn *in_turn;
+    void *in_turn_arg;
 } broker_t;
 
 /* Outcomes one message or call may append at most (a pull screens more tasks only

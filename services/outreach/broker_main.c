@@ -52,6 +52,12 @@ static uint64_t unacked(void *arg)
     return svcnet_unacked(s->net);
 }
 
+static bool in_turn(void *arg)
+{
+    service_t *s = arg;
+    return svcnet_in_turn(s->net);
+}
+
 /* The profiles and templates, each file checked whole; NULL both with err when one is
  * refused. */
 static int load_policy(const broker_config_t *c, profile_book_t **profiles,
@@ -143,6 +149,8 @@ static int service_open(void *svc)
     s->app.started_ms = aclock_monotonic_ms();
     s->app.unacked = unacked;
     s->app.unacked_arg = s;
+    s->app.in_turn = in_turn;
+    s->app.in_turn_arg = s;
     int rc = s->app.zones ? 0 : -1;
     rc = rc ? rc : open_policy(s);
     rc = rc ? rc : open_store(s);

@@ -293,9 +293,12 @@ static int offer_id(call_t *c, pull_t *p, const char *id)
     return rc;
 }
 
-/* A worker's or agent's pull: the queue's due tasks on its channels, most urgent first. */
+/* A worker's or agent's pull: the queue's due tasks on its channels, most urgent first;
+ * nothing out of the broker's turn (broker.h in_turn). */
 static int screen_queue(call_t *c, pull_t *p, size_t scan)
 {
+    if (c->self->in_turn && !c->self->in_turn(c->self->in_turn_arg))
+        return 0;
     char (*ids)[TASKS_ID_MAX + 1] = malloc(scan * sizeof *ids);
     size_t n = 0;
     int rc = ids ? tasks_due(c->self->tasks, c->txn, c->now_ms, p->mask, scan, ids, &n) : ENOMEM;

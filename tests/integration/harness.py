@@ -146,6 +146,21 @@ def assert_none_left(folder):
         fail("processes of the run are still alive: " + " ".join(left))
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def assert_no_sanitizer_report(log_dir):
+    """Every log in log_dir free of sanitizer reports: a process that survived one still
+    fails the test."""
+    for name in sorted(os.listdir(log_dir)):
+        with open(os.path.join(log_dir, name), errors="replace") as f:
+            text = f.read()
+        for marker in SANITIZER_MARKERS:
+            at = text.find(marker)
+            if at >= 0:
+                fail("%s has a sanitizer report:\n%s" % (name, text[max(0, at - 200):at + 3000]))
+
+
 def kill_leftovers(folder):
     """SIGKILLs whatever a run left behind (by its folder); the pids killed."""
     left = processes_of(folder)

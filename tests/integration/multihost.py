@@ -31,9 +31,12 @@ the embedded default on one host, while hosts' processes are SIGKILLed and resta
   fates — not its deferral counts and rule and profile breakdowns, which differ between
   two runs on one host already (OUTREACH_CSV below says why): they are printed, not judged.
 
-Staging shards: the services cannot shard staging yet (intake routes to one staging;
-nothing routes replies to a shard). HOSTS has one staging host, "staging-0"; a second
-shard is one more entry there (with its own port and config) once they can.
+Staging shards: (a) runs one staging, (b) two shards on two hosts (`arrears up --shards
+2` writes the configurations (b) is wired from): intake places each account on its
+person's shard, the broker, legal and sale answer on the shard that sent, and `arrears
+report` merges the shards' reports. Besides the CSV, staging's report of (a) is compared
+with the shards' reports of (b) added up here, field by field (rates, which do not add,
+left to the CSV, where the CLI recomputes them).
 
 Needs root and CAP_NET_ADMIN (`ip netns`, iproute2 from scripts/install-deps): without
 them the test FAILS saying so, it does not skip. Everything it makes — processes in
@@ -65,14 +68,17 @@ START = "2026-01-01"
 START_MS = 1767225600000   # 2026-01-01T00:00:00Z
 SUBNET = "10.88.0"
 # Each service: its socket's name in the embedded default's run/ and its TCP port.
-SOCKET = {"intake": "in", "staging": "st", "outreach": "or", "legal": "lg", "sale": "sa"}
-PORT = {"intake": 7401, "staging": 7402, "outreach": 7403, "legal": 7404, "sale": 7405}
-# The hosts: name, last octet, what runs there. A second staging shard will be one more
-# line, ("staging-1", 13, ["staging-1"]), when intake can route to shards.
+SOCKET = {"intake": "in", "staging": "st", "staging-1": "st-1", "outreach": "or", "legal": "lg",
+          "sale": "sa"}
+PORT = {"intake": 7401, "staging": 7402, "staging-1": 7402, "outreach": 7403, "legal": 7404,
+        "sale": 7405}
+SHARDS = ["staging", "staging-1"]
+# The hosts: name, last octet, what runs there.
 HOSTS = [
     ("ops", 10, []),                       # the world, the forwarder, the CLI
     ("intake", 11, ["intake"]),
     ("staging-0", 12, ["staging"]),
+    ("staging-1", 13, ["staging-1"]),
     ("broker", 14, ["outreach"]),
     ("legal", 15, ["legal"]),
     ("sale", 16, ["sale"]),
@@ -82,7 +88,7 @@ HOSTS = [
 WORKERS = ["worker-1", "worker-2", "worker-3"]
 # The kills of (b): at this fraction of the run (simulated time, plus half a day so that
 # it falls inside a day's `arrears simulate`), every process of this host.
-KILLS = [(0.3, "broker"), (0.55, "workers-a"), (0.8, "staging-0")]
+KILLS = [(0.3, "broker"), (0.55, "workers-a"), (0.7, "staging-1"), (0.8, "staging-0")]
 
 
 def sh(*args, check=True, timeout=60):
@@ -168,7 +174,7 @@ def health_main(proto, keys, endpoints_json):
     ac = client_modules(proto)
     with open(endpoints_json) as f:
         endpoints = json.load(f)
-    streams = operator_streams(ac, keys, endpoints, [s for s in SOCKET])
+    streams = operator_streams(ac, keys, endpoints, [s for s in SOCKET if SOCKET[s] in endpoints])
     try:
         for s, st in streams.items():
             st.health(timeout=60)
@@ -188,10 +194,10 @@ def reports_main(proto, keys, endpoints_json, out):
     from google.protobuf import json_format
     with open(endpoints_json) as f:
         endpoints = json.load(f)
-    queries = {"staging": staging_pb2.ReportQuery(platform=""),
-               "outreach": outreach_pb2.OutreachReportQuery(platform=""),
-               "legal": legal_pb2.LegalReportQuery(platform=""),
-               "sale": sale_pb2.SaleReportQuery()}
+    queries = {s: staging_pb2.ReportQuery(platform="") for s in SHARDS if SOCKET[s] in endpoints}
+    queries.update({"outreach": outreach_pb2.OutreachReportQuery(platform=""),
+                    "legal": legal_pb2.LegalReportQuery(platform=""),
+                    "sale": sale_pb2.SaleReportQuery()})
     streams = operator_streams(ac, keys, endpoints, list(queries))
     try:
         got = {s: json_format.MessageToDict(streams[s].query(q, 120),
@@ -234,7 +240,7 @@ def one_host(arrears, folder, proto, accounts, days, seed):
     csv = cli(arrears, folder, "report", "--format", "csv")
     endpoints = os.path.join(folder, "endpoints.json")
     with open(endpoints, "w") as f:
-        json.dump({s: "ipc://%s/run/%s.sock" % (folder, s) for s in SOCKET.values()}, f)
+        json.dump({s: "ipc://%s/run/%s.sock" % (folder, s) for s in SOCKET.values() if s != "st-1"}, f)
     out = os.path.join(folder, "reports.json")
     reports = subprocess.run([PY, __file__, "--reports", proto, os.path.join(folder, "keys"),
                               endpoints, out], capture_output=True, text=True, timeout=300)
@@ -338,8 +344,9 @@ def public_z85(path):
 class Hosts:
     """(b)'s folder, its configurations and its processes."""
 
-    def __init__(self, net, folder, one_host_folder, binaries, arrears):
-        self.net, self.dir, self.a, self.arrears = net, folder, one_host_folder, arrears
+    def __init__(self, net, folder, template, binaries, arrears):
+        """template: a folder `arrears up --shards 2` wrote (and `down` stopped)."""
+        self.net, self.dir, self.a, self.arrears = net, folder, template, arrears
         self.binaries = binaries
         self.keys, self.log = os.path.join(folder, "keys"), os.path.join(folder, "log")
         self.procs = {}    # process name -> Popen
@@ -352,7 +359,7 @@ class Hosts:
         """(a)'s file with (b)'s folder and every ipc:// socket on its TCP endpoint."""
         text = text.replace(self.a, self.dir)
         eps = tcp_endpoints()
-        return re.sub(r'"ipc://%s/run/(\w+)\.sock"' % re.escape(self.dir),
+        return re.sub(r'"ipc://%s/run/([\w-]+)\.sock"' % re.escape(self.dir),
                       lambda m: '"%s"' % eps[m.group(1)], text)
 
     def lay_out(self):
@@ -374,9 +381,10 @@ class Hosts:
                               '  { principal = "%s"; role = "%s"; public = "%s"; }'
                               % (p, r, public_z85(os.path.join(self.keys, p + ".pub")))
                               for p, r in rows))
-        for f in os.listdir(self.a):
-            if f.startswith("staging-") and f.endswith(".conf"):   # the strategies
+        for f in os.listdir(self.a):   # the strategies (staging-1.conf is a shard's own)
+            if re.fullmatch(r"staging-\D.*\.conf", f):
                 shutil.copy(os.path.join(self.a, f), os.path.join(self.dir, f))
+        shutil.copy(os.path.join(self.a, "run", "shards"), os.path.join(self.dir, "run", "shards"))
         for service in SOCKET:
             with open(os.path.join(self.a, service + ".conf")) as f:
                 text = self.wire(f.read())
@@ -439,7 +447,7 @@ class Hosts:
 
     def up(self, proto):
         self.lay_out()
-        for s in ["outreach", "legal", "sale", "staging", "intake"]:
+        for s in ["outreach", "legal", "sale", "staging", "staging-1", "intake"]:
             self.start(s)
         self.wait_healthy(proto)
         for w in WORKERS:
@@ -593,6 +601,43 @@ def outreach_substance(report, other):
                                                     report.get("tasks_unreported")]
 
 
+# The fields that name a list element (a section, group, cell, curve or point).
+NAMING = ("platform", "currency", "name", "arm", "month", "from_stage", "to_stage")
+
+
+def summed(reports):
+    """The shards' staging reports added up, here and not by the CLI's merge: every
+    integer by its path, list elements by their naming fields rather than their place;
+    rates (which do not add) and the instant left out."""
+    out = {}
+
+    def walk(value, path):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not k.endswith("_bps") and k != "as_of_ms" and k not in NAMING:
+                    walk(v, path + "." + k)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, "%s[%s]" % (path, "|".join(str(v.get(k, "")) for k in NAMING
+                                                   if isinstance(v, dict) and k in v)))
+        elif isinstance(value, (int, str)) and str(value).lstrip("-").isdigit():
+            out[path] = out.get(path, 0) + int(value)   # int64s come as strings in JSON
+    for r in reports:
+        walk(r, "")
+    return out
+
+
+def compare_staging(a_rep, b_rep):
+    a = summed([a_rep.pop(s) for s in SHARDS if s in a_rep])
+    b = summed([b_rep.pop(s) for s in SHARDS if s in b_rep])
+    fields = [k for k in sorted(set(a) | set(b)) if a.get(k, 0) != b.get(k, 0)]
+    if not fields:
+        return [], len(a)
+    return ["staging's report (one staging) and its shards' added up differ in %d fields:\n%s"
+            % (len(fields), "\n".join("  %s: one host %r, hosts %r" % (k, a.get(k), b.get(k))
+                                      for k in fields[:40]))], len(a)
+
+
 def compare(a, b):
     diffs = []
     a_csv, a_rep, a_world = a
@@ -606,6 +651,8 @@ def compare(a, b):
                      "only: %s\n  hosts only:    %s" % (len(a_lines), len(b_lines),
                                                         only_a[:20], only_b[:20]))
     a_rep, b_rep = dict(a_rep), dict(b_rep)
+    staging_diffs, staging_fields = compare_staging(a_rep, b_rep)
+    diffs += staging_diffs
     a_o, b_o = a_rep.pop("outreach"), b_rep.pop("outreach")
     a_out, b_out = outreach_substance(a_o, b_o), outreach_substance(b_o, a_o)
     if a_out != b_out:
@@ -618,7 +665,7 @@ def compare(a, b):
             "  %s: one host %r, hosts %r" % (k, fa.get(k), fb.get(k)) for k in fields[:40])))
     if a_world != b_world:
         diffs.append("the world's tally differs:\n  one host: %s\n  hosts:    %s" % (a_world, b_world))
-    return diffs, len(a_lines), len(fa)
+    return diffs, len(a_lines), len(fa) + staging_fields
 
 
 def outreach_drift(a, b):
@@ -648,6 +695,7 @@ def main():
         fail(__doc__.split("usage:")[1])
     arrears, proto = sys.argv[1], sys.argv[8]
     binaries = dict(zip(["intake", "staging", "outreach", "worker", "legal", "sale"], sys.argv[2:8]))
+    binaries["staging-1"] = binaries["staging"]
     accounts = int(sys.argv[9]) if len(sys.argv) > 9 else 150
     days = int(sys.argv[10]) if len(sys.argv) > 10 else 25
     seed = int(sys.argv[11]) if len(sys.argv) > 11 else 8
@@ -655,11 +703,14 @@ def main():
     net = Net()
     one = tempfile.mkdtemp(prefix="mha", dir="/tmp")
     many = tempfile.mkdtemp(prefix="mhb", dir="/tmp")
+    template = tempfile.mkdtemp(prefix="mht", dir="/tmp")
     hosts = None
     try:
         net.build()   # first: without namespaces there is nothing to test
         a = one_host(arrears, one, proto, accounts, days, seed)
-        hosts = Hosts(net, many, one, binaries, arrears)
+        cli(arrears, template, "up", "--simulated", "--start", START, "--relaxed", "--shards", "2")
+        cli(arrears, template, "down")
+        hosts = Hosts(net, many, template, binaries, arrears)
         b = run_hosts(hosts, arrears, proto, accounts, days, seed)
         diffs, rows, fields = compare(a, b)
         if diffs:
@@ -675,10 +726,10 @@ def main():
             for proc in hosts.procs.values():
                 if proc.poll() is None:
                     proc.kill()
-        subprocess.run([arrears, "down", "--dir", one],
-                       capture_output=True, timeout=120)
+        for folder in (one, template):
+            subprocess.run([arrears, "down", "--dir", folder], capture_output=True, timeout=120)
         net.destroy()
-        for folder in (one, many):
+        for folder in (one, many, template):
             shutil.rmtree(folder, ignore_errors=True)
 
 

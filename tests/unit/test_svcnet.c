@@ -8,7 +8,12 @@
  * (seq and number 1..N, A's stream) as A's principal and role, B's inbox is at N, A
  * ends with nothing un-acked and svcnet_flush stores the acked mark; svcnet_zap; and
  * svcnet_secret_open: missing without create fails, with create makes a 0600 key that
- * later opens load again (sealed by one, opened by another), never overwriting a bad one. */
+ * later opens load again (sealed by one, opened by another), never overwriting a bad one.
+ * Turns (clock.driven): a driven A sends nothing of what it appends until an operator's
+ * message gives it its turn; a ClockAdvance its handler acknowledges while A's senders
+ * have not yet seen a fresh append is answered busy, and acknowledged once B has every
+ * message; the turn then ends (what A appends next waits again); an operator's other
+ * message is a turn too, ending once what waited is acknowledged. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "svcnet.h"
 
@@ -339,7 +345,168 @@ static void test_round_trip(void **state)
     free(seen_b);
 }
 
-/* ---- 4. the at-rest key ---- */
+/* ---- 4. turns: a driven A sends only in its turn ---- */
+
+/* A's handler: a ClockAdvance appends one item the first time (the advance's own work)
+ * and is acknowledged whenever A's senders count nothing unacknowledged, as every
+ * service's advance is; anything else is recorded. */
+typedef struct {
+    app_t seen;
+    node_t *node;
+    bool appended;
+} driven_app_t;
+
+static int one_item(outbox_t *outbox, MDB_txn *txn, uint64_t number)
+{
+    Arrears__DemoItem item = ARREARS__DEMO_ITEM__INIT;
+    item.has_number = 1;
+    item.number = number;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_DEMO_ITEM;
+    env.demo_item = &item;
+    uint64_t seq = 0;
+    return outbox_append(outbox, txn, &env, 1000, &seq);
+}
+
+static int driven_apply(void *arg, MDB_txn *txn, const receiver_peer_t *from,
+                        const Arrears__Envelope *env, reject_t *reject)
+{
+    driven_app_t *app = arg;
+    if (env->body_case != ARREARS__ENVELOPE__BODY_CLOCK_ADVANCE)
+        return record_apply(&app->seen, txn, from, env, reject);
+    int rc = app->appended ? 0 : one_item(app->node->outbox, txn, ITEMS + 1);
+    app->appended = true;
+    if (rc == 0 && svcnet_unacked(app->node->net) > 0)
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, "to_ms", "sending");
+    return rc ? rc : APPLY_OK;
+}
+
+static int append_one(MDB_txn *txn, void *arg)
+{
+    return one_item(((node_t *)arg)->outbox, txn, 0);
+}
+
+/* Steps A and B for wait_ms (or until the operator's reply, when op is given). */
+static Arrears__Envelope *step_both(rig_t *r, void *op, int64_t wait_ms)
+{
+    aclock_t *clock = aclock_new_wall();
+    assert_non_null(clock);
+    Arrears__Envelope *reply = NULL;
+    uint8_t buf[4096];
+    for (int64_t until = aclock_monotonic_ms() + wait_ms; !reply && aclock_monotonic_ms() < until;) {
+        assert_int_equal(svcnet_step(r->a.net, 5, clock), 0);
+        assert_int_equal(svcnet_step(r->b.net, 5, clock), 0);
+        int n = op ? zmq_recv(op, buf, sizeof buf, ZMQ_DONTWAIT) : -1;
+        if (n > 0)
+            reply = arrears__envelope__unpack(NULL, (size_t)n, buf);
+    }
+    aclock_destroy(&clock);
+    return reply;
+}
+
+/* The operator's message (seq), sent until it is acknowledged; how many busy answers
+ * came first. */
+static int operator_send(rig_t *r, void *op, Arrears__Envelope *env, uint64_t seq)
+{
+    uint8_t buf[256];
+    env->has_stream_id = env->has_seq = 1;
+    env->stream_id = 7;
+    env->seq = seq;
+    size_t len = envelope_pack(env, buf, sizeof buf);
+    assert_true(len > 0);
+    for (int busy = 0; busy < 100; busy++) {
+        assert_int_equal(zmq_send(op, buf, len, 0), (int)len);
+        Arrears__Envelope *reply = step_both(r, op, 5000);
+        assert_non_null(reply);
+        bool acked = reply->body_case == ARREARS__ENVELOPE__BODY_ACK && reply->ack->through_seq == seq;
+        if (!acked)
+            assert_int_equal(reply->reject->code, ARREARS__REJECT__CODE__BUSY);
+        arrears__envelope__free_unpacked(reply, NULL);
+        if (acked)
+            return busy;
+    }
+    fail_msg("the operator's message was never acknowledged");
+    return -1;
+}
+
+static void open_driven_pair(rig_t *r, driven_app_t *seen_a, app_t *seen_b, void *ctx,
+                             void **op)
+{
+    node_t *a = &r->a, *b = &r->b;
+    link_keypair_t op_keys;
+    char err[512] = "";
+    assert_int_equal(link_keypair_generate(&op_keys), LINK_OK);
+    assert_int_equal(link_keypair_save(a->dir, "op", &op_keys, err, sizeof err), LINK_OK);
+    char allowed[256];
+    snprintf(allowed, sizeof allowed,
+             "keys = (\n  { principal = \"op\"; role = \"operator\"; public = \"%s\"; }\n);\n",
+             op_keys.public_z85);
+    write_allowed(a, allowed, NULL);
+    write_allowed(b, NULL, a);
+    a->conf.driven = true;
+    svcnet_spec_t spec_a = spec_for(a, 1, b->endpoint, b->pub_path);
+    svcnet_spec_t spec_b = spec_for(b, 0, NULL, NULL);
+    receiver_handler_t driven_handler = { .apply = driven_apply };
+    b->net = svcnet_new(&spec_b, b->store, b->inbox, &handler, seen_b, err, sizeof err);
+    a->net = svcnet_new(&spec_a, a->store, a->inbox, &driven_handler, seen_a, err, sizeof err);
+    assert_non_null(b->net);
+    assert_non_null(a->net);
+    char key[96];
+    snprintf(key, sizeof key, "%s/op.key", a->dir);
+    link_options_t options = link_default_options();
+    *op = link_client_open(ctx, a->endpoint, a->pub_path, key, &options, err, sizeof err);
+    assert_non_null(*op);
+}
+
+static void test_driven_turns(void **state)
+{
+    rig_t *r = *state;
+    node_t *a = &r->a;
+    driven_app_t *seen_a = calloc(1, sizeof *seen_a);
+    app_t *seen_b = calloc(1, sizeof *seen_b);
+    assert_non_null(seen_a);
+    assert_non_null(seen_b);
+    seen_a->node = a;
+    void *ctx = zmq_ctx_new(), *op = NULL;
+    open_driven_pair(r, seen_a, seen_b, ctx, &op);
+
+    assert_int_equal(store_write(a->store, append_items, a->outbox), 0);
+    assert_int_equal(svcnet_pump(a->net), 0);
+    step_both(r, NULL, 300);
+    assert_false(svcnet_in_turn(a->net));
+    assert_int_equal(seen_b->count, 0);   /* out of turn: nothing went */
+
+    Arrears__ClockAdvance m = ARREARS__CLOCK_ADVANCE__INIT;
+    Arrears__Envelope advance = ARREARS__ENVELOPE__INIT;
+    advance.body_case = ARREARS__ENVELOPE__BODY_CLOCK_ADVANCE;
+    advance.clock_advance = &m;
+    /* Busy at least once: its handler saw nothing unacknowledged, the outbox did. */
+    assert_true(operator_send(r, op, &advance, 1) >= 1);
+    assert_int_equal(seen_b->count, ITEMS + 1);   /* all of it, before the acknowledgement */
+    assert_int_equal(seen_b->seen[ITEMS].number, ITEMS + 1);
+    step_both(r, NULL, 20);
+    assert_false(svcnet_in_turn(a->net));
+
+    assert_int_equal(store_write(a->store, append_one, a), 0);
+    assert_int_equal(svcnet_pump(a->net), 0);
+    step_both(r, NULL, 300);
+    assert_int_equal(seen_b->count, ITEMS + 1);   /* the turn is over: it waits */
+
+    Arrears__DemoItem item = ARREARS__DEMO_ITEM__INIT;
+    Arrears__Envelope action = ARREARS__ENVELOPE__INIT;
+    action.body_case = ARREARS__ENVELOPE__BODY_DEMO_ITEM;
+    action.demo_item = &item;
+    assert_int_equal(operator_send(r, op, &action, 2), 0);
+    step_both(r, NULL, 300);
+    assert_int_equal(seen_b->count, ITEMS + 2);   /* an operator's message is a turn too */
+    assert_false(svcnet_in_turn(a->net));
+    link_close(&op);
+    zmq_ctx_term(ctx);
+    free(seen_a);
+    free(seen_b);
+}
+
+/* ---- 5. the at-rest key ---- */
 
 static void test_secret_open(void **state)
 {
@@ -405,6 +572,7 @@ int main(void)
         T(test_bad_allowed_file_binds_nothing),
         T(test_missing_peer_key),
         T(test_round_trip),
+        T(test_driven_turns),
         T(test_secret_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

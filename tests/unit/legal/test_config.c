@@ -3,8 +3,9 @@
  * value; each refusal names the file and line ("test.conf:N: ") and says why — an
  * unknown key, a missing or unknown kind, an unknown product, a bad region code, a
  * principal or currency listed twice, an unknown currency, a capacity of 0 or none, a
- * commission over 5000 bps, an empty assignee list; and the law-firm threshold of a
- * listed and of an unlisted currency.
+ * commission over 5000 bps, an empty assignee list, a driven wall clock (svcconf.h: a
+ * driven simulated one loads); and the law-firm threshold of a listed and of an
+ * unlisted currency.
  *
  * The refusal tests take the good file, replace one numbered line (or add one) and
  * expect the error at that line.
@@ -340,6 +341,14 @@ static void test_staging_list_refused_at_its_line(void **state)
     assert_error_at(f, path, 5, "1 .. 8 shards");
 }
 
+static void test_driven_wall_clock_refused(void **state)
+{
+    fx_t *f = *state;
+    refused_at(f, 2, "clock = { kind = \"wall\"; driven = true; };", CONF_ERANGE, 2,
+               "only a simulated clock has a driver");
+    assert_int_equal(parse(f, text_with(f, 2, "clock = { kind = \"simulated\"; driven = true; };")), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -358,6 +367,7 @@ int main(void)
         T(test_empty_assignee_list_refused),
         T(test_staging_one_group_or_a_list),
         T(test_staging_list_refused_at_its_line),
+        T(test_driven_wall_clock_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

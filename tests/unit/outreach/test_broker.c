@@ -23,7 +23,9 @@
  *     resolution by its idempotency key (requeued, done or left to a person);
  *   - an inbound STOP opts the person out of the channel at once (a leased task's
  *     AttemptStart is refused too), once per inbound id;
- *   - ClockAdvance is busy while work due by the instant remains.
+ *   - ClockAdvance is busy while work due by the instant remains;
+ *   - on a driven clock the queue is worked only in the broker's turn: out of it a
+ *     worker's or agent's pull leases and screens nothing, an assignee's still does.
  *
  * Times: the borrower is in Europe/London; the day is Wednesday 2026-06-10 (BST, UTC+1)
  * and the simulated clock starts at 06:00 local, before the profile's 08:00-21:00 window.
@@ -106,6 +108,7 @@ typedef struct {
     StoredTask *task;            /* the last task read back */
     StoredPerson *person;        /* the last person read back */
     uint64_t unacked;            /* what the unacked stub answers */
+    bool turn;                   /* what the in_turn stub answers */
 } fx_t;
 
 /* ---------------------------------------------------------------- fixture */
@@ -1445,6 +1448,34 @@ static lease_t firm_lease(fx_t *f, const char *principal)
     return lease_of(f->reply->task_lease->tasks[0]);
 }
 
+static bool turn_stub(void *arg)
+{
+    return ((fx_t *)arg)->turn;
+}
+
+/* Out of the broker's turn a due task waits unscreened: screened now, it would be
+ * screened at whatever instant a worker happened to pull (broker.h in_turn). An
+ * assignee's calls are people's work, pulled at any time. */
+static void test_queue_worked_only_in_turn(void **state)
+{
+    fx_t *f = *state;
+    move_clock(f, local(f, 0, 10, 0));
+    queue(f, "a1", 1, SMS, SMS_TPL, NOBODY);
+    queue(f, "a2", 1, CALL, CALL_TPL, NOBODY);
+    f->b.in_turn = turn_stub;
+    f->b.in_turn_arg = f;
+    assign(f, "a3", FIRM_1, true);
+    queue_legal(f, "a3", 1, NOBODY);
+    assert_int_equal(pull(f, SMS, 4)->n_tasks, 0);
+    assert_int_equal(pulled(f, "agent", NULL, 4), 0);
+    assert_int_equal(pulled(f, "firm", FIRM_1, 8), 1);   /* people's work: any time */
+    assert_int_equal(stored(f, "p1/a1#1")->state, TASK_PENDING);
+    assert_int_equal(stored(f, "p1/a1#1")->n_decisions, 0);
+    f->turn = true;
+    assert_int_equal(pull(f, SMS, 4)->n_tasks, 1);
+    assert_int_equal(pulled(f, "agent", NULL, 4), 1);
+}
+
 static void test_assignment_sets_replaces_and_clears_holder(void **state)
 {
     fx_t *f = *state;
@@ -1875,6 +1906,7 @@ int main(void)
         T(test_banned_phrase_refuses_task),
         T(test_clock_advance_busy_until_work_done),
         T(test_clock_advance_ignores_work_due_later),
+    T(test_queue_worked_only_in_turn),
         T(test_cancel_then_not_attempted_ends_cancelled),
         T(test_cancel_then_resolved_not_attempted_ends_cancelled),
         T(test_call_not_starved_behind_sms_backlog),
