@@ -10,6 +10,10 @@
  * committed chunk ended; and since an account evaluated for a day is not evaluated for
  * it again, a repeated chunk changes nothing.
  *
+ * While staging catches up after a restore (catchup.h) the run goes from one run
+ * boundary to the next no further than the first held message, whatever the clock
+ * says. Entries and messages of a run are dated at its instant (run_to_ms).
+ *
  * Meta keys: run_to_ms (0: no run in progress), run_cursor (last id done), run_done_ms
  * (the instant of the last completed run). */
 #ifndef ARREARS_STAGING_DAILY_H
