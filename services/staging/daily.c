@@ -12,7 +12,8 @@ typedef struct {
     daily_step_t *step;
 } chunk_t;
 
-/* The run to do now, 0 for none: the instant due, when it is past the last run's; while
+/* The run to do now, 0 for none: the instant due, when it is past the last run's (on the
+ * wall clock the last boundary crossed, an instant a catch-up can run at again); while
  * staging catches up after a restore, the next run boundary before the first held
  * message, if any (catchup.h). */
 static int run_due_ms(staging_t *self, MDB_txn *txn, int64_t done_ms, int64_t *to_ms)
@@ -30,7 +31,7 @@ static int run_due_ms(staging_t *self, MDB_txn *txn, int64_t done_ms, int64_t *t
     if (aclock_is_simulated(self->clock))
         *to_ms = self->advance_to_ms > done_ms ? self->advance_to_ms : 0;
     else if (now / self->run_every_ms > done_ms / self->run_every_ms)
-        *to_ms = now;
+        *to_ms = now / self->run_every_ms * self->run_every_ms;   /* as of the boundary */
     return 0;
 }
 

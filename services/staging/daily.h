@@ -5,7 +5,7 @@
  * A run evaluates every account as of one instant (run_to_ms). It starts when the clock
  * crosses a boundary: on the wall clock each multiple of run_every_ms (an hour by
  * default, so every borrower's midnight, half-hour zones included, is acted on within
- * the hour); on a simulated clock each advance. Its place (run_to_ms and the last id
+ * the hour), as of that multiple; on a simulated clock each advance. Its place (run_to_ms and the last id
  * done) is stored with each chunk, so after a crash the run resumes where its last
  * committed chunk ended; and since an account evaluated for a day is not evaluated for
  * it again, a repeated chunk changes nothing.
