@@ -12,7 +12,9 @@
  *     stream's before the other's, and catches up: the account ends with the same book,
  *     stage, holds, contacts and the same timeline, day by day, entry by entry;
  *   - meanwhile: a new message is refused `busy`, so is a clock advance (which still
- *     moves the clock); the replays are held, not applied, until the catch-up.
+ *     moves the clock); the replays are held, not applied, until the catch-up;
+ *   - a store `arrears restore` marked catches up from its start, held replays or not,
+ *     until the catch-up ends and answers the marker (a later start does not).
  *
  * Times: the borrower in Asia/Shanghai (local midnight at 16:00 UTC); day k is
  * 2026-04-02 04:00 UTC + k days, noon local; the instalment was due 2026-03-20. */
@@ -30,6 +32,7 @@
 #include "catchup.h"
 #include "daily.h"
 #include "log.h"
+#include "outbox.h"
 #include "stagingfix.h"
 #include "svctest.h"
 
@@ -349,6 +352,41 @@ static void test_new_work_waits(void **state)
     assert_int_equal(send(s, &EVENTS[1], NULL), APPLY_OK);   /* caught up: taken */
 }
 
+static int mark_restored(MDB_txn *txn, void *arg)
+{
+    MDB_dbi dbi;
+    uint8_t value[8];
+    store_put_u64(value, *(uint64_t *)arg);
+    MDB_val k = {strlen(OUTBOX_RESTORED_KEY), (void *)OUTBOX_RESTORED_KEY}, v = {8, value};
+    int rc = mdb_dbi_open(txn, OUTBOX_RESTORED_TABLE, MDB_CREATE, &dbi);
+    return rc ? rc : mdb_put(txn, dbi, &k, &v, 0);
+}
+
+/* held_open again, as at a start: what the store says, not what memory remembered. */
+static void restart(stagingfix_t *s)
+{
+    held_destroy(&s->app.held);
+    assert_int_equal(held_open(s->store, s->crypt, 0, &s->app.held), 0);
+}
+
+/* A store `arrears restore` marked catches up from its start, held replays or not (new
+ * work waits), until the catch-up ends and answers the marker: a later start is not
+ * catching up. */
+static void test_restored_store_waits_until_answered(void **state)
+{
+    fx_t *f = *state;
+    stagingfix_t *s = &f->again;
+    open_account(s);
+    uint64_t marker = 1234;
+    assert_int_equal(store_write(s->store, mark_restored, &marker), 0);
+    restart(s);
+    assert_int_equal(send(s, &EVENTS[0], NULL), APPLY_REJECTED);
+    assert_int_equal(s->reject.code, ARREARS__REJECT__CODE__BUSY);
+    settle(s);   /* nothing held: the catch-up ends at once */
+    restart(s);
+    assert_int_equal(send(s, &EVENTS[0], NULL), APPLY_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_settled),
         cmocka_unit_test_setup_teardown(test_same_book, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_work_waits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restored_store_waits_until_answered, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
