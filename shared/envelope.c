@@ -135,20 +135,59 @@ size_t envelope_pack_reply(Arrears__Envelope *env, uint64_t request_id, uint8_t 
     return envelope_pack(env, buf, cap);
 }
 
+static void applied_to_proto(const applied_t *in, Arrears__Applied *out)
+{
+    out->has_at_ms = out->has_order_us = 1;
+    out->at_ms = in->at_ms;
+    out->order_us = in->order_us;
+}
+
 size_t envelope_pack_ack(uint64_t stream_id, uint64_t through_seq, int duplicate,
-                         uint8_t *buf, size_t cap)
+                         const applied_t *applied, uint8_t *buf, size_t cap)
 {
     Arrears__Ack ack = ARREARS__ACK__INIT;
     ack.has_through_seq = 1;
     ack.through_seq = through_seq;
     ack.has_duplicate = duplicate != 0;
     ack.duplicate = duplicate != 0;
+    Arrears__Applied when = ARREARS__APPLIED__INIT;
+    if (applied) {
+        applied_to_proto(applied, &when);
+        ack.applied = &when;
+    }
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.has_stream_id = 1;
     env.stream_id = stream_id;
     env.body_case = ARREARS__ENVELOPE__BODY_ACK;
     env.ack = &ack;
     return envelope_pack(&env, buf, cap);
+}
+
+size_t envelope_append_replay(uint8_t *buf, size_t len, size_t cap, const applied_t *applied,
+                              uint64_t through_seq)
+{
+    Arrears__Applied when = ARREARS__APPLIED__INIT;
+    applied_to_proto(applied, &when);
+    Arrears__Replay replay = ARREARS__REPLAY__INIT;
+    replay.applied = &when;
+    replay.has_through_seq = 1;
+    replay.through_seq = through_seq;
+    Arrears__Envelope only = ARREARS__ENVELOPE__INIT;   /* the replay field alone */
+    only.replay = &replay;
+    size_t more = len <= cap ? envelope_pack(&only, buf + len, cap - len) : 0;
+    return more ? len + more : 0;
+}
+
+int envelope_replay_of(const Arrears__Envelope *env, applied_t *applied, uint64_t *through_seq)
+{
+    const Arrears__Replay *r = env->replay;
+    if (!r || !r->applied || !r->applied->has_at_ms || !r->applied->has_order_us ||
+        !r->has_through_seq)
+        return 0;
+    applied->at_ms = r->applied->at_ms;
+    applied->order_us = r->applied->order_us;
+    *through_seq = r->through_seq;
+    return 1;
 }
 
 size_t envelope_pack_reject(uint64_t stream_id, uint64_t request_id, const reject_t *reject,

@@ -36,6 +36,13 @@ typedef struct {
     char reason[REJECT_REASON_MAX];
 } reject_t;
 
+/* When a receiver applied a batch (proto Applied): its clock, and an order among its
+ * batches (its wall clock in microseconds when the batch began). */
+typedef struct {
+    int64_t at_ms;
+    int64_t order_us;
+} applied_t;
+
 void reject_set(reject_t *self, Arrears__Reject__Class klass, Arrears__Reject__Code code,
                 const char *field, const char *reason_fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -52,8 +59,17 @@ void envelope_free(Arrears__Envelope **env_p);
 size_t envelope_pack(const Arrears__Envelope *env, uint8_t *buf, size_t cap);
 /* A query's reply: env with request_id echoed, packed as envelope_pack. */
 size_t envelope_pack_reply(Arrears__Envelope *env, uint64_t request_id, uint8_t *buf, size_t cap);
+/* applied: when the batch that this Ack answers was applied (NULL: not said). */
 size_t envelope_pack_ack(uint64_t stream_id, uint64_t through_seq, int duplicate,
-                         uint8_t *buf, size_t cap);
+                         const applied_t *applied, uint8_t *buf, size_t cap);
+/* Appends an Envelope.replay (applied, through_seq) to the packed envelope of len bytes
+ * in buf — protobuf merges a field appended to a message's bytes into it — and returns
+ * the new length, or 0 if it would not fit in cap. The bytes before len are unchanged. */
+size_t envelope_append_replay(uint8_t *buf, size_t len, size_t cap, const applied_t *applied,
+                              uint64_t through_seq);
+/* What env->replay says: 1 with *applied and *through_seq filled when it carries a
+ * complete replay, 0 when it carries none (or one without its Applied). */
+int envelope_replay_of(const Arrears__Envelope *env, applied_t *applied, uint64_t *through_seq);
 size_t envelope_pack_reject(uint64_t stream_id, uint64_t request_id, const reject_t *reject,
                             uint8_t *buf, size_t cap);
 

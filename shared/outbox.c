@@ -19,6 +19,7 @@ struct outbox {
     MDB_dbi log;
     MDB_dbi dead;
     MDB_dbi meta;
+    MDB_dbi applied;       /* when the receiver first applied each range of seqs */
     MDB_dbi restored;      /* the store's restore marker (OUTBOX_RESTORED_TABLE) */
     uint64_t stream_id;
     uint64_t acked_seen;   /* the highest ack known in memory, for the bound */
@@ -126,6 +127,9 @@ static int open_tables(store_t *store, outbox_t *self)
     snprintf(table, sizeof table, "%s.meta", self->name);
     if (rc == 0)
         rc = store_table(store, table, 0, &self->meta);
+    snprintf(table, sizeof table, "%s.applied", self->name);
+    if (rc == 0)
+        rc = store_table(store, table, 0, &self->applied);
     if (rc == 0)
         rc = store_table(store, OUTBOX_RESTORED_TABLE, 0, &self->restored);
     return rc;
@@ -398,6 +402,98 @@ static int prune_step(outbox_t *self, MDB_cursor *cur, uint64_t acked, uint64_t 
     return mdb_cursor_del(cur, 0);
 }
 
+/* ---- Applied records (outbox.h "Replays"): through_seq -> from, at_ms, order_us ---- */
+
+#define APPLIED_BYTES 24
+
+/* The first record whose range ends at or after seq (MDB_NOTFOUND: none). */
+static int applied_at_or_after(outbox_t *self, MDB_txn *txn, uint64_t seq, uint64_t *through,
+                               uint64_t *from, applied_t *applied)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->applied, &cur);
+    if (rc != 0)
+        return rc;
+    uint8_t key[8];
+    store_put_u64(key, seq);
+    MDB_val k = { 8, key }, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && (k.mv_size != 8 || v.mv_size != APPLIED_BYTES))
+        rc = MDB_CORRUPTED;
+    if (rc == 0) {
+        const uint8_t *p = v.mv_data;
+        *through = store_get_u64(k.mv_data);
+        *from = store_get_u64(p);
+        applied->at_ms = (int64_t)store_get_u64(p + 8);
+        applied->order_us = (int64_t)store_get_u64(p + 16);
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+int outbox_applied_through(outbox_t *self, MDB_txn *txn, uint64_t *through_seq)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->applied, &cur);
+    if (rc != 0)
+        return rc;
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    mdb_cursor_close(cur);
+    if (rc == 0 && k.mv_size != 8)
+        return MDB_CORRUPTED;
+    *through_seq = rc == 0 ? store_get_u64(k.mv_data) : 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int outbox_note_applied(outbox_t *self, MDB_txn *txn, uint64_t through_seq,
+                        const applied_t *applied)
+{
+    uint64_t recorded = 0;
+    int rc = outbox_applied_through(self, txn, &recorded);
+    if (rc != 0 || through_seq <= recorded)
+        return rc;   /* already recorded: the first record stays */
+    uint8_t key[8], value[APPLIED_BYTES];
+    store_put_u64(key, through_seq);
+    store_put_u64(value, recorded + 1);
+    store_put_u64(value + 8, (uint64_t)applied->at_ms);
+    store_put_u64(value + 16, (uint64_t)applied->order_us);
+    MDB_val k = { 8, key }, v = { APPLIED_BYTES, value };
+    return mdb_put(txn, self->applied, &k, &v, MDB_APPEND);
+}
+
+int outbox_applied_of(outbox_t *self, MDB_txn *txn, uint64_t seq, applied_t *applied,
+                      bool *found)
+{
+    uint64_t through = 0, from = 0;
+    int rc = applied_at_or_after(self, txn, seq, &through, &from, applied);
+    *found = rc == 0 && from <= seq;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Drops the records of ranges that end before the first message still retained. */
+static int prune_applied(outbox_t *self, MDB_txn *txn, size_t max_deletes)
+{
+    uint64_t first = 0;
+    MDB_val v;
+    MDB_cursor *cur;
+    int rc = first_key(txn, self->log, &first, &v);
+    rc = rc ? rc : mdb_cursor_open(txn, self->applied, &cur);
+    if (rc != 0)
+        return rc;
+    MDB_val k;
+    for (size_t n = 0; rc == 0 && n < max_deletes; n++) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        if (rc == 0 && k.mv_size != 8)
+            rc = MDB_CORRUPTED;
+        if (rc != 0 || (first != 0 && store_get_u64(k.mv_data) >= first))
+            break;   /* an empty log retains nothing: every record goes */
+        rc = mdb_cursor_del(cur, 0);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int outbox_prune(outbox_t *self, MDB_txn *txn, int64_t now_ms, size_t max_deletes,
                  size_t *deleted)
 {
@@ -424,7 +520,8 @@ int outbox_prune(outbox_t *self, MDB_txn *txn, int64_t now_ms, size_t max_delete
     mdb_cursor_close(cur);
     if (deleted)
         *deleted = n;
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    rc = rc == MDB_NOTFOUND ? 0 : rc;
+    return rc ? rc : prune_applied(self, txn, max_deletes);
 }
 
 /* ---- realignment: a new stream for a sender whose receivers are ahead of it ----
@@ -531,6 +628,7 @@ int outbox_roll(outbox_t *self, MDB_txn *txn, const char *why, uint64_t peer_mar
                  malloc(HEADER_BYTES + self->limits.max_message_bytes + CRYPT_OVERHEAD_BYTES) };
     rc = r.copy ? carry_all(&r, last) : ENOMEM;
     free(r.copy);
+    rc = rc ? rc : mdb_drop(txn, self->applied, 0);   /* they named the old stream's seqs */
     rc = rc ? rc : meta_put(self, txn, KEY_STREAM, r.new_stream);
     rc = rc ? rc : meta_put(self, txn, KEY_ROLLED_FROM, old);
     rc = rc ? rc : meta_put(self, txn, KEY_LAST, r.carried);

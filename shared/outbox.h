@@ -13,7 +13,13 @@
  * answers OUTBOX_EFULL so the service says `busy` instead of growing without end.
  *
  * Tables, for outbox NAME: NAME.log (seq -> append_ms(be64) + packed Envelope),
- * NAME.dead (seq -> class, code, reason, packed Envelope), NAME.meta.
+ * NAME.dead (seq -> class, code, reason, packed Envelope), NAME.meta, NAME.applied
+ * (through_seq -> from_seq, at_ms, order_us: when the receiver first applied seqs
+ * from..through, as its Ack said; pruned with the messages).
+ *
+ * Replays. What a receiver restored from a backup asks for again was applied by it
+ * once: the sender resends it with when that was (Envelope.replay), so the receiver can
+ * apply what it lost in the order it first did (staging does: catchup.h).
  *
  * Realignment. A sender restored from a backup appended fewer seqs than its receivers
  * applied, so its seqs no longer name the same messages. `arrears restore` writes a
@@ -101,9 +107,22 @@ int outbox_dead_letter(outbox_t *self, MDB_txn *txn, const reject_t *reject);
 int outbox_prune(outbox_t *self, MDB_txn *txn, int64_t now_ms, size_t max_deletes,
                  size_t *deleted);
 
+/* Records when the receiver applied seqs up to through_seq (an Ack's Applied): the
+ * range after the highest seq recorded so far. A seq keeps its first record: a
+ * receiver rewound and acknowledging again does not replace it. */
+int outbox_note_applied(outbox_t *self, MDB_txn *txn, uint64_t through_seq,
+                        const applied_t *applied);
+/* The highest seq recorded (0: none). */
+int outbox_applied_through(outbox_t *self, MDB_txn *txn, uint64_t *through_seq);
+/* When the receiver first applied seq: *found false when no record covers it (never
+ * acknowledged with an Applied, or pruned). */
+int outbox_applied_of(outbox_t *self, MDB_txn *txn, uint64_t seq, applied_t *applied,
+                      bool *found);
+
 /* Leaves the current stream for a new one (see the top): the un-acked messages become
- * seqs 1.. of it, the retained acked ones are dropped. peer_mark, what the receiver said
- * it applied (0: not known), is only logged. On error abort txn. */
+ * seqs 1.. of it, the retained acked ones are dropped, with their Applied records.
+ * peer_mark, what the receiver said it applied (0: not known), is only logged. On error
+ * abort txn. */
 int outbox_roll(outbox_t *self, MDB_txn *txn, const char *why, uint64_t peer_mark,
                 uint64_t *new_stream);
 /* outbox_roll when the store was restored since this outbox last answered a restore

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "link.h"
@@ -61,6 +62,7 @@ struct receiver {
     size_t reject_count;
     size_t batch_applied;     /* applied without reject in the transaction being built */
     int64_t now_ms;
+    int64_t order_us;         /* the batch's place among this receiver's (Ack.applied) */
     uint8_t *reply_buf;
     receiver_stats_t stats;
     receiver_timer_fn *timer;
@@ -412,8 +414,9 @@ static void send_stream_replies(receiver_t *self)
         const stream_t *s = &self->streams[i];
         const item_t *to = &self->items[s->last_item];
         if (s->advanced || s->duplicate_any) {
-            size_t len = envelope_pack_ack(s->stream_id, s->position,
-                                           !s->fresh_any, buf, sizeof buf);
+            applied_t applied = { self->now_ms, self->order_us };
+            size_t len = envelope_pack_ack(s->stream_id, s->position, !s->fresh_any,
+                                           s->advanced ? &applied : NULL, buf, sizeof buf);
             send_reply(self, to, buf, len);
             self->stats.duplicates += !s->fresh_any;
         }
@@ -506,10 +509,20 @@ static void release_items(receiver_t *self)
     self->count = 0;
 }
 
+/* The wall clock in microseconds, kept increasing: two batches never share an order. */
+static int64_t next_order_us(int64_t last_us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return us > last_us ? us : last_us + 1;
+}
+
 int receiver_drain(receiver_t *self, int64_t now_ms)
 {
     assert(self);
     self->now_ms = now_ms;
+    self->order_us = next_order_us(self->order_us);
     self->count = 0;
     size_t taken = 0;
     while (self->count < self->limits.batch_max) {

@@ -6,7 +6,10 @@
  * only then replies: one cumulative Ack per stream, a Reject for each refused message,
  * one Reject(GAP) per stream that jumped ahead. Queries are answered from a read
  * transaction after the commit; calls (requests that change state, see call below)
- * inside the batch's transaction, answered after the commit. The principal is the connection's ZAP User-Id.
+ * inside the batch's transaction, answered after the commit. The principal is the
+ * connection's ZAP User-Id. An Ack that acknowledges newly applied messages says when
+ * their batch was applied (Ack.applied: the now_ms given to receiver_drain, and the
+ * batch's order), which senders keep for a replay (outbox.h "Replays").
  *
  * Contract for the service's apply function: decide first, write second. It must
  * return APPLY_REJECTED (with *reject filled) before writing anything, because the

@@ -11,6 +11,16 @@
 
 #include "log.h"
 
+/* Acks' Applied not yet stored: stored with the acked mark, or at once when full. */
+#define PENDING_APPLIED_MAX 64
+/* What an Envelope.replay adds to a message's bytes, at most. */
+#define REPLAY_MAX_BYTES 64
+
+typedef struct {
+    uint64_t through;
+    applied_t applied;
+} pending_applied_t;
+
 struct sender {
     store_t *store;
     outbox_t *outbox;
@@ -29,6 +39,11 @@ struct sender {
     int64_t rewound_at_ms;
     int64_t probed_at_ms;
     int stuck;             /* the stream cannot continue without an operator */
+    uint64_t applied_through;   /* the highest seq with a stored Applied record */
+    pending_applied_t pending[PENDING_APPLIED_MAX];
+    size_t pending_count;
+    uint8_t *replay_buf;   /* a message with its Envelope.replay appended */
+    size_t replay_cap;
     sender_stats_t stats;
 };
 
@@ -55,7 +70,7 @@ static int read_state(MDB_txn *txn, void *arg)
         self->last_seq = st.last_seq;
         self->acked = self->acked_stored = st.acked_through;
     }
-    return rc;
+    return rc ? rc : outbox_applied_through(self->outbox, txn, &self->applied_through);
 }
 
 /* A store put back from a backup first leaves its old streams (outbox.h). */
@@ -91,6 +106,8 @@ sender_t *sender_new(store_t *store, outbox_t *outbox, void *dealer,
 void sender_destroy(sender_t **self_p)
 {
     assert(self_p);
+    if (*self_p)
+        free((*self_p)->replay_buf);
     free(*self_p);
     *self_p = NULL;
 }
@@ -140,6 +157,7 @@ static int realign(sender_t *self, uint64_t peer_mark, int64_t now_ms)
     }
     self->next = self->acked + 1;
     self->stats.highest_sent = self->acked;
+    self->pending_count = 0;   /* they named the old stream's seqs */
     self->rewound_to = 0;
     self->last_progress_ms = now_ms;
     self->stats.realigns++;
@@ -160,43 +178,111 @@ static void advance_acked(sender_t *self, uint64_t through, int64_t now_ms)
     outbox_note_acked(self->outbox, through);
 }
 
+/* The Applied records waiting in memory; *through gets the highest seq recorded. */
+static int store_applied(sender_t *self, MDB_txn *txn, uint64_t *through)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < self->pending_count; i++)
+        rc = outbox_note_applied(self->outbox, txn, self->pending[i].through,
+                                 &self->pending[i].applied);
+    return rc ? rc : outbox_applied_through(self->outbox, txn, through);
+}
+
+/* After a committed store of the records. */
+static void applied_stored(sender_t *self, uint64_t through)
+{
+    self->pending_count = 0;
+    self->applied_through = through;
+}
+
 typedef struct {
     sender_t *self;
     int64_t now_ms;
+    uint64_t applied_through;
 } store_call_t;
 
 static int store_marks(MDB_txn *txn, void *arg)
 {
     store_call_t *c = arg;
     int rc = outbox_store_acked(c->self->outbox, txn, c->self->acked);
-    if (rc == 0)
-        rc = outbox_prune(c->self->outbox, txn, c->now_ms, c->self->limits.prune_max, NULL);
-    return rc;
+    rc = rc ? rc : store_applied(c->self, txn, &c->applied_through);
+    return rc ? rc : outbox_prune(c->self->outbox, txn, c->now_ms, c->self->limits.prune_max, NULL);
 }
 
 int sender_flush(sender_t *self, int64_t now_ms)
 {
-    if (self->acked == self->acked_stored)
+    if (self->acked == self->acked_stored && self->pending_count == 0)
         return 0;
-    store_call_t c = { self, now_ms };
+    store_call_t c = { self, now_ms, 0 };
     int rc = store_write(self->store, store_marks, &c);
     if (rc == 0) {
         self->acked_stored = self->acked;
         self->last_store_ms = now_ms;
+        applied_stored(self, c.applied_through);
     }
     return rc;
 }
 
+/* An Ack newly acknowledging seqs up to through said when they were applied: kept for
+ * a replay (outbox.h "Replays"). */
+static int note_applied(sender_t *self, uint64_t through, const Arrears__Applied *a,
+                        int64_t now_ms)
+{
+    uint64_t last = self->pending_count ? self->pending[self->pending_count - 1].through
+                                        : self->applied_through;
+    if (!a || !a->has_at_ms || !a->has_order_us || through <= last)
+        return 0;
+    if (self->pending_count == PENDING_APPLIED_MAX) {
+        int rc = sender_flush(self, now_ms);
+        if (rc != 0)
+            return rc;
+    }
+    self->pending[self->pending_count++] =
+        (pending_applied_t){ through, { a->at_ms, a->order_us } };
+    return 0;
+}
+
+/* A message the receiver acknowledged once is only asked for again by a receiver that
+ * lost it: it goes with when that receiver first applied it (outbox.h "Replays"), or as
+ * it is when no record says (or, never seen, when memory for the copy runs out). */
+static const uint8_t *with_replay(sender_t *self, MDB_txn *txn, uint64_t seq,
+                                  const uint8_t *envelope, size_t *len, int *rc)
+{
+    applied_t applied;
+    bool found = false;
+    *rc = seq <= self->applied_through
+              ? outbox_applied_of(self->outbox, txn, seq, &applied, &found) : 0;
+    if (*rc != 0 || !found)
+        return envelope;
+    if (self->replay_cap < *len + REPLAY_MAX_BYTES) {
+        uint8_t *grown = realloc(self->replay_buf, *len + REPLAY_MAX_BYTES);
+        if (!grown)
+            return envelope;
+        self->replay_buf = grown;
+        self->replay_cap = *len + REPLAY_MAX_BYTES;
+    }
+    memcpy(self->replay_buf, envelope, *len);
+    size_t n = envelope_append_replay(self->replay_buf, *len, self->replay_cap, &applied,
+                                      self->applied_through);
+    *len = n ? n : *len;
+    return n ? self->replay_buf : envelope;
+}
+
 typedef struct {
     sender_t *self;
+    MDB_txn *txn;
     uint64_t until;
     int blocked;
+    int rc;
 } send_call_t;
 
 static int send_one(uint64_t seq, const uint8_t *envelope, size_t len, void *arg)
 {
     send_call_t *c = arg;
     if (seq > c->until)
+        return 1;
+    envelope = with_replay(c->self, c->txn, seq, envelope, &len, &c->rc);
+    if (c->rc != 0)
         return 1;
     if (zmq_send(c->self->dealer, envelope, len, ZMQ_DONTWAIT) < 0) {
         c->blocked = 1;   /* no connection yet, or the pipe is full: try on the next pump */
@@ -216,6 +302,7 @@ static int send_window(MDB_txn *txn, void *arg)
 {
     send_call_t *c = arg;
     sender_t *self = c->self;
+    c->txn = txn;
     outbox_state_t st;
     int rc = outbox_state(self->outbox, txn, &st);
     if (rc != 0)
@@ -226,7 +313,7 @@ static int send_window(MDB_txn *txn, void *arg)
     if (self->next > c->until)
         return 0;
     rc = outbox_each(self->outbox, txn, self->next, c->until - self->next + 1, send_one, c);
-    return rc == 1 ? 0 : rc;
+    return rc == 1 ? c->rc : rc;
 }
 
 static void check_timeout(sender_t *self, int64_t now_ms)
@@ -245,18 +332,21 @@ static void check_timeout(sender_t *self, int64_t now_ms)
 
 static int probe_one(uint64_t seq, const uint8_t *envelope, size_t len, void *arg)
 {
-    sender_t *self = arg;
-    (void)seq;
-    if (zmq_send(self->dealer, envelope, len, ZMQ_DONTWAIT) >= 0)
-        self->stats.probes++;
+    send_call_t *c = arg;
+    envelope = with_replay(c->self, c->txn, seq, envelope, &len, &c->rc);
+    if (c->rc == 0 && zmq_send(c->self->dealer, envelope, len, ZMQ_DONTWAIT) >= 0)
+        c->self->stats.probes++;
     return 1;
 }
 
 static int probe_read(MDB_txn *txn, void *arg)
 {
     sender_t *self = arg;
-    int rc = outbox_each(self->outbox, txn, self->acked, 1, probe_one, self);
-    return rc == 1 || rc == OUTBOX_EPRUNED ? 0 : rc;   /* pruned: nothing to probe with */
+    send_call_t c = { .self = self, .txn = txn };
+    int rc = outbox_each(self->outbox, txn, self->acked, 1, probe_one, &c);
+    if (rc == 1)
+        return c.rc;
+    return rc == OUTBOX_EPRUNED ? 0 : rc;   /* pruned: nothing to probe with */
 }
 
 /* An idle stream says where it is now and then by resending its last acked message: a
@@ -320,8 +410,9 @@ static int on_permanent(sender_t *self, const reject_t *r, int64_t now_ms)
 
 static int store_rewound(MDB_txn *txn, void *arg)
 {
-    sender_t *self = arg;
-    return outbox_store_acked(self->outbox, txn, self->acked);
+    store_call_t *c = arg;
+    int rc = outbox_store_acked(c->self->outbox, txn, c->self->acked);
+    return rc ? rc : store_applied(c->self, txn, &c->applied_through);
 }
 
 static int on_rewind(sender_t *self, uint64_t expected, int64_t now_ms)
@@ -342,10 +433,12 @@ static int on_rewind(sender_t *self, uint64_t expected, int64_t now_ms)
                   (unsigned long long)expected);
         self->acked = expected - 1;
         outbox_note_acked(self->outbox, self->acked);
-        int rc = store_write(self->store, store_rewound, self);
+        store_call_t c = { self, now_ms, 0 };
+        int rc = store_write(self->store, store_rewound, &c);
         if (rc != 0)
             return rc;
         self->acked_stored = self->acked;
+        applied_stored(self, c.applied_through);
     }
     advance_acked(self, expected - 1, now_ms);
     self->next = expected;
@@ -401,8 +494,9 @@ int sender_handle(sender_t *self, const Arrears__Envelope *reply, int64_t now_ms
         uint64_t through = reply->ack->through_seq;
         if (through > self->last_seq)
             return realign(self, through, now_ms);
+        int rc = through > self->acked ? note_applied(self, through, reply->ack->applied, now_ms) : 0;
         advance_acked(self, through, now_ms);
-        return 0;
+        return rc;
     }
     if (reply->body_case == ARREARS__ENVELOPE__BODY_REJECT)
         return on_reject(self, reply->reject, now_ms);

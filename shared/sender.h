@@ -3,7 +3,9 @@
  *   Ack(through N)            the stream is applied through N: slide the window;
  *   Reject PERMANENT (seq S)  S was consumed without effect: move it to dead letters;
  *   Reject REWIND (expected)  resend from the expected seq (a restored receiver may
- *                             ask for acked messages: they are retained for that);
+ *                             ask for acked messages: they are retained for that, and
+ *                             go with when it first applied them, Envelope.replay, from
+ *                             the Ack's Applied kept beside them: outbox.h "Replays");
  *   Reject RETRY_LATER        back off (doubling, capped), then resend;
  *   idle                      every probe_ms, resend the last acked message: a
  *                             receiver restored from a backup answers GAP at once;

@@ -13,18 +13,22 @@
  *   2. arrears stop SERVICE
  *   3. arrears restore SERVICE --from DIR     (puts DIR/SERVICE/data.mdb back and marks
  *                                              the store restored)
- *   4. arrears up                              (starts SERVICE again)
+ *   4. arrears up                              (starts SERVICE again; on the simulated
+ *                                              clock settles the present, ops.c)
  * Nothing else: the streams realign on their own, each step logged.
  *   - As a sender: at its start each outbox of the marked store moves to a new stream
  *     (log: event=stream_realigned why=restored old_stream= old_last_seq= old_acked=
  *     new_stream= carried=), carrying what was not acknowledged to seqs 1.. of it. Its
  *     receivers take the new stream from seq 1; what the restored service derives again
- *     is recognized there by natural key (the broker's contact id; legal's one open case
- *     and sale's one listing per account refuse a second without effect).
+ *     is recognized there by natural key (the broker's contact id; legal's referrals and
+ *     notices and sale's listings by staging's instant).
  *   - As a receiver: its inbox marks are behind; each peer's sender, probing an idle
  *     stream every second, gets GAP and rewinds from its retained log (log on the peer:
- *     event=receiver_behind acked= expected=). The retained log must still hold what the
- *     backup lacks: restore from a backup younger than the senders' retain_days.
+ *     event=receiver_behind acked= expected=), each message with when the receiver first
+ *     applied it (Envelope.replay). The retained log must still hold what the backup
+ *     lacks: restore from a backup younger than the senders' retain_days. staging uses
+ *     the replays to catch up in its first order (services/staging/catchup.h: log
+ *     event=catchup_applied, event=caught_up).
  * A store restored by other means (no marker) realigns when a receiver acks beyond the
  * outbox's last seq (event=receiver_ahead, then stream_realigned why=peer_ahead); messages
  * re-derived before that ack arrives may be taken for those the receiver already had. */

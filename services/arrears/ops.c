@@ -67,6 +67,20 @@ static int set_shards(embedded_t *e, uint32_t shards, char *err, size_t len)
     return embedded_set_shards(e, shards, err, len);
 }
 
+/* A simulated fleet is settled at the driver's present before `up` returns: a service
+ * started behind it (restored from a backup, say) catches up now, not after the world
+ * has gone on acting at the present. */
+static int settle_present(const embedded_t *e, char *err, size_t len)
+{
+    driver_t d;
+    if (driver_open(&d, e, err, len) != 0)
+        return -1;
+    int64_t now = driver_now_ms(&d);
+    int rc = now < 0 ? 0 : driver_settle(&d, now, err, len);
+    driver_close(&d);
+    return rc;
+}
+
 int ops_up_main(const ops_options_t *o)
 {
     embedded_t e;
@@ -83,7 +97,8 @@ int ops_up_main(const ops_options_t *o)
     embedded_options_t eo = { o->simulated || was_simulated(&e), o->start, o->durability, o->seed };
     if (embedded_write(&e, &eo, err, sizeof err) != 0 ||
         (eo.simulated && driver_clock_start(&e, day_start_ms(o->start)) != 0) ||
-        fleet_up(&e, err, sizeof err) != 0) {
+        fleet_up(&e, err, sizeof err) != 0 ||
+        (eo.simulated && settle_present(&e, err, sizeof err) != 0)) {
         fprintf(stderr, "arrears up: %s\n", *err ? err : "cannot write the clock file");
         return 1;
     }

@@ -11,7 +11,7 @@
 
 struct cases {
     crypt_t *crypt;
-    MDB_dbi cases, referrals, files, accounts, assignees, recoveries, due, waiting, meta;
+    MDB_dbi cases, referrals, files, accounts, assignees, recoveries, due, waiting, meta, taken;
     uint8_t plain[CASES_RECORD_MAX];
     uint8_t sealed[CASES_FILE_MAX + CRYPT_OVERHEAD_BYTES];
 };
@@ -31,6 +31,7 @@ int cases_open(store_t *store, crypt_t *crypt, cases_t **self_p)
     rc = rc ? rc : store_table(store, "legal.due", 0, &self->due);
     rc = rc ? rc : store_table(store, "legal.waiting", 0, &self->waiting);
     rc = rc ? rc : store_table(store, "legal.meta", 0, &self->meta);
+    rc = rc ? rc : store_table(store, "legal.taken", 0, &self->taken);
     if (rc != 0) {
         free(self);
         return rc;
@@ -317,6 +318,46 @@ int cases_of_account(cases_t *self, MDB_txn *txn, const char *platform,
         id[v.mv_size] = '\0';
     }
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ---------------------------------------------------------------- taken */
+
+#define TAKEN_KEY_MAX (CASES_ACCOUNT_KEY_MAX + 1 + 32 + 1 + 8 + 64)
+
+static int taken_key(const cases_taken_t *t, uint8_t key[TAKEN_KEY_MAX], MDB_val *k)
+{
+    StoredCase probe = STORED_CASE__INIT;
+    probe.platform = (char *)t->platform;
+    probe.account_ref = (char *)t->account_ref;
+    char account[CASES_ACCOUNT_KEY_MAX + 1];
+    int rc = account_key(&probe, account);
+    size_t a = strlen(account), w = strlen(t->what), r = t->reference ? strlen(t->reference) : 0;
+    if (rc != 0 || w > 32 || r > 64)
+        return rc ? rc : CASES_EKEY;
+    memcpy(key, account, a + 1);
+    memcpy(key + a + 1, t->what, w + 1);
+    store_put_u64(key + a + w + 2, (uint64_t)t->at_ms);
+    memcpy(key + a + w + 10, t->reference ? t->reference : "", r);
+    *k = (MDB_val){a + w + 10 + r, key};
+    return 0;
+}
+
+int cases_taken(cases_t *self, MDB_txn *txn, const cases_taken_t *key, bool *seen)
+{
+    uint8_t buf[TAKEN_KEY_MAX];
+    MDB_val k, v;
+    int rc = taken_key(key, buf, &k);
+    rc = rc ? rc : mdb_get(txn, self->taken, &k, &v);
+    *seen = rc == 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int cases_take(cases_t *self, MDB_txn *txn, const cases_taken_t *key)
+{
+    uint8_t buf[TAKEN_KEY_MAX];
+    MDB_val k, v = {0, ""};
+    int rc = taken_key(key, buf, &k);
+    return rc ? rc : mdb_put(txn, self->taken, &k, &v, 0);
 }
 
 /* ---------------------------------------------------------------- recoveries */

@@ -15,6 +15,8 @@
  *   legal.waiting     case id -> ""  (open, with no assignee; ids grow with age)
  *   legal.meta        name -> u64 (the next case number, the clock, "open/<assignee>":
  *                     the open cases placed with it)
+ *   legal.taken       "<platform>/<account_ref>"\0[what]\0[at_ms u64][reference] -> ""
+ *                     (staging's referrals and notices taken, by their natural key)
  * Case ids are "L" and a 9-digit number, in the order referrals were taken. */
 #ifndef ARREARS_LEGAL_CASES_H
 #define ARREARS_LEGAL_CASES_H
@@ -71,6 +73,18 @@ int cases_save(cases_t *self, MDB_txn *txn, const StoredCase *before, const Stor
 /* The open case of an account, "" when none. */
 int cases_of_account(cases_t *self, MDB_txn *txn, const char *platform,
                      const char *account_ref, char id[CASES_ID_MAX + 1]);
+
+/* Staging's messages by natural key — the account, what (a referral, a notice's kind),
+ * staging's instant and a reference — so that what staging sends again after it was
+ * restored from a backup (re-derived at the same instants, on a new stream: DESIGN.md
+ * "Restore") is recognized and changes nothing. cases_taken reads (*seen), cases_take
+ * records. */
+typedef struct {
+    const char *platform, *account_ref, *what, *reference;
+    int64_t at_ms;
+} cases_taken_t;
+int cases_taken(cases_t *self, MDB_txn *txn, const cases_taken_t *key, bool *seen);
+int cases_take(cases_t *self, MDB_txn *txn, const cases_taken_t *key);
 
 int cases_referral_put(cases_t *self, MDB_txn *txn, const char *case_id, const LegalReferral *r);
 /* *out NULL when absent; free with arrears__legal_referral__free_unpacked. */

@@ -218,6 +218,12 @@ static int store_file(legal_t *self, MDB_txn *txn, const char *id, const casefil
                                     f->machine, f->machine_len);
 }
 
+/* A referral's natural key: the account and staging's instant (cases.h cases_taken). */
+static cases_taken_t referral_key(const LegalReferral *r)
+{
+    return (cases_taken_t){r->platform, r->account_ref, "referral", NULL, r->referred_at_ms};
+}
+
 static int open_case(legal_t *self, MDB_txn *txn, const LegalReferral *r,
                      const eligibility_t *e, const casefile_t *file, uint32_t shard,
                      int64_t now_ms)
@@ -231,7 +237,9 @@ static int open_case(legal_t *self, MDB_txn *txn, const LegalReferral *r,
     bool declined = e->verdict != ELIGIBLE;
     StoredStep s = legal_step(now_ms, init.status, "legal", declined ? "declined" : "opened",
                               NULL, e->reason);
+    cases_taken_t key = referral_key(r);
     rc = rc ? rc : cases_referral_put(self->cases, txn, id, r);
+    rc = rc || !r->has_referred_at_ms ? rc : cases_take(self->cases, txn, &key);
     rc = rc ? rc : legal_add_step(c, &s);
     if (rc == 0 && declined) {
         rc = cases_save(self->cases, txn, NULL, c);
@@ -253,8 +261,11 @@ static int legal_referral(legal_t *self, MDB_txn *txn, const LegalReferral *r, u
     const tz_zone_t *zone = NULL;
     eligibility_facts_t facts = {0};
     int rc = check_referral(self, r, &zone, &facts, reject);
-    if (rc != 0)
-        return rc;
+    cases_taken_t key = referral_key(r);
+    bool seen = false;
+    rc = rc || !r->has_referred_at_ms ? rc : cases_taken(self->cases, txn, &key, &seen);
+    if (rc != 0 || seen)   /* seen: staging sent it again after it was restored */
+        return rc ? rc : APPLY_DUPLICATE;
     char open_id[CASES_ID_MAX + 1];
     rc = cases_of_account(self->cases, txn, r->platform, r->account_ref, open_id);
     if (rc != 0)
@@ -293,6 +304,14 @@ static const char *notice_what(Arrears__CaseNoticeKind kind)
     }
 }
 
+/* A notice's natural key: the account, its kind, staging's instant and its reference
+ * (cases.h cases_taken). */
+static cases_taken_t notice_key(const Arrears__CaseNotice *n)
+{
+    return (cases_taken_t){n->platform, n->account_ref, notice_what(n->kind), n->reference,
+                           n->at_ms};
+}
+
 /* Records the notice on the case; an account closed at staging ends the case there. */
 static int note_notice(legal_t *self, MDB_txn *txn, StoredCase *before, StoredCase *after,
                        const Arrears__CaseNotice *n, int64_t now_ms)
@@ -315,6 +334,8 @@ static int note_notice(legal_t *self, MDB_txn *txn, StoredCase *before, StoredCa
             rc = legal_tell_outreach(self, txn, after, before->assignee, false);
     }
     s.status = after->status;
+    cases_taken_t key = notice_key(n);
+    rc = rc || !n->has_at_ms ? rc : cases_take(self->cases, txn, &key);
     if (rc == 0 && after->n_steps < CASES_STEPS_MAX)
         rc = legal_add_step(after, &s);
     else if (rc == 0)   /* a full history keeps its counts; the notice is in the log */
@@ -334,8 +355,13 @@ static int case_notice(legal_t *self, MDB_txn *txn, const Arrears__CaseNotice *n
         (n->reference && strlen(n->reference) > 64))
         return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "amount_minor",
                                "amount never negative, reference 64 bytes, detail 200");
+    cases_taken_t key = notice_key(n);
+    bool seen = false;
+    int rc = n->has_at_ms ? cases_taken(self->cases, txn, &key, &seen) : 0;
+    if (rc != 0 || seen)   /* seen: staging sent it again after it was restored */
+        return rc ? rc : APPLY_DUPLICATE;
     char id[CASES_ID_MAX + 1];
-    int rc = cases_of_account(self->cases, txn, n->platform, n->account_ref, id);
+    rc = cases_of_account(self->cases, txn, n->platform, n->account_ref, id);
     if (rc != 0 || !*id)
         return rc;   /* no open case (declined, ended): nothing to record */
     StoredCase *before = NULL, *after = NULL;

@@ -221,16 +221,28 @@ static bool still_for_sale(const StoredListed *l)
                  l->state == ARREARS__LISTED_STATE__LISTED_SOLD);
 }
 
+/* The instant staging listed the account last (its SaleListing's), 0 when never. */
+static int last_listed_at(sale_t *self, MDB_txn *txn, const char *key, int64_t *at_ms)
+{
+    SaleListing *last = NULL;
+    int rc = sales_listing_get(self->sales, txn, key, &last);
+    *at_ms = rc == 0 && last && last->has_listed_at_ms ? last->listed_at_ms : 0;
+    arrears__sale_listing__free_unpacked(last, NULL);
+    return rc;
+}
+
 static int sale_listing(sale_t *self, MDB_txn *txn, const SaleListing *l, uint32_t shard,
                         reject_t *reject)
 {
     char key[SALES_ACCOUNT_KEY_MAX + 1], why[PORTFOLIO_REASON_MAX], cut_name[SALES_CUT_MAX + 1] = "";
+    int64_t last_at = 0;
     int rc = check_listing(l, reject);
-    if (rc != 0)
-        return rc;
+    rc = rc ? rc : sales_account_key(l->platform, l->account_ref, key);
+    rc = rc ? rc : last_listed_at(self, txn, key, &last_at);
+    if (rc != 0 || (l->has_listed_at_ms && last_at == l->listed_at_ms))
+        return rc ? rc : APPLY_DUPLICATE;   /* the same listing, sent again after a restore */
     StoredListed *before = NULL, after;
-    rc = sales_account_key(l->platform, l->account_ref, key);
-    rc = rc ? rc : sales_listed_get(self->sales, txn, key, &before);
+    rc = sales_listed_get(self->sales, txn, key, &before);
     if (rc == 0 && still_for_sale(before)) {
         arrears__stored_listed__free_unpacked(before, NULL);
         return receiver_refuse(reject, ARREARS__REJECT__CODE__CONFLICT, "account_ref",
@@ -302,7 +314,11 @@ static int sale_notice(sale_t *self, MDB_txn *txn, const Arrears__SaleNotice *n,
         return APPLY_REJECTED;
     char key[SALES_ACCOUNT_KEY_MAX + 1], why[256];
     StoredListed *before = NULL;
+    int64_t listed_at = 0;
     int rc = sales_account_key(n->platform, n->account_ref, key);
+    rc = rc ? rc : last_listed_at(self, txn, key, &listed_at);
+    if (rc == 0 && n->has_at_ms && n->at_ms < listed_at)
+        return 0;   /* about an earlier listing (sent again after a restore): done then */
     rc = rc ? rc : sales_listed_get(self->sales, txn, key, &before);
     bool waiting = rc == 0 && before && before->state == ARREARS__LISTED_STATE__LISTED_WAITING;
     bool bidding = rc == 0 && before && before->state == ARREARS__LISTED_STATE__LISTED_IN_PORTFOLIO;

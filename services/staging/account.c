@@ -132,12 +132,19 @@ void fx_notice(effects_t *fx, const account_t *self, stage_t stage_was, int32_t 
     snprintf(e->reason, sizeof e->reason, "%s", detail ? detail : "");
 }
 
+/* The account's latest contact request's id, its natural key at the broker. */
+static void latest_contact_id(const account_t *self, effect_t *e)
+{
+    snprintf(e->reference, sizeof e->reference, "%s#%u", self->account_ref, self->contact_seq);
+}
+
 void fx_cancel(effects_t *fx, account_t *self, int32_t day, const char *reason)
 {
     if (!self->contact_pending)
         return;
     effect_t *e = fx_push(fx, EFFECT_CANCEL, self, day, NULL);
     snprintf(e->reason, sizeof e->reason, "%s", reason);
+    latest_contact_id(self, e);   /* what it cancels: that request and those before */
     self->contact_pending = false;
 }
 
@@ -148,7 +155,7 @@ effect_t *fx_contact(effects_t *fx, account_t *self, int32_t day,
     self->stats.contacts++;
     effect_t *e = fx_push(fx, EFFECT_CONTACT, self, day, NULL);
     e->action = action;
-    snprintf(e->reference, sizeof e->reference, "%s#%u", self->account_ref, self->contact_seq);
+    latest_contact_id(self, e);
     return e;
 }
 

@@ -68,7 +68,8 @@ static int load_book(const conf_t *c, staging_config_t *o, char *err, size_t len
     static const char *const book_keys[] = {"waterfall", "sweep", "default_cap_bps",
                                             "freeze_after_charge_off", "complaint_response_days",
                                             "dispute_response_days", NULL};
-    static const char *const daily_keys[] = {"chunk_accounts", "every_ms", NULL};
+    static const char *const daily_keys[] = {"chunk_accounts", "every_ms", "catchup_settle_ms",
+                                              NULL};
     int64_t complaint = 0, dispute = 0;
     int rc = conf_check_keys(c, "book", book_keys, err, len);
     rc = rc ? rc : conf_check_keys(c, "daily", daily_keys, err, len);
@@ -81,6 +82,8 @@ static int load_book(const conf_t *c, staging_config_t *o, char *err, size_t len
     rc = rc ? rc : conf_int64(c, "book.dispute_response_days", 30, 1, 365, &dispute, err, len);
     rc = rc ? rc : conf_int64(c, "daily.chunk_accounts", 5000, 1, 1000000, &o->chunk_accounts, err, len);
     rc = rc ? rc : conf_int64(c, "daily.every_ms", 3600000, 60000, 86400000, &o->run_every_ms, err, len);
+    rc = rc ? rc : conf_int64(c, "daily.catchup_settle_ms", 3000, 0, 600000, &o->catchup_settle_ms,
+                              err, len);
     o->complaint_response_days = (int32_t)complaint;
     o->dispute_response_days = (int32_t)dispute;
     return rc;

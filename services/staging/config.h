@@ -19,7 +19,9 @@
  *     freeze_after_charge_off = true;
  *     complaint_response_days = 15;  dispute_response_days = 30;
  *   };
- *   daily = { chunk_accounts = 5000; every_ms = 3600000; };
+ *   daily = { chunk_accounts = 5000; every_ms = 3600000;
+ *             catchup_settle_ms = 3000; };   # after a restore: no replay for this long
+ *                                           # before the held ones are applied (catchup.h)
  *   retention = {                           # optional (retention.h); without it nothing
  *     default_days = 2190;                  # is ever erased. Days a closed account keeps
  *     jurisdictions = (                     # its personal data, 1 .. 36500, per country
@@ -64,6 +66,7 @@ typedef struct {
     int32_t complaint_response_days, dispute_response_days;
     int64_t chunk_accounts;
     int64_t run_every_ms;
+    int64_t catchup_settle_ms;
     retention_rules_t retention;   /* none configured: nothing is ever erased */
 } staging_config_t;
 

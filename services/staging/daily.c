@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "account_fx.h"
+#include "catchup.h"
 #include "log.h"
 #include "retention.h"
 
@@ -12,13 +13,27 @@ typedef struct {
     daily_step_t *step;
 } chunk_t;
 
-/* The run to do now, 0 for none: the instant due, when it is past the last run's. */
-static int64_t run_due_ms(staging_t *self, int64_t done_ms)
+/* The run to do now, 0 for none: the instant due, when it is past the last run's (on the
+ * wall clock the last boundary crossed, an instant a catch-up can run at again); while
+ * staging catches up after a restore, the next run boundary before the first held
+ * message, if any (catchup.h). */
+static int run_due_ms(staging_t *self, MDB_txn *txn, int64_t done_ms, int64_t *to_ms)
 {
-    if (aclock_is_simulated(self->clock))
-        return self->advance_to_ms > done_ms ? self->advance_to_ms : 0;
+    held_state_t st;
+    int64_t boundary = 0;
+    int rc = held_state(self->held, txn, aclock_monotonic_ms(), &st);
+    *to_ms = 0;
+    if (rc != 0 || st.active) {
+        if (rc == 0 && catchup_next(&st, done_ms, self->run_every_ms, &boundary) == CATCHUP_RUN)
+            *to_ms = boundary;
+        return rc;
+    }
     int64_t now = aclock_now_ms(self->clock);
-    return now / self->run_every_ms > done_ms / self->run_every_ms ? now : 0;
+    if (aclock_is_simulated(self->clock))
+        *to_ms = self->advance_to_ms > done_ms ? self->advance_to_ms : 0;
+    else if (now / self->run_every_ms > done_ms / self->run_every_ms)
+        *to_ms = now / self->run_every_ms * self->run_every_ms;   /* as of the boundary */
+    return 0;
 }
 
 typedef struct {
@@ -111,7 +126,8 @@ static int evaluate_one(staging_t *self, MDB_txn *txn, int64_t run_to_ms, bool *
     int rc = account_evaluate(a, self->policy, today, run_to_ms, &self->fx);
     rc = rc ? rc : erase_if_due(self, txn, today);
     *changed = rc == 0;
-    return rc ? rc : staging_commit_account(self, txn, a, aclock_now_ms(self->clock));
+    /* Dated at the run's instant: a catch-up's run is in the past of the clock. */
+    return rc ? rc : staging_commit_account(self, txn, a, run_to_ms);
 }
 
 static int run_chunk(MDB_txn *txn, void *arg)
@@ -125,13 +141,16 @@ static int run_chunk(MDB_txn *txn, void *arg)
     rc = rc ? rc : ledger_meta_get(l, txn, "run_cursor", 0, &cursor);
     rc = rc ? rc : ledger_meta_get(l, txn, "run_done_ms", 0, &done_ms);
     if (rc == 0 && to_ms == 0) {
-        to_ms = run_due_ms(self, done_ms);
+        rc = run_due_ms(self, txn, done_ms, &to_ms);
         cursor = 0;
-        if (to_ms == 0)
-            return 0;   /* DAILY_IDLE: nothing written */
+        if (rc != 0 || to_ms == 0)
+            return rc;   /* DAILY_IDLE: nothing written */
         bool crossed = true;
         rc = day_changed(self, txn, done_ms, to_ms, &crossed);
-        if (rc != 0 || !crossed)   /* a run that would evaluate nothing is done at once */
+        /* A run that would evaluate nothing is done at once; the next may be due now (a
+         * catch-up passes boundaries one by one). */
+        c->step->state = rc == 0 && !crossed ? DAILY_MORE : DAILY_IDLE;
+        if (rc != 0 || !crossed)
             return rc ? rc : ledger_meta_put(l, txn, "run_done_ms", to_ms);
         log_event(LOG_INFO, "run_start", "run_to_ms=%lld", (long long)to_ms);
     }

@@ -5,10 +5,14 @@
  * A run evaluates every account as of one instant (run_to_ms). It starts when the clock
  * crosses a boundary: on the wall clock each multiple of run_every_ms (an hour by
  * default, so every borrower's midnight, half-hour zones included, is acted on within
- * the hour); on a simulated clock each advance. Its place (run_to_ms and the last id
+ * the hour), as of that multiple; on a simulated clock each advance. Its place (run_to_ms and the last id
  * done) is stored with each chunk, so after a crash the run resumes where its last
  * committed chunk ended; and since an account evaluated for a day is not evaluated for
  * it again, a repeated chunk changes nothing.
+ *
+ * While staging catches up after a restore (catchup.h) the run goes from one run
+ * boundary to the next no further than the first held message, whatever the clock
+ * says. Entries and messages of a run are dated at its instant (run_to_ms).
  *
  * Meta keys: run_to_ms (0: no run in progress), run_cursor (last id done), run_done_ms
  * (the instant of the last completed run). */

@@ -106,6 +106,7 @@ static int emit_cancel(emit_t *c, const effect_t *e)
     m.reason = (char *)e->reason;
     m.has_cancelled_at_ms = 1;
     m.cancelled_at_ms = c->now_ms;
+    m.through_contact_id = (char *)e->reference;
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_CONTACT_CANCEL;
     env.contact_cancel = &m;

@@ -2,7 +2,8 @@
  *   staging [run] --config FILE     serve until SIGTERM
  *   staging dump --config FILE      print the logical book (JSON lines: accounts, timelines)
  * The loop: take what intake, outreach, legal, sale and operators sent (one group commit
- * per batch), run a chunk of the daily run when one is due, drain the four outboxes;
+ * per batch), run a chunk of the daily run when one is due, apply what the catch-up
+ * after a restore holds when it is due (catchup.h), drain the four outboxes;
  * on SIGHUP reload the keys and the configuration: the log level, and the strategy and
  * limitation files, each checked whole (a refused one keeps the policy in force). The
  * policy is swapped between steps: an account's policy is looked up afresh for each
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catchup.h"
 #include "config.h"
 #include "daily.h"
 #include "log.h"
@@ -56,6 +58,7 @@ static void service_close(service_t *s)
     for (int i = 0; i < STAGING_OUTBOXES; i++)
         outbox_destroy(&s->app.out[i]);
     ledger_destroy(&s->app.ledger);
+    held_destroy(&s->app.held);
     inbox_destroy(&s->inbox);
     store_destroy(&s->store);
     crypt_destroy(&s->crypt);
@@ -143,6 +146,7 @@ static int open_store(service_t *s)
             rc = outbox_seal_with(s->app.out[i], s->crypt);
     }
     rc = rc ? rc : ledger_open(s->store, s->crypt, &s->app.ledger);
+    rc = rc ? rc : held_open(s->store, s->crypt, c->catchup_settle_ms, &s->app.held);
     if (rc != 0)
         fprintf(stderr, "staging: cannot open the store in %s: %s\n", c->svc.data_dir,
                 ledger_strerror(rc));
@@ -200,11 +204,15 @@ static int service_step(service_t *s, daily_state_t *run)
     int rc = svcnet_step(s->net, *run == DAILY_MORE ? 0 : 1000, s->app.clock);
     if (rc == 0) {
         daily_step_t step = {0};
+        bool caught = false;
         int64_t start_us = metrics_now_us();
         rc = daily_step(&s->app, s->store, &step);
         if (step.evaluated > 0)   /* a chunk ran: the sweep's latency */
             svcnet_sweep_took(s->net, metrics_now_us() - start_us);
         *run = rc == 0 ? step.state : DAILY_IDLE;
+        rc = rc ? rc : catchup_step(&s->app, s->store, &caught);
+        if (caught && *run == DAILY_IDLE)   /* more may be due at once */
+            *run = DAILY_MORE;
         rc = rc ? rc : svcnet_pump(s->net);
     }
     if (rc != 0 && !store_is_fatal(rc)) {

@@ -37,13 +37,17 @@ static int next_midnight(const char *zone_name, void *arg)
     return 0;
 }
 
-/* A run in progress is work now; else the next midnight of the book's zones. */
+/* A run in progress, or a catch-up after a restore, is work now; else the next midnight
+ * of the book's zones. */
 static void next_work(staging_t *self, MDB_txn *txn, Arrears__Health *h)
 {
     int64_t running = 0;
     midnight_t m = {self, aclock_now_ms(self->clock), INT64_MAX};
-    if (ledger_meta_get(self->ledger, txn, "run_to_ms", 0, &running) != 0)
+    held_state_t held;
+    if (ledger_meta_get(self->ledger, txn, "run_to_ms", 0, &running) != 0 ||
+        held_state(self->held, txn, aclock_monotonic_ms(), &held) != 0)
         return;
+    running |= held.active;
     if (running == 0 && ledger_each_zone(self->ledger, txn, next_midnight, &m) != 0)
         return;
     h->has_next_work_ms = running != 0 || m.next_ms != INT64_MAX;

@@ -239,6 +239,15 @@ static int legal_update(call_t *c, const Arrears__LegalUpdate *u)
     return finish(c, rc);
 }
 
+/* Whether staging is catching up after a restore (catchup.h). */
+static int catching_up(staging_t *self, MDB_txn *txn, bool *yes)
+{
+    held_state_t st;
+    int rc = held_state(self->held, txn, aclock_monotonic_ms(), &st);
+    *yes = rc == 0 && st.active;
+    return rc;
+}
+
 /* A simulated clock moves when the driver says; the advance is acknowledged only once
  * the daily run reached the instant and nothing sent is still un-acknowledged. */
 static int clock_advance(call_t *c, const Arrears__ClockAdvance *m)
@@ -253,12 +262,15 @@ static int clock_advance(call_t *c, const Arrears__ClockAdvance *m)
     if (m->to_ms > s->advance_to_ms)
         s->advance_to_ms = m->to_ms;
     int64_t done = 0;
+    bool behind = false;
     int rc = ledger_meta_get(s->ledger, c->txn, "run_done_ms", 0, &done);
+    rc = rc ? rc : catching_up(s, c->txn, &behind);
     if (rc != 0)
         return rc;
-    if (done < m->to_ms || (s->unacked && s->unacked(s->unacked_arg) > 0))
+    if (behind || done < m->to_ms || (s->unacked && s->unacked(s->unacked_arg) > 0))
         return refused(c->reject, ARREARS__REJECT__CODE__BUSY, "to_ms",
-                       "advancing: the daily run or the outboxes have not caught up yet");
+                       "advancing: the catch-up, the daily run or the outboxes have not "
+                       "caught up yet");
     return ledger_meta_put(s->ledger, c->txn, "clock_ms", m->to_ms);
 }
 
@@ -316,13 +328,12 @@ static int from_operator(call_t *c, const Arrears__Envelope *env)
     return finish(c, rc);
 }
 
-int staging_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
-                  const Arrears__Envelope *env, reject_t *reject)
+int staging_apply_at(staging_t *self, MDB_txn *txn, const receiver_peer_t *from,
+                     const Arrears__Envelope *env, int64_t at_ms, reject_t *reject)
 {
-    staging_t *s = app;
-    call_t c = {s, txn, from, reject, aclock_now_ms(s->clock)};
+    call_t c = {self, txn, from, reject, at_ms};
     bool room = false;
-    int rc = staging_has_room(s, txn, &room);
+    int rc = staging_has_room(self, txn, &room);
     if (rc != 0)
         return rc;
     if (!room)
@@ -334,4 +345,24 @@ int staging_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
         return from_operator(&c, env);
     return refused(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
                    "this principal's role may not send to staging");
+}
+
+int staging_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
+                  const Arrears__Envelope *env, reject_t *reject)
+{
+    staging_t *s = app;
+    applied_t first;
+    uint64_t through = 0;
+    bool busy = false;
+    if (strcmp(from->role, "service") == 0 && envelope_replay_of(env, &first, &through))
+        return held_put(s->held, txn, from, env, &first, through);
+    /* A clock advance moves the clock first, then waits (clock_advance). */
+    int rc = env->body_case == ARREARS__ENVELOPE__BODY_CLOCK_ADVANCE ? 0
+                                                                     : catching_up(s, txn, &busy);
+    if (rc != 0)
+        return rc;
+    if (busy)
+        return refused(reject, ARREARS__REJECT__CODE__BUSY, NULL,
+                       "staging is catching up after a restore: what it lost comes first");
+    return staging_apply_at(s, txn, from, env, aclock_now_ms(s->clock), reject);
 }

@@ -18,6 +18,7 @@
 #include "account.h"
 #include "aclock.h"
 #include "config.h"
+#include "held.h"
 #include "ledger.h"
 #include "outbox.h"
 #include "receiver.h"
@@ -53,14 +54,20 @@ typedef struct {
     int64_t advance_to_ms;          /* simulated: the latest instant asked for */
     staging_unacked_fn *unacked;
     void *unacked_arg;
+    held_t *held;                   /* replays waiting for the catch-up (catchup.h) */
     /* Scratch for one account at a time (the service is single-threaded). */
     account_t account;
     effects_t fx;
     statement_t statement;          /* a referral's, while it is packed */
 } staging_t;
 
+/* The receiver's apply: a replay is held for the catch-up (catchup.h); anything else
+ * is refused `busy` while staging catches up, and applied at its clock otherwise. */
 int staging_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
                   const Arrears__Envelope *env, reject_t *reject);
+/* What env does, applied at instant at_ms (the catch-up's: when staging first did). */
+int staging_apply_at(staging_t *self, MDB_txn *txn, const receiver_peer_t *from,
+                     const Arrears__Envelope *env, int64_t at_ms, reject_t *reject);
 size_t staging_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
                      const Arrears__Envelope *env, uint8_t *buf, size_t cap, reject_t *reject);
 

@@ -8,7 +8,9 @@
  * trace. For the envelope: random bytes and truncated envelopes become a seq-0
  * MALFORMED reject; a stream message without stream_id and an envelope with both seq
  * and request_id are MALFORMED; valid stream messages and queries decode with their
- * kind; packed Acks and Rejects decode back to the same values; code and class names. */
+ * kind; packed Acks (with the Applied they carry) and Rejects decode back to the same
+ * values; a replay appended to packed bytes merges into the message, or does not fit;
+ * code and class names. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -531,7 +533,7 @@ static void test_pack_ack(void **state)
 {
     (void)state;
     uint8_t buf[ENVELOPE_REPLY_MAX_BYTES];
-    size_t len = envelope_pack_ack(123, 45, 1, buf, sizeof buf);
+    size_t len = envelope_pack_ack(123, 45, 1, NULL, buf, sizeof buf);
     assert_true(len > 0);
     Arrears__Envelope *env = unpack(buf, len);
     assert_true(env->has_stream_id);
@@ -545,14 +547,55 @@ static void test_pack_ack(void **state)
     assert_true(env->ack->duplicate);
     envelope_free(&env);
 
-    len = envelope_pack_ack(123, 46, 0, buf, sizeof buf);
+    len = envelope_pack_ack(123, 46, 0, NULL, buf, sizeof buf);
     env = unpack(buf, len);
     assert_int_equal(env->ack->through_seq, 46);
     assert_false(env->ack->has_duplicate);
     assert_false(env->ack->duplicate);
     envelope_free(&env);
-    assert_int_equal(envelope_pack_ack(123, 46, 0, buf, len - 1), 0);   /* does not fit */
-    assert_int_equal(envelope_pack_ack(123, 46, 0, buf, len), len);
+    assert_int_equal(envelope_pack_ack(123, 46, 0, NULL, buf, len - 1), 0);   /* does not fit */
+    assert_int_equal(envelope_pack_ack(123, 46, 0, NULL, buf, len), len);
+
+    applied_t when = { 1767225600000, 42 };
+    len = envelope_pack_ack(123, 47, 0, &when, buf, sizeof buf);
+    env = unpack(buf, len);
+    assert_non_null(env->ack->applied);
+    assert_int_equal(env->ack->applied->at_ms, 1767225600000);
+    assert_int_equal(env->ack->applied->order_us, 42);
+    envelope_free(&env);
+}
+
+/* A replay appended to a packed message's bytes merges into it; the rest is unchanged. */
+static void test_append_replay(void **state)
+{
+    (void)state;
+    Arrears__DemoItem item = ARREARS__DEMO_ITEM__INIT;
+    item.has_number = 1;
+    item.number = 7;
+    Arrears__Envelope msg = ARREARS__ENVELOPE__INIT;
+    msg.has_stream_id = msg.has_seq = 1;
+    msg.stream_id = 9;
+    msg.seq = 3;
+    msg.body_case = ARREARS__ENVELOPE__BODY_DEMO_ITEM;
+    msg.demo_item = &item;
+    uint8_t buf[256];
+    size_t len = envelope_pack(&msg, buf, sizeof buf);
+    applied_t when = { 5000, 77 }, got = { 0, 0 };
+    uint64_t through = 0;
+    assert_int_equal(envelope_append_replay(buf, len, len + 4, &when, 12), 0);   /* no room */
+    Arrears__Envelope *env = unpack(buf, len);
+    assert_int_equal(envelope_replay_of(env, &got, &through), 0);   /* none */
+    envelope_free(&env);
+    size_t more = envelope_append_replay(buf, len, sizeof buf, &when, 12);
+    assert_true(more > len);
+    env = unpack(buf, more);
+    assert_int_equal(env->seq, 3);
+    assert_int_equal(env->demo_item->number, 7);
+    assert_int_equal(envelope_replay_of(env, &got, &through), 1);
+    assert_int_equal(got.at_ms, 5000);
+    assert_int_equal(got.order_us, 77);
+    assert_int_equal(through, 12);
+    envelope_free(&env);
 }
 
 static void test_pack_reject(void **state)
@@ -666,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_framing_refused),
         cmocka_unit_test(test_decode_kinds),
         cmocka_unit_test(test_pack_ack),
+        cmocka_unit_test(test_append_replay),
         cmocka_unit_test(test_pack_reject),
         cmocka_unit_test(test_pack_query_reject),
         cmocka_unit_test(test_largest_reject_fits),

@@ -7,7 +7,9 @@
  * walks in order from a seq, decodes back to the same envelope, stops when told, and
  * says OUTBOX_EPRUNED below the first retained message; dead letters are copied with
  * their reject; pruning removes only acked messages past retain_ms or beyond
- * retain_max, at most max_deletes per call; names and error strings. */
+ * retain_max, at most max_deletes per call; an Ack's Applied is recorded per range of
+ * seqs, keeps its first record, goes with the messages it names when they are pruned
+ * and with the old stream on a roll; names and error strings. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -763,6 +765,71 @@ static void test_restore_marker_rolls_once(void **state)
     assert_false(settle(f));
 }
 
+/* ---- Applied records: when the receiver first applied each range of seqs ---- */
+
+typedef struct {
+    outbox_t *ob;
+    uint64_t through, seq;
+    applied_t applied;
+    bool found;
+} applied_call_t;
+
+static int note_work(MDB_txn *txn, void *arg)
+{
+    applied_call_t *c = arg;
+    return outbox_note_applied(c->ob, txn, c->through, &c->applied);
+}
+
+static void note(fixture_t *f, uint64_t through, int64_t at_ms, int64_t order_us)
+{
+    applied_call_t c = { f->ob, through, 0, { at_ms, order_us }, false };
+    assert_int_equal(store_write(f->store, note_work, &c), 0);
+}
+
+static int applied_work(MDB_txn *txn, void *arg)
+{
+    applied_call_t *c = arg;
+    int rc = outbox_applied_of(c->ob, txn, c->seq, &c->applied, &c->found);
+    return rc ? rc : outbox_applied_through(c->ob, txn, &c->through);
+}
+
+/* The at_ms recorded for seq, -1 for none; *through: the highest seq recorded. */
+static int64_t applied_at(fixture_t *f, uint64_t seq, uint64_t *through)
+{
+    applied_call_t c = { f->ob, 0, seq, { 0, 0 }, false };
+    assert_int_equal(store_read(f->store, applied_work, &c), 0);
+    if (through)
+        *through = c.through;
+    return c.found ? c.applied.at_ms : -1;
+}
+
+static void test_applied_records(void **state)
+{
+    fixture_t *f = *state;
+    outbox_limits_t lim = outbox_default_limits();
+    lim.retain_ms = 1000;
+    open_outbox(f, "a", &lim);
+    append_many(f, 1, 6, 100, 100);
+    uint64_t through = 9;
+    assert_int_equal(applied_at(f, 1, &through), -1);
+    assert_int_equal(through, 0);
+    note(f, 2, 500, 1);
+    note(f, 4, 700, 2);
+    note(f, 3, 999, 3);   /* already recorded: the first record stays */
+    assert_int_equal(applied_at(f, 1, NULL), 500);
+    assert_int_equal(applied_at(f, 2, NULL), 500);
+    assert_int_equal(applied_at(f, 3, &through), 700);
+    assert_int_equal(through, 4);
+    assert_int_equal(applied_at(f, 5, NULL), -1);
+    store_acked(f, 4);
+    assert_int_equal(prune(f, 1250, 100), 2);   /* seqs 1, 2 past retention */
+    assert_int_equal(applied_at(f, 2, NULL), -1);
+    assert_int_equal(applied_at(f, 3, NULL), 700);
+    assert_int_equal(store_write(f->store, roll_work, f->ob), 0);
+    assert_int_equal(applied_at(f, 1, &through), -1);   /* the old stream's seqs */
+    assert_int_equal(through, 0);
+}
+
 static void test_strerror(void **state)
 {
     (void)state;
@@ -796,6 +863,7 @@ int main(void)
         T(test_prune_null_deleted),
         T(test_roll_carries_unacked),
         T(test_restore_marker_rolls_once),
+        T(test_applied_records),
         cmocka_unit_test(test_strerror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

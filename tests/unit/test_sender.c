@@ -4,7 +4,7 @@
  * was lost, rewind BELOW the acked mark when the receiver was restored from a backup
  * (served from the retained log), a stuck stream when what is asked for was pruned or
  * when the receiver is ahead, backoff doubling on retry-later, replies read from the
- * socket. */
+ * socket; messages resent to a restored receiver carry when it first applied them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,8 +103,9 @@ static void append(rig_t *r, int n)
     assert_int_equal(store_write(r->store, append_items, args), 0);
 }
 
-/* The seqs that reached the ROUTER since the last call, in order, as a string "1,2,3". */
-static const char *received(rig_t *r)
+/* The seqs that reached the ROUTER since the last call, in order, as a string "1,2,3";
+ * with replays, a replayed one as "seq@at_ms/through_seq". */
+static const char *receive_all(rig_t *r, bool replays)
 {
     static char out[512];
     out[0] = 0;
@@ -119,9 +120,16 @@ static const char *received(rig_t *r)
         assert_non_null(env);
         snprintf(out + strlen(out), sizeof out - strlen(out), "%s%llu", out[0] ? "," : "",
                  (unsigned long long)env->seq);
+        applied_t a;
+        uint64_t through;
+        if (replays && envelope_replay_of(env, &a, &through))
+            snprintf(out + strlen(out), sizeof out - strlen(out), "@%lld/%llu",
+                     (long long)a.at_ms, (unsigned long long)through);
         arrears__envelope__free_unpacked(env, NULL);
     }
 }
+
+static const char *received(rig_t *r) { return receive_all(r, false); }
 
 static uint64_t stream_of(rig_t *r);
 
@@ -132,16 +140,24 @@ static void reply(rig_t *r, Arrears__Envelope *env, int64_t now_ms)
     assert_int_equal(sender_handle(r->sender, env, now_ms), 0);
 }
 
-static void ack(rig_t *r, uint64_t through, int64_t now_ms)
+/* An ack that says when the batch was applied (at_ms; no Applied when at_ms < 0). */
+static void ack_at(rig_t *r, uint64_t through, int64_t at_ms, int64_t now_ms)
 {
     Arrears__Ack a = ARREARS__ACK__INIT;
     a.has_through_seq = 1;
     a.through_seq = through;
+    Arrears__Applied when = ARREARS__APPLIED__INIT;
+    when.has_at_ms = when.has_order_us = 1;
+    when.at_ms = at_ms;
+    when.order_us = now_ms;
+    a.applied = at_ms >= 0 ? &when : NULL;
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_ACK;
     env.ack = &a;
     reply(r, &env, now_ms);
 }
+
+static void ack(rig_t *r, uint64_t through, int64_t now_ms) { ack_at(r, through, -1, now_ms); }
 
 static void reject(rig_t *r, Arrears__Reject__Class klass, Arrears__Reject__Code code,
                    uint64_t seq, uint64_t expected, int64_t now_ms)
@@ -313,6 +329,27 @@ static void test_idle_probe_lets_a_restored_receiver_catch_up(void **state)
     assert_string_equal(received(r), "2,3");
 }
 
+/* A restored receiver gets each message it acknowledged once with when it first applied
+ * it, and the last seq so resent; what it never acknowledged goes as it was. */
+static void test_replays_say_when_first_applied(void **state)
+{
+    rig_t *r = *state;
+    append(r, 4);
+    sender_pump(r->sender, 0);
+    assert_string_equal(received(r), "1,2,3,4");
+    ack_at(r, 2, 100, 1);
+    ack_at(r, 3, 200, 2);
+    assert_int_equal(sender_flush(r->sender, 3), 0);
+    reject(r, ARREARS__REJECT__CLASS__REWIND, ARREARS__REJECT__CODE__GAP, 4, 2, 4);
+    sender_pump(r->sender, 5);
+    assert_string_equal(receive_all(r, true), "2@100/3,3@200/3,4");
+    ack_at(r, 4, 900, 6);   /* the restored receiver's own ack: 2, 3 keep their first */
+    assert_int_equal(sender_flush(r->sender, 7), 0);
+    reject(r, ARREARS__REJECT__CLASS__REWIND, ARREARS__REJECT__CODE__GAP, 4, 3, 2000);
+    sender_pump(r->sender, 2001);
+    assert_string_equal(receive_all(r, true), "3@200/4,4@900/4");
+}
+
 static void test_retry_later_backs_off_doubling(void **state)
 {
     rig_t *r = *state;
@@ -340,10 +377,10 @@ static void test_other_stream_ignored_and_socket_replies(void **state)
     sender_pump(r->sender, 0);
     assert_string_equal(received(r), "1,2");
     uint8_t buf[64];
-    size_t len = envelope_pack_ack(stream_of(r) + 1, 2, 0, buf, sizeof buf);
+    size_t len = envelope_pack_ack(stream_of(r) + 1, 2, 0, NULL, buf, sizeof buf);
     zmq_send(r->router, r->routing_id, r->routing_id_len, ZMQ_SNDMORE);
     zmq_send(r->router, buf, len, 0);
-    len = envelope_pack_ack(stream_of(r), 1, 0, buf, sizeof buf);
+    len = envelope_pack_ack(stream_of(r), 1, 0, NULL, buf, sizeof buf);
     zmq_send(r->router, r->routing_id, r->routing_id_len, ZMQ_SNDMORE);
     zmq_send(r->router, buf, len, 0);
     zmq_pollitem_t item = { r->dealer, 0, ZMQ_POLLIN, 0 };
@@ -365,6 +402,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pruned_rewind_is_stuck, setup_no_retention, teardown),
         cmocka_unit_test_setup_teardown(test_receiver_ahead_realigns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_probe_lets_a_restored_receiver_catch_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replays_say_when_first_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_later_backs_off_doubling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_stream_ignored_and_socket_replies, setup, teardown),
     };

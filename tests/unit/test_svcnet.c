@@ -6,7 +6,8 @@
  * named and nothing listening on the ROUTER's path (leaks show under ASan); a round
  * trip: N DemoItems appended to A's outbox in one transaction reach B's apply in order
  * (seq and number 1..N, A's stream) as A's principal and role, B's inbox is at N, A
- * ends with nothing un-acked and svcnet_flush stores the acked mark; svcnet_zap; and
+ * ends with nothing un-acked and svcnet_flush stores the acked mark and B's Ack's
+ * Applied (B's clock) for a replay; svcnet_zap; and
  * svcnet_secret_open: missing without create fails, with create makes a 0600 key that
  * later opens load again (sealed by one, opened by another), never overwriting a bad one.
  * Turns (clock.driven): a driven A sends nothing of what it appends until an operator's
@@ -275,6 +276,30 @@ static outbox_state_t outbox_state_of(node_t *n)
     return st;
 }
 
+/* B's simulated instant while it applies A's items. */
+#define APPLIED_AT_MS 5000
+
+typedef struct {
+    node_t *node;
+    uint64_t seq;
+    applied_t applied;
+    bool found;
+} applied_read_t;
+
+static int read_applied(MDB_txn *txn, void *arg)
+{
+    applied_read_t *r = arg;
+    return outbox_applied_of(r->node->outbox, txn, r->seq, &r->applied, &r->found);
+}
+
+/* When A's outbox says B applied seq (its Ack's Applied), -1 for no record. */
+static int64_t applied_at_of(node_t *n, uint64_t seq)
+{
+    applied_read_t r = { n, seq, { 0, 0 }, false };
+    assert_int_equal(store_read(n->store, read_applied, &r), 0);
+    return r.found ? r.applied.at_ms : -1;
+}
+
 typedef struct {
     inbox_t *inbox;
     uint64_t stream_id, applied;
@@ -312,7 +337,7 @@ static void test_round_trip(void **state)
     assert_int_equal(svcnet_pump(a->net), 0);
     assert_int_equal(svcnet_unacked(a->net), ITEMS);   /* B has not stepped: nothing acked */
 
-    aclock_t *clock = aclock_new_wall();
+    aclock_t *clock = aclock_new_simulated(APPLIED_AT_MS);
     assert_non_null(clock);
     int64_t deadline = aclock_monotonic_ms() + 10000;
     while ((seen_b->count < ITEMS || svcnet_unacked(a->net) != 0)
@@ -341,6 +366,7 @@ static void test_round_trip(void **state)
     assert_int_equal(outbox_state_of(a).acked_through, 0);
     svcnet_flush(a->net);
     assert_int_equal(outbox_state_of(a).acked_through, ITEMS);
+    assert_int_equal(applied_at_of(a, ITEMS), APPLIED_AT_MS);   /* B's clock, for a replay */
     free(seen_a);
     free(seen_b);
 }

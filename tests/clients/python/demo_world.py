@@ -89,6 +89,7 @@ class World:
                        for name in BUYER_BID_BPS}
         self.case_day = {}   # case id -> the day it was accepted
         self.opened = set()  # (buyer, portfolio) whose file the buyer opened
+        self.promised = set()  # the promises (feed references) the platform has heard of
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
@@ -122,8 +123,10 @@ class World:
                                      for i in a["schedule"]) for ref, a in self.accounts.items()}
 
     def read_feed(self, d):
-        """Promises: most are kept, on a day up to the promised one; closures stop a
-        borrower paying."""
+        """Promises (hear_promise) and closures, which stop a borrower paying. A promise
+        is heard once by its reference, as a platform would: the feed may repeat an
+        event (staging re-derives what it lost after a restore, and intake does not yet
+        recognize the repeat)."""
         page, _ = self.platform.feed_all(after=self.cursor)
         for e in page:
             self.cursor = e.cursor
@@ -133,13 +136,20 @@ class World:
                 self.outstanding[e.account_ref] = e.outstanding_minor
             if kind == "CLOSED":
                 self.closed.add(e.account_ref)
-            elif kind == "PROMISE_RECORDED" and self.rng.random() < 0.55:
-                try:
-                    by = (datetime.date.fromisoformat(e.detail[:10]) - self.start).days
-                except ValueError:
-                    by = d + 3
-                self.due[self.rng.randint(d + 1, max(d + 1, by))].append((e.account_ref, e.amount_minor))
-                self.counts["promises the borrower will keep"] += 1
+            elif kind == "PROMISE_RECORDED" and e.reference not in self.promised:
+                self.promised.add(e.reference)
+                self.hear_promise(e, d)
+
+    def hear_promise(self, e, d):
+        """Most promises are kept, on a day up to the promised one."""
+        if self.rng.random() >= 0.55:
+            return
+        try:
+            by = (datetime.date.fromisoformat(e.detail[:10]) - self.start).days
+        except ValueError:
+            by = d + 3
+        self.due[self.rng.randint(d + 1, max(d + 1, by))].append((e.account_ref, e.amount_minor))
+        self.counts["promises the borrower will keep"] += 1
 
     def payment(self, ref, amount, d):
         a = self.accounts[ref]

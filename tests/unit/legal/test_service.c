@@ -15,7 +15,8 @@
  *   - time-barred and below-floor referrals are DECLINED with the verdict, staging told
  *     (time_barred only for the former); malformed ones are refused INVALID_FIELD with
  *     nothing changed (a digest of every table); a second referral of an open case is a
- *     CONFLICT;
+ *     CONFLICT; the same referral or notice again (its natural key: the account, what,
+ *     staging's instant, the reference) is a duplicate that changes nothing;
  *   - an agency's case through the lifecycle to its end: outreach told when it holds the
  *     account and when it no longer does, staging told each step with its money,
  *     commission half-even per recovery; illegal moves, missing evidence, bad dates and a
@@ -107,9 +108,9 @@ static const char LIMITATION[] =
 /* Every table of the store, for the digest that proves a refusal changed nothing. */
 static const char *const TABLES[] = {
     "legal.cases", "legal.referrals", "legal.files", "legal.accounts", "legal.assignees",
-    "legal.recoveries", "legal.due", "legal.waiting", "legal.meta", "to_staging.log",
-    "to_staging.meta", "to_staging.1.log", "to_staging.1.meta", "to_outreach.log",
-    "to_outreach.meta",
+    "legal.recoveries", "legal.due", "legal.waiting", "legal.meta", "legal.taken",
+    "to_staging.log", "to_staging.meta", "to_staging.1.log", "to_staging.1.meta",
+    "to_outreach.log", "to_outreach.meta",
 };
 #define N_TABLES (sizeof TABLES / sizeof TABLES[0])
 #define GOT_MAX 32
@@ -874,7 +875,8 @@ static void test_second_referral_of_open_case_conflicts(void **state)
     assert_int_equal(refer(f, referral(&x, "A1", "CN", BIG)), APPLY_OK);
     skip_news(f);
     digest_t before = digest(f);
-    assert_refused(f, refer(f, referral(&x, "A1", "CN", BIG)), R_CONFLICT, "account_ref");
+    referral(&x, "A1", "CN", BIG)->referred_at_ms = NOW0;   /* a later referral */
+    assert_refused(f, refer(f, &x.r), R_CONFLICT, "account_ref");
     assert_non_null(strstr(f->reject.reason, L1));
     assert_unchanged(f, &before);
     assert_no_news(f);
@@ -882,8 +884,33 @@ static void test_second_referral_of_open_case_conflicts(void **state)
 
     /* Once the case has ended, the account may be referred again. */
     assert_int_equal(notice(f, "A1", ARREARS__CASE_NOTICE_KIND__NOTICE_ACCOUNT_CLOSED), APPLY_OK);
-    assert_int_equal(refer(f, referral(&x, "A1", "CN", BIG)), APPLY_OK);
+    assert_int_equal(refer(f, &x.r), APPLY_OK);
     assert_string_equal(open_case_of(f, "A1"), L2);
+}
+
+/* After a restore staging sends again what it re-derives, at the same instants and on a
+ * new stream: a referral or a notice legal already took is a duplicate that changes
+ * nothing — a declined case is not declined twice, an open one is no conflict, a
+ * complaint is not counted twice. */
+static void test_referral_and_notice_again_are_duplicates(void **state)
+{
+    fx_t *f = *state;
+    ref_t x;
+    const char *id = accepted_firm_case(f, "A1");
+    assert_int_equal(notice(f, "A1", ARREARS__CASE_NOTICE_KIND__NOTICE_COMPLAINT), APPLY_OK);
+    assert_int_equal(refer(f, referral(&x, "A2", "CN", 99999)), APPLY_OK);   /* declined */
+    assert_int_equal(kase(f, L2)->status, S_DECLINED);
+    skip_news(f);
+    size_t steps = kase(f, id)->n_steps;
+    digest_t before = digest(f);
+    assert_int_equal(refer(f, referral(&x, "A2", "CN", 99999)), APPLY_DUPLICATE);
+    assert_int_equal(refer(f, referral(&x, "A1", "CN", BIG)), APPLY_DUPLICATE);
+    assert_int_equal(notice(f, "A1", ARREARS__CASE_NOTICE_KIND__NOTICE_COMPLAINT), APPLY_DUPLICATE);
+    assert_unchanged(f, &before);
+    assert_no_news(f);
+    assert_int_equal(kase(f, id)->complaints, 1);
+    assert_int_equal(kase(f, id)->n_steps, steps);
+    assert_false(case_exists(f, L3));
 }
 
 /* ---------------------------------------------------------------- the lifecycle */
@@ -1654,6 +1681,7 @@ int main(void)
         T(test_time_barred_and_below_floor_declined),
         T(test_malformed_referrals_refused_change_nothing),
         T(test_second_referral_of_open_case_conflicts),
+        T(test_referral_and_notice_again_are_duplicates),
         T(test_agency_accepts_files_and_wins_judgment),
         T(test_enforcement_recovery_commission_and_close),
         T(test_illegal_moves_refused_change_nothing),

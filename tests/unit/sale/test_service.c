@@ -7,12 +7,14 @@
  * Covered:
  *   - listings: an eligible one waits in its cut; ineligible ones (bankrupt, no plan, no
  *     band) go back WITHDRAWN with the reason; malformed ones and a second listing are
- *     refused and change nothing; a buyer may not list;
+ *     refused and change nothing, the same listing again (staging's instant) is a
+ *     duplicate; a buyer may not list;
  *   - the cycle: portfolios open at first_open with their valuation; the list shows a
  *     buyer its invitations only;
  *   - bids: taken, a raise below the step, another currency, an uninvited buyer, a
  *     late bid — each refused with its reason and nothing changed;
- *   - a payment during bidding withdraws the account; the award takes the winning bid
+ *   - a payment during bidding withdraws the account (not one dated before the listing:
+ *     staging sends such a notice again after a restore); the award takes the winning bid
  *     down pro rata, sells every account with shares that add up to the price, and seals
  *     the file to the winner's key (opened here with its secret key: the pseudonyms are
  *     those of the winner's tape); a loser cannot pull the file; tapes carry no
@@ -96,6 +98,7 @@ typedef struct {
     uint64_t mark[2];                /* the last seq seen in each shard's outbox */
     Arrears__Envelope *got[GOT_MAX];
     size_t n_got;
+    int64_t listings;   /* list_ok's so far: each is staging's listing of a later instant */
 } fx_t;
 
 static uint64_t unacked_stub(void *arg)
@@ -300,7 +303,9 @@ static int list_as(fx_t *f, const char *role, SaleListing *l)
 static void list_ok(fx_t *f, const char *account, int64_t outstanding)
 {
     listing_t x;
-    assert_int_equal(list_as(f, "service", listing(&x, account, outstanding)), 0);
+    SaleListing *l = listing(&x, account, outstanding);
+    l->listed_at_ms = START + f->listings++;
+    assert_int_equal(list_as(f, "service", l), 0);
 }
 
 typedef struct {
@@ -364,8 +369,11 @@ static void test_listings(void **state)
     svctest_assert_refused(list_as(f, "service", l), &f->reject, R_INVALID, "outstanding_minor");
     l = listing(&x, "bad ref!", 100);
     svctest_assert_refused(list_as(f, "service", l), &f->reject, R_INVALID, "account_ref");
-    svctest_assert_refused(list_as(f, "service", listing(&x, "A1", 5)), &f->reject, R_CONFLICT,
-                           "account_ref");
+    l = listing(&x, "A1", 5);
+    l->listed_at_ms = START + 1;   /* a second listing */
+    svctest_assert_refused(list_as(f, "service", l), &f->reject, R_CONFLICT, "account_ref");
+    /* The first one again (staging re-derives it after a restore): a duplicate. */
+    assert_int_equal(list_as(f, "service", listing(&x, "A1", 5)), APPLY_DUPLICATE);
     svctest_assert_refused(list_as(f, "buyer", listing(&x, "A6", 5)), &f->reject, R_UNAUTHORIZED,
                            "body");
     assert_unchanged(f, before);
@@ -484,14 +492,17 @@ static void test_open_and_bid(void **state)
 
 /* ---------------------------------------------------------------- award, file, tape */
 
-static int notice_from(fx_t *f, const char *principal, const char *account,
-                       Arrears__SaleNoticeKind kind)
+/* A notice staging (principal) dated at_ms (0: undated). */
+static int notice_from_at(fx_t *f, const char *principal, const char *account,
+                          Arrears__SaleNoticeKind kind, int64_t at_ms)
 {
     Arrears__SaleNotice n = ARREARS__SALE_NOTICE__INIT;
     n.platform = "p1";
     n.account_ref = (char *)account;
     n.has_kind = 1;
     n.kind = kind;
+    n.has_at_ms = at_ms != 0;
+    n.at_ms = at_ms;
     n.detail = "posted by the platform";
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_SALE_NOTICE;
@@ -499,9 +510,20 @@ static int notice_from(fx_t *f, const char *principal, const char *account,
     return apply_as(f, principal, "service", &env);
 }
 
+static int notice_from(fx_t *f, const char *principal, const char *account,
+                       Arrears__SaleNoticeKind kind)
+{
+    return notice_from_at(f, principal, account, kind, 0);
+}
+
+static int notice_at(fx_t *f, const char *account, Arrears__SaleNoticeKind kind, int64_t at_ms)
+{
+    return notice_from_at(f, "staging", account, kind, at_ms);
+}
+
 static int notice(fx_t *f, const char *account, Arrears__SaleNoticeKind kind)
 {
-    return notice_from(f, "staging", account, kind);
+    return notice_from_at(f, "staging", account, kind, 0);
 }
 
 /* The whole document, pulled in chunks of 100 bytes; NULL with f->reject when refused.
@@ -584,7 +606,10 @@ static void test_withdraw_and_award(void **state)
     open_five(f);
     assert_int_equal(bid_as(f, "buyer-a", ID1, 141000, "CNY"), 0);
     assert_int_equal(bid_as(f, "buyer-b", ID1, 160000, "CNY"), 0);
-    assert_int_equal(notice(f, "B2", ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_PAYMENT), 0);
+    /* Dated before the listing: about an earlier one (sent again after a restore). */
+    assert_int_equal(notice_at(f, "B2", ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_PAYMENT, START - 1), 0);
+    assert_int_equal(news(f), 0);
+    assert_int_equal(notice_at(f, "B2", ARREARS__SALE_NOTICE_KIND__SALE_NOTICE_PAYMENT, OPEN), 0);
     assert_withdrawn_with(f, "B2", "a payment was posted during the sale");
     Arrears__SaleTape *ta = tape_of(f, "buyer-a");
     assert_int_equal(ta->n_rows, 4);                    /* B2 left the tape */

@@ -45,7 +45,8 @@ static int open_state(stagingfix_t *self, const char *name)
         if (rc == 0 && i != STAGING_TO_INTAKE)
             rc = outbox_seal_with(self->app.out[i], self->crypt);
     }
-    return rc ? rc : ledger_open(self->store, self->crypt, &self->app.ledger);
+    rc = rc ? rc : ledger_open(self->store, self->crypt, &self->app.ledger);
+    return rc ? rc : held_open(self->store, self->crypt, 0, &self->app.held);
 }
 
 int stagingfix_open(stagingfix_t *self, const char *name, const char *strategy,
@@ -66,6 +67,7 @@ int stagingfix_open(stagingfix_t *self, const char *name, const char *strategy,
 int stagingfix_close(stagingfix_t *self)
 {
     ledger_destroy(&self->app.ledger);
+    held_destroy(&self->app.held);
     for (int i = 0; i < STAGING_OUTBOXES; i++)
         outbox_destroy(&self->app.out[i]);
     tz_cache_destroy(&self->app.zones);

@@ -13,9 +13,9 @@
  *     with the borrower (only the points staging may use) and the collection record
  *     up to the listing;
  *   - a platform payment while listed is a SaleNotice (kind, amount, balance after);
- *   - SOLD: a ContactCancel, then exactly one ContactRequest for the notice of
- *     assignment by letter; ten days of the daily run after it add nothing to any
- *     outbox.
+ *   - SOLD: a ContactCancel (through the sms pending, not the letter after it), then
+ *     exactly one ContactRequest for the notice of assignment by letter; ten days of the
+ *     daily run after it add nothing to any outbox.
  *
  * Times: borrowers in Asia/Shanghai (UTC+8, no DST); the clock starts at 2026-04-02
  * 04:00 UTC, noon local: 91 days after the instalment due 2026-01-01. */
@@ -296,6 +296,8 @@ static void test_sold_cancels_then_requests_one_notice(void **state)
     assert_int_equal(news(f, STAGING_TO_OUTREACH), 2);
     assert_int_equal(f->got[0]->body_case, ARREARS__ENVELOPE__BODY_CONTACT_CANCEL);
     assert_string_equal(f->got[0]->contact_cancel->reason, "account closed");
+    /* It cancels the sms (#1) and what came before it, never the letter after it. */
+    assert_string_equal(f->got[0]->contact_cancel->through_contact_id, "SALE-3#1");
     assert_int_equal(f->got[1]->body_case, ARREARS__ENVELOPE__BODY_CONTACT_REQUEST);
     const Arrears__ContactRequest *r = f->got[1]->contact_request;
     assert_string_equal(r->template_id, ACCOUNT_NOTICE_OF_ASSIGNMENT);
