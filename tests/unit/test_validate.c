@@ -1049,7 +1049,7 @@ static void se_kind_unspecified(fixture_t *f)
 }
 static void se_kind_unknown(fixture_t *f)
 {
-    f->feed_event.kind = (Arrears__FeedEventKind)9;
+    f->feed_event.kind = (Arrears__FeedEventKind)99;   /* no such kind */
 }
 static void se_stage_32(fixture_t *f) { f->feed_event.stage = repeated(f, 0, 's', 32); }
 static void se_stage_33(fixture_t *f) { f->feed_event.stage = repeated(f, 0, 's', 33); }
