@@ -1,8 +1,14 @@
 /* stagingfix: see stagingfix.h. */
 #include "stagingfix.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "aclock.h"
 #include "book.h"
@@ -97,4 +103,33 @@ int stagingfix_apply(stagingfix_t *self, const char *principal, const char *role
     apply_t a = {self, svctest_peer(principal, role), env, 0};
     int rc = store_write(self->store, apply_in, &a);
     return rc ? rc : a.rc;
+}
+
+void stagingfix_upload(stagingfix_t *self, Arrears__Borrower *b)
+{
+    Arrears__Instalment inst = ARREARS__INSTALMENT__INIT;
+    Arrears__Instalment *schedule[] = {&inst};
+    inst.due_date = "2026-03-20";
+    inst.has_principal_minor = 1;
+    inst.principal_minor = 100000;
+    Arrears__AccountUpsert up = ARREARS__ACCOUNT_UPSERT__INIT;
+    up.account_ref = "A-1";
+    up.has_product = 1;
+    up.product = ARREARS__PRODUCT__ONLINE_LOAN;
+    up.currency = "CNY";
+    up.opened_date = "2025-06-01";
+    up.borrower = b;
+    up.n_schedule = 1;
+    up.schedule = schedule;
+    Arrears__AccountEvent ev = ARREARS__ACCOUNT_EVENT__INIT;
+    ev.platform = "platform-a";
+    ev.account_ref = "A-1";
+    ev.has_version = ev.version = 1;
+    ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_UPSERT;
+    ev.upsert = &up;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_ACCOUNT_EVENT;
+    env.account_event = &ev;
+    if (stagingfix_apply(self, "intake", "service", &env) != APPLY_OK)
+        fail_msg("refused: %s: %s", self->reject.field, self->reject.reason);
 }

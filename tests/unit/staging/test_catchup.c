@@ -130,31 +130,7 @@ static void open_account(stagingfix_t *s)
     b.language = "zh-CN";
     b.n_phones = 1;
     b.phones = phones;
-    Arrears__Instalment inst = ARREARS__INSTALMENT__INIT;
-    Arrears__Instalment *schedule[] = {&inst};
-    inst.due_date = "2026-03-20";
-    inst.has_principal_minor = 1;
-    inst.principal_minor = 100000;
-    Arrears__AccountUpsert up = ARREARS__ACCOUNT_UPSERT__INIT;
-    up.account_ref = "A-1";
-    up.has_product = 1;
-    up.product = ARREARS__PRODUCT__ONLINE_LOAN;
-    up.currency = "CNY";
-    up.opened_date = "2025-06-01";
-    up.borrower = &b;
-    up.n_schedule = 1;
-    up.schedule = schedule;
-    Arrears__AccountEvent ev = ARREARS__ACCOUNT_EVENT__INIT;
-    ev.platform = "platform-a";
-    ev.account_ref = "A-1";
-    ev.has_version = ev.version = 1;
-    ev.event_case = ARREARS__ACCOUNT_EVENT__EVENT_UPSERT;
-    ev.upsert = &up;
-    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
-    env.body_case = ARREARS__ENVELOPE__BODY_ACCOUNT_EVENT;
-    env.account_event = &ev;
-    if (stagingfix_apply(s, "intake", "service", &env) != APPLY_OK)
-        fail_msg("refused: %s: %s", s->reject.field, s->reject.reason);
+    stagingfix_upload(s, &b);
 }
 
 /* The three messages of the four days: (stream, seq, day, what). */
