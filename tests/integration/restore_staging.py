@@ -174,9 +174,9 @@ def main():
         print("  books: %d accounts, the same in both runs" % len(plain_book))
         a, b = report_rows(plain_report), report_rows(restored_report)
         if a != b:
-            diff = [x for x in b if x not in a][:5]
-            fail("the report differs after the restore: %d row(s), e.g. %s"
-                 % (len(set(b) ^ set(a)), diff))
+            fail("the report differs after the restore: %d row(s)\n  without: %s\n  with:    %s"
+                 % (len(set(b) ^ set(a)), [x for x in a if x not in b][:5],
+                    [x for x in b if x not in a][:5]))
         print("PASS")
     finally:
         for d in (plain_dir, restored_dir):
