@@ -105,8 +105,22 @@ int stagingfix_apply(stagingfix_t *self, const char *principal, const char *role
     return rc ? rc : a.rc;
 }
 
-void stagingfix_upload(stagingfix_t *self, Arrears__Borrower *b)
+void stagingfix_upload(stagingfix_t *self, const char *phone, Arrears__Address *address)
 {
+    Arrears__ContactPoint point = ARREARS__CONTACT_POINT__INIT;
+    Arrears__ContactPoint *phones[] = {&point};
+    point.value = (char *)phone;
+    point.has_verified = point.verified = point.has_consent = point.consent = 1;
+    Arrears__Borrower b = ARREARS__BORROWER__INIT;
+    uint8_t id_hash[32] = {7};
+    b.name = "Borrower One";
+    b.has_id_number_hash = 1;
+    b.id_number_hash = (ProtobufCBinaryData){sizeof id_hash, id_hash};
+    b.time_zone = "Asia/Shanghai";
+    b.language = "zh-CN";
+    b.n_phones = 1;
+    b.phones = phones;
+    b.address = address;
     Arrears__Instalment inst = ARREARS__INSTALMENT__INIT;
     Arrears__Instalment *schedule[] = {&inst};
     inst.due_date = "2026-03-20";
@@ -118,7 +132,7 @@ void stagingfix_upload(stagingfix_t *self, Arrears__Borrower *b)
     up.product = ARREARS__PRODUCT__ONLINE_LOAN;
     up.currency = "CNY";
     up.opened_date = "2025-06-01";
-    up.borrower = b;
+    up.borrower = &b;
     up.n_schedule = 1;
     up.schedule = schedule;
     Arrears__AccountEvent ev = ARREARS__ACCOUNT_EVENT__INIT;

@@ -36,8 +36,9 @@ int stagingfix_close(stagingfix_t *self);
  * in self->reject) commits nothing of its own. The apply's code. */
 int stagingfix_apply(stagingfix_t *self, const char *principal, const char *role,
                      const Arrears__Envelope *env);
-/* intake's upload of account A-1 of platform-a for borrower b: CNY, opened 2025-06-01,
- * one instalment of 100000 due 2026-03-20. Fails the test when staging refuses it. */
-void stagingfix_upload(stagingfix_t *self, Arrears__Borrower *b);
+/* intake's upload of account A-1 of platform-a: CNY, opened 2025-06-01, one instalment
+ * of 100000 due 2026-03-20; its borrower in Asia/Shanghai with a verified, consented
+ * phone and the address when not NULL. Fails the test when staging refuses it. */
+void stagingfix_upload(stagingfix_t *self, const char *phone, Arrears__Address *address);
 
 #endif

@@ -94,25 +94,11 @@ static int apply(fx_t *f, const char *role, Arrears__Envelope *env)
 /* Due 2026-03-20; a verified and consented phone and an address. */
 static void open_account(fx_t *f)
 {
-    Arrears__ContactPoint phone = ARREARS__CONTACT_POINT__INIT;
-    Arrears__ContactPoint *phones[] = {&phone};
-    phone.value = OLD_PHONE;
-    phone.has_verified = phone.verified = phone.has_consent = phone.consent = 1;
     Arrears__Address address = ARREARS__ADDRESS__INIT;
     address.line1 = "1 Road";
     address.city = "Shanghai";
     address.country = "CN";
-    Arrears__Borrower b = ARREARS__BORROWER__INIT;
-    b.name = "Borrower Contact";
-    uint8_t id_hash[32] = {9};
-    b.has_id_number_hash = 1;
-    b.id_number_hash = (ProtobufCBinaryData){sizeof id_hash, id_hash};
-    b.time_zone = "Asia/Shanghai";
-    b.language = "zh-CN";
-    b.n_phones = 1;
-    b.phones = phones;
-    b.address = &address;
-    stagingfix_upload(&f->s, &b);
+    stagingfix_upload(&f->s, OLD_PHONE, &address);
 }
 
 /* CORRECT_CONTACT with phones (n of them from values) and one e-mail if email. */
