@@ -29,6 +29,7 @@ struct sender {
     uint64_t stream_id;
     uint64_t last_seq;
     uint64_t acked;
+    uint64_t acked_high;   /* the highest seq ever acknowledged: above it all is new */
     uint64_t acked_stored;
     uint64_t next;
     int64_t last_progress_ms;
@@ -69,6 +70,8 @@ static int read_state(MDB_txn *txn, void *arg)
         self->stream_id = st.stream_id;
         self->last_seq = st.last_seq;
         self->acked = self->acked_stored = st.acked_through;
+        if (self->acked_high < self->acked)
+            self->acked_high = self->acked;
     }
     return rc ? rc : outbox_applied_through(self->outbox, txn, &self->applied_through);
 }
@@ -170,6 +173,8 @@ static void advance_acked(sender_t *self, uint64_t through, int64_t now_ms)
     if (through <= self->acked)
         return;
     self->acked = through;
+    if (self->acked_high < through)
+        self->acked_high = through;
     self->stats.acked = through;
     self->last_progress_ms = now_ms;
     self->backoff_ms = self->limits.backoff_initial_ms;
@@ -272,6 +277,7 @@ typedef struct {
     sender_t *self;
     MDB_txn *txn;
     uint64_t until;
+    uint64_t limit;   /* the highest seq this pump may send */
     int blocked;
     int rc;
 } send_call_t;
@@ -309,7 +315,8 @@ static int send_window(MDB_txn *txn, void *arg)
         return rc;
     self->last_seq = st.last_seq;
     uint64_t until = self->acked + self->limits.window;
-    c->until = until < st.last_seq ? until : st.last_seq;
+    until = until < st.last_seq ? until : st.last_seq;
+    c->until = until < c->limit ? until : c->limit;
     if (self->next > c->until)
         return 0;
     rc = outbox_each(self->outbox, txn, self->next, c->until - self->next + 1, send_one, c);
@@ -349,21 +356,22 @@ static int probe_read(MDB_txn *txn, void *arg)
     return rc == OUTBOX_EPRUNED ? 0 : rc;   /* pruned: nothing to probe with */
 }
 
-/* An idle stream says where it is now and then by resending its last acked message: a
- * receiver that has it answers `duplicate`; one restored from a backup answers GAP and
- * gets the rest from the retained log at once, not only when something new is sent. */
-static int probe(sender_t *self, int64_t now_ms)
+/* An idle stream (nothing it may send unacked, limit being the highest seq it may send)
+ * says where it is now and then by resending its last acked message: a receiver that
+ * has it answers `duplicate`; one restored from a backup answers GAP and gets the rest
+ * from the retained log at once, not only when something new is sent. */
+static int probe(sender_t *self, int64_t now_ms, uint64_t limit)
 {
+    uint64_t sendable = self->last_seq < limit ? self->last_seq : limit;
     if (self->limits.probe_ms <= 0 || self->acked == 0 || self->next != self->acked + 1 ||
-        self->acked != self->last_seq || now_ms - self->probed_at_ms < self->limits.probe_ms)
+        self->acked != sendable || now_ms - self->probed_at_ms < self->limits.probe_ms)
         return 0;
     self->probed_at_ms = now_ms;
     return store_read(self->store, probe_read, self);
 }
 
-int sender_pump(sender_t *self, int64_t now_ms)
+static int pump(sender_t *self, int64_t now_ms, uint64_t limit)
 {
-    assert(self);
     if (self->stuck || now_ms < self->backoff_until_ms)
         return 0;
     check_timeout(self, now_ms);
@@ -374,14 +382,26 @@ int sender_pump(sender_t *self, int64_t now_ms)
     }
     if (self->next == self->acked + 1)
         self->last_progress_ms = now_ms;   /* idle until now: the timeout starts here */
-    send_call_t c = { .self = self };
+    send_call_t c = { .self = self, .limit = limit };
     int rc = store_read(self->store, send_window, &c);
     if (rc == OUTBOX_EPRUNED) {
         set_stuck(self, "the receiver needs messages no longer retained; realign the stream",
                   self->next);
         return 0;
     }
-    return rc ? rc : probe(self, now_ms);
+    return rc ? rc : probe(self, now_ms, limit);
+}
+
+int sender_pump(sender_t *self, int64_t now_ms)
+{
+    assert(self);
+    return pump(self, now_ms, UINT64_MAX);
+}
+
+int sender_pump_replays(sender_t *self, int64_t now_ms)
+{
+    assert(self);
+    return pump(self, now_ms, self->acked_high);
 }
 
 static int dead_letter(MDB_txn *txn, void *arg)

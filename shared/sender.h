@@ -59,6 +59,11 @@ void sender_destroy(sender_t **self_p);
 /* Sends what the window allows and handles timers. Call after every append and
  * whenever the poll times out; never blocks. Returns 0 or a store error. */
 int sender_pump(sender_t *self, int64_t now_ms);
+/* sender_pump for a driven service out of its turn (svcnet.h): probes an idle stream and
+ * sends again what a receiver restored from a backup lost (the replays: seqs it had
+ * acknowledged once, which it applies in their first order, not in arrival order), but
+ * nothing it never acknowledged. */
+int sender_pump_replays(sender_t *self, int64_t now_ms);
 /* Reads every reply waiting on the socket and acts on it. */
 int sender_read_replies(sender_t *self, int64_t now_ms);
 /* Acts on one decoded reply (exposed for tests). */

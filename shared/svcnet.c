@@ -418,8 +418,10 @@ svcnet_t *svcnet_new(const svcnet_spec_t *spec, store_t *store, inbox_t *inbox,
 int svcnet_pump(svcnet_t *self)
 {
     int rc = 0;
-    for (size_t i = 0; rc == 0 && svcnet_in_turn(self) && i < self->peer_count; i++)
-        rc = sender_pump(self->sender[i], aclock_monotonic_ms());
+    bool in_turn = svcnet_in_turn(self);
+    for (size_t i = 0; rc == 0 && i < self->peer_count; i++)
+        rc = in_turn ? sender_pump(self->sender[i], aclock_monotonic_ms())
+                     : sender_pump_replays(self->sender[i], aclock_monotonic_ms());
     return rc;
 }
 
@@ -431,7 +433,7 @@ static int step(svcnet_t *self, int64_t wait_max_ms, const aclock_t *clock)
         wait = SVCNET_PUBLISH_MS;
     for (size_t i = 0; i < self->peer_count; i++) {
         items[1 + i] = (zmq_pollitem_t){self->dealer[i], 0, ZMQ_POLLIN, 0};
-        int64_t w = svcnet_in_turn(self) ? sender_wait_ms(self->sender[i], now) : wait;
+        int64_t w = sender_wait_ms(self->sender[i], now);   /* at most a second: no spin */
         wait = w < wait ? w : wait;
     }
     if (zmq_poll(items, (int)(1 + self->peer_count), (long)(wait > 0 ? wait : 0)) < 0)

@@ -27,7 +27,9 @@
  * the message is answered busy (asked again) and then until every message appended is
  * acknowledged; a ClockAdvance is acknowledged only then. Out of turn a service applies
  * what comes in, answers calls and queries and reads its peers' acknowledgements, but
- * what it appends waits in its outboxes: nothing is sent, resent or probed. So while
+ * what it appends waits in its outboxes: nothing new is sent. It still probes idle
+ * streams and sends a receiver restored from a backup what it lost (sender_pump_replays),
+ * which that receiver applies in their first order, whenever they come. So while
  * the driver runs, one service at most acts at a time, in the driver's order, and every
  * service takes its input in an order the driver decided, never one the timing of a run
  * did: a seeded simulation comes out the same every time (DESIGN.md "Time"). Undriven,

@@ -329,6 +329,29 @@ static void test_idle_probe_lets_a_restored_receiver_catch_up(void **state)
     assert_string_equal(received(r), "2,3");
 }
 
+/* Out of a driven service's turn the sender probes and sends a restored receiver what it
+ * acknowledged once (replays, applied in their first order whenever they come), but
+ * nothing it never acknowledged: that waits for the turn. */
+static void test_out_of_turn_only_replays(void **state)
+{
+    rig_t *r = *state;
+    append(r, 3);
+    sender_pump(r->sender, 0);
+    assert_string_equal(received(r), "1,2,3");
+    ack(r, 3, 1);
+    append(r, 2);   /* appended out of turn: 4 and 5 wait */
+    sender_pump_replays(r->sender, 2000);
+    assert_string_equal(received(r), "3");   /* the probe */
+    reject(r, ARREARS__REJECT__CLASS__REWIND, ARREARS__REJECT__CODE__GAP, 3, 2, 2001);
+    sender_pump_replays(r->sender, 2002);
+    assert_string_equal(received(r), "2,3");
+    ack(r, 3, 2003);
+    sender_pump_replays(r->sender, 2004);
+    assert_string_equal(received(r), "");
+    sender_pump(r->sender, 2005);   /* the turn */
+    assert_string_equal(received(r), "4,5");
+}
+
 /* A restored receiver gets each message it acknowledged once with when it first applied
  * it, and the last seq so resent; what it never acknowledged goes as it was. */
 static void test_replays_say_when_first_applied(void **state)
@@ -402,6 +425,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pruned_rewind_is_stuck, setup_no_retention, teardown),
         cmocka_unit_test_setup_teardown(test_receiver_ahead_realigns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_probe_lets_a_restored_receiver_catch_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_turn_only_replays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replays_say_when_first_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_later_backs_off_doubling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_stream_ignored_and_socket_replies, setup, teardown),
