@@ -199,35 +199,71 @@ static int contact_request(broker_t *self, MDB_txn *txn, const ContactRequest *r
     return rc ? rc : remember_person(self, txn, r);
 }
 
+/* The n of a contact id "<account_ref>#<n>" (staging's numbering of the account's
+ * requests, outreach.proto ContactCancel); false when it has none. */
+static bool contact_number(const char *contact_id, uint64_t *n)
+{
+    const char *hash = contact_id ? strrchr(contact_id, '#') : NULL;
+    char *end = NULL;
+    if (!hash || hash[1] < '0' || hash[1] > '9')
+        return false;
+    errno = 0;
+    *n = strtoull(hash + 1, &end, 10);
+    return errno == 0 && *end == 0;
+}
+
+/* Whether a cancel through through_n (UINT64_MAX: all) reaches the task: a request staging made
+ * after the cancel (a larger n) is not its business, e.g. a cancel re-sent after staging
+ * was restored from a backup, arriving after newer requests. */
+static bool cancel_reaches(const char *task_id, uint64_t through_n)
+{
+    uint64_t n = 0;
+    return !contact_number(task_id, &n) || n <= through_n;
+}
+
+/* One open task of the account under a cancel. Started attempts stay: they are resolved
+ * from the channel, never dropped, and never queued again. */
+static int cancel_task(broker_t *self, MDB_txn *txn, const char *id, const char *reason,
+                       int64_t now_ms)
+{
+    StoredTask *before = NULL, *after = NULL;
+    int rc = tasks_get(self->tasks, txn, id, &before);
+    rc = rc ? rc : tasks_get(self->tasks, txn, id, &after);
+    bool unstarted = rc == 0 && before &&
+                     (before->state == TASK_PENDING || before->state == TASK_LEASED);
+    if (rc == 0 && before && !tasks_state_is_final(before->state) && !unstarted) {
+        after->has_cancel_requested = after->cancel_requested = 1;
+        rc = tasks_save(self->tasks, txn, id, before, after);
+    } else if (unstarted) {
+        cancel_unstarted(after, now_ms, reason);
+        rc = tasks_save(self->tasks, txn, id, before, after);
+        log_event(LOG_INFO, "task_cancelled", "task=%s", id);
+    }
+    arrears__stored_task__free_unpacked(before, NULL);
+    arrears__stored_task__free_unpacked(after, NULL);
+    return rc;
+}
+
 static int contact_cancel(broker_t *self, MDB_txn *txn, const Arrears__ContactCancel *m,
                           int64_t now_ms, reject_t *reject)
 {
     if (!m->platform || !*m->platform || !m->account_ref || !*m->account_ref)
         return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "account_ref",
                        "a cancel names the platform and the account");
+    uint64_t through_n = UINT64_MAX;
+    if (m->through_contact_id && *m->through_contact_id &&
+        !contact_number(m->through_contact_id, &through_n))
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "through_contact_id",
+                               "a contact id ends in #<n>, the account's request number");
     char account[TASKS_ACCOUNT_KEY_MAX + 1];
     snprintf(account, sizeof account, "%s/%s", m->platform, m->account_ref);
     size_t max = self->limits.account_tasks_max, n = 0;
     char (*ids)[TASKS_ID_MAX + 1] = malloc(max * sizeof *ids);
     int rc = ids ? tasks_of_account(self->tasks, txn, account, max, ids, &n) : ENOMEM;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        StoredTask *before = NULL, *after = NULL;
-        rc = tasks_get(self->tasks, txn, ids[i], &before);
-        rc = rc ? rc : tasks_get(self->tasks, txn, ids[i], &after);
-        /* Started attempts stay: they are resolved from the channel, never dropped, and
-         * never queued again. */
-        if (rc == 0 && before && !tasks_state_is_final(before->state) &&
-            before->state != TASK_PENDING && before->state != TASK_LEASED) {
-            after->has_cancel_requested = after->cancel_requested = 1;
-            rc = tasks_save(self->tasks, txn, ids[i], before, after);
-        } else if (rc == 0 && before && (before->state == TASK_PENDING || before->state == TASK_LEASED)) {
-            cancel_unstarted(after, now_ms, m->reason ? m->reason : "cancelled by staging");
-            rc = tasks_save(self->tasks, txn, ids[i], before, after);
-            log_event(LOG_INFO, "task_cancelled", "task=%s", ids[i]);
-        }
-        arrears__stored_task__free_unpacked(before, NULL);
-        arrears__stored_task__free_unpacked(after, NULL);
-    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (cancel_reaches(ids[i], through_n))
+            rc = cancel_task(self, txn, ids[i], m->reason ? m->reason : "cancelled by staging",
+                             now_ms);
     free(ids);
     return rc;
 }

@@ -394,16 +394,23 @@ static void queue(fx_t *f, const char *account, int n, Arrears__Channel channel,
 }
 
 /* A cancel by principal (NULL: as msg_t says) of role. */
-static int cancel_from(fx_t *f, const char *role, const char *principal, const char *account)
+static int cancel_through(fx_t *f, const char *role, const char *principal,
+                          const char *account, const char *through_contact_id)
 {
     Arrears__ContactCancel m = ARREARS__CONTACT_CANCEL__INIT;
     m.platform = "p1";
     m.account_ref = (char *)account;
+    m.through_contact_id = (char *)through_contact_id;
     m.reason = "payment received";
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_CONTACT_CANCEL;
     env.contact_cancel = &m;
     return send_msg_as(f, role, principal, &env);
+}
+
+static int cancel_from(fx_t *f, const char *role, const char *principal, const char *account)
+{
+    return cancel_through(f, role, principal, account, NULL);
 }
 
 static int cancel_as(fx_t *f, const char *role, const char *account)
@@ -1083,6 +1090,23 @@ static void test_cancel_spares_started_task(void **state)
     assert_int_equal(open.n, 1);
     assert_string_equal(open.ids[0], "p1/a1#1");
     assert_refused(f, cancel_as(f, "service", ""), ARREARS__REJECT__CODE__INVALID_FIELD, "account_ref");
+}
+
+/* A cancel through a contact id stops that request and those before it, never a later
+ * one (a cancel staging sends again after a restore arrives after newer requests). */
+static void test_cancel_through_spares_later_requests(void **state)
+{
+    fx_t *f = *state;
+    queue(f, "a1", 1, SMS, SMS_TPL, NOBODY);
+    queue(f, "a1", 2, CALL, CALL_TPL, NOBODY);
+    assert_refused(f, cancel_through(f, "service", NULL, "a1", "a1-no-number"),
+                   ARREARS__REJECT__CODE__INVALID_FIELD, "through_contact_id");
+    assert_int_equal(stored(f, "p1/a1#1")->state, TASK_PENDING);
+    assert_int_equal(cancel_through(f, "service", NULL, "a1", "a1#1"), APPLY_OK);
+    assert_int_equal(stored(f, "p1/a1#1")->state, TASK_CANCELLED);
+    assert_int_equal(stored(f, "p1/a1#2")->state, TASK_PENDING);
+    assert_int_equal(cancel_through(f, "service", NULL, "a1", "a1#2"), APPLY_OK);
+    assert_int_equal(stored(f, "p1/a1#2")->state, TASK_CANCELLED);
 }
 
 /* A newer request on the same channel replaces the one still waiting; other channels
@@ -1896,6 +1920,7 @@ int main(void)
         T(test_not_attempted_requeues_without_ledger),
         T(test_report_without_result_refused),
         T(test_cancel_spares_started_task),
+        T(test_cancel_through_spares_later_requests),
         T(test_newer_request_supersedes_waiting_one),
         T(test_ended_lease_returns_task_to_queue),
         T(test_resolve_not_attempted_requeues),
