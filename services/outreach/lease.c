@@ -11,7 +11,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <sodium.h>
 
 #include "broker.h"
 #include "log.h"
@@ -324,22 +323,34 @@ static int by_urgency(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-/* The offerable tasks of the accounts the assignee holds, at most scan tasks read. An
- * assignee holding more accounts than one pull reads is read from a random one of
- * them on, round to the first, so no account waits for ever behind the others. */
+/* Where the assignee's next pull starts among the accounts it holds (tasks meta
+ * "held_start/<principal>"): each pull goes on from where the last one stopped, round to
+ * the first, so no account waits for ever behind the others, and a seeded simulation
+ * pulls the same accounts every run. */
+static int held_start(call_t *c, uint64_t *start, char name[TASKS_PRINCIPAL_MAX + 16])
+{
+    snprintf(name, TASKS_PRINCIPAL_MAX + 16, "held_start/%s", c->from->principal);
+    return tasks_meta_get(c->self->tasks, c->txn, name, 0, start);
+}
+
+/* The offerable tasks of the accounts the assignee holds, at most scan tasks read, from
+ * where its last pull stopped (held_start). */
 static int held_candidates(call_t *c, const pull_t *p, size_t scan, candidate_t *out, size_t *n)
 {
     tasks_t *tasks = c->self->tasks;
     char (*accounts)[TASKS_ACCOUNT_KEY_MAX + 1] = malloc(scan * sizeof *accounts);
-    char (*ids)[TASKS_ID_MAX + 1] = malloc(scan * sizeof *ids);
-    size_t held = 0, total = 0, read = 0;
-    int rc = accounts && ids ? tasks_held(tasks, c->txn, c->from->principal, randombytes_random(),
-                                          scan, accounts, &held, &total)
-                             : ENOMEM;
+    char (*ids)[TASKS_ID_MAX + 1] = malloc((scan + 1) * sizeof *ids);   /* +1: more left? */
+    char name[TASKS_PRINCIPAL_MAX + 16];
+    size_t held = 0, total = 0, read = 0, done = 0;
+    uint64_t start = 0;
+    int rc = accounts && ids ? held_start(c, &start, name) : ENOMEM;
+    rc = rc ? rc : tasks_held(tasks, c->txn, c->from->principal, start, scan, accounts, &held, &total);
     *n = 0;
     for (size_t a = 0; rc == 0 && a < held && read < scan; a++) {
         size_t got = 0;
-        rc = tasks_of_account(tasks, c->txn, accounts[a], scan - read, ids, &got);
+        rc = tasks_of_account(tasks, c->txn, accounts[a], scan - read + 1, ids, &got);
+        done += rc == 0 && got <= scan - read;   /* every task of it read */
+        got = got < scan - read ? got : scan - read;
         for (size_t i = 0; rc == 0 && i < got; i++, read++) {
             StoredTask *t = NULL;
             rc = tasks_get(tasks, c->txn, ids[i], &t);
@@ -354,6 +365,10 @@ static int held_candidates(call_t *c, const pull_t *p, size_t scan, candidate_t 
     }
     free(accounts);
     free(ids);
+    /* Only an assignee holding more than one pull reads needs to move on (at least one
+     * account, so a single account with more tasks than scan does not hold it still). */
+    if (rc == 0 && total > done)
+        rc = tasks_meta_put(tasks, c->txn, name, (start + (done ? done : 1)) % total);
     return rc;
 }
 
