@@ -45,7 +45,7 @@ typedef struct {
     Arrears__AccountEvent ev;
     accepted_outcome_t outcome;
     uint32_t shard;
-    const Arrears__Borrower *unplaced;   /* a new account's: placed on c->shard once accepted */
+    const Arrears__Borrower *unplaced;   /* a new account's: its person noted once accepted */
 } call_t;
 
 static int settle(call_t *c, int rc)
@@ -57,8 +57,8 @@ static int settle(call_t *c, int rc)
     if (c->outcome == ACCEPTED_SAME)
         return APPLY_DUPLICATE;
     if (c->unplaced)
-        rc = accepted_place(c->self->accepted, c->txn, c->platform, c->ev.account_ref,
-                            &c->unplaced->id_number_hash, c->shard);
+        rc = accepted_place_person(c->self->accepted, c->txn, c->platform,
+                                   &c->unplaced->id_number_hash, c->shard);
     return rc ? rc : forward(c->self, c->txn, c->shard, &c->ev);
 }
 
@@ -129,8 +129,8 @@ static int on_upsert(call_t *c, Arrears__AccountUpsert *m)
     c->ev.upsert = m;
     if ((rc = fits_forward(c)) != 0)
         return rc;
-    rc = accepted_upsert(c->self->accepted, c->txn, c->platform, m, &c->ev.version, &c->outcome,
-                         c->reject);
+    rc = accepted_upsert(c->self->accepted, c->txn, c->platform, m, c->shard, &c->ev.version,
+                         &c->outcome, c->reject);
     return settle(c, rc);
 }
 
