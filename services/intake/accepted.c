@@ -159,7 +159,7 @@ int accepted_person_shard(accepted_t *self, MDB_txn *txn, const char *platform,
         *shard = *(const uint8_t *)v.mv_data;
     else if (rc == MDB_NOTFOUND)
         *shard = shard_of_person(platform, id_hash->data, id_hash->len, count);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc;
 }
 
 int accepted_place_person(accepted_t *self, MDB_txn *txn, const char *platform,

@@ -67,10 +67,11 @@ int accepted_shard_of(accepted_t *self, MDB_txn *txn, const char *platform, cons
                       uint32_t *shard);
 /* The shard a new account of this person goes to: where the person's first account
  * was placed, so that a shard added later does not split a borrower's accounts; for a
- * person not seen before, shard_of_person over count shards (shards.h). */
+ * person not seen before, shard_of_person over count shards (shards.h), and
+ * MDB_NOTFOUND: the person is to be noted (accepted_place_person) once the account is. */
 int accepted_person_shard(accepted_t *self, MDB_txn *txn, const char *platform,
                           const ProtobufCBinaryData *id_hash, uint32_t count, uint32_t *shard);
-/* Notes the person's shard (that of a newly accepted account) if the person is new. */
+/* Notes a new person's shard: that of the person's first account, just accepted. */
 int accepted_place_person(accepted_t *self, MDB_txn *txn, const char *platform,
                           const ProtobufCBinaryData *id_hash, uint32_t shard);
 

@@ -45,7 +45,7 @@ typedef struct {
     Arrears__AccountEvent ev;
     accepted_outcome_t outcome;
     uint32_t shard;
-    const Arrears__Borrower *unplaced;   /* a new account's: its person noted once accepted */
+    const Arrears__Borrower *new_person;   /* noted on c->shard once its account is accepted */
 } call_t;
 
 static int settle(call_t *c, int rc)
@@ -56,9 +56,9 @@ static int settle(call_t *c, int rc)
         return APPLY_REJECTED;
     if (c->outcome == ACCEPTED_SAME)
         return APPLY_DUPLICATE;
-    if (c->unplaced)
+    if (c->new_person)
         rc = accepted_place_person(c->self->accepted, c->txn, c->platform,
-                                   &c->unplaced->id_number_hash, c->shard);
+                                   &c->new_person->id_number_hash, c->shard);
     return rc ? rc : forward(c->self, c->txn, c->shard, &c->ev);
 }
 
@@ -70,10 +70,12 @@ static int find_shard(call_t *c, const char *account_ref, const Arrears__Borrowe
 {
     intake_t *self = c->self;
     int rc = accepted_shard_of(self->accepted, c->txn, c->platform, account_ref, &c->shard);
-    c->unplaced = rc == MDB_NOTFOUND ? borrower : NULL;
-    if (c->unplaced)
+    c->new_person = NULL;
+    if (rc == MDB_NOTFOUND && borrower) {
         rc = accepted_person_shard(self->accepted, c->txn, c->platform,
                                    &borrower->id_number_hash, self->shards, &c->shard);
+        c->new_person = rc == MDB_NOTFOUND ? borrower : NULL;
+    }
     if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
     if (c->shard < self->shards)
