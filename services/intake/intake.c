@@ -236,7 +236,10 @@ static int on_status(call_t *c, const Arrears__StatusEvent *m)
                    "event", "a feed event is at most %d bytes packed", FEED_EVENT_MAX_BYTES);
         return APPLY_REJECTED;
     }
-    rc = feed_append(c->self->feed, c->txn, m->platform, &event, NULL);
+    uint64_t cursor = 0;
+    rc = feed_append(c->self->feed, c->txn, m->platform, &event, &cursor);
+    if (rc == 0 && cursor == 0)
+        return APPLY_DUPLICATE;   /* a restored staging telling it again: heard already */
     rc = rc ? rc : accepted_note_status(c->self->accepted, c->txn, m);
     if (rc == 0 && event.kind == ARREARS__FEED_EVENT_KIND__PERSONAL_DATA_ERASED)
         rc = erase_account(c, m->platform, event.account_ref);

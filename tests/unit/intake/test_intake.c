@@ -14,7 +14,9 @@
  * staging still land; a StatusEvent from a platform, an AccountUpsert from a service and
  * anything from another role are UNAUTHORIZED; a StatusEvent from a service is appended
  * to the named platform's feed (its own cursor, whatever cursor it carried) and seen by
- * that platform's feed query only; a platform asking about a ref only another platform
+ * that platform's feed query only, once: told again (a restored staging re-sends its
+ * events) it is APPLY_DUPLICATE and changes nothing, while one that differs in its
+ * detail alone is news; a platform asking about a ref only another platform
  * holds gets known=false; health is answered to any role; an unknown query body, or a
  * platform-only query from a service, is UNKNOWN_TYPE. Two properties the design asks
  * for beyond the brief of each module: a status event sent without at_ms is not pruned
@@ -796,6 +798,41 @@ static void test_status_event_from_service(void **state)
     assert_int_equal(feed_count(f, &LENDER_A), 2);
 }
 
+/* Staging restored from a backup tells intake its events again: a repeat is a
+ * duplicate that changes nothing (no second feed entry, the status as it was); an
+ * event that differs in its detail alone is news. */
+static void test_status_event_repeated(void **state)
+{
+    fixture_t *f = *state;
+    account_msg_t a;
+    account_build(&a, "ACC-1");
+    expect_applied(f, &LENDER_A, UPSERT, &a.upsert, APPLY_OK);
+    status_msg_t s;
+    status_build(&s, "lender-a", "ACC-1");
+    s.event.kind = ARREARS__FEED_EVENT_KIND__HOLD_CHANGED;
+    s.event.detail = "complaint";
+    expect_applied(f, &STAGING, STATUS, &s.status, APPLY_OK);
+    char *before = dump(f);
+    s.event.cursor = 7;   /* a new stream's message: whatever cursor it carried */
+    s.event.days_past_due = 15;   /* the account's state, not which news it is */
+    expect_applied(f, &STAGING, STATUS, &s.status, APPLY_DUPLICATE);
+    char *after = dump(f);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(feed_count(f, &LENDER_A), 1);
+
+    s.event.detail = "complaint_resolved";
+    expect_applied(f, &STAGING, STATUS, &s.status, APPLY_OK);
+    assert_int_equal(feed_count(f, &LENDER_A), 2);
+    status_build(&s, "lender-b", "ACC-1");   /* the same news of another platform's ACC-1 */
+    s.event.kind = ARREARS__FEED_EVENT_KIND__HOLD_CHANGED;
+    s.event.detail = "complaint";
+    expect_applied(f, &STAGING, STATUS, &s.status, APPLY_OK);
+    assert_int_equal(feed_count(f, &LENDER_A), 2);
+    assert_int_equal(feed_count(f, &LENDER_B), 1);
+}
+
 typedef struct {
     feed_t *feed;
     int64_t now_ms;
@@ -1038,7 +1075,7 @@ static void test_erased_by_retention(void **state)
     Arrears__PaymentPosted p = payment_build("ACC-1", "PAY-1");
     expect_applied(f, &LENDER_A, PAYMENT, &p, APPLY_OK);
     char *before = dump(f);
-    expect_applied(f, &STAGING, STATUS, &st.status, APPLY_OK);   /* told again */
+    expect_applied(f, &STAGING, STATUS, &st.status, APPLY_DUPLICATE);   /* told again */
     char *after = dump(f);
     assert_string_equal(before, after);
     free(before);
@@ -1264,6 +1301,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_status_event_from_service, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_event_without_at_ms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_event_repeated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_holds_no_personal_data_in_clear, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_platform_messages_from_service_unauthorized, setup,
