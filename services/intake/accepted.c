@@ -23,24 +23,30 @@ struct accepted {
     MDB_dbi payments;
     MDB_dbi complaints;
     MDB_dbi status;
-    MDB_dbi placement;
     MDB_dbi persons;
     uint8_t person_key[CRYPT_DERIVED_BYTES];   /* keys the persons table's hashes */
 };
 
-/* The flags byte of an account record. */
+/* The flags byte of an account record: two flags and, in its high nibble, the staging
+ * shard the account was placed on. A record from before shards has 0 there: shard 0,
+ * the one staging there was. */
 #define FLAG_RECALLED 1
 #define FLAG_ERASED 2   /* retention: the sealed upsert is an empty message */
+#define SHARD_SHIFT 4
+_Static_assert(SHARDS_MAX <= 1 << (8 - SHARD_SHIFT), "a shard fits the flags byte's nibble");
 
 typedef struct {
     uint64_t version;
     char currency[4];
     int recalled;
     int erased;
+    uint32_t shard;
     uint8_t hash[HASH_BYTES];
     const uint8_t *sealed;   /* into the map: valid until the next write */
     size_t sealed_len;
 } account_rec_t;
+
+static int placement_move(MDB_txn *txn, void *arg);
 
 int accepted_open(store_t *store, crypt_t *crypt, accepted_t **self_p)
 {
@@ -52,9 +58,9 @@ int accepted_open(store_t *store, crypt_t *crypt, accepted_t **self_p)
     rc = rc ? rc : store_table(store, "payments", 0, &self->payments);
     rc = rc ? rc : store_table(store, "complaints", 0, &self->complaints);
     rc = rc ? rc : store_table(store, "status", 0, &self->status);
-    rc = rc ? rc : store_table(store, "placement", 0, &self->placement);
     rc = rc ? rc : store_table(store, "persons", 0, &self->persons);
     rc = rc ? rc : crypt_derive(crypt, "persons_", 0, self->person_key);
+    rc = rc ? rc : store_write(store, placement_move, self);
     if (rc != 0) {
         free(self);
         return rc;
@@ -66,7 +72,7 @@ int accepted_open(store_t *store, crypt_t *crypt, accepted_t **self_p)
 accepted_tables_t accepted_tables(const accepted_t *self)
 {
     return (accepted_tables_t){ self->crypt, self->accounts, self->payments, self->complaints,
-                                self->status, self->placement, self->persons };
+                                self->status, self->persons };
 }
 
 void accepted_destroy(accepted_t **self_p)
@@ -111,31 +117,19 @@ static int account_get(accepted_t *self, MDB_txn *txn, const char *platform, con
     rec->currency[3] = 0;
     rec->recalled = (p[11] & FLAG_RECALLED) != 0;
     rec->erased = (p[11] & FLAG_ERASED) != 0;
+    rec->shard = p[11] >> SHARD_SHIFT;
     memcpy(rec->hash, p + 12, HASH_BYTES);
     rec->sealed = p + ACCOUNT_HEAD_BYTES;
     rec->sealed_len = v.mv_size - ACCOUNT_HEAD_BYTES;
     return 0;
 }
 
-static int shard_byte(int rc, const MDB_val *v, uint32_t *shard)
-{
-    if (rc == 0 && v->mv_size != 1)
-        return MDB_CORRUPTED;
-    if (rc == 0)
-        *shard = *(const uint8_t *)v->mv_data;
-    return rc;
-}
-
 int accepted_shard_of(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
                       uint32_t *shard)
 {
-    uint8_t key[KEY_MAX];
-    MDB_val k = natural_key(key, platform, ref), v;
-    int rc = shard_byte(mdb_get(txn, self->placement, &k, &v), &v, shard);
-    if (rc != MDB_NOTFOUND)
-        return rc;
-    rc = mdb_get(txn, self->accounts, &k, &v);
-    *shard = 0;
+    account_rec_t rec;
+    int rc = account_get(self, txn, platform, ref, &rec);
+    *shard = rc == 0 ? rec.shard : 0;
     return rc;
 }
 
@@ -158,23 +152,24 @@ int accepted_person_shard(accepted_t *self, MDB_txn *txn, const char *platform,
 {
     uint8_t key[HASH_BYTES];
     MDB_val k = person_key(self, platform, id_hash->data, id_hash->len, key), v;
-    int rc = shard_byte(mdb_get(txn, self->persons, &k, &v), &v, shard);
-    if (rc == MDB_NOTFOUND)
+    int rc = mdb_get(txn, self->persons, &k, &v);
+    if (rc == 0 && v.mv_size != 1)
+        return MDB_CORRUPTED;
+    if (rc == 0)
+        *shard = *(const uint8_t *)v.mv_data;
+    else if (rc == MDB_NOTFOUND)
         *shard = shard_of_person(platform, id_hash->data, id_hash->len, count);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc;
 }
 
-int accepted_place(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
-                   const ProtobufCBinaryData *id_hash, uint32_t shard)
+int accepted_place_person(accepted_t *self, MDB_txn *txn, const char *platform,
+                          const ProtobufCBinaryData *id_hash, uint32_t shard)
 {
-    assert(shard < 256);
-    uint8_t key[KEY_MAX], pkey[HASH_BYTES], byte = (uint8_t)shard;
-    MDB_val k = natural_key(key, platform, ref), v = { 1, &byte };
-    int rc = mdb_put(txn, self->placement, &k, &v, 0);
-    k = person_key(self, platform, id_hash->data, id_hash->len, pkey);
-    v = (MDB_val){ 1, &byte };
+    assert(shard < SHARDS_MAX);
+    uint8_t key[HASH_BYTES], byte = (uint8_t)shard;
+    MDB_val k = person_key(self, platform, id_hash->data, id_hash->len, key), v = { 1, &byte };
     /* The person's first account decides; later ones found it and went there already. */
-    rc = rc ? rc : mdb_put(txn, self->persons, &k, &v, MDB_NOOVERWRITE);
+    int rc = mdb_put(txn, self->persons, &k, &v, MDB_NOOVERWRITE);
     return rc == MDB_KEYEXIST ? 0 : rc;
 }
 
@@ -190,11 +185,64 @@ static int account_put(accepted_t *self, MDB_txn *txn, const char *platform, con
     uint8_t *p = v.mv_data;
     store_put_u64(p, rec->version);
     memcpy(p + 8, rec->currency, 3);
-    p[11] = (uint8_t)((rec->recalled ? FLAG_RECALLED : 0) | (rec->erased ? FLAG_ERASED : 0));
+    p[11] = (uint8_t)((rec->recalled ? FLAG_RECALLED : 0) | (rec->erased ? FLAG_ERASED : 0) |
+                      rec->shard << SHARD_SHIFT);
     memcpy(p + 12, rec->hash, HASH_BYTES);
     size_t sealed_len;
     return crypt_seal(self->crypt, packed, len, p + ACCOUNT_HEAD_BYTES,
                       len + CRYPT_OVERHEAD_BYTES, &sealed_len);
+}
+
+/* Rewrites the record under k with bits added to its flags byte, the rest unchanged
+ * (the sealed upsert stays sealed as it was). */
+static int account_add_flags(accepted_t *self, MDB_txn *txn, MDB_val *k, uint8_t bits)
+{
+    MDB_val v;
+    int rc = mdb_get(txn, self->accounts, k, &v);
+    if (rc != 0)
+        return rc;
+    if (v.mv_size < ACCOUNT_HEAD_BYTES)
+        return MDB_CORRUPTED;
+    uint8_t *copy = malloc(v.mv_size);   /* v points into the map, which the put changes */
+    if (!copy)
+        return ENOMEM;
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[11] |= bits;
+    MDB_val nv = { v.mv_size, copy };
+    rc = mdb_put(txn, self->accounts, k, &nv, 0);
+    free(copy);
+    return rc;
+}
+
+/* The store of the release before this one kept each account's shard in a table
+ * "placement" (platform NUL ref -> one byte). Its placements move into the account
+ * records and the table is dropped, in one transaction at open, so no message pays a
+ * second lookup. Shard 0 needs no move: a record without a shard reads as 0. */
+static int placement_move(MDB_txn *txn, void *arg)
+{
+    accepted_t *self = arg;
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_dbi_open(txn, "placement", 0, &dbi);
+    if (rc != 0)
+        return rc == MDB_NOTFOUND ? 0 : rc;   /* a new store, or moved before */
+    if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint8_t shard = v.mv_size == 1 ? *(const uint8_t *)v.mv_data : UINT8_MAX;
+        if (shard >= SHARDS_MAX)
+            rc = MDB_CORRUPTED;
+        else if (shard != 0)
+            rc = account_add_flags(self, txn, &k, (uint8_t)(shard << SHARD_SHIFT));
+        if (rc == MDB_NOTFOUND)   /* a placement without its account: no release wrote one */
+            rc = MDB_CORRUPTED;
+        if (rc != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? mdb_drop(txn, dbi, 1) : rc;
 }
 
 static int refuse(accepted_outcome_t *outcome, reject_t *reject, Arrears__Reject__Code code,
@@ -215,7 +263,7 @@ static int refuse_erased(accepted_outcome_t *outcome, reject_t *reject, const ch
 }
 
 int accepted_upsert(accepted_t *self, MDB_txn *txn, const char *platform,
-                    const Arrears__AccountUpsert *m, uint64_t *version,
+                    const Arrears__AccountUpsert *m, uint32_t shard, uint64_t *version,
                     accepted_outcome_t *outcome, reject_t *reject)
 {
     (void)reject;
@@ -240,6 +288,7 @@ int accepted_upsert(accepted_t *self, MDB_txn *txn, const char *platform,
     }
     rec.version = rc == 0 ? old.version + 1 : 1;
     rec.recalled = rc == 0 ? old.recalled : 0;
+    rec.shard = rc == 0 ? old.shard : shard;   /* placed for good when first accepted */
     memcpy(rec.currency, m->currency, 3);
     rc = account_put(self, txn, platform, m->account_ref, &rec, packed, len);
     free(packed);
@@ -382,21 +431,9 @@ int accepted_recall(accepted_t *self, MDB_txn *txn, const char *platform,
         return 0;
     }
     uint8_t key[KEY_MAX];
-    MDB_val k = natural_key(key, platform, m->account_ref), v;
-    rc = mdb_get(txn, self->accounts, &k, &v);
-    if (rc != 0)
-        return rc;
-    /* The record is rewritten with only its recalled byte changed. */
-    uint8_t *copy = malloc(v.mv_size);
-    if (!copy)
-        return ENOMEM;
-    memcpy(copy, v.mv_data, v.mv_size);
-    copy[11] |= FLAG_RECALLED;
-    MDB_val nv = { v.mv_size, copy };
-    rc = mdb_put(txn, self->accounts, &k, &nv, 0);
-    free(copy);
+    MDB_val k = natural_key(key, platform, m->account_ref);
     *outcome = ACCEPTED_NEW;
-    return rc;
+    return account_add_flags(self, txn, &k, FLAG_RECALLED);
 }
 
 static Arrears__AccountUpsert *account_open(accepted_t *self, const account_rec_t *rec)

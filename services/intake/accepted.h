@@ -10,12 +10,17 @@
  * caller's write transaction and decides before it writes: an outcome other than
  * ACCEPTED_NEW leaves the store untouched.
  *
- * Tables: "accounts" (platform NUL ref -> version be64, currency[3], recalled(1),
- * content hash[32], sealed AccountUpsert), "payments" and "complaints" (platform NUL
- * ref -> content hash[32], sealed message), "status" (platform NUL ref -> packed
- * AccountStatus), "placement" (platform NUL ref -> the staging shard, one byte: where
- * everything about the account goes, fixed when it is first accepted), "persons" (keyed
- * BLAKE2b-256 of platform NUL id-number hash -> the shard of the person's first account). */
+ * Tables: "accounts" (platform NUL ref -> version be64, currency[3], flags(1), content
+ * hash[32], sealed AccountUpsert; the flags byte holds recalled (bit 0), erased (bit 1)
+ * and in its high nibble the staging shard: where everything about the account goes,
+ * fixed when it is first accepted), "payments" and "complaints" (platform NUL ref ->
+ * content hash[32], sealed message), "status" (platform NUL ref -> packed
+ * AccountStatus), "persons" (keyed BLAKE2b-256 of platform NUL id-number hash -> the
+ * shard of the person's first account, one byte). The shard lives in the account record
+ * because intake reads and writes that record anyway: a table of its own cost every
+ * message a lookup and every new account a write. A store that has last release's
+ * "placement" table (platform NUL ref -> shard) has it moved into the records and
+ * dropped when it is opened. */
 #ifndef ARREARS_ACCEPTED_H
 #define ARREARS_ACCEPTED_H
 
@@ -38,8 +43,9 @@ typedef struct accepted accepted_t;
 int accepted_open(store_t *store, crypt_t *crypt, accepted_t **self_p);
 void accepted_destroy(accepted_t **self_p);
 
+/* A new account is placed on shard for good; a known one keeps its shard. */
 int accepted_upsert(accepted_t *self, MDB_txn *txn, const char *platform,
-                    const Arrears__AccountUpsert *m, uint64_t *version,
+                    const Arrears__AccountUpsert *m, uint32_t shard, uint64_t *version,
                     accepted_outcome_t *outcome, reject_t *reject);
 int accepted_payment(accepted_t *self, MDB_txn *txn, const char *platform,
                      const Arrears__PaymentPosted *m, accepted_outcome_t *outcome,
@@ -61,12 +67,13 @@ int accepted_shard_of(accepted_t *self, MDB_txn *txn, const char *platform, cons
                       uint32_t *shard);
 /* The shard a new account of this person goes to: where the person's first account
  * was placed, so that a shard added later does not split a borrower's accounts; for a
- * person not seen before, shard_of_person over count shards (shards.h). */
+ * person not seen before, shard_of_person over count shards (shards.h), and
+ * MDB_NOTFOUND: the person is to be noted (accepted_place_person) once the account is. */
 int accepted_person_shard(accepted_t *self, MDB_txn *txn, const char *platform,
                           const ProtobufCBinaryData *id_hash, uint32_t count, uint32_t *shard);
-/* Places a newly accepted account on shard for good, and its person if new. */
-int accepted_place(accepted_t *self, MDB_txn *txn, const char *platform, const char *ref,
-                   const ProtobufCBinaryData *id_hash, uint32_t shard);
+/* Notes a new person's shard: that of the person's first account, just accepted. */
+int accepted_place_person(accepted_t *self, MDB_txn *txn, const char *platform,
+                          const ProtobufCBinaryData *id_hash, uint32_t shard);
 
 /* Retention (staging decided it, PERSONAL_DATA_ERASED): the account's upload and its
  * complaints keep their natural keys and content hashes, their sealed content becomes
@@ -86,7 +93,7 @@ size_t accepted_status_reply(accepted_t *self, MDB_txn *txn, const char *platfor
 /* The tables, for accepted_dump.c (the layout is documented above). */
 typedef struct {
     crypt_t *crypt;
-    MDB_dbi accounts, payments, complaints, status, placement, persons;
+    MDB_dbi accounts, payments, complaints, status, persons;
 } accepted_tables_t;
 accepted_tables_t accepted_tables(const accepted_t *self);
 

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,11 +11,14 @@
 #include "pbjson.h"
 
 #define KEY_MAX (INBOX_PRINCIPAL_MAX + 1 + 8)
+#define SEEN_HASH_BYTES 32
+#define SEEN_KEY_BYTES (8 + SEEN_HASH_BYTES)
 
 struct feed {
     feed_limits_t limits;
     MDB_dbi events;
     MDB_dbi meta;
+    MDB_dbi seen;
 };
 
 typedef struct {
@@ -27,6 +31,72 @@ feed_limits_t feed_default_limits(void)
     return (feed_limits_t){ .retain_events = 1000000, .retain_ms = 90LL * 24 * 3600 * 1000 };
 }
 
+/* The seen key of an event: at_ms big-endian, then BLAKE2b-256 of its natural key —
+ * platform, account_ref, kind, at_ms, stage, amount_minor, reference and detail, the
+ * fields that say which news it is (platform.proto, FeedEventKind); the others
+ * (days past due, outstanding, currency) describe the account at that moment. Strings
+ * end with their NUL, so no two keys run together. at_ms first: new keys land at the
+ * B-tree's right edge and pruned ones leave from its left, touching few pages. */
+static MDB_val seen_key(const char *platform, const Arrears__FeedEvent *e,
+                        uint8_t key[SEEN_KEY_BYTES])
+{
+    const char *texts[] = { platform, e->account_ref, e->stage, e->reference, e->detail };
+    uint8_t numbers[8 + 1 + 8];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, SEEN_HASH_BYTES);
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        const char *t = texts[i] ? texts[i] : "";
+        crypto_generichash_update(&st, (const uint8_t *)t, strlen(t) + 1);
+    }
+    store_put_u64(key, (uint64_t)e->at_ms);
+    store_put_u64(numbers, (uint64_t)e->kind);
+    numbers[8] = (uint8_t)e->has_amount_minor;
+    store_put_u64(numbers + 9, e->has_amount_minor ? (uint64_t)e->amount_minor : 0);
+    crypto_generichash_update(&st, key, 8);
+    crypto_generichash_update(&st, numbers, sizeof numbers);
+    crypto_generichash_final(&st, key + 8, SEEN_HASH_BYTES);
+    return (MDB_val){ SEEN_KEY_BYTES, key };
+}
+
+static MDB_val seen_nothing(void)
+{
+    return (MDB_val){ 0, (void *)"" };
+}
+
+/* Notes the held event under k (platform NUL cursor) as seen. */
+static int seen_put(feed_t *self, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+    Arrears__FeedEvent *e = arrears__feed_event__unpack(NULL, v->mv_size, v->mv_data);
+    if (!e)
+        return MDB_CORRUPTED;
+    uint8_t key[SEEN_KEY_BYTES];
+    MDB_val sk = seen_key(k->mv_data, e, key), none = seen_nothing();
+    arrears__feed_event__free_unpacked(e, NULL);
+    return mdb_put(txn, self->seen, &sk, &none, 0);
+}
+
+/* A feed from the release before this one holds events but no seen keys: they are
+ * noted once, so that their repeats are recognised too. Afterwards seen is never
+ * empty while events are held (each event's key leaves with it). */
+static int seen_backfill(MDB_txn *txn, void *arg)
+{
+    feed_t *self = arg;
+    MDB_stat seen;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_stat(txn, self->seen, &seen);
+    if (rc != 0 || seen.ms_entries > 0)
+        return rc;
+    if ((rc = mdb_cursor_open(txn, self->events, &cur)) != 0)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if ((rc = seen_put(self, txn, &k, &v)) != 0)
+            break;
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int feed_open(store_t *store, const feed_limits_t *limits, feed_t **self_p)
 {
     feed_t *self = calloc(1, sizeof *self);
@@ -34,8 +104,9 @@ int feed_open(store_t *store, const feed_limits_t *limits, feed_t **self_p)
         return ENOMEM;
     self->limits = *limits;
     int rc = store_table(store, "feed.events", 0, &self->events);
-    if (rc == 0)
-        rc = store_table(store, "feed.meta", 0, &self->meta);
+    rc = rc ? rc : store_table(store, "feed.meta", 0, &self->meta);
+    rc = rc ? rc : store_table(store, "feed.seen", 0, &self->seen);
+    rc = rc ? rc : store_write(store, seen_backfill, self);
     if (rc != 0) {
         free(self);
         return rc;
@@ -88,7 +159,15 @@ int feed_append(feed_t *self, MDB_txn *txn, const char *platform, Arrears__FeedE
                 uint64_t *cursor)
 {
     marks_t m;
-    int rc = marks_get(self, txn, platform, &m);
+    uint8_t seen[SEEN_KEY_BYTES];
+    MDB_val sk = seen_key(platform, event, seen), none = seen_nothing();
+    int rc = mdb_put(txn, self->seen, &sk, &none, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {   /* a repeat: the platform heard it already */
+        if (cursor)
+            *cursor = 0;
+        return 0;
+    }
+    rc = rc ? rc : marks_get(self, txn, platform, &m);
     if (rc != 0)
         return rc;
     event->has_cursor = 1;
@@ -216,13 +295,17 @@ static int prune_platform(feed_t *self, MDB_txn *txn, const char *platform, mark
     if (rc != 0)
         return rc == MDB_NOTFOUND ? 0 : rc;
     Arrears__FeedEvent *e = arrears__feed_event__unpack(NULL, v.mv_size, v.mv_data);
+    uint8_t seen[SEEN_KEY_BYTES];
+    MDB_val sk = e ? seen_key(platform, e, seen) : seen_nothing();
     int64_t at_ms = e ? e->at_ms : 0;
     if (e)
         arrears__feed_event__free_unpacked(e, NULL);
     uint64_t held = m->last - m->earliest + 1;
     if (held <= self->limits.retain_events && now_ms - at_ms <= self->limits.retain_ms)
         return 0;
-    rc = mdb_del(txn, self->events, &k, NULL);
+    /* Its repeat is forgotten with it: seen keys last as long as the feed's events. */
+    rc = sk.mv_size ? mdb_del(txn, self->seen, &sk, NULL) : 0;
+    rc = rc == 0 || rc == MDB_NOTFOUND ? mdb_del(txn, self->events, &k, NULL) : rc;
     if (rc == 0) {
         m->earliest++;
         *removed = 1;

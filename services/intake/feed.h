@@ -4,8 +4,12 @@
  * platform and by age; a cursor older than what is retained is refused with
  * CURSOR_EXPIRED and the earliest cursor still held, so a platform knows it missed
  * events rather than silently skipping them.
- * Tables: "feed.events" (platform NUL cursor(be64) -> packed FeedEvent) and
- * "feed.meta" (platform -> last cursor(be64) earliest cursor(be64)). */
+ * An event is held once: staging restored from a backup derives its events again and
+ * sends them on a new stream, so a repeat (the same natural key: feed.c, seen_key) is
+ * recognised and not appended twice, for as long as the original is held.
+ * Tables: "feed.events" (platform NUL cursor(be64) -> packed FeedEvent), "feed.meta"
+ * (platform -> last cursor(be64) earliest cursor(be64)) and "feed.seen" (at_ms(be64)
+ * BLAKE2b-256 of the natural key -> nothing; only a hash, deleted with its event). */
 #ifndef ARREARS_FEED_H
 #define ARREARS_FEED_H
 
@@ -31,7 +35,8 @@ feed_limits_t feed_default_limits(void);
 int feed_open(store_t *store, const feed_limits_t *limits, feed_t **self_p);
 void feed_destroy(feed_t **self_p);
 
-/* Gives the event the platform's next cursor and stores it. */
+/* Gives the event the platform's next cursor and stores it, unless the feed holds the
+ * same event already: then nothing changes and *cursor (if given) is 0. */
 int feed_append(feed_t *self, MDB_txn *txn, const char *platform, Arrears__FeedEvent *event,
                 uint64_t *cursor);
 /* Packs a FeedPage reply (request_id echoed) into buf; returns its length, or 0 with

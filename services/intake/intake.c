@@ -45,7 +45,7 @@ typedef struct {
     Arrears__AccountEvent ev;
     accepted_outcome_t outcome;
     uint32_t shard;
-    const Arrears__Borrower *unplaced;   /* a new account's: placed on c->shard once accepted */
+    const Arrears__Borrower *new_person;   /* noted on c->shard once its account is accepted */
 } call_t;
 
 static int settle(call_t *c, int rc)
@@ -56,9 +56,9 @@ static int settle(call_t *c, int rc)
         return APPLY_REJECTED;
     if (c->outcome == ACCEPTED_SAME)
         return APPLY_DUPLICATE;
-    if (c->unplaced)
-        rc = accepted_place(c->self->accepted, c->txn, c->platform, c->ev.account_ref,
-                            &c->unplaced->id_number_hash, c->shard);
+    if (c->new_person)
+        rc = accepted_place_person(c->self->accepted, c->txn, c->platform,
+                                   &c->new_person->id_number_hash, c->shard);
     return rc ? rc : forward(c->self, c->txn, c->shard, &c->ev);
 }
 
@@ -70,10 +70,12 @@ static int find_shard(call_t *c, const char *account_ref, const Arrears__Borrowe
 {
     intake_t *self = c->self;
     int rc = accepted_shard_of(self->accepted, c->txn, c->platform, account_ref, &c->shard);
-    c->unplaced = rc == MDB_NOTFOUND ? borrower : NULL;
-    if (c->unplaced)
+    c->new_person = NULL;
+    if (rc == MDB_NOTFOUND && borrower) {
         rc = accepted_person_shard(self->accepted, c->txn, c->platform,
                                    &borrower->id_number_hash, self->shards, &c->shard);
+        c->new_person = rc == MDB_NOTFOUND ? borrower : NULL;
+    }
     if (rc != 0 && rc != MDB_NOTFOUND)
         return rc;
     if (c->shard < self->shards)
@@ -129,8 +131,8 @@ static int on_upsert(call_t *c, Arrears__AccountUpsert *m)
     c->ev.upsert = m;
     if ((rc = fits_forward(c)) != 0)
         return rc;
-    rc = accepted_upsert(c->self->accepted, c->txn, c->platform, m, &c->ev.version, &c->outcome,
-                         c->reject);
+    rc = accepted_upsert(c->self->accepted, c->txn, c->platform, m, c->shard, &c->ev.version,
+                         &c->outcome, c->reject);
     return settle(c, rc);
 }
 
@@ -234,7 +236,10 @@ static int on_status(call_t *c, const Arrears__StatusEvent *m)
                    "event", "a feed event is at most %d bytes packed", FEED_EVENT_MAX_BYTES);
         return APPLY_REJECTED;
     }
-    rc = feed_append(c->self->feed, c->txn, m->platform, &event, NULL);
+    uint64_t cursor = 0;
+    rc = feed_append(c->self->feed, c->txn, m->platform, &event, &cursor);
+    if (rc == 0 && cursor == 0)
+        return APPLY_DUPLICATE;   /* a restored staging telling it again: heard already */
     rc = rc ? rc : accepted_note_status(c->self->accepted, c->txn, m);
     if (rc == 0 && event.kind == ARREARS__FEED_EVENT_KIND__PERSONAL_DATA_ERASED)
         rc = erase_account(c, m->platform, event.account_ref);

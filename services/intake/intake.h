@@ -5,7 +5,8 @@
  * `busy`, before anything changes), settle it against what was accepted before (new,
  * same again, or refused), and forward what is new to the shard as an AccountEvent in
  * the same transaction. Status
- * events from staging go to the platform's feed and account status. Queries answer a
+ * events from staging go to the platform's feed and account status, once each: a
+ * repeat (feed.h) is acknowledged as a duplicate and changes nothing. Queries answer a
  * platform about its own accounts and feed only: the platform is always the
  * connection's principal, never a field. */
 #ifndef ARREARS_INTAKE_H

@@ -219,6 +219,22 @@ static double cpu_seconds(pid_t pid)
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Megabytes the intake process has written to storage (/proc/PID/io write_bytes): the
+ * pages its durable commits wrote, a figure other load on the machine does not move,
+ * unlike the wall-clock rate. */
+static double written_mb(pid_t pid)
+{
+    char path[64], line[128];
+    unsigned long long bytes = 0;
+    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f) && sscanf(line, "write_bytes: %llu", &bytes) != 1)
+        ;
+    if (f)
+        fclose(f);
+    return (double)bytes / 1e6;
+}
+
 static void run_window(const char *binary, const rig_t *r, uint64_t total, uint64_t window, int run)
 {
     write_config(r, run);
@@ -243,9 +259,10 @@ static void run_window(const char *binary, const rig_t *r, uint64_t total, uint6
     uint64_t n = per * CONNECTIONS;
     qsort(all, n, sizeof *all, compare);
     printf("RESULT intake accounts_per_s=%.0f p50_ms=%.2f p99_ms=%.2f window=%llu connections=%d "
-           "accounts=%llu intake_cpu_s=%.2f wall_s=%.2f\n", (double)n / seconds, all[n / 2] / 1000.0,
-           all[n * 99 / 100] / 1000.0, (unsigned long long)window, CONNECTIONS,
-           (unsigned long long)n, cpu_seconds(intake), seconds);
+           "accounts=%llu intake_cpu_s=%.2f intake_written_mb=%.1f wall_s=%.2f\n",
+           (double)n / seconds, all[n / 2] / 1000.0, all[n * 99 / 100] / 1000.0,
+           (unsigned long long)window, CONNECTIONS, (unsigned long long)n, cpu_seconds(intake),
+           written_mb(intake), seconds);
     fflush(stdout);
     free(all);
     kill(intake, SIGTERM);

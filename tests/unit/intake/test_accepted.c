@@ -330,7 +330,8 @@ static int call_work(MDB_txn *txn, void *arg)
     memset(&c->reject, 0, sizeof c->reject);
     switch (c->op) {
     case OP_UPSERT:
-        return accepted_upsert(c->acc, txn, c->platform, c->msg, &c->version, &c->outcome, &c->reject);
+        return accepted_upsert(c->acc, txn, c->platform, c->msg, 0, &c->version, &c->outcome,
+                               &c->reject);
     case OP_PAYMENT:
         return accepted_payment(c->acc, txn, c->platform, c->msg, &c->outcome, &c->reject);
     case OP_CONTACT:

@@ -11,7 +11,9 @@
  * served, and after 0 ("from the earliest event held", platform.proto) is served from
  * the earliest; a cursor beyond the newest is an empty page, never CURSOR_EXPIRED;
  * feed_prune deletes at most max_deletes per call and resumes where it stopped;
- * feed_dump prints one JSON line per event in (platform, cursor) order without at_ms.
+ * feed_dump prints one JSON line per event in (platform, cursor) order without at_ms;
+ * an event appended again is a repeat (cursor 0, nothing stored) for as long as the
+ * original is held, and so is a repeat of an event held before the feed kept seen keys.
  * Every reply is decoded from the packed Envelope as a platform would decode it. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -281,9 +283,9 @@ static void test_cursors_per_platform(void **state)
 {
     fixture_t *f = *state;
     open_default_feed(f);
-    for (uint64_t n = 1; n <= 3; n++) {
-        assert_int_equal(append_one(f, "p1", T0_MS), n);
-        assert_int_equal(append_one(f, "p2", T0_MS), n);
+    for (uint64_t n = 1; n <= 3; n++) {   /* each a new event: its own at_ms */
+        assert_int_equal(append_one(f, "p1", T0_MS + (int64_t)n), n);
+        assert_int_equal(append_one(f, "p2", T0_MS + (int64_t)n), n);
     }
     append_call_t c = { f->feed, "p1", 3, T0_MS, 1, { 0 } };   /* several in one txn */
     assert_int_equal(store_write(f->store, append_work, &c), 0);
@@ -440,6 +442,47 @@ static void test_prune_max_deletes(void **state)
     assert_int_equal(prune(f, T0_MS, 100), 0);
 }
 
+/* ---- repeats --------------------------------------------------------------------------- */
+
+/* Events append_one gives the same ref ("p1:0"): at_ms alone tells them apart. */
+static void test_repeat_held_once_while_held(void **state)
+{
+    fixture_t *f = *state;
+    open_feed(f, 1, INT64_C(1) << 50);
+    assert_int_equal(append_one(f, "p1", T0_MS), 1);
+    assert_int_equal(append_one(f, "p1", T0_MS), 0);   /* a repeat: nothing stored */
+    assert_int_equal(append_one(f, "p1", T0_MS + 1), 2);
+    expect_page(f, "p1", 0, 0, 1, 2, 1, 2);
+    assert_int_equal(prune(f, T0_MS, 100), 1);   /* cursor 1 past retention ... */
+    assert_int_equal(append_one(f, "p1", T0_MS), 3);   /* ... and forgotten with it */
+    assert_int_equal(append_one(f, "p1", T0_MS + 1), 0);   /* still held */
+    expect_page(f, "p1", 1, 0, 2, 2, 2, 3);
+}
+
+static int forget_seen_work(MDB_txn *txn, void *arg)
+{
+    MDB_dbi dbi;
+    (void)arg;
+    int rc = mdb_dbi_open(txn, "feed.seen", 0, &dbi);
+    return rc ? rc : mdb_drop(txn, dbi, 0);
+}
+
+/* A feed the release before wrote holds events without seen keys: opened, it notes
+ * them, and their repeats are recognised. */
+static void test_repeat_of_an_event_from_before_seen_keys(void **state)
+{
+    fixture_t *f = *state;
+    open_default_feed(f);
+    assert_int_equal(append_one(f, "p1", T0_MS), 1);
+    assert_int_equal(append_one(f, "p2", T0_MS), 1);
+    assert_int_equal(store_write(f->store, forget_seen_work, NULL), 0);
+    feed_destroy(&f->feed);
+    open_default_feed(f);
+    assert_int_equal(append_one(f, "p1", T0_MS), 0);
+    assert_int_equal(append_one(f, "p2", T0_MS), 0);
+    assert_int_equal(append_one(f, "p1", T0_MS + 1), 2);
+}
+
 /* ---- dump ------------------------------------------------------------------------------ */
 
 static size_t count_lines(const char *text)
@@ -493,6 +536,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_retention_by_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_max_deletes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeat_held_once_while_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeat_of_an_event_from_before_seen_keys, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_dump, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dump_empty, setup, teardown),
     };

@@ -14,15 +14,18 @@
  * staging still land; a StatusEvent from a platform, an AccountUpsert from a service and
  * anything from another role are UNAUTHORIZED; a StatusEvent from a service is appended
  * to the named platform's feed (its own cursor, whatever cursor it carried) and seen by
- * that platform's feed query only; a platform asking about a ref only another platform
+ * that platform's feed query only, once: told again (a restored staging re-sends its
+ * events) it is APPLY_DUPLICATE and changes nothing, while one that differs in its
+ * detail alone is news; a platform asking about a ref only another platform
  * holds gets known=false; health is answered to any role; an unknown query body, or a
  * platform-only query from a service, is UNKNOWN_TYPE. Two properties the design asks
  * for beyond the brief of each module: a status event sent without at_ms is not pruned
  * as "past retention" the moment it arrives, and intake's data file holds no borrower
  * personal data in clear, whichever table (book, outbox, feed) keeps it. With two staging
  * shards, a person's accounts go to the person's shard and everything about an account
- * follows it there (a changed borrower does not move it), and an account accepted
- * before shards stays on shard 0. */
+ * follows it there (a changed borrower does not move it), an account accepted before
+ * shards stays on shard 0, and last release's placement table moves into the account
+ * records when the book opens. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -795,6 +798,41 @@ static void test_status_event_from_service(void **state)
     assert_int_equal(feed_count(f, &LENDER_A), 2);
 }
 
+/* Staging restored from a backup tells intake its events again: a repeat is a
+ * duplicate that changes nothing (no second feed entry, the status as it was); an
+ * event that differs in its detail alone is news. */
+static void test_status_event_repeated(void **state)
+{
+    fixture_t *f = *state;
+    account_msg_t a;
+    account_build(&a, "ACC-1");
+    expect_applied(f, &LENDER_A, UPSERT, &a.upsert, APPLY_OK);
+    status_msg_t s;
+    status_build(&s, "lender-a", "ACC-1");
+    s.event.kind = ARREARS__FEED_EVENT_KIND__HOLD_CHANGED;
+    s.event.detail = "complaint";
+    expect_applied(f, &STAGING, STATUS, &s.status, APPLY_OK);
+    char *before = dump(f);
+    s.event.cursor = 7;   /* a new stream's message: whatever cursor it carried */
+    s.event.days_past_due = 15;   /* the account's state, not which news it is */
+    expect_applied(f, &STAGING, STATUS, &s.status, APPLY_DUPLICATE);
+    char *after = dump(f);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(feed_count(f, &LENDER_A), 1);
+
+    s.event.detail = "complaint_resolved";
+    expect_applied(f, &STAGING, STATUS, &s.status, APPLY_OK);
+    assert_int_equal(feed_count(f, &LENDER_A), 2);
+    status_build(&s, "lender-b", "ACC-1");   /* the same news of another platform's ACC-1 */
+    s.event.kind = ARREARS__FEED_EVENT_KIND__HOLD_CHANGED;
+    s.event.detail = "complaint";
+    expect_applied(f, &STAGING, STATUS, &s.status, APPLY_OK);
+    assert_int_equal(feed_count(f, &LENDER_A), 2);
+    assert_int_equal(feed_count(f, &LENDER_B), 1);
+}
+
 typedef struct {
     feed_t *feed;
     int64_t now_ms;
@@ -1037,7 +1075,7 @@ static void test_erased_by_retention(void **state)
     Arrears__PaymentPosted p = payment_build("ACC-1", "PAY-1");
     expect_applied(f, &LENDER_A, PAYMENT, &p, APPLY_OK);
     char *before = dump(f);
-    expect_applied(f, &STAGING, STATUS, &st.status, APPLY_OK);   /* told again */
+    expect_applied(f, &STAGING, STATUS, &st.status, APPLY_DUPLICATE);   /* told again */
     char *after = dump(f);
     assert_string_equal(before, after);
     free(before);
@@ -1157,11 +1195,23 @@ static void test_account_on_a_shard_not_configured_is_refused(void **state)
     f->app.shards = 2;
 }
 
+/* Makes A-1's record what a release before shards wrote: no shard in its flags byte
+ * (accepted.h: the high nibble of the byte after version and currency). */
 static int unplace_work(MDB_txn *txn, void *arg)
 {
     accepted_tables_t t = accepted_tables(arg);
-    MDB_val k = { sizeof "lender-a" + 3, "lender-a\0A-1" };
-    return mdb_del(txn, t.placement, &k, NULL);
+    MDB_val k = { sizeof "lender-a" + 3, "lender-a\0A-1" }, v;
+    int rc = mdb_get(txn, t.accounts, &k, &v);
+    if (rc != 0)
+        return rc;
+    uint8_t *copy = malloc(v.mv_size);
+    assert_non_null(copy);
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[11] &= 0x0f;
+    MDB_val nv = { v.mv_size, copy };
+    rc = mdb_put(txn, t.accounts, &k, &nv, 0);
+    free(copy);
+    return rc;
 }
 
 /* An account accepted before intake placed accounts lives on shard 0, the one staging
@@ -1184,6 +1234,58 @@ static void test_account_from_before_shards_stays_on_shard_zero(void **state)
     outbox_free(&c);
 }
 
+/* The store of the release before: A-1's shard (1) in a table "placement", not in its
+ * record; B-1 placed there on shard 0. */
+static int old_placement_work(MDB_txn *txn, void *arg)
+{
+    MDB_dbi dbi;
+    uint8_t one = 1, zero = 0;
+    MDB_val a = { sizeof "lender-a" + 3, "lender-a\0A-1" }, va = { 1, &one };
+    MDB_val b = { sizeof "lender-a" + 3, "lender-a\0B-1" }, vb = { 1, &zero };
+    int rc = unplace_work(txn, arg);
+    rc = rc ? rc : mdb_dbi_open(txn, "placement", MDB_CREATE, &dbi);
+    rc = rc ? rc : mdb_put(txn, dbi, &a, &va, 0);
+    return rc ? rc : mdb_put(txn, dbi, &b, &vb, 0);
+}
+
+static int placement_gone_work(MDB_txn *txn, void *arg)
+{
+    MDB_dbi dbi;
+    (void)arg;
+    return mdb_dbi_open(txn, "placement", 0, &dbi);
+}
+
+/* Last release's "placement" table moves into the account records when the book is
+ * opened, and is dropped: the accounts stay where they were placed. */
+static void test_placement_table_moved_on_open(void **state)
+{
+    fixture_t *f = *state;
+    account_msg_t a1, a2, b1;
+    two_persons(&a1, &a2, &b1, 1, 0, 0);
+    expect_applied(f, &LENDER_A, UPSERT, &a1.upsert, APPLY_OK);
+    expect_applied(f, &LENDER_A, UPSERT, &b1.upsert, APPLY_OK);
+    assert_int_equal(store_write(f->store, old_placement_work, f->app.accepted), 0);
+    accepted_destroy(&f->app.accepted);
+    assert_int_equal(accepted_open(f->store, f->crypt, &f->app.accepted), 0);
+    assert_int_equal(store_read(f->store, placement_gone_work, NULL), MDB_NOTFOUND);
+    accepted_destroy(&f->app.accepted);   /* and again: nothing left to move */
+    assert_int_equal(accepted_open(f->store, f->crypt, &f->app.accepted), 0);
+
+    Arrears__PaymentPosted pa = payment_build("A-1", "PAY-1"), pb = payment_build("B-1", "PAY-2");
+    expect_applied(f, &LENDER_A, PAYMENT, &pa, APPLY_OK);
+    expect_applied(f, &LENDER_A, PAYMENT, &pb, APPLY_OK);
+    outbox_call_t c = outbox_read_shard(f, 1);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(forwarded(&c, 2, "lender-a", "A-1", NOW_MS)->event_case,
+                     ARREARS__ACCOUNT_EVENT__EVENT_PAYMENT);
+    outbox_free(&c);
+    c = outbox_read_shard(f, 0);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(forwarded(&c, 2, "lender-a", "B-1", NOW_MS)->event_case,
+                     ARREARS__ACCOUNT_EVENT__EVENT_PAYMENT);
+    outbox_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1199,6 +1301,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_status_event_from_service, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_event_without_at_ms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_event_repeated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_holds_no_personal_data_in_clear, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_platform_messages_from_service_unauthorized, setup,
@@ -1213,6 +1316,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_account_from_before_shards_stays_on_shard_zero,
                                         setup_two_shards, teardown),
+        cmocka_unit_test_setup_teardown(test_placement_table_moved_on_open, setup_two_shards,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_known_person_stays_after_a_shard_is_added,
                                         setup_two_shards, teardown),
         cmocka_unit_test_setup_teardown(test_account_on_a_shard_not_configured_is_refused,
