@@ -7,6 +7,8 @@
 #include "receiver.h"
 #include "validate.h"
 
+#define CODE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
 int erasure_check(const Arrears__PersonalDataErased *m, reject_t *reject)
 {
     if (!m->platform || !*m->platform || strlen(m->platform) > 64)
@@ -15,6 +17,10 @@ int erasure_check(const Arrears__PersonalDataErased *m, reject_t *reject)
     if (!m->account_ref || !validate_ref(m->account_ref))
         return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "account_ref",
                                "an erasure names the account");
+    size_t n = m->jurisdiction ? strlen(m->jurisdiction) : 0;
+    if (m->jurisdiction && (n == 0 || n > 32 || strspn(m->jurisdiction, CODE_CHARS) != n))
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "jurisdiction",
+                               "a rule's name, 1 to 32 letters, digits, '-' or '_'");
     return 0;
 }
 
@@ -29,18 +35,31 @@ static bool is_operator(const char *actor)
     return true;
 }
 
+/* Entries of a peer whose reason ends with words staging passed on from outside, after
+ * the first ": " (staging's outcome.c): an agent's or channel's detail on an outcome, a
+ * firm's on a case step, a buyer's reason for a put-back. */
+static bool passes_words_on(const char *actor, const char *kind)
+{
+    static const char *const entries[][2] = {
+        {"outreach", "outcome"}, {"legal", "legal"}, {"sale", "put_back"}};
+    for (size_t i = 0; actor && kind && i < sizeof entries / sizeof *entries; i++)
+        if (strcmp(actor, entries[i][0]) == 0 && strcmp(kind, entries[i][1]) == 0)
+            return true;
+    return false;
+}
+
 bool erasure_entry_reason(const char *actor, const char *kind, const char *reason, char *out,
                           size_t cap)
 {
-    bool outcome = actor && kind && strcmp(actor, "outreach") == 0 && strcmp(kind, "outcome") == 0;
-    if (!reason || !*reason || (!outcome && !is_operator(actor)))
+    bool passed_on = passes_words_on(actor, kind);
+    if (!reason || !*reason || (!passed_on && !is_operator(actor)))
         return false;
     /* A write-off's reason is the operator's text alone (outcome.c); the others start
      * with staging's words up to the first ": ". */
-    bool bare = !outcome && kind && strcmp(kind, "written_off") == 0;
+    bool bare = !passed_on && kind && strcmp(kind, "written_off") == 0;
     const char *colon = bare ? NULL : strstr(reason, ": ");
-    if (!colon && outcome)
-        return false;   /* an outcome without a detail: all staging's words */
+    if (!colon && passed_on)
+        return false;   /* nothing passed on: all staging's words */
     size_t keep = colon ? (size_t)(colon - reason) + 2 : 0;
     if (strcmp(reason + keep, ERASURE_MARKER) == 0 || keep + sizeof ERASURE_MARKER > cap)
         return false;   /* erased already (a prefix that long is never written) */

@@ -4,12 +4,13 @@
  * things several services keep a copy of — a collection record's free text and a case
  * statement (the borrower). Pure: messages in memory; each service stores the result.
  *
- * Free text on the record. Staging writes an entry's reason itself, except for two
- * kinds of words it only passes on: an operator's reason (every entry whose actor is
- * an operator's principal: "manual hold: <reason>", "complaint resolved: <reason>", a
- * write-off's bare reason) and the detail an agent or channel gave with an outcome
- * ("PROMISE_TO_PAY by CALL: <detail>"). That text may name or describe the person; the
- * part staging wrote before it (which the reports parse) is kept. */
+ * Free text on the record. Staging writes an entry's reason itself, except for words
+ * it only passes on: an operator's reason (every entry whose actor is an operator's
+ * principal: "manual hold: <reason>", "complaint resolved: <reason>", a write-off's
+ * bare reason), an agent's or channel's detail on an outcome ("PROMISE_TO_PAY by CALL:
+ * <detail>"), a firm's on a case step ("case FILED: <detail>") and a buyer's reason for
+ * a put-back. That text may name or describe the person; the part staging wrote before
+ * it (which the reports parse) is kept. */
 #ifndef ARREARS_SHARED_ERASURE_H
 #define ARREARS_SHARED_ERASURE_H
 
@@ -23,8 +24,8 @@
 /* What an erased field reads from then on. */
 #define ERASURE_MARKER "(erased)"
 
-/* 0 when the message names a platform (1 to 64 bytes) and an account (validate_ref);
- * else APPLY_REJECTED with *reject filled (INVALID_FIELD): the receiver changes nothing. */
+/* 0 when the message names a platform (1 to 64 bytes) and an account (validate_ref),
+ * and its jurisdiction, when present, is a rule's name (1 to 32 of [A-Za-z0-9_-]); else APPLY_REJECTED with *reject filled (INVALID_FIELD): the receiver changes nothing. */
 int erasure_check(const Arrears__PersonalDataErased *m, reject_t *reject);
 
 /* The entry's reason with its free text replaced by ERASURE_MARKER, into out (cap
