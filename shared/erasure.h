@@ -25,7 +25,8 @@
 #define ERASURE_MARKER "(erased)"
 
 /* 0 when the message names a platform (1 to 64 bytes) and an account (validate_ref),
- * and its jurisdiction, when present, is a rule's name (1 to 32 of [A-Za-z0-9_-]); else APPLY_REJECTED with *reject filled (INVALID_FIELD): the receiver changes nothing. */
+ * and its jurisdiction, when present, is a rule's name (1 to 32 of [A-Za-z0-9_-]);
+ * else APPLY_REJECTED with *reject filled (INVALID_FIELD): the receiver changes nothing. */
 int erasure_check(const Arrears__PersonalDataErased *m, reject_t *reject);
 
 /* The entry's reason with its free text replaced by ERASURE_MARKER, into out (cap
