@@ -15,9 +15,42 @@
 /* Cases of one account: an account goes to legal a few times at most. */
 #define ERASE_CASES_MAX 64
 
-/* The referral's personal data, and the case file rebuilt from what is left: the same
- * build as at referral, stamped with the instant the case opened, so a repeat builds the
- * same bytes. *changed when the referral had anything left to erase. */
+/* Leaves the collection record to staging, as a referral too large for one message
+ * does (record_first_seq past the last entry): for a file at its size limit that the
+ * erasure marker, longer than some texts it replaces, would take over it. */
+static void drop_record(Arrears__CaseStatement *s)
+{
+    uint32_t next = s->n_record ? s->record[s->n_record - 1]->seq + 1 : s->record_first_seq;
+    for (size_t i = 0; i < s->n_record; i++)
+        arrears__timeline_entry__free_unpacked(s->record[i], NULL);
+    free(s->record);
+    s->record = NULL;
+    s->n_record = 0;
+    s->has_record_first_seq = 1;
+    s->record_first_seq = next;
+}
+
+/* Both forms of the case file again from the erased referral: the same build as at
+ * referral, stamped with the instant the case opened, so a repeat builds the same
+ * bytes. A declined case has no file. */
+static int rebuild_file(legal_t *self, MDB_txn *txn, StoredCase *c, LegalReferral *r)
+{
+    casefile_t file = {0};
+    int rc = casefile_build(c->case_id, r, c->opened_ms, CASES_FILE_MAX, &file);
+    if (rc == CASEFILE_ETOO_LARGE) {
+        drop_record(r->statement);
+        rc = casefile_build(c->case_id, r, c->opened_ms, CASES_FILE_MAX, &file);
+    }
+    rc = rc == CASEFILE_ENOMEM ? ENOMEM : rc;
+    rc = rc ? rc : legal_store_file(self, txn, c->case_id, &file);
+    c->file_html_bytes = file.html_len;
+    c->file_machine_bytes = file.machine_len;
+    casefile_free(&file);
+    return rc;
+}
+
+/* The referral's personal data, and the case file rebuilt from what is left. *changed
+ * when the referral had anything left to erase. */
 static int erase_referral(legal_t *self, MDB_txn *txn, StoredCase *c, bool *changed)
 {
     LegalReferral *r = NULL;
@@ -25,16 +58,9 @@ static int erase_referral(legal_t *self, MDB_txn *txn, StoredCase *c, bool *chan
     int scrubbed = rc == 0 && r && r->statement ? erasure_scrub_statement(r->statement) : 0;
     rc = rc ? rc : scrubbed < 0 ? ENOMEM : 0;
     *changed = scrubbed > 0;
+    if (rc == 0 && *changed && c->file_html_bytes > 0)
+        rc = rebuild_file(self, txn, c, r);
     rc = rc || !*changed ? rc : cases_referral_put(self->cases, txn, c->case_id, r);
-    if (rc == 0 && *changed && c->file_html_bytes > 0) {   /* a declined case has no file */
-        casefile_t file = {0};
-        rc = casefile_build(c->case_id, r, c->opened_ms, CASES_FILE_MAX, &file);
-        rc = rc == CASEFILE_ENOMEM ? ENOMEM : rc;   /* smaller than it was: it fits */
-        rc = rc ? rc : legal_store_file(self, txn, c->case_id, &file);
-        c->file_html_bytes = file.html_len;
-        c->file_machine_bytes = file.machine_len;
-        casefile_free(&file);
-    }
     arrears__legal_referral__free_unpacked(r, NULL);
     return rc;
 }
