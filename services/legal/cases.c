@@ -12,6 +12,7 @@
 struct cases {
     crypt_t *crypt;
     MDB_dbi cases, referrals, files, accounts, assignees, recoveries, due, waiting, meta, taken;
+    MDB_dbi ever;
     uint8_t plain[CASES_RECORD_MAX];
     uint8_t sealed[CASES_FILE_MAX + CRYPT_OVERHEAD_BYTES];
 };
@@ -32,6 +33,7 @@ int cases_open(store_t *store, crypt_t *crypt, cases_t **self_p)
     rc = rc ? rc : store_table(store, "legal.waiting", 0, &self->waiting);
     rc = rc ? rc : store_table(store, "legal.meta", 0, &self->meta);
     rc = rc ? rc : store_table(store, "legal.taken", 0, &self->taken);
+    rc = rc ? rc : store_table(store, "legal.ever", 0, &self->ever);
     if (rc != 0) {
         free(self);
         return rc;
@@ -285,6 +287,28 @@ static int index_case(cases_t *self, MDB_txn *txn, const StoredCase *c, bool add
     return put_or_del(txn, self->accounts, &k, &v, add);
 }
 
+/* [account key]\0[case id] of legal.ever. */
+static int ever_key(const StoredCase *c, char out[CASES_ACCOUNT_KEY_MAX + 2 + CASES_ID_MAX],
+                    MDB_val *k)
+{
+    int rc = account_key(c, out);
+    size_t n = strlen(out), id = strlen(c->case_id);
+    if (rc != 0 || id > CASES_ID_MAX)
+        return rc ? rc : CASES_EKEY;
+    out[n] = '\0';
+    memcpy(out + n + 1, c->case_id, id);
+    *k = (MDB_val){n + 1 + id, out};
+    return 0;
+}
+
+static int index_ever(cases_t *self, MDB_txn *txn, const StoredCase *c)
+{
+    char key[CASES_ACCOUNT_KEY_MAX + 2 + CASES_ID_MAX];
+    MDB_val k, empty = {0, ""};
+    int rc = ever_key(c, key, &k);
+    return rc ? rc : mdb_put(txn, self->ever, &k, &empty, 0);
+}
+
 int cases_save(cases_t *self, MDB_txn *txn, const StoredCase *before, const StoredCase *after)
 {
     assert(after->case_id && (!before || strcmp(before->case_id, after->case_id) == 0));
@@ -297,7 +321,56 @@ int cases_save(cases_t *self, MDB_txn *txn, const StoredCase *before, const Stor
     MDB_val k = {strlen(after->case_id), after->case_id}, v = {len, self->plain};
     int rc = mdb_put(txn, self->cases, &k, &v, 0);
     rc = rc || !before ? rc : index_case(self, txn, before, false);
+    rc = rc || before ? rc : index_ever(self, txn, after);
     return rc ? rc : index_case(self, txn, after, true);
+}
+
+static int index_ever_visit(const StoredCase *c, void *arg)
+{
+    void **a = arg;
+    return index_ever(a[0], a[1], c);
+}
+
+/* Cases saved before legal.ever existed are indexed by one walk, the first time it is
+ * read (meta "ever_indexed"): the table then holds every case. */
+static int ever_complete(cases_t *self, MDB_txn *txn)
+{
+    uint64_t done = 0;
+    int rc = cases_meta_get(self, txn, "ever_indexed", 0, &done);
+    if (rc != 0 || done)
+        return rc;
+    void *a[2] = {self, txn};
+    rc = cases_each(self, txn, index_ever_visit, a);
+    return rc ? rc : cases_meta_put(self, txn, "ever_indexed", 1);
+}
+
+int cases_ever_of_account(cases_t *self, MDB_txn *txn, const char *platform,
+                          const char *account_ref, size_t max, char (*ids)[CASES_ID_MAX + 1],
+                          size_t *n)
+{
+    *n = 0;
+    StoredCase probe = STORED_CASE__INIT;
+    probe.platform = (char *)platform;
+    probe.account_ref = (char *)account_ref;
+    probe.case_id = "";
+    char key[CASES_ACCOUNT_KEY_MAX + 2 + CASES_ID_MAX];
+    MDB_val k, v;
+    MDB_cursor *cur = NULL;
+    int rc = ever_complete(self, txn);
+    rc = rc ? rc : ever_key(&probe, key, &k);
+    size_t prefix = k.mv_size;
+    rc = rc ? rc : mdb_cursor_open(txn, self->ever, &cur);
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && *n < max;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        size_t id = k.mv_size - prefix;
+        if (k.mv_size <= prefix || memcmp(k.mv_data, key, prefix) != 0 || id > CASES_ID_MAX)
+            break;
+        memcpy(ids[*n], (uint8_t *)k.mv_data + prefix, id);
+        ids[(*n)++][id] = '\0';
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int cases_of_account(cases_t *self, MDB_txn *txn, const char *platform,

@@ -17,6 +17,8 @@
  *                     the open cases placed with it)
  *   legal.taken       "<platform>/<account_ref>"\0[what]\0[at_ms u64][reference] -> ""
  *                     (staging's referrals and notices taken, by their natural key)
+ *   legal.ever        "<platform>/<account_ref>"\0[case id] -> ""  (every case the
+ *                     account ever had, open or ended: what an erasure reaches)
  * Case ids are "L" and a 9-digit number, in the order referrals were taken. */
 #ifndef ARREARS_LEGAL_CASES_H
 #define ARREARS_LEGAL_CASES_H
@@ -73,6 +75,12 @@ int cases_save(cases_t *self, MDB_txn *txn, const StoredCase *before, const Stor
 /* The open case of an account, "" when none. */
 int cases_of_account(cases_t *self, MDB_txn *txn, const char *platform,
                      const char *account_ref, char id[CASES_ID_MAX + 1]);
+
+/* Ids of every case the account ever had (at most max), oldest first. In a write
+ * transaction: the first call on a store from before legal.ever indexes its cases. */
+int cases_ever_of_account(cases_t *self, MDB_txn *txn, const char *platform,
+                          const char *account_ref, size_t max, char (*ids)[CASES_ID_MAX + 1],
+                          size_t *n);
 
 /* Staging's messages by natural key — the account, what (a referral, a notice's kind),
  * staging's instant and a reference — so that what staging sends again after it was

@@ -210,7 +210,7 @@ static StoredCase new_case(const LegalReferral *r, const char *id, const eligibi
     return c;
 }
 
-static int store_file(legal_t *self, MDB_txn *txn, const char *id, const casefile_t *f)
+int legal_store_file(legal_t *self, MDB_txn *txn, const char *id, const casefile_t *f)
 {
     int rc = cases_file_put(self->cases, txn, id, ARREARS__CASE_FILE_FORM__CASE_FILE_HTML,
                             (const uint8_t *)f->html, f->html_len);
@@ -245,7 +245,7 @@ static int open_case(legal_t *self, MDB_txn *txn, const LegalReferral *r,
         rc = cases_save(self->cases, txn, NULL, c);
         rc = rc ? rc : legal_tell_staging(self, txn, c, &s, e->verdict == REFUSED_TIME_BARRED);
     } else if (rc == 0) {
-        rc = store_file(self, txn, id, file);
+        rc = legal_store_file(self, txn, id, file);
         rc = rc ? rc : legal_place(self, txn, NULL, c);
     }
     log_event(LOG_INFO, declined ? "case_declined" : "case_opened",
@@ -468,6 +468,12 @@ int legal_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
         if (service)
             return from_staging(self, txn, from, env, reject);
         break;
+    case ARREARS__ENVELOPE__BODY_PERSONAL_DATA_ERASED:
+        /* Tells nobody: it needs no room; any staging shard may send it (an erasure
+         * changes no case's shard). */
+        if (service && shards_find(&self->cfg->staging, from->principal) >= 0)
+            return legal_erase(self, txn, env->personal_data_erased, reject);
+        break;
     case ARREARS__ENVELOPE__BODY_CASE_UPDATE:
         if (is_assignee_role(from->role))
             return legal_case_update(self, txn, from->principal, env->case_update, reject);
@@ -478,8 +484,8 @@ int legal_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
         break;
     default:
         return receiver_refuse(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
-                               "legal takes referrals and notices from staging, case updates "
-                               "from firms and agencies, clock advances from operators");
+                               "legal takes referrals, notices and erasures from staging, case "
+                               "updates from firms and agencies, clock advances from operators");
     }
     return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "body",
                            "a principal of role %s may not send this to legal", from->role);

@@ -6,6 +6,8 @@
  *     a time-barred one tells staging to mark the account), builds the case file and
  *     places the case with a firm or agency; CaseNotice records a complaint, dispute or
  *     platform payment against the case and ends it when the account closed;
+ *     PersonalDataErased erases the account's personal data from each of its cases
+ *     (erase.c);
  *   from assignees (role "firm" or "agency"), stream messages: CaseUpdate moves their
  *     own case through the lifecycle table, reports money (recoveries matched by
  *     reference, commission by the assignee's rate) or hands the case back; queries:
@@ -26,6 +28,7 @@
 #include <stdint.h>
 
 #include "aclock.h"
+#include "casefile.h"
 #include "cases.h"
 #include "config.h"
 #include "outbox.h"
@@ -89,6 +92,14 @@ int legal_tell_staging(legal_t *self, MDB_txn *txn, const StoredCase *c, const S
 /* Tells outreach whether the case's assignee holds the account now. */
 int legal_tell_outreach(legal_t *self, MDB_txn *txn, const StoredCase *c, const char *assignee,
                         bool active);
+/* Stores both forms of a case file, sealed. */
+int legal_store_file(legal_t *self, MDB_txn *txn, const char *id, const casefile_t *f);
+/* The end of an account's retention (erase.c): every case it ever had keeps its figures,
+ * states, dates and history, and loses the borrower — in the referral, both forms of the
+ * case file (rebuilt from the erased referral, so an assignee's pull shows "(erased)")
+ * and the free text assignees wrote on its steps. Idempotent: a repeat writes nothing. */
+int legal_erase(legal_t *self, MDB_txn *txn, const Arrears__PersonalDataErased *m,
+                reject_t *reject);
 /* An assignee's CaseUpdate (update.c). */
 int legal_case_update(legal_t *self, MDB_txn *txn, const char *principal,
                       const Arrears__CaseUpdate *u, reject_t *reject);

@@ -244,8 +244,8 @@ static int cancel_task(broker_t *self, MDB_txn *txn, const char *id, const char 
     return rc;
 }
 
-static int contact_cancel(broker_t *self, MDB_txn *txn, const Arrears__ContactCancel *m,
-                          int64_t now_ms, reject_t *reject)
+int broker_cancel(broker_t *self, MDB_txn *txn, const Arrears__ContactCancel *m,
+                  int64_t now_ms, reject_t *reject)
 {
     if (!m->platform || !*m->platform || !m->account_ref || !*m->account_ref)
         return receiver_refuse(reject, ARREARS__REJECT__CODE__INVALID_FIELD, "account_ref",
@@ -349,7 +349,7 @@ static int from_staging(broker_t *self, MDB_txn *txn, const receiver_peer_t *fro
                                "requests", from->principal);
     int64_t now = aclock_now_ms(self->clock);
     if (env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_CANCEL)
-        return contact_cancel(self, txn, env->contact_cancel, now, reject);
+        return broker_cancel(self, txn, env->contact_cancel, now, reject);
     uint64_t room = 0;
     int rc = broker_room(self, txn, (uint32_t)shard, &room);
     if (rc != 0)
@@ -369,6 +369,10 @@ int broker_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
     /* An assignment tells staging nothing: it never waits for staging's outbox. */
     if (service && env->body_case == ARREARS__ENVELOPE__BODY_CASE_ASSIGNMENT)
         return case_assignment(self, txn, env->case_assignment, reject);
+    /* An erasure tells staging nothing either; it comes from a staging shard. */
+    if (service && env->body_case == ARREARS__ENVELOPE__BODY_PERSONAL_DATA_ERASED &&
+        shards_find(self->staging, from->principal) >= 0)
+        return broker_erase(self, txn, env->personal_data_erased, reject);
     if (service && (env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_REQUEST ||
                     env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_CANCEL))
         return from_staging(self, txn, from, env, reject);
@@ -377,8 +381,8 @@ int broker_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
         return clock_advance(self, txn, env->clock_advance, reject);
     if (service || strcmp(from->role, "operator") == 0)
         return receiver_refuse(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
-                       "the broker takes contact requests and cancels from staging, case assignments "
-                       "from legal, clock advances from operators");
+                       "the broker takes contact requests, cancels and erasures from staging, "
+                       "case assignments from legal, clock advances from operators");
     return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
                    "this principal's role may not send stream messages to the broker");
 }

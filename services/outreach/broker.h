@@ -7,6 +7,8 @@
  *     in shards (shards.h): a task keeps the shard whose principal sent its request, and
  *     everything staging hears of it goes back to that shard; a staging message from a
  *     principal not in the `staging` list is refused;
+ *   PersonalDataErased, at the end of an account's retention, cancels what is left of
+ *     its contact and erases the borrower from every task of the account (erase.c);
  *   from legal (role "service"), stream messages: CaseAssignment names the assignee
  *     (a law firm or agency principal) holding an account's case, or ends it;
  *   from operators (role "operator"): ClockAdvance on a simulated clock, answered busy
@@ -97,7 +99,20 @@ int broker_expire_leases(broker_t *self, MDB_txn *txn, size_t *returned);
  * end, and one leased just before an advance must not end because the day jumped. */
 int64_t broker_lease_now_ms(const broker_t *self);
 
-/* ---- shared between broker.c, lease.c and screen.c */
+/* ---- shared between broker.c, erase.c, lease.c and screen.c */
+
+/* Drops the account's tasks not yet started, up to m->through_contact_id when given (a
+ * started one is marked, to be resolved from its channel and never queued again);
+ * staging is not told. */
+int broker_cancel(broker_t *self, MDB_txn *txn, const Arrears__ContactCancel *m,
+                  int64_t now_ms, reject_t *reject);
+/* The end of an account's retention (erase.c): its unstarted tasks are cancelled
+ * (broker_cancel), and every task it ever had loses the borrower's name, contact
+ * points, address and language, the point used and the detail reported, and keeps its
+ * state, channel, template, figures, decisions and result, so the outreach report is
+ * the same. Idempotent: a repeat writes nothing. */
+int broker_erase(broker_t *self, MDB_txn *txn, const Arrears__PersonalDataErased *m,
+                 reject_t *reject);
 
 /* Room in the outbox to staging shard `shard` (a task's staging_shard). A shard past
  * the list (it shrank, which shards.h forbids) has none: its tasks wait. */

@@ -303,6 +303,35 @@ int tasks_of_account(tasks_t *self, MDB_txn *txn, const char *account_key, size_
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+int tasks_ids_after(tasks_t *self, MDB_txn *txn, const char *prefix, const char *after_id,
+                    size_t max, char (*ids)[TASKS_ID_MAX + 1], size_t *n)
+{
+    *n = 0;
+    MDB_cursor *cur = NULL;
+    size_t plen = strlen(prefix);
+    bool from_prefix = !*after_id;
+    MDB_val k = from_prefix ? (MDB_val){plen, (void *)prefix}
+                            : (MDB_val){strlen(after_id), (void *)after_id}, v;
+    int rc = mdb_cursor_open(txn, self->tasks, &cur);
+    rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && !from_prefix && k.mv_size == strlen(after_id) &&
+        memcmp(k.mv_data, after_id, k.mv_size) == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);   /* after it, not it */
+    for (; rc == 0 && *n < max; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+            break;
+        if (k.mv_size > TASKS_ID_MAX) {
+            rc = TASKS_ECORRUPT;
+            break;
+        }
+        memcpy(ids[*n], k.mv_data, k.mv_size);
+        ids[(*n)++][k.mv_size] = '\0';
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* ---------------------------------------------------------------- holders */
 
 static int holder_keys(const char *account_key, const char *principal, MDB_val *account,

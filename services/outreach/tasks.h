@@ -105,6 +105,11 @@ int tasks_next_instant(tasks_t *self, MDB_txn *txn, int64_t *due_ms, int64_t *le
 /* Ids of the account's open tasks. */
 int tasks_of_account(tasks_t *self, MDB_txn *txn, const char *account_key, size_t max,
                      char (*ids)[TASKS_ID_MAX + 1], size_t *n);
+/* Up to max ids of tasks, in id order, whose id starts with prefix and comes after
+ * after_id ("" from the first): every task of an account, open or ended, by its
+ * contact ids' prefix "<platform>/<account_ref>#" (outreach.proto ContactRequest). */
+int tasks_ids_after(tasks_t *self, MDB_txn *txn, const char *prefix, const char *after_id,
+                    size_t max, char (*ids)[TASKS_ID_MAX + 1], size_t *n);
 /* Calls visit for every task, in id order (the whole table: for reports and dumps);
  * visit's non-zero return stops the walk and is returned. */
 typedef int (tasks_visit_fn)(const char *task_id, const StoredTask *t, void *arg);

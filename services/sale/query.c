@@ -271,6 +271,9 @@ static size_t sale_doc(sale_t *self, MDB_txn *txn, const char *buyer,
     else if (q->form == ARREARS__SALE_DOC_FORM__SALE_FILE && !won)
         receiver_refuse_query(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "form",
                               "the file goes to the portfolio's buyer alone");
+    else if (rc == 0 && !doc && q->form == ARREARS__SALE_DOC_FORM__SALE_FILE)
+        receiver_refuse_query(reject, ARREARS__REJECT__CODE__CONFLICT, "form",
+                              "the file was erased when its accounts' retention ended");
     else if (rc != 0 || !doc || !digest)
         receiver_refuse_query(reject, ARREARS__REJECT__CODE__BUSY,
                               NULL, "the document could not be read now");

@@ -546,6 +546,11 @@ int sale_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
         if (service)
             return from_staging(self, txn, from, env, reject);
         break;
+    case ARREARS__ENVELOPE__BODY_PERSONAL_DATA_ERASED:
+        /* Tells staging nothing: it needs no room. */
+        if (service && shards_find(&self->cfg->staging, from->principal) >= 0)
+            return sale_erase(self, txn, env->personal_data_erased, reject);
+        break;
     case ARREARS__ENVELOPE__BODY_BID:
         if (buyer)
             return sale_bid(self, txn, from->principal, env->bid, reject);
@@ -560,7 +565,7 @@ int sale_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,
         break;
     default:
         return receiver_refuse(reject, ARREARS__REJECT__CODE__UNKNOWN_TYPE, "body",
-                               "sale takes listings and notices from staging, bids and "
+                               "sale takes listings, notices and erasures from staging, bids and "
                                "put-backs from buyers, clock advances from operators");
     }
     return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, "body",

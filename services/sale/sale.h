@@ -6,6 +6,7 @@
  *     currency and the cut of its bands (refused ones go back WITHDRAWN with the
  *     reason); SaleNotice withdraws an account that paid, settled, was disputed or
  *     became ineligible, from the waiting list or from the portfolio bidding on it;
+ *     PersonalDataErased erases the account's personal data (erase.c);
  *   from buyers (role "buyer"), stream messages: Bid and PutBack; queries: their
  *     portfolio list and chunks of tapes and files — never another buyer's bids, never
  *     a portfolio they are not invited to, never a file they did not win;
@@ -80,6 +81,14 @@ size_t sale_query(void *app, MDB_txn *txn, const receiver_peer_t *from,
 /* Opens due cycles and awards portfolios past their deadline at now_ms of sale's clock;
  * *moved counts portfolios opened or closed. */
 int sale_sweep(sale_t *self, MDB_txn *txn, size_t *moved);
+
+/* The end of an account's retention (erase.c): its listing loses the borrower and the
+ * record's free text, a put-back loses the buyer's reason, and the sealed file of the
+ * portfolio it was sold in is deleted (sale cannot open it to take one account out; a
+ * pull then says it was erased). The listed record, bands, prices and sale's report
+ * stay. Idempotent: a repeat writes nothing. */
+int sale_erase(sale_t *self, MDB_txn *txn, const Arrears__PersonalDataErased *m,
+               reject_t *reject);
 
 /* ---- shared between sale.c, cycle.c, query.c and report.c */
 

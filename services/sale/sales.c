@@ -450,6 +450,14 @@ int sales_file_put(sales_t *self, MDB_txn *txn, const char *id, const uint8_t *d
     return mdb_put(txn, self->files, &k, &v, 0);
 }
 
+int sales_file_drop(sales_t *self, MDB_txn *txn, const char *id, bool *dropped)
+{
+    MDB_val k = {strlen(id), (void *)id};
+    int rc = mdb_del(txn, self->files, &k, NULL);
+    *dropped = rc == 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int sales_file_get(sales_t *self, MDB_txn *txn, const char *id, const uint8_t **data, size_t *len)
 {
     MDB_val k = {strlen(id), (void *)id}, v;

@@ -105,6 +105,8 @@ typedef int (sales_bid_fn)(const StoredBid *bid, void *arg);
 int sales_bids(sales_t *self, MDB_txn *txn, const char *id, sales_bid_fn *visit, void *arg);
 
 int sales_file_put(sales_t *self, MDB_txn *txn, const char *id, const uint8_t *data, size_t len);
+/* Deletes the portfolio's sealed file; *dropped false when there was none. */
+int sales_file_drop(sales_t *self, MDB_txn *txn, const char *id, bool *dropped);
 /* Points into the map (valid until the transaction ends); *len 0 when absent. */
 int sales_file_get(sales_t *self, MDB_txn *txn, const char *id, const uint8_t **data, size_t *len);
 

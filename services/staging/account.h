@@ -133,14 +133,17 @@ typedef enum {
     EFFECT_LIST,        /* a SaleListing */
     EFFECT_STATUS,      /* a StatusEvent of feed_kind for the platform */
     EFFECT_NOTICE,      /* news for the peer holding the account: reason is its detail */
+    EFFECT_ERASED,      /* a PersonalDataErased for peer (daily.c, at retention's end) */
 } effect_kind_t;
 
 /* The peers that hold an account for a while and hear what happens to it meanwhile:
  * legal while the account is in stage legal (CaseNotice), sale while it is listed, in
- * stage sale (SaleNotice). */
+ * stage sale (SaleNotice). Each of them, and the outreach broker, keeps personal data
+ * of the account and hears when its retention ends (EFFECT_ERASED). */
 typedef enum {
     PEER_LEGAL = 0,
     PEER_SALE,
+    PEER_OUTREACH,   /* for EFFECT_ERASED only: the broker hears no notices */
 } peer_t;
 
 /* What a holding peer may hear (account_fx.h fx_notice), each peer in its own words. */
@@ -163,7 +166,7 @@ typedef struct {
     char reference[ACCOUNT_REFERENCE_MAX + 1];
     int64_t amount_minor;
     int feed_kind;                                /* STATUS: proto FeedEventKind */
-    peer_t peer;                                  /* NOTICE: who hears it */
+    peer_t peer;                                  /* NOTICE, ERASED: who hears it */
     int notice_kind;                              /* NOTICE: proto CaseNoticeKind (legal)
                                                      or SaleNoticeKind (sale) */
     const strategy_action_t *action;              /* CONTACT (lives with the strategy) */

@@ -68,20 +68,41 @@ static int day_changed(staging_t *self, MDB_txn *txn, int64_t done_ms, int64_t t
     return rc;
 }
 
+/* The effects of one erasure at most: its entry, intake's status event and a
+ * PersonalDataErased for each of legal, sale and the broker. */
+#define ERASE_EFFECTS 5
+
+/* Tells each service that keeps personal data of the account to erase it: legal when
+ * the account was ever referred (a declined referral is kept too), sale when it was
+ * ever listed, the broker when any contact was ever requested. */
+static void tell_holders(effects_t *fx, const account_t *a, int32_t today)
+{
+    const bool holds[] = {[PEER_LEGAL] = a->stats.referrals > 0,
+                          [PEER_SALE] = a->stats.listings > 0,
+                          [PEER_OUTREACH] = a->contact_seq > 0};
+    for (peer_t p = PEER_LEGAL; p <= PEER_OUTREACH; p++)
+        if (holds[p])
+            fx_push(fx, EFFECT_ERASED, a, today, "staging")->peer = p;
+}
+
 /* Erases the account's personal data when its jurisdiction's retention after closing
- * has run out (retention.h) — the sealed borrower, the only personal data staging keeps
- * for it: the record holds a person key that is a hash, references, counts and figures —
- * notes it on the timeline and the record, and tells intake (PERSONAL_DATA_ERASED). The flag makes it once only; the book,
+ * has run out (retention.h) — the sealed borrower, the only personal record staging
+ * keeps for it (the record holds a person key that is a hash, references, counts and
+ * figures), and the free text operators and agents put on its timeline (erasure.h) —
+ * notes it on the timeline and the record, tells intake (PERSONAL_DATA_ERASED) and
+ * every peer holding a copy (tell_holders). The flag makes it once only; the book,
  * stages, timeline and report figures stay: they are the anonymized record. */
 static int erase_if_due(staging_t *self, MDB_txn *txn, int32_t today)
 {
     account_t *a = &self->account;
     int32_t days = 0;
-    if (a->erased || !account_is_closed(a) || self->fx.count + 2 > ACCOUNT_EFFECTS_MAX ||
+    if (a->erased || !account_is_closed(a) ||
+        self->fx.count + ERASE_EFFECTS > ACCOUNT_EFFECTS_MAX ||
         !retention_due(self->policy->retention, a->jurisdiction, a->stats.closed_day, today,
                        &days))
         return 0;   /* a full effects list (never seen) only puts it off to tomorrow */
     int rc = ledger_erase_borrower(self->ledger, txn, a->id);
+    rc = rc ? rc : ledger_erase_free_text(self->ledger, txn, a);
     if (rc != 0)
         return rc;
     a->erased = true;
@@ -98,6 +119,7 @@ static int erase_if_due(staging_t *self, MDB_txn *txn, int32_t today)
     /* Intake erases its copy on this news, and the platform learns it from its feed. */
     fx_status(&self->fx, a, today, ARREARS__FEED_EVENT_KIND__PERSONAL_DATA_ERASED, 0, NULL,
               a->jurisdiction[0] ? a->jurisdiction : "default");
+    tell_holders(&self->fx, a, today);
     log_event(LOG_INFO, "erased", "account_id=%llu jurisdiction=%s retention_days=%d",
               (unsigned long long)a->id, a->jurisdiction[0] ? a->jurisdiction : "-", (int)days);
     return 0;

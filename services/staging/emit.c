@@ -302,6 +302,25 @@ static int emit_notice(emit_t *c, const effect_t *e)
     return e->peer == PEER_SALE ? emit_sale_notice(c, e) : emit_case_notice(c, e);
 }
 
+/* The end of the account's retention, for a peer that keeps its personal data
+ * (account.proto PersonalDataErased): staging's instant is its natural key. */
+static int emit_erased(emit_t *c, const effect_t *e)
+{
+    static const staging_outbox_t outbox_of[] = {
+        [PEER_LEGAL] = STAGING_TO_LEGAL, [PEER_SALE] = STAGING_TO_SALE,
+        [PEER_OUTREACH] = STAGING_TO_OUTREACH};
+    Arrears__PersonalDataErased m = ARREARS__PERSONAL_DATA_ERASED__INIT;
+    m.platform = c->account->platform;
+    m.account_ref = c->account->account_ref;
+    m.jurisdiction = c->account->jurisdiction[0] ? c->account->jurisdiction : "default";
+    m.has_erased_at_ms = 1;
+    m.erased_at_ms = c->now_ms;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_PERSONAL_DATA_ERASED;
+    env.personal_data_erased = &m;
+    return append(c, outbox_of[e->peer], &env);
+}
+
 /* The day the account was charged off: the first missed due day plus the charged_off
  * range's first DPD. */
 static int32_t charged_off_day(const emit_t *c)
@@ -378,6 +397,7 @@ int staging_commit_account(staging_t *self, MDB_txn *txn, account_t *account, in
         case EFFECT_LIST: rc = emit_listing(&c, e); break;
         case EFFECT_STATUS: rc = emit_status(&c, e); break;
         case EFFECT_NOTICE: rc = emit_notice(&c, e); break;
+        case EFFECT_ERASED: rc = emit_erased(&c, e); break;
         }
     }
     return rc ? rc : ledger_put(self->ledger, txn, account);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "erasure.h"
 #include "pbjson.h"
 #include "staging_store.pb-c.h"
 #include "tz.h"
@@ -236,6 +237,46 @@ int ledger_get_borrower(ledger_t *self, MDB_txn *txn, uint64_t id, Arrears__Borr
     return *b ? LEDGER_OK : LEDGER_ECORRUPT;
 }
 
+/* A timeline key: the account id and the entry's seq, big-endian. */
+static void entry_key(uint8_t key[12], uint64_t id, uint32_t seq)
+{
+    store_put_u64(key, id);
+    key[8] = (uint8_t)(seq >> 24), key[9] = (uint8_t)(seq >> 16);
+    key[10] = (uint8_t)(seq >> 8), key[11] = (uint8_t)seq;
+}
+
+/* Writes t back over the entry of its seq. */
+static int entry_rewrite(ledger_t *self, MDB_txn *txn, uint64_t id,
+                         const Arrears__TimelineEntry *t)
+{
+    uint8_t buf[ENTRY_MAX_BYTES], key[12];
+    size_t len = arrears__timeline_entry__get_packed_size(t);
+    if (len > sizeof buf)
+        return LEDGER_ECORRUPT;   /* never: the marker is shorter than a reason's bound */
+    arrears__timeline_entry__pack(t, buf);
+    entry_key(key, id, t->seq);
+    MDB_val k = {sizeof key, key}, v = {len, buf};
+    return mdb_put(txn, self->timeline, &k, &v, 0);
+}
+
+int ledger_erase_free_text(ledger_t *self, MDB_txn *txn, const account_t *account)
+{
+    ledger_entries_t entries = {0};
+    int rc = ledger_load_entries(self, txn, account, &entries);
+    for (size_t i = 0; rc == 0 && i < entries.count; i++) {
+        Arrears__TimelineEntry *t = entries.items[i];
+        char reason[ACCOUNT_REASON_MAX + sizeof ERASURE_MARKER];
+        if (!erasure_entry_reason(t->actor, t->kind, t->reason, reason, sizeof reason))
+            continue;
+        char *unpacked = t->reason;   /* freed with the entry: restored after the write */
+        t->reason = reason;
+        rc = entry_rewrite(self, txn, account->id, t);
+        t->reason = unpacked;
+    }
+    ledger_entries_free(&entries);
+    return rc;
+}
+
 int ledger_append_entry(ledger_t *self, MDB_txn *txn, account_t *account, const effect_t *e,
                         int64_t now_ms)
 {
@@ -256,9 +297,7 @@ int ledger_append_entry(ledger_t *self, MDB_txn *txn, account_t *account, const 
     size_t len = arrears__timeline_entry__get_packed_size(&t);
     assert(len <= sizeof buf);   /* every text field is bounded well below */
     arrears__timeline_entry__pack(&t, buf);
-    store_put_u64(key, account->id);
-    key[8] = (uint8_t)(t.seq >> 24), key[9] = (uint8_t)(t.seq >> 16);
-    key[10] = (uint8_t)(t.seq >> 8), key[11] = (uint8_t)t.seq;
+    entry_key(key, account->id, t.seq);
     MDB_val k = {sizeof key, key}, v = {len, buf};
     int rc = mdb_put(txn, self->timeline, &k, &v, MDB_APPEND);
     if (rc == MDB_KEYEXIST)   /* not the table's last key: an older account's entry */
@@ -280,10 +319,7 @@ static int walk_entries(ledger_t *self, MDB_txn *txn, uint64_t id, uint32_t afte
     if (rc != 0)
         return rc;
     uint8_t key[12];
-    store_put_u64(key, id);
-    uint32_t from = after_seq + 1;
-    key[8] = (uint8_t)(from >> 24), key[9] = (uint8_t)(from >> 16);
-    key[10] = (uint8_t)(from >> 8), key[11] = (uint8_t)from;
+    entry_key(key, id, after_seq + 1);
     MDB_val k = {sizeof key, key}, v;
     uint32_t n = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && n < max;

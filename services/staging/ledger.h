@@ -63,6 +63,11 @@ int ledger_get_borrower(ledger_t *self, MDB_txn *txn, uint64_t id, Arrears__Borr
  * hash, never the number, and the person's other accounts still need them. */
 int ledger_erase_borrower(ledger_t *self, MDB_txn *txn, uint64_t id);
 
+/* Replaces the free text operators and agents put on the account's timeline with
+ * erasure.h's marker (erasure_entry_reason), at the end of its retention; each entry's
+ * kind, actor, day, amount, reference and staging's own words stay. Idempotent. */
+int ledger_erase_free_text(ledger_t *self, MDB_txn *txn, const account_t *account);
+
 /* Appends entry as the account's next timeline entry (account->timeline_count + 1). */
 int ledger_append_entry(ledger_t *self, MDB_txn *txn, account_t *account, const effect_t *e,
                         int64_t now_ms);

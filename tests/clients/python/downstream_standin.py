@@ -35,9 +35,9 @@ Receiving (each ROUTER is its own receiver, as each real service would be)
   old seq is acknowledged as a duplicate (Ack through the last applied, duplicate =
   true); a seq ahead gets Reject(REWIND, GAP, expected_seq); a body the service does not
   take gets Reject(PERMANENT, UNKNOWN_TYPE) and its seq is consumed. Bodies taken:
-      outreach  contact_request, contact_cancel
-      legal     legal_referral, case_notice (logged; no reply)
-      sale      sale_listing
+      outreach  contact_request, contact_cancel, personal_data_erased
+      legal     legal_referral, case_notice, personal_data_erased (logged; no reply)
+      sale      sale_listing, personal_data_erased (logged; no reply)
   Health queries (seq 0, request_id) are answered (service "downstream-standin");
   other queries get Reject(PERMANENT, UNKNOWN_TYPE) with their request_id; bytes that
   do not decode get Reject(seq 0, MALFORMED).
@@ -51,10 +51,12 @@ The log (--log, JSON lines, appended, each line flushed at once)
 * One line per NEWLY applied message (duplicates, gaps and refused bodies are not
   logged):
     {"t": wall-clock ms, "service": "outreach|legal|sale", "body": "contact_request|
-     contact_cancel|legal_referral|case_notice|sale_listing", "platform", "account_ref",
+     contact_cancel|legal_referral|case_notice|sale_listing|personal_data_erased",
+     "platform", "account_ref",
      "contact_id", "channel", "template_id", "reason", "at_ms", "principal",
      "stream_id", "seq", "n", "replies": [...], ...every other field the message set}
-  "at_ms" is requested_at_ms / cancelled_at_ms / referred_at_ms / at_ms / listed_at_ms.
+  "at_ms" is requested_at_ms / cancelled_at_ms / referred_at_ms / at_ms / listed_at_ms /
+  erased_at_ms.
   The keys named above are always present (null when the message has no such field); the rest
   are the message's set fields under their proto names (enums by name, bytes as hex,
   int64 as numbers). "n" counts this account's messages of that body from 1 (the n-th
@@ -134,15 +136,16 @@ Reject = envelope_pb2.Reject
 BATCH_MAX = 1000
 SERVICES = ("outreach", "legal", "sale")   # also the bind order
 TAKES = {
-    "outreach": ("contact_request", "contact_cancel"),
-    "legal": ("legal_referral", "case_notice"),
-    "sale": ("sale_listing",),
+    "outreach": ("contact_request", "contact_cancel", "personal_data_erased"),
+    "legal": ("legal_referral", "case_notice", "personal_data_erased"),
+    "sale": ("sale_listing", "personal_data_erased"),
 }
 AT_FIELD = {
     "contact_request": "requested_at_ms",
     "contact_cancel": "cancelled_at_ms",
     "legal_referral": "referred_at_ms",
     "case_notice": "at_ms",
+    "personal_data_erased": "erased_at_ms",
     "sale_listing": "listed_at_ms",
 }
 SCRIPT_SECTION = {"contact_request": "contact", "legal_referral": "legal",

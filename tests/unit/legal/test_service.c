@@ -35,7 +35,12 @@
  *     on it (an assignee's, the sweep's) goes there only (to_staging.1 for
  *     "staging-1"); a referral or notice from a staging principal not in the list is
  *     refused and changes nothing; a case stored before shards (no shard kept) is
- *     answered on shard 0.
+ *     answered on shard 0;
+ *   - the end of an account's retention (PersonalDataErased): the borrower leaves the
+ *     sealed referral, both forms of the case file (an assignee's pull shows
+ *     "(erased)") and the assignee's step details; the case, its history and the report
+ *     are the same; another account's case is untouched; a repeat writes nothing; a
+ *     message without its platform or account is refused and changes nothing.
  *
  * Times: the borrower is in Asia/Shanghai (UTC+8, no DST); the clock starts at
  * 2026-03-02 04:00 UTC, noon local. */
@@ -52,6 +57,7 @@
 #include <string.h>
 
 #include "casefile.h"
+#include "erasure.h"
 #include "legal.h"
 #include "log.h"
 #include "svctest.h"
@@ -108,7 +114,7 @@ static const char LIMITATION[] =
 /* Every table of the store, for the digest that proves a refusal changed nothing. */
 static const char *const TABLES[] = {
     "legal.cases", "legal.referrals", "legal.files", "legal.accounts", "legal.assignees",
-    "legal.recoveries", "legal.due", "legal.waiting", "legal.meta", "legal.taken",
+    "legal.recoveries", "legal.due", "legal.waiting", "legal.meta", "legal.taken", "legal.ever",
     "to_staging.log", "to_staging.meta", "to_staging.1.log", "to_staging.1.meta",
     "to_outreach.log", "to_outreach.meta",
 };
@@ -410,6 +416,7 @@ typedef struct {
     const char *ref;
     int64_t costs;
     bool hand_back;
+    const char *detail;
 } step_t;
 #define STEP(...) (&(step_t){__VA_ARGS__})
 
@@ -428,6 +435,7 @@ static int update_as(fx_t *f, const char *principal, const char *role, const ste
     u.has_costs_minor = s->costs != 0;
     u.costs_minor = s->costs;
     u.has_hand_back = u.hand_back = s->hand_back;
+    u.detail = (char *)s->detail;
     Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
     env.body_case = ARREARS__ENVELOPE__BODY_CASE_UPDATE;
     env.case_update = &u;
@@ -1670,6 +1678,86 @@ static void test_case_from_before_shards_answered_on_shard_0(void **state)
     assert_int_equal(news(f, STAGING_1), 0);
 }
 
+/* ---------------------------------------------------------------- erasure */
+
+static int erase_msg(fx_t *f, const char *platform, const char *account)
+{
+    Arrears__PersonalDataErased m = ARREARS__PERSONAL_DATA_ERASED__INIT;
+    m.platform = (char *)platform;
+    m.account_ref = (char *)account;
+    m.jurisdiction = "CN";
+    m.has_erased_at_ms = 1;
+    m.erased_at_ms = aclock_now_ms(f->app.clock);
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_PERSONAL_DATA_ERASED;
+    env.personal_data_erased = &m;
+    return apply_as(f, "staging", "service", &env);
+}
+
+/* The report's bytes (the caller frees them). */
+static uint8_t *report_bytes(fx_t *f, size_t *len)
+{
+    const Arrears__LegalReport *rep = report_as(f, "operator", NULL);
+    assert_non_null(rep);
+    *len = arrears__legal_report__get_packed_size(rep);
+    uint8_t *out = malloc(*len ? *len : 1);
+    assert_non_null(out);
+    arrears__legal_report__pack(rep, out);
+    return out;
+}
+
+static bool has_text(const uint8_t *data, size_t len, const char *text)
+{
+    return memmem(data, len, text, strlen(text)) != NULL;
+}
+
+static void test_erasure_drops_the_person_keeps_the_figures(void **state)
+{
+    fx_t *f = *state;
+    const char *id = judged_agency_case(f);   /* A1's, the borrower "Li Si <b>" */
+    assert_int_equal(update(f, "agency-c", STEP(.case_id = id, .status = S_ENFORCEMENT,
+                                                 .evidence = "EXE-1", .recovery = 2525,
+                                                 .ref = "R1", .detail = "Li Si paid at home")),
+                     APPLY_OK);
+    ref_t x;
+    assert_int_equal(refer(f, referral(&x, "A2", "CN", BIG)), APPLY_OK);   /* L2: firm-a's */
+    skip_news(f);
+    assert_true(has_text(f->file, stored_file(f, id, HTML), "Li Si"));
+    size_t steps = kase(f, id)->n_steps, len_before = 0, len_after = 0;
+    uint8_t *before = report_bytes(f, &len_before);
+
+    digest_t d = digest(f);
+    assert_refused(f, erase_msg(f, NULL, "A1"), R_INVALID, "platform");
+    assert_refused(f, erase_msg(f, "p1", ""), R_INVALID, "account_ref");
+    assert_unchanged(f, &d);
+
+    assert_int_equal(erase_msg(f, "p1", "A1"), APPLY_OK);
+    assert_false(has_text(f->file, stored_file(f, id, HTML), "Li Si"));
+    assert_true(has_text(f->file, f->file_len, ERASURE_MARKER));
+    assert_false(has_text(f->file, stored_file(f, id, MACHINE), "Li Si"));
+    const Arrears__CaseFileChunk *c = chunk_as(f, "agency-c", id, HTML, 0, 262144);
+    assert_non_null(c);
+    assert_int_equal(c->total_bytes, kase(f, id)->file_html_bytes);
+    assert_false(has_text(c->data.data, c->data.len, "Li Si"));
+    assert_true(has_text(c->data.data, c->data.len, ERASURE_MARKER));
+    const StoredCase *k = kase(f, id);
+    assert_int_equal(k->status, S_ENFORCEMENT);
+    assert_int_equal(k->n_steps, steps);   /* the history stays, its free text erased */
+    assert_string_equal(last_step(k)->detail, ERASURE_MARKER);
+    assert_int_equal(last_step(k)->recovery_minor, 2525);
+    assert_true(has_text(f->file, stored_file(f, L2, HTML), "Li Si"));   /* A2 is not erased */
+    uint8_t *after = report_bytes(f, &len_after);
+    assert_int_equal(len_after, len_before);
+    assert_memory_equal(after, before, len_before);
+    free(before);
+    free(after);
+    assert_no_news(f);
+
+    d = digest(f);   /* staging sends it again after a restore: nothing changes */
+    assert_int_equal(erase_msg(f, "p1", "A1"), APPLY_OK);
+    assert_unchanged(f, &d);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1702,6 +1790,7 @@ int main(void)
         T(test_case_answered_on_the_shard_that_referred_it),
         T(test_unknown_staging_principal_refused),
         T(test_case_from_before_shards_answered_on_shard_0),
+        T(test_erasure_drops_the_person_keeps_the_figures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

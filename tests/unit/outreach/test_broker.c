@@ -48,7 +48,12 @@
  *     there only (to_staging.1 for "staging-1"); a request or cancel from a staging
  *     principal not in the list is refused and changes nothing; a task stored before
  *     shards (no shard kept) is told on shard 0; a shard whose outbox is full gets busy
- *     for its requests and its tasks' starts (nothing changed), the other shard goes on.
+ *     for its requests and its tasks' starts (nothing changed), the other shard goes on;
+ *   - the end of an account's retention (PersonalDataErased): every task of the account
+ *     loses the borrower (name, points, address, language, the point used, the detail)
+ *     and keeps its state, result and the report's figures; one still waiting is
+ *     cancelled and never leased; another account's task is untouched; a repeat writes
+ *     nothing; a message without its platform or account is refused and changes nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -63,7 +68,9 @@
 #include <string.h>
 
 #include "broker.h"
+#include "erasure.h"
 #include "log.h"
+#include "report.h"
 #include "svctest.h"
 
 #define ZONE "Europe/London"
@@ -1900,6 +1907,107 @@ static void test_full_shard_outbox_holds_only_its_own(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* ---------------------------------------------------------------- erasure */
+
+static int erase_as(fx_t *f, const char *platform, const char *account)
+{
+    Arrears__PersonalDataErased m = ARREARS__PERSONAL_DATA_ERASED__INIT;
+    m.platform = (char *)platform;
+    m.account_ref = (char *)account;
+    m.jurisdiction = "GB";
+    m.has_erased_at_ms = 1;
+    m.erased_at_ms = now(f);
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_PERSONAL_DATA_ERASED;
+    env.personal_data_erased = &m;
+    return send_msg(f, "service", &env);
+}
+
+static void report_work(fx_t *f, MDB_txn *txn, void *arg)
+{
+    (void)arg;
+    Arrears__OutreachReportQuery q = ARREARS__OUTREACH_REPORT_QUERY__INIT;
+    f->len = broker_report(&f->b, txn, &q, 1, f->buf, sizeof f->buf, &f->reject);
+    assert_true(f->len > 0);
+}
+
+/* The report's figures as bytes (the caller frees them), its as_of instant cleared. */
+static uint8_t *report_bytes(fx_t *f, size_t *len)
+{
+    in_read(f, report_work, NULL);
+    Arrears__Envelope *env = arrears__envelope__unpack(NULL, f->len, f->buf);
+    assert_non_null(env);
+    assert_int_equal(env->body_case, ARREARS__ENVELOPE__BODY_OUTREACH_REPORT);
+    env->outreach_report->has_as_of_ms = 0;
+    *len = arrears__envelope__get_packed_size(env);
+    uint8_t *out = malloc(*len);
+    assert_non_null(out);
+    arrears__envelope__pack(env, out);
+    arrears__envelope__free_unpacked(env, NULL);
+    return out;
+}
+
+static void assert_no_borrower(const StoredTask *t)
+{
+    const ContactRequest *r = t->request;
+    assert_string_equal(r->borrower_name, ERASURE_MARKER);
+    assert_int_equal(r->n_phones, 0);
+    assert_int_equal(r->n_emails, 0);
+    assert_null(r->address);
+    assert_null(r->language);
+    assert_true(!t->point || strcmp(t->point, ERASURE_MARKER) == 0);
+}
+
+static void test_erasure_drops_the_person_keeps_the_figures(void **state)
+{
+    fx_t *f = *state;
+    move_clock(f, local(f, 0, 10, 0));
+    lease_t l = started(f, "a1", SMS, SMS_TPL, 0x71);   /* a1#1: delivered */
+    assert_true(report(f, &l, DELIVERED));
+    queue(f, "a1", 2, SMS, SMS_TPL, 0x71);              /* a1#2: cancelled at closing */
+    assert_int_equal(cancel_as(f, "service", "a1"), APPLY_OK);
+    queue(f, "a2", 1, CALL, CALL_TPL, 0x72);            /* another account's */
+    assert_string_equal(stored(f, "p1/a1#1")->point, PHONE);
+    uint64_t told = outcomes(f);
+    size_t len_before = 0, len_after = 0;
+    uint8_t *before = report_bytes(f, &len_before);
+    uint8_t d[SVCTEST_DIGEST_BYTES];
+    svctest_digest(f->store, TABLES, sizeof TABLES / sizeof *TABLES, d);
+    assert_refused(f, erase_as(f, NULL, "a1"), ARREARS__REJECT__CODE__INVALID_FIELD, "platform");
+    assert_refused(f, erase_as(f, "p1", ""), ARREARS__REJECT__CODE__INVALID_FIELD, "account_ref");
+    uint8_t again[SVCTEST_DIGEST_BYTES];
+    svctest_digest(f->store, TABLES, sizeof TABLES / sizeof *TABLES, again);
+    assert_memory_equal(again, d, sizeof d);
+
+    assert_int_equal(erase_as(f, "p1", "a1"), APPLY_OK);
+    const StoredTask *t = stored(f, "p1/a1#1");
+    assert_int_equal(t->state, TASK_DONE);
+    assert_int_equal(t->result, DELIVERED);
+    assert_string_equal(t->channel_ref, "gw-1");
+    assert_no_borrower(t);
+    assert_no_borrower(stored(f, "p1/a1#2"));
+    assert_string_equal(stored(f, "p1/a2#1")->request->borrower_name, NAME);
+    assert_int_equal(ledger(f, 0x71, NULL).n, 1);        /* the caps' record stays */
+    uint8_t *after = report_bytes(f, &len_after);
+    assert_int_equal(len_after, len_before);
+    assert_memory_equal(after, before, len_before);
+    free(before);
+    free(after);
+    assert_int_equal(outcomes(f), told);                  /* staging hears nothing */
+
+    svctest_digest(f->store, TABLES, sizeof TABLES / sizeof *TABLES, d);
+    assert_int_equal(erase_as(f, "p1", "a1"), APPLY_OK);  /* again: nothing changes */
+    svctest_digest(f->store, TABLES, sizeof TABLES / sizeof *TABLES, again);
+    assert_memory_equal(again, d, sizeof d);
+
+    /* A task still waiting (its cancel lost) is cancelled, and never leased. */
+    queue(f, "a3", 1, SMS, SMS_TPL, 0x73);
+    assert_int_equal(erase_as(f, "p1", "a3"), APPLY_OK);
+    assert_int_equal(stored(f, "p1/a3#1")->state, TASK_CANCELLED);
+    assert_no_borrower(f->task);
+    assert_int_equal(pull(f, SMS, 5)->n_tasks, 0);
+}
+
 int main(void)
 {
     log_open("test_broker", 2, LOG_ERROR);
@@ -1948,6 +2056,7 @@ int main(void)
         T(test_unknown_staging_principal_refused),
         T(test_task_from_before_shards_answered_on_shard_0),
         T(test_full_shard_outbox_holds_only_its_own),
+        T(test_erasure_drops_the_person_keeps_the_figures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,12 @@
  *     (withdrawn, sold in a portfolio of both shards' accounts, put back) goes there
  *     only (to_staging.1 for "staging-1"); a listing or notice from a staging principal
  *     not in the list is refused and changes nothing; an account stored before shards
- *     (no shard kept) is answered on shard 0.
+ *     (no shard kept) is answered on shard 0;
+ *   - the end of an account's retention (PersonalDataErased): the listing's borrower
+ *     and a put-back's reason are erased, the winner's sealed file is deleted (a pull
+ *     then says so), the tape and the report are the same; another account's listing is
+ *     untouched; a repeat writes nothing; a message without its platform or account is
+ *     refused and changes nothing.
  *
  * Times: the clock starts 2026-03-02 00:00 UTC; the plan opens 2026-03-05 and bids run
  * 7 days. */
@@ -48,6 +53,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "erasure.h"
 #include "sale.h"
 #include "svctest.h"
 
@@ -975,6 +981,107 @@ static void test_account_from_before_shards_answered_on_shard_0(void **state)
     assert_told(f, 0, "S2", ARREARS__SALE_OUTCOME__SALE_SOLD);
 }
 
+/* ---------------------------------------------------------------- erasure */
+
+static int erase_msg(fx_t *f, const char *platform, const char *account)
+{
+    Arrears__PersonalDataErased m = ARREARS__PERSONAL_DATA_ERASED__INIT;
+    m.platform = (char *)platform;
+    m.account_ref = (char *)account;
+    m.has_erased_at_ms = 1;
+    m.erased_at_ms = aclock_now_ms(f->app.clock);
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_PERSONAL_DATA_ERASED;
+    env.personal_data_erased = &m;
+    return apply_as(f, "staging", "service", &env);
+}
+
+/* The report's bytes (the caller frees them). */
+static uint8_t *report_bytes(fx_t *f, size_t *len)
+{
+    Arrears__SaleReportQuery q = ARREARS__SALE_REPORT_QUERY__INIT;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_SALE_REPORT_QUERY;
+    env.sale_report_query = &q;
+    const Arrears__SaleReport *r = query_as(f, "ops", "operator", &env)->sale_report;
+    *len = arrears__sale_report__get_packed_size(r);
+    uint8_t *out = malloc(*len ? *len : 1);
+    assert_non_null(out);
+    arrears__sale_report__pack(r, out);
+    return out;
+}
+
+typedef struct {
+    fx_t *f;
+    const char *key;
+    SaleListing *out;
+} get_listing_t;
+
+static void get_listing_work(MDB_txn *txn, void *arg)
+{
+    get_listing_t *g = arg;
+    assert_int_equal(sales_listing_get(g->f->app.sales, txn, g->key, &g->out), 0);
+}
+
+/* The borrower's name in the account's stored listing. */
+static void assert_listed_name(fx_t *f, const char *key, const char *name)
+{
+    get_listing_t g = {f, key, NULL};
+    svctest_read(f->store, get_listing_work, &g);
+    assert_non_null(g.out);
+    assert_string_equal(g.out->file->borrower->name, name);
+    arrears__sale_listing__free_unpacked(g.out, NULL);
+}
+
+static void test_erasure_drops_the_person_keeps_the_figures(void **state)
+{
+    fx_t *f = *state;
+    open_five(f);
+    assert_int_equal(bid_as(f, "buyer-a", ID1, 150000, "CNY"), 0);
+    advance(f, DEADLINE);
+    Arrears__SaleFile *file = file_of(f, 0);
+    assert_int_equal(put_back_as(f, "buyer-a", pseudonym_of(file, "B2"),
+                                 "Planted Name B2 lives abroad"), 0);
+    arrears__sale_file__free_unpacked(file, NULL);
+    while (news(f) > 0)
+        ;
+    size_t len_before = 0, len_after = 0, tape_before = 0, tape_after = 0;
+    uint8_t *before = report_bytes(f, &len_before);
+    uint8_t *tape = pull(f, "buyer-a", ARREARS__SALE_DOC_FORM__SALE_TAPE, &tape_before);
+    uint8_t d[SVCTEST_DIGEST_BYTES];
+    digest(f, d);
+    svctest_assert_refused(erase_msg(f, "", "B1"), &f->reject, R_INVALID, "platform");
+    svctest_assert_refused(erase_msg(f, "p1", NULL), &f->reject, R_INVALID, "account_ref");
+    assert_unchanged(f, d);
+
+    assert_int_equal(erase_msg(f, "p1", "B1"), 0);
+    assert_listed_name(f, "p1/B1", ERASURE_MARKER);
+    assert_listed_name(f, "p1/B3", "Planted Name B3");   /* not erased */
+    size_t len = 0;
+    assert_null(pull(f, "buyer-a", ARREARS__SALE_DOC_FORM__SALE_FILE, &len));
+    assert_int_equal(f->reject.code, R_CONFLICT);
+    assert_int_equal(erase_msg(f, "p1", "B2"), 0);
+    assert_listed_name(f, "p1/B2", ERASURE_MARKER);
+    get_listed_t g = {f, "p1/B2", NULL};
+    svctest_read(f->store, get_listed_work, &g);
+    assert_string_equal(g.out->detail, ERASURE_MARKER);
+    assert_int_equal(g.out->state, ARREARS__LISTED_STATE__LISTED_PUT_BACK);
+    arrears__stored_listed__free_unpacked(g.out, NULL);
+    uint8_t *after = report_bytes(f, &len_after);
+    assert_int_equal(len_after, len_before);
+    assert_memory_equal(after, before, len_before);
+    uint8_t *tape2 = pull(f, "buyer-a", ARREARS__SALE_DOC_FORM__SALE_TAPE, &tape_after);
+    assert_int_equal(tape_after, tape_before);
+    assert_memory_equal(tape2, tape, tape_before);
+    free(before), free(after), free(tape), free(tape2);
+    assert_int_equal(news(f), 0);   /* staging hears nothing back */
+
+    digest(f, d);   /* staging sends it again after a restore: nothing changes */
+    assert_int_equal(erase_msg(f, "p1", "B2"), 0);
+    assert_int_equal(erase_msg(f, "p1", "B1"), 0);
+    assert_unchanged(f, d);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -995,6 +1102,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_staging_principal_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_from_before_shards_answered_on_shard_0, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_erasure_drops_the_person_keeps_the_figures, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

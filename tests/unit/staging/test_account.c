@@ -221,6 +221,7 @@ static const char *seq(const effects_t *fx)
                                                      e->notice_kind);
             n += snprintf(text + n, sizeof text - n, "%snotice:%s", sep, v ? v->name : "?");
             break;
+        case EFFECT_ERASED: n += snprintf(text + n, sizeof text - n, "%serased", sep); break;
         }
         assert_true(n < sizeof text);
     }

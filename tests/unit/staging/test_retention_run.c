@@ -12,7 +12,11 @@
  *     records, whose evaluated day moves; the erased record itself compared);
  *   - a late upsert of the erased account stores no borrower again;
  *   - a jurisdiction without a rule of its own (JP) is erased by the default, later;
- *   - `staging dump` says erased, and holds no personal field.
+ *   - `staging dump` says erased, and holds no personal field;
+ *   - the services holding a copy are told (PersonalDataErased): legal and sale only
+ *     when the account was ever referred or listed, the broker when it was contacted;
+ *     an operator's free text on the timeline is replaced, staging's words and the
+ *     entry's kind, actor and day kept.
  *
  * Times: borrowers in Asia/Shanghai; the clock starts at 2026-04-02 04:00 UTC (noon
  * local); the instalments fell due 2026-03-20, and both accounts are paid off on
@@ -30,6 +34,7 @@
 
 #include "conf.h"
 #include "daily.h"
+#include "erasure.h"
 #include "retention.h"
 #include "log.h"
 #include "staging.h"
@@ -39,10 +44,12 @@
 #define NOW0 INT64_C(1775102400000)   /* 2026-04-02 04:00 UTC */
 #define DAY INT64_C(86400000)
 
-/* No escalation: the accounts here only open and close. */
+/* No escalation: the accounts here only open, are texted once and close. */
 static const char STRATEGY[] =
     "currency = \"CNY\";\n"
     "arms = ( { name = \"champion\"; share_bps = 10000; action_lists = (\n"
+    "  { stage = \"early\"; actions = (\n"
+    "    { channel = \"sms\"; template = \"early_sms\"; cadence_days = 90; priority = 50; } ); },\n"
     "  { stage = \"sale\"; actions = (\n"
     "    { channel = \"sms\"; template = \"sale_sms\"; cadence_days = 7; priority = 60; } ); }\n"
     "); } );\n"
@@ -455,6 +462,155 @@ static void test_dump_says_erased(void **state)
     free(d.text);
 }
 
+/* ---------------------------------------------------------------- the holders */
+
+static void operator_act(fx_t *f, const char *ref, Arrears__OperatorAction__Kind kind,
+                         const char *hold, const char *reason)
+{
+    Arrears__OperatorAction a = ARREARS__OPERATOR_ACTION__INIT;
+    a.platform = "platform-a";
+    a.account_ref = (char *)ref;
+    a.has_kind = 1;
+    a.kind = kind;
+    a.hold = (char *)hold;
+    a.reason = (char *)reason;
+    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
+    env.body_case = ARREARS__ENVELOPE__BODY_OPERATOR_ACTION;
+    env.operator_action = &a;
+    if (stagingfix_apply(&f->s, "op-alice", "operator", &env) != APPLY_OK)
+        fail_msg("refused: %s: %s", f->s.reject.field, f->s.reject.reason);
+}
+
+typedef struct {
+    fx_t *f;
+    const char *ref;
+} mark_t;
+
+/* As if the account had been referred to legal and listed for sale once: staging's
+ * counts are what decide who hears of the erasure (escalating for real would need a
+ * strategy and months this test does not need). */
+static void mark_in(MDB_txn *txn, void *arg)
+{
+    mark_t *m = arg;
+    ledger_t *ledger = m->f->s.app.ledger;
+    account_t *a = malloc(sizeof *a);
+    uint64_t id = 0;
+    assert_non_null(a);
+    assert_int_equal(ledger_find(ledger, txn, "platform-a", m->ref, &id), 0);
+    assert_int_equal(ledger_get(ledger, txn, id, a), 0);
+    a->stats.referrals = a->stats.listings = 1;
+    assert_int_equal(ledger_put(ledger, txn, a), 0);
+    free(a);
+}
+
+/* The PersonalDataErased messages for ref after *mark in the outbox to peer. */
+static size_t erasures(fx_t *f, staging_outbox_t peer, uint64_t *mark, const char *ref,
+                       int64_t *at_ms)
+{
+    Arrears__Envelope *got[64];
+    size_t n = svctest_news(f->s.store, f->s.app.out[peer], mark, got, 64), found = 0;
+    for (size_t i = 0; i < n; i++) {
+        const Arrears__PersonalDataErased *m = got[i]->personal_data_erased;
+        if (got[i]->body_case != ARREARS__ENVELOPE__BODY_PERSONAL_DATA_ERASED ||
+            strcmp(m->account_ref, ref) != 0)
+            continue;
+        assert_string_equal(m->platform, "platform-a");
+        assert_true(m->has_erased_at_ms);
+        *at_ms = m->erased_at_ms;
+        found++;
+    }
+    svctest_free_got(got, n);
+    return found;
+}
+
+typedef struct {
+    size_t operator_entries;
+    bool leaked;
+    char hold[ACCOUNT_REASON_MAX], lifted[ACCOUNT_REASON_MAX];
+} reasons_t;
+
+static int check_reason(const Arrears__TimelineEntry *t, void *arg)
+{
+    reasons_t *r = arg;
+    r->leaked |= t->reason && strstr(t->reason, "Mrs Example") != NULL;
+    if (strcmp(t->actor, "op-alice") != 0)
+        return 0;
+    r->operator_entries++;
+    if (strcmp(t->kind, "hold") == 0)
+        snprintf(r->hold, sizeof r->hold, "%s", t->reason);
+    if (strcmp(t->kind, "hold_lifted") == 0)
+        snprintf(r->lifted, sizeof r->lifted, "%s", t->reason);
+    return 0;
+}
+
+static void reasons_in(MDB_txn *txn, void *arg)
+{
+    void **a = arg;
+    fx_t *f = a[0];
+    assert_int_equal(ledger_each_entry(f->s.app.ledger, txn, *(uint64_t *)a[1], 0, 10000,
+                                       check_reason, a[2]), 0);
+}
+
+static reasons_t reasons(fx_t *f, uint64_t id)
+{
+    reasons_t r = {0};
+    void *a[3] = {f, &id, &r};
+    svctest_read(f->s.store, reasons_in, a);
+    return r;
+}
+
+/* Legal, sale and the broker hear of GB-4's erasure (it was referred, listed and
+ * texted); only the broker of JP-4's (texted, never referred nor listed). The
+ * operator's words about the borrower go from the timeline. */
+static void test_holders_told_and_free_text_erased(void **state)
+{
+    fx_t *f = *state;
+    bool has = false;
+    open_account(f, "GB-4", "GB", 1);
+    open_account(f, "JP-4", "JP", 1);
+    operator_act(f, "GB-4", ARREARS__OPERATOR_ACTION__KIND__PLACE_HOLD, NULL,
+                 "Mrs Example is in hospital");
+    operator_act(f, "GB-4", ARREARS__OPERATOR_ACTION__KIND__LIFT_HOLD, "manual",
+                 "Mrs Example called back");
+    mark_t m = {f, "GB-4"};
+    svctest_write(f->s.store, mark_in, &m);
+    pay_off(f, "GB-4");
+    pay_off(f, "JP-4");
+    account_t *a = look(f, "GB-4", &has);
+    assert_true(a->contact_seq > 0);   /* texted: the broker holds its points */
+    uint64_t id = a->id;
+    free(a);
+    uint64_t marks[STAGING_OUTBOXES] = {0};
+    int64_t at = 0;
+    run_to(f, 39);
+    for (int p = 0; p < STAGING_OUTBOXES; p++)
+        assert_int_equal(erasures(f, (staging_outbox_t)p, &marks[p], "GB-4", &at), 0);
+    reasons_t r = reasons(f, id);
+    assert_true(r.leaked);   /* the operator's words are there until the erasure */
+
+    run_to(f, 1);   /* GB's 40 days */
+    int64_t now = aclock_now_ms(f->s.app.clock);
+    uint64_t again[STAGING_OUTBOXES];
+    memcpy(again, marks, sizeof again);
+    assert_int_equal(erasures(f, STAGING_TO_LEGAL, &marks[STAGING_TO_LEGAL], "GB-4", &at), 1);
+    assert_int_equal(at, now);
+    assert_int_equal(erasures(f, STAGING_TO_SALE, &marks[STAGING_TO_SALE], "GB-4", &at), 1);
+    assert_int_equal(erasures(f, STAGING_TO_OUTREACH, &marks[STAGING_TO_OUTREACH], "GB-4", &at), 1);
+    r = reasons(f, id);
+    assert_false(r.leaked);
+    assert_int_equal(r.operator_entries, 2);   /* kind, actor and day stay */
+    assert_string_equal(r.hold, "manual hold: " ERASURE_MARKER);
+    assert_string_equal(r.lifted, "manual lifted: " ERASURE_MARKER);
+
+    run_to(f, 15);   /* JP's default 55 days */
+    assert_int_equal(erasures(f, STAGING_TO_LEGAL, &again[STAGING_TO_LEGAL], "JP-4", &at), 0);
+    assert_int_equal(erasures(f, STAGING_TO_SALE, &again[STAGING_TO_SALE], "JP-4", &at), 0);
+    assert_int_equal(erasures(f, STAGING_TO_OUTREACH, &again[STAGING_TO_OUTREACH], "JP-4", &at), 1);
+    /* and nothing more of GB-4 since its erasure */
+    assert_int_equal(erasures(f, STAGING_TO_LEGAL, &marks[STAGING_TO_LEGAL], "GB-4", &at), 0);
+    assert_int_equal(erasures(f, STAGING_TO_OUTREACH, &marks[STAGING_TO_OUTREACH], "GB-4", &at), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -463,6 +619,7 @@ int main(void)
         T(test_late_upsert_stores_no_borrower),
         T(test_default_rule_later),
         T(test_dump_says_erased),
+        T(test_holders_told_and_free_text_erased),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
