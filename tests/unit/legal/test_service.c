@@ -1682,15 +1682,9 @@ static void test_case_from_before_shards_answered_on_shard_0(void **state)
 
 static int erase_msg(fx_t *f, const char *platform, const char *account)
 {
-    Arrears__PersonalDataErased m = ARREARS__PERSONAL_DATA_ERASED__INIT;
-    m.platform = (char *)platform;
-    m.account_ref = (char *)account;
-    m.jurisdiction = "CN";
-    m.has_erased_at_ms = 1;
-    m.erased_at_ms = aclock_now_ms(f->app.clock);
-    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
-    env.body_case = ARREARS__ENVELOPE__BODY_PERSONAL_DATA_ERASED;
-    env.personal_data_erased = &m;
+    Arrears__PersonalDataErased m;
+    Arrears__Envelope env;
+    svctest_erasure(&m, &env, platform, account, "CN", aclock_now_ms(f->app.clock));
     return apply_as(f, "staging", "service", &env);
 }
 

@@ -1911,15 +1911,9 @@ static void test_full_shard_outbox_holds_only_its_own(void **state)
 
 static int erase_as(fx_t *f, const char *platform, const char *account)
 {
-    Arrears__PersonalDataErased m = ARREARS__PERSONAL_DATA_ERASED__INIT;
-    m.platform = (char *)platform;
-    m.account_ref = (char *)account;
-    m.jurisdiction = "GB";
-    m.has_erased_at_ms = 1;
-    m.erased_at_ms = now(f);
-    Arrears__Envelope env = ARREARS__ENVELOPE__INIT;
-    env.body_case = ARREARS__ENVELOPE__BODY_PERSONAL_DATA_ERASED;
-    env.personal_data_erased = &m;
+    Arrears__PersonalDataErased m;
+    Arrears__Envelope env;
+    svctest_erasure(&m, &env, platform, account, "GB", now(f));
     return send_msg(f, "service", &env);
 }
 

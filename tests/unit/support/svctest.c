@@ -178,3 +178,18 @@ void svctest_free_got(Arrears__Envelope **got, size_t n)
         got[i] = NULL;
     }
 }
+
+void svctest_erasure(Arrears__PersonalDataErased *m, Arrears__Envelope *env,
+                     const char *platform, const char *account, const char *jurisdiction,
+                     int64_t at_ms)
+{
+    *m = (Arrears__PersonalDataErased)ARREARS__PERSONAL_DATA_ERASED__INIT;
+    m->platform = (char *)platform;
+    m->account_ref = (char *)account;
+    m->jurisdiction = (char *)jurisdiction;
+    m->has_erased_at_ms = 1;
+    m->erased_at_ms = at_ms;
+    *env = (Arrears__Envelope)ARREARS__ENVELOPE__INIT;
+    env->body_case = ARREARS__ENVELOPE__BODY_PERSONAL_DATA_ERASED;
+    env->personal_data_erased = m;
+}

@@ -51,4 +51,10 @@ size_t svctest_news(store_t *store, outbox_t *ob, uint64_t *mark, Arrears__Envel
                     size_t max);
 void svctest_free_got(Arrears__Envelope **got, size_t n);
 
+/* staging's news that an account's retention ended (account.proto PersonalDataErased),
+ * built in *m and wrapped in *env; platform or account NULL or "" to test a refusal. */
+void svctest_erasure(Arrears__PersonalDataErased *m, Arrears__Envelope *env,
+                     const char *platform, const char *account, const char *jurisdiction,
+                     int64_t at_ms);
+
 #endif
