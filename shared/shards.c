@@ -112,6 +112,19 @@ int shards_find(const shards_t *self, const char *principal)
     return -1;
 }
 
+int shards_of_sender(const shards_t *self, const char *principal, const char *service,
+                     uint32_t *shard, reject_t *reject)
+{
+    int found = shards_find(self, principal);
+    if (found < 0)
+        return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
+                               "principal \"%s\" is not a staging shard of %s: add it to "
+                               "`staging` (endpoint, public_key, principal) to take its messages",
+                               principal, service);
+    *shard = (uint32_t)found;
+    return 0;
+}
+
 void shards_outbox_name(uint32_t i, char out[SHARDS_OUTBOX_NAME_MAX])
 {
     if (i == 0)

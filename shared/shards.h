@@ -72,6 +72,10 @@ bool shards_same(const shards_t *a, const shards_t *b);
 /* The shard whose principal this is, or -1: a message from a staging principal not in
  * the list has no shard to be answered on. */
 int shards_find(const shards_t *self, const char *principal);
+/* The shard of a message's sender into *shard, or APPLY_REJECTED with reject saying
+ * (UNAUTHORIZED) that principal is not a staging shard of `service` and how to add it. */
+int shards_of_sender(const shards_t *self, const char *principal, const char *service,
+                     uint32_t *shard, reject_t *reject);
 
 /* The outbox towards shard i: "to_staging" for shard 0 (so a store from before shards
  * keeps its stream), "to_staging.1", ... after. */

@@ -435,17 +435,13 @@ int legal_need_room(legal_t *self, MDB_txn *txn, uint32_t shard, reject_t *rejec
 static int from_staging(legal_t *self, MDB_txn *txn, const receiver_peer_t *from,
                         const Arrears__Envelope *env, reject_t *reject)
 {
-    int shard = shards_find(&self->cfg->staging, from->principal);
-    if (shard < 0)
-        return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
-                               "principal \"%s\" is not a staging shard of legal: add it to "
-                               "`staging` (endpoint, public_key, principal) to take its messages",
-                               from->principal);
-    int rc = legal_need_room(self, txn, (uint32_t)shard, reject);
+    uint32_t shard = 0;
+    int rc = shards_of_sender(&self->cfg->staging, from->principal, "legal", &shard, reject);
+    rc = rc ? rc : legal_need_room(self, txn, shard, reject);
     if (rc != 0)
         return rc;
     if (env->body_case == ARREARS__ENVELOPE__BODY_LEGAL_REFERRAL)
-        return legal_referral(self, txn, env->legal_referral, (uint32_t)shard, reject);
+        return legal_referral(self, txn, env->legal_referral, shard, reject);
     return case_notice(self, txn, env->case_notice, reject);
 }
 

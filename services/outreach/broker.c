@@ -341,24 +341,22 @@ static int clock_advance(broker_t *self, MDB_txn *txn, const Arrears__ClockAdvan
 static int from_staging(broker_t *self, MDB_txn *txn, const receiver_peer_t *from,
                         const Arrears__Envelope *env, reject_t *reject)
 {
-    int shard = shards_find(self->staging, from->principal);
-    if (shard < 0)
-        return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
-                               "principal \"%s\" is not a staging shard of this broker: add it "
-                               "to `staging` (endpoint, public_key, principal) to take its "
-                               "requests", from->principal);
+    uint32_t shard = 0;
+    int rc = shards_of_sender(self->staging, from->principal, "the broker", &shard, reject);
+    if (rc != 0)
+        return rc;
     int64_t now = aclock_now_ms(self->clock);
     if (env->body_case == ARREARS__ENVELOPE__BODY_CONTACT_CANCEL)
         return broker_cancel(self, txn, env->contact_cancel, now, reject);
     uint64_t room = 0;
-    int rc = broker_room(self, txn, (uint32_t)shard, &room);
+    rc = broker_room(self, txn, shard, &room);
     if (rc != 0)
         return rc;
     if (room < BROKER_OUTCOMES_PER_MESSAGE)
         return receiver_refuse(reject, ARREARS__REJECT__CODE__BUSY, NULL,
                                "the outbox to staging shard %s is full: it is behind; retry "
                                "later", from->principal);
-    return contact_request(self, txn, env->contact_request, (uint32_t)shard, now, reject);
+    return contact_request(self, txn, env->contact_request, shard, now, reject);
 }
 
 int broker_apply(void *app, MDB_txn *txn, const receiver_peer_t *from,

@@ -517,17 +517,13 @@ static int clock_advance(sale_t *self, MDB_txn *txn, const Arrears__ClockAdvance
 static int from_staging(sale_t *self, MDB_txn *txn, const receiver_peer_t *from,
                         const Arrears__Envelope *env, reject_t *reject)
 {
-    int shard = shards_find(&self->cfg->staging, from->principal);
-    if (shard < 0)
-        return receiver_refuse(reject, ARREARS__REJECT__CODE__UNAUTHORIZED, NULL,
-                               "principal \"%s\" is not a staging shard of sale: add it to "
-                               "`staging` (endpoint, public_key, principal) to take its messages",
-                               from->principal);
-    int rc = need_room(self, txn, (uint32_t)shard, reject);
+    uint32_t shard = 0;
+    int rc = shards_of_sender(&self->cfg->staging, from->principal, "sale", &shard, reject);
+    rc = rc ? rc : need_room(self, txn, shard, reject);
     if (rc != 0)
         return rc;
     if (env->body_case == ARREARS__ENVELOPE__BODY_SALE_LISTING)
-        return sale_listing(self, txn, env->sale_listing, (uint32_t)shard, reject);
+        return sale_listing(self, txn, env->sale_listing, shard, reject);
     return sale_notice(self, txn, env->sale_notice, reject);
 }
 
