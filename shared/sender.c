@@ -69,9 +69,8 @@ static int read_state(MDB_txn *txn, void *arg)
     if (rc == 0) {
         self->stream_id = st.stream_id;
         self->last_seq = st.last_seq;
-        self->acked = self->acked_stored = st.acked_through;
-        if (self->acked_high < self->acked)
-            self->acked_high = self->acked;
+        /* At the start, or on a new stream after a realign: nothing above was acked. */
+        self->acked = self->acked_stored = self->acked_high = st.acked_through;
     }
     return rc ? rc : outbox_applied_through(self->outbox, txn, &self->applied_through);
 }

@@ -352,6 +352,24 @@ static void test_out_of_turn_only_replays(void **state)
     assert_string_equal(received(r), "4,5");
 }
 
+/* After a move to a new stream nothing on it was ever acknowledged: out of the turn it
+ * sends nothing, whatever the old stream's receiver had acknowledged. */
+static void test_out_of_turn_nothing_on_a_new_stream(void **state)
+{
+    rig_t *r = *state;
+    append(r, 2);
+    sender_pump(r->sender, 0);
+    assert_string_equal(received(r), "1,2");
+    ack(r, 2, 1);
+    ack(r, 99, 2);   /* the receiver is ahead: a new stream */
+    assert_int_equal(sender_stats(r->sender)->realigns, 1);
+    append(r, 2);
+    sender_pump_replays(r->sender, 3);
+    assert_string_equal(received(r), "");
+    sender_pump(r->sender, 4);
+    assert_string_equal(received(r), "1,2");
+}
+
 /* A restored receiver gets each message it acknowledged once with when it first applied
  * it, and the last seq so resent; what it never acknowledged goes as it was. */
 static void test_replays_say_when_first_applied(void **state)
@@ -426,6 +444,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_receiver_ahead_realigns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_probe_lets_a_restored_receiver_catch_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_turn_only_replays, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_turn_nothing_on_a_new_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replays_say_when_first_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_later_backs_off_doubling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_stream_ignored_and_socket_replies, setup, teardown),
